@@ -1,0 +1,61 @@
+/**
+ * The HTTP API: one Hono app with a sub-app per resource, mounted under /api/v1, one error handler that turns
+ * every failure into the contract's error body, and the OpenAPI document generated from the route schemas.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "./context";
+import { docsPage } from "./docs";
+import { ApiError, errorResponse, type ErrorDetail } from "./errors";
+import { requestId } from "./middleware";
+import { auditRoutes } from "./routes/audit";
+import { authRoutes } from "./routes/auth";
+import { healthRoutes } from "./routes/health";
+import { transferRoutes } from "./routes/transfers";
+import { walletRoutes } from "./routes/wallets";
+import { log } from "../observability/log";
+
+/** zod issues as the contract's `details`: the field path and what is wrong with it. */
+function details(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ErrorDetail[] {
+  return issues.map((issue) => ({ field: issue.path.map(String).join(".") || "body", issue: issue.message }));
+}
+
+/** Builds the API app. */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const api = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) return errorResponse(c, "validation_error", { details: details(result.error.issues) });
+      return undefined;
+    },
+  });
+  api.route("/", healthRoutes);
+  api.route("/", authRoutes);
+  api.route("/", walletRoutes);
+  api.route("/", transferRoutes);
+  api.route("/", auditRoutes);
+  api.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Edge wallet API", version: "1.0.0", description: "Wallets, idempotent two-phase transfers and a verifiable audit log." },
+    servers: [{ url: "/api/v1" }],
+  });
+
+  const app = new OpenAPIHono<AppEnv>();
+  app.use("*", requestId);
+  app.use("/api/*", secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
+  app.route("/api/v1", api);
+  app.get("/api/docs", (c) => c.html(docsPage()));
+  app.notFound((c) => errorResponse(c, "not_found"));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error.code, { ...(error.details ? { details: error.details } : {}), ...(error.headers ? { headers: error.headers } : {}) });
+    if (error instanceof HTTPException && error.status === 413) return errorResponse(c, "payload_too_large");
+    if (error instanceof HTTPException && (error.status === 400 || error.status === 415)) {
+      const field = error.status === 415 ? "Content-Type" : "body";
+      const issue = error.status === 415 ? "must be application/json" : "malformed JSON";
+      return errorResponse(c, "validation_error", { details: [{ field, issue }] });
+    }
+    log("error", "unhandled error", { request_id: c.get("request_id"), error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    return errorResponse(c, "internal");
+  });
+  return app;
+}

@@ -1,0 +1,60 @@
+/**
+ * Edge middleware: request ids, body limits, authentication and the Idempotency-Key header. Each one either
+ * sets a typed variable for the routes or answers with a contract error.
+ */
+import { drizzle } from "drizzle-orm/d1";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getCookie } from "hono/cookie";
+import { configOf } from "../config";
+import { SESSION_COOKIE, authenticate } from "../auth/sessions";
+import type { AppEnv } from "./context";
+import { ApiError, errorResponse } from "./errors";
+
+/** Gives every request an id, echoed in `X-Request-Id`, in error bodies and in log lines. */
+export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.set("request_id", crypto.randomUUID());
+  await next();
+  c.header("X-Request-Id", c.get("request_id"));
+};
+
+/** Refuses bodies over MAX_BODY_BYTES with 413 before anything parses them. */
+export const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
+  bodyLimit({ maxSize: configOf(c.env).max_body_bytes, onError: (ctx) => errorResponse(ctx, "payload_too_large") })(c, next);
+
+function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const match = /^Bearer ([^\s]+)$/.exec(header);
+  return match?.[1] ?? "";
+}
+
+/**
+ * Authenticates by `Authorization: Bearer <token>` or, for the web client, the HttpOnly session cookie.
+ * A present but malformed Authorization header is refused rather than silently falling back to the cookie.
+ */
+export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearerToken(c.req.header("authorization")) ?? getCookie(c, SESSION_COOKIE) ?? "";
+  const caller = token === "" ? null : await authenticate(drizzle(c.env.DB), token, Date.now());
+  if (caller === null) throw new ApiError("unauthenticated");
+  c.set("caller", caller);
+  await next();
+};
+
+const KEY_SHAPE = /^[\x20-\x7e]{1,255}$/;
+
+/** Money-moving requests must carry an Idempotency-Key of 1..255 printable ASCII characters. */
+export const requireIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined) throw new ApiError("idempotency_key_required");
+  if (!KEY_SHAPE.test(key)) {
+    throw new ApiError("validation_error", [{ field: "Idempotency-Key", issue: "1..255 printable ASCII characters" }]);
+  }
+  c.set("idempotency_key", key);
+  await next();
+};
+
+/** Only auditors pass. */
+export const requireAuditor: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get("caller").role !== "auditor") throw new ApiError("forbidden");
+  await next();
+};

@@ -1,0 +1,73 @@
+/**
+ * Outcomes of money movements, rendered to HTTP. A stored outcome always renders to the same bytes (fixed key
+ * order, fixed messages, the original request id), which is what lets a replay be byte-for-byte identical.
+ */
+import type { MovementOutcome, MovementView } from "../coordinator/rpc";
+import type { AppContext } from "./context";
+import { errorBody, errorResponse, jsonResponse, ERRORS } from "./errors";
+
+/** The contract's transfer shape. */
+export function transferJson(m: MovementView): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: m.id,
+    status: m.status,
+    from_wallet_id: m.from_wallet_id,
+    to_wallet_id: m.to_wallet_id,
+    amount: m.amount,
+    currency: m.currency,
+    memo: m.memo,
+    created_at: m.created_at,
+    completed_at: m.completed_at,
+  };
+  if (m.failure_code !== null) out.failure_code = m.failure_code;
+  return out;
+}
+
+/** A deposit's or withdrawal's shape: one wallet, no memo. */
+function singleWalletJson(m: MovementView): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: m.id,
+    status: m.status,
+    wallet_id: m.kind === "deposit" ? m.to_wallet_id : m.from_wallet_id,
+    amount: m.amount,
+    currency: m.currency,
+    created_at: m.created_at,
+    completed_at: m.completed_at,
+  };
+  if (m.failure_code !== null) out.failure_code = m.failure_code;
+  return out;
+}
+
+/** The success body of a movement: `{transfer}`, `{deposit}` or `{withdrawal}`. */
+export function successBody(m: MovementView): string {
+  if (m.kind === "transfer") return JSON.stringify({ transfer: transferJson(m) });
+  return JSON.stringify({ [m.kind]: singleWalletJson(m) });
+}
+
+/**
+ * Hono's typed route handlers expect a TypedResponse built by `c.json()`, but outcomes are rendered to exact
+ * bytes (for byte-identical replays), so the raw Response is handed back under the handler's declared type.
+ */
+export function asTyped<T>(response: Response): T {
+  return response as unknown as T;
+}
+
+/** The HTTP response for a coordinator outcome. */
+export function renderOutcome(c: AppContext, outcome: MovementOutcome): Response {
+  switch (outcome.code) {
+    case "idempotency_key_reused":
+    case "idempotency_in_progress":
+      return errorResponse(c, outcome.code);
+    case "unavailable":
+      return errorResponse(c, "unavailable", { headers: { "Retry-After": "1" } });
+    case "created": {
+      const headers: Record<string, string> = outcome.replayed ? { "Idempotent-Replayed": "true" } : {};
+      return jsonResponse(c, 201, successBody(outcome.movement), headers);
+    }
+    default: {
+      const headers: Record<string, string> = outcome.replayed ? { "Idempotent-Replayed": "true" } : {};
+      const body = errorBody(outcome.code, outcome.movement.request_id, { transfer_id: outcome.movement.id });
+      return jsonResponse(c, ERRORS[outcome.code].status, body, headers);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Identity routes: register, login, logout and me. Registration creates the user, their wallet object and a
+ * session; the wallet object is created first, so a failure later leaves only an unreachable empty wallet,
+ * never a user without a wallet.
+ */
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { configOf } from "../../config";
+import { sessions, users, wallets } from "../../db/schema";
+import { newUserId, newWalletId } from "../../domain/ids";
+import type { WalletView } from "../../domain/views";
+import { decoyHash, hashPassword, needsRehash, verifyPassword } from "../../auth/password";
+import { decryptPhone, encryptPhone, maskPhone, phoneIndex } from "../../auth/phone";
+import { SESSION_COOKIE, newToken, revoke, sessionRow } from "../../auth/sessions";
+import type { AppContext, AppEnv } from "../context";
+import { ApiError } from "../errors";
+import { requireAuth } from "../middleware";
+import { LoginBody, RegisterBody, User, Wallet, errorResponses, jsonContent } from "../schemas";
+
+type UserRow = typeof users.$inferSelect;
+
+/** The contract's user shape: never the phone, the hash or the role. */
+export function userJson(u: Pick<UserRow, "id" | "handle" | "display_name" | "created_at">): z.infer<typeof User> {
+  return { id: u.id, handle: u.handle, display_name: u.display_name, created_at: u.created_at };
+}
+
+function setSessionCookie(c: AppContext, token: string, ttl_ms: number): void {
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    secure: true,
+    sameSite: "Strict",
+    path: "/",
+    maxAge: Math.floor(ttl_ms / 1_000),
+  });
+}
+
+/** Which unique index a D1 insert tripped, if any. */
+function uniqueViolation(error: unknown): "handle" | "phone" | null {
+  const text = String(error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : error);
+  if (!text.includes("UNIQUE")) return null;
+  if (text.includes("users.handle")) return "handle";
+  if (text.includes("users.phone_index")) return "phone";
+  return null;
+}
+
+const registerRoute = createRoute({
+  method: "post",
+  path: "/auth/register",
+  summary: "Create a user with one wallet and a session",
+  request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
+  responses: {
+    201: jsonContent(z.object({ user: User, wallet: Wallet, token: z.string() }), "Registered"),
+    ...errorResponses(400, 409, 413),
+  },
+});
+
+const loginRoute = createRoute({
+  method: "post",
+  path: "/auth/login",
+  summary: "Exchange a handle and password for a session token",
+  request: { body: { required: true, content: { "application/json": { schema: LoginBody } } } },
+  responses: { 200: jsonContent(z.object({ user: User, token: z.string() }), "Logged in"), ...errorResponses(400, 401, 413) },
+});
+
+const logoutRoute = createRoute({
+  method: "post",
+  path: "/auth/logout",
+  summary: "Revoke the current session",
+  middleware: [requireAuth] as const,
+  responses: { 204: { description: "Logged out" }, ...errorResponses(401) },
+});
+
+const meRoute = createRoute({
+  method: "get",
+  path: "/me",
+  summary: "The current user and their wallets",
+  middleware: [requireAuth] as const,
+  responses: {
+    200: jsonContent(z.object({ user: User.extend({ phone: z.string().nullable(), role: z.string() }), wallets: z.array(Wallet) }), "Me"),
+    ...errorResponses(401),
+  },
+});
+
+/** The auth sub-app, mounted under /api/v1. */
+export const authRoutes = new OpenAPIHono<AppEnv>();
+
+authRoutes.openapi(registerRoute, async (c) => {
+  const body = c.req.valid("json");
+  const config = configOf(c.env);
+  const display_name = body.display_name ?? body.handle;
+  if ([...display_name].length > config.display_name_max_chars) {
+    throw new ApiError("validation_error", [{ field: "display_name", issue: `at most ${config.display_name_max_chars} characters` }]);
+  }
+  const now = Date.now();
+  const user: UserRow = {
+    id: newUserId(),
+    handle: body.handle,
+    display_name,
+    password_hash: await hashPassword(body.password, config.password_hash_iterations),
+    role: "user",
+    phone_cipher: null,
+    phone_key_id: null,
+    phone_index: null,
+    created_at: new Date(now).toISOString(),
+  };
+  if (body.phone !== undefined) {
+    const sealed = await encryptPhone(c.env, body.phone);
+    Object.assign(user, { phone_cipher: sealed.cipher, phone_key_id: sealed.key_id, phone_index: await phoneIndex(c.env, body.phone) });
+  }
+  const currency = body.currency ?? config.default_currency;
+  const walletId = newWalletId();
+  const created = await c.env.WALLET.getByName(walletId).init({ wallet_id: walletId, owner_id: user.id, currency });
+  if (created.code === "conflict") throw new Error("invariant: a new wallet id collided");
+  const token = newToken();
+  const db = drizzle(c.env.DB);
+  try {
+    await db.batch([
+      db.insert(users).values(user),
+      db.insert(wallets).values({ id: walletId, owner_id: user.id, currency, created_at: user.created_at }),
+      db.insert(sessions).values(await sessionRow(token, user.id, now, config.session_ttl_ms)),
+    ]);
+  } catch (error) {
+    const which = uniqueViolation(error);
+    if (which === "handle") throw new ApiError("handle_taken");
+    if (which === "phone") throw new ApiError("phone_taken");
+    throw error;
+  }
+  setSessionCookie(c, token, config.session_ttl_ms);
+  return c.json({ user: userJson(user), wallet: created.wallet, token }, 201);
+});
+
+authRoutes.openapi(loginRoute, async (c) => {
+  const body = c.req.valid("json");
+  const config = configOf(c.env);
+  const db = drizzle(c.env.DB);
+  const user = await db.select().from(users).where(eq(users.handle, body.handle)).get();
+  // An unknown handle is checked against a decoy hash, so it costs the same as a wrong password.
+  const ok = await verifyPassword(body.password, user?.password_hash ?? (await decoyHash(config.password_hash_iterations)));
+  if (user === undefined || !ok) throw new ApiError("unauthenticated");
+  const now = Date.now();
+  const token = newToken();
+  const writes = [db.insert(sessions).values(await sessionRow(token, user.id, now, config.session_ttl_ms))] as const;
+  if (needsRehash(user.password_hash, config.password_hash_iterations)) {
+    const upgraded = await hashPassword(body.password, config.password_hash_iterations);
+    await db.batch([...writes, db.update(users).set({ password_hash: upgraded }).where(eq(users.id, user.id))]);
+  } else {
+    await db.batch(writes);
+  }
+  setSessionCookie(c, token, config.session_ttl_ms);
+  return c.json({ user: userJson(user), token }, 200);
+});
+
+authRoutes.openapi(logoutRoute, async (c) => {
+  await revoke(drizzle(c.env.DB), c.get("caller").token_hash, Date.now());
+  deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
+  return c.body(null, 204);
+});
+
+authRoutes.openapi(meRoute, async (c) => {
+  const caller = c.get("caller");
+  const user = await drizzle(c.env.DB).select().from(users).where(eq(users.id, caller.user_id)).get();
+  if (user === undefined) throw new ApiError("unauthenticated");
+  const phone =
+    user.phone_cipher !== null && user.phone_key_id !== null ? await decryptPhone(c.env, user.phone_cipher, user.phone_key_id) : null;
+  const views = await Promise.all(caller.wallet_ids.map((id) => c.env.WALLET.getByName(id).snapshot()));
+  const walletsOut: WalletView[] = views.flatMap((v) => (v.code === "ok" ? [v.wallet] : []));
+  return c.json({ user: { ...userJson(user), phone: phone === null ? null : maskPhone(phone), role: user.role }, wallets: walletsOut }, 200);
+});

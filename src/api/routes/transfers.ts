@@ -1,0 +1,81 @@
+/**
+ * Transfer routes: send money to a wallet, a handle or a phone number, and read a transfer as its sender or
+ * recipient. A phone number is turned into its blind index here at the edge, so neither the coordinator nor
+ * the request hash it stores ever holds the number itself.
+ */
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { configOf } from "../../config";
+import type { Recipient } from "../../coordinator/rpc";
+import { movementOwner } from "../../domain/ids";
+import { phoneIndex } from "../../auth/phone";
+import type { AppContext, AppEnv } from "../context";
+import { ApiError } from "../errors";
+import { requestHash } from "../canonical";
+import { limitBody, requireAuth, requireIdempotencyKey } from "../middleware";
+import { transferJson } from "../render";
+import { IdempotencyHeaders, Transfer, TransferBody, TransferIdParam, errorResponses, jsonContent } from "../schemas";
+import { withCoordinator } from "./wallets";
+
+type TransferInput = z.infer<typeof TransferBody>;
+
+async function recipientOf(c: AppContext, to: TransferInput["to"]): Promise<Recipient> {
+  if ("phone" in to) return { phone_index: await phoneIndex(c.env, to.phone) };
+  return to;
+}
+
+const postTransferRoute = createRoute({
+  method: "post",
+  path: "/transfers",
+  summary: "Send money to a wallet id, a handle or a phone number",
+  middleware: [limitBody, requireAuth, requireIdempotencyKey] as const,
+  request: { headers: IdempotencyHeaders, body: { required: true, content: { "application/json": { schema: TransferBody } } } },
+  responses: {
+    201: jsonContent(z.object({ transfer: Transfer }), "Succeeded (or replayed, with Idempotent-Replayed: true)"),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 503),
+  },
+});
+
+const getTransferRoute = createRoute({
+  method: "get",
+  path: "/transfers/{transfer_id}",
+  summary: "A transfer, for its sender or recipient",
+  middleware: [requireAuth] as const,
+  request: { params: TransferIdParam },
+  responses: { 200: jsonContent(z.object({ transfer: Transfer }), "The transfer"), ...errorResponses(401, 403, 404) },
+});
+
+/** The transfers sub-app, mounted under /api/v1. */
+export const transferRoutes = new OpenAPIHono<AppEnv>();
+
+transferRoutes.openapi(postTransferRoute, async (c) => {
+  const body = c.req.valid("json");
+  const memo = body.memo ?? null;
+  const max = configOf(c.env).memo_max_chars;
+  if (memo !== null && [...memo].length > max) {
+    throw new ApiError("validation_error", [{ field: "memo", issue: `at most ${max} characters` }]);
+  }
+  const caller = c.get("caller");
+  const to = await recipientOf(c, body.to);
+  const request = {
+    user_id: caller.user_id,
+    idempotency_key: c.get("idempotency_key"),
+    request_hash: requestHash("transfer", { ...body, to }),
+    request_id: c.get("request_id"),
+    owned_wallet_ids: caller.wallet_ids,
+    from_wallet_id: body.from_wallet_id,
+    to,
+    amount: body.amount,
+    memo,
+  };
+  return withCoordinator(c, (coordinator) => coordinator.transfer(request));
+});
+
+transferRoutes.openapi(getTransferRoute, async (c) => {
+  const { transfer_id } = c.req.valid("param");
+  const owner = movementOwner(transfer_id);
+  if (owner === null) throw new ApiError("not_found");
+  const caller = c.get("caller");
+  const found = await c.env.COORDINATOR.getByName(owner).getMovement(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
+  if (found.code !== "ok") throw new ApiError(found.code);
+  return c.json({ transfer: transferJson(found.movement) as z.infer<typeof Transfer> }, 200);
+});

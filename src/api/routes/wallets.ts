@@ -1,0 +1,171 @@
+/**
+ * Wallet routes: read a wallet, page through its history, deposit and withdraw. Only the owner may use them;
+ * another user's wallet is 403, a wallet that does not exist is 404. Deposits and withdrawals go through the
+ * user's coordinator, which checks the Idempotency-Key before anything else.
+ */
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { configOf } from "../../config";
+import { wallets } from "../../db/schema";
+import type { MovementOutcome, SingleWalletRequest } from "../../coordinator/rpc";
+import type { AppContext, AppEnv } from "../context";
+import { ApiError } from "../errors";
+import { requestHash } from "../canonical";
+import { limitBody, requireAuth, requireIdempotencyKey } from "../middleware";
+import { asTyped, renderOutcome } from "../render";
+import type { TransferCoordinator } from "../../transfer-coordinator";
+import { base64urlDecode, base64urlEncode } from "../../auth/encoding";
+import {
+  AmountBody,
+  Entry,
+  HistoryQuery,
+  IdempotencyHeaders,
+  Movement,
+  Wallet,
+  WalletIdParam,
+  errorResponses,
+  jsonContent,
+} from "../schemas";
+
+/** Throws 403 for another user's wallet and 404 for one that does not exist; passes the caller's own. */
+export async function assertOwnWallet(c: AppContext, walletId: string): Promise<void> {
+  if (c.get("caller").wallet_ids.includes(walletId)) return;
+  const exists = await drizzle(c.env.DB).select({ id: wallets.id }).from(wallets).where(eq(wallets.id, walletId)).get();
+  throw new ApiError(exists === undefined ? "not_found" : "forbidden");
+}
+
+/** History cursors are opaque to clients: base64url of a versioned `seq`. */
+function encodeCursor(before_seq: number): string {
+  return base64urlEncode(new TextEncoder().encode(`h1:${before_seq}`));
+}
+
+function decodeCursor(cursor: string): number {
+  let text = "";
+  try {
+    text = new TextDecoder().decode(base64urlDecode(cursor));
+  } catch {
+    text = "";
+  }
+  const match = /^h1:(\d{1,16})$/.exec(text);
+  const seq = Number(match?.[1]);
+  if (match === null || !Number.isSafeInteger(seq) || seq < 1) {
+    throw new ApiError("validation_error", [{ field: "cursor", issue: "not a cursor this API returned" }]);
+  }
+  return seq;
+}
+
+function pageLimit(raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const limit = Number(raw);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) {
+    throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${max}` }]);
+  }
+  return limit;
+}
+
+/** Calls the caller's coordinator; a failure of the call itself is 503, retried by the client with its key. */
+export async function withCoordinator<T>(
+  c: AppContext,
+  call: (coordinator: DurableObjectStub<TransferCoordinator>) => Promise<MovementOutcome>,
+): Promise<T> {
+  let outcome: MovementOutcome;
+  try {
+    outcome = await call(c.env.COORDINATOR.getByName(c.get("caller").user_id));
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", message: "coordinator call failed", request_id: c.get("request_id"), error: String(error) }));
+    outcome = { code: "unavailable" };
+  }
+  return asTyped<T>(renderOutcome(c, outcome));
+}
+
+function singleWalletRequest(c: AppContext, route: string, walletId: string, body: { amount: number }): SingleWalletRequest {
+  const caller = c.get("caller");
+  return {
+    user_id: caller.user_id,
+    idempotency_key: c.get("idempotency_key"),
+    request_hash: requestHash(`${route} ${walletId}`, body),
+    request_id: c.get("request_id"),
+    owned_wallet_ids: caller.wallet_ids,
+    wallet_id: walletId,
+    amount: body.amount,
+  };
+}
+
+const getWalletRoute = createRoute({
+  method: "get",
+  path: "/wallets/{wallet_id}",
+  summary: "A wallet's balances",
+  middleware: [requireAuth] as const,
+  request: { params: WalletIdParam },
+  responses: { 200: jsonContent(Wallet, "The wallet"), ...errorResponses(401, 403, 404) },
+});
+
+const historyRoute = createRoute({
+  method: "get",
+  path: "/wallets/{wallet_id}/history",
+  summary: "A wallet's entries, newest first, by cursor",
+  middleware: [requireAuth] as const,
+  request: { params: WalletIdParam, query: HistoryQuery },
+  responses: {
+    200: jsonContent(z.object({ items: z.array(Entry), next_cursor: z.string().nullable() }), "A page of history"),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+function movementRoute(path: string, summary: string, key: "deposit" | "withdrawal") {
+  return createRoute({
+    method: "post",
+    path,
+    summary,
+    middleware: [limitBody, requireAuth, requireIdempotencyKey] as const,
+    request: {
+      params: WalletIdParam,
+      headers: IdempotencyHeaders,
+      body: { required: true, content: { "application/json": { schema: AmountBody } } },
+    },
+    responses: {
+      201: jsonContent(z.object({ [key]: Movement }), "Done (or replayed, with Idempotent-Replayed: true)"),
+      ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 503),
+    },
+  });
+}
+
+const depositRoute = movementRoute("/wallets/{wallet_id}/deposits", "Top up a wallet from outside the system", "deposit");
+const withdrawalRoute = movementRoute("/wallets/{wallet_id}/withdrawals", "Pay out of a wallet to outside the system", "withdrawal");
+
+/** The wallets sub-app, mounted under /api/v1. */
+export const walletRoutes = new OpenAPIHono<AppEnv>();
+
+walletRoutes.openapi(getWalletRoute, async (c) => {
+  const { wallet_id } = c.req.valid("param");
+  await assertOwnWallet(c, wallet_id);
+  const snapshot = await c.env.WALLET.getByName(wallet_id).snapshot();
+  if (snapshot.code !== "ok") throw new ApiError("not_found");
+  return c.json(snapshot.wallet, 200);
+});
+
+walletRoutes.openapi(historyRoute, async (c) => {
+  const { wallet_id } = c.req.valid("param");
+  const query = c.req.valid("query");
+  const config = configOf(c.env);
+  const limit = pageLimit(query.limit, config.history_page_default, config.history_page_max);
+  const before_seq = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  await assertOwnWallet(c, wallet_id);
+  const page = await c.env.WALLET.getByName(wallet_id).history({ limit, ...(before_seq === undefined ? {} : { before_seq }) });
+  if (page.code !== "ok") throw new ApiError("not_found");
+  const next_cursor = page.next_before_seq === null ? null : encodeCursor(page.next_before_seq);
+  return c.json({ items: page.items, next_cursor }, 200);
+});
+
+walletRoutes.openapi(depositRoute, async (c) => {
+  const { wallet_id } = c.req.valid("param");
+  const request = singleWalletRequest(c, "deposit", wallet_id, c.req.valid("json"));
+  return withCoordinator(c, (coordinator) => coordinator.deposit(request));
+});
+
+walletRoutes.openapi(withdrawalRoute, async (c) => {
+  const { wallet_id } = c.req.valid("param");
+  const request = singleWalletRequest(c, "withdrawal", wallet_id, c.req.valid("json"));
+  return withCoordinator(c, (coordinator) => coordinator.withdraw(request));
+});

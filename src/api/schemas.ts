@@ -1,0 +1,179 @@
+/**
+ * The zod schemas of every request and response. The same objects validate requests at the edge and produce
+ * the OpenAPI 3.1 document at /api/v1/openapi.json, so the document cannot drift from what is enforced.
+ * Request bodies are strict: an unknown field is a validation error, never silently ignored.
+ */
+import { z } from "@hono/zod-openapi";
+
+/** An amount in minor units: an integer from 1 to 2^53 - 1. Strings, floats, 0 and negatives are refused. */
+export const Amount = z
+  .number()
+  .int()
+  .min(1)
+  .max(Number.MAX_SAFE_INTEGER)
+  .openapi({ description: "Integer minor units (cents), 1 .. 2^53-1", example: 1250 });
+
+export const Handle = z
+  .string()
+  .regex(/^[a-z0-9_]{3,32}$/, "3..32 of [a-z0-9_]")
+  .openapi({ example: "alice" });
+export const Phone = z
+  .string()
+  .regex(/^\+[1-9]\d{6,14}$/, "E.164, like +14155550123")
+  .openapi({ example: "+14155550123" });
+export const Currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, "ISO 4217, like USD")
+  .openapi({ example: "USD" });
+const Id = z.string().min(1).max(128);
+
+export const RegisterBody = z
+  .strictObject({
+    handle: Handle,
+    password: z.string().min(10).max(128),
+    display_name: z.string().trim().min(1).max(256).optional(),
+    phone: Phone.optional(),
+    currency: Currency.optional(),
+  })
+  .openapi("RegisterBody");
+
+export const LoginBody = z
+  .strictObject({ handle: z.string().min(1).max(256), password: z.string().min(1).max(1_024) })
+  .openapi("LoginBody");
+
+export const AmountBody = z.strictObject({ amount: Amount }).openapi("AmountBody");
+
+export const Recipient = z
+  .union([
+    z.strictObject({ wallet_id: Id }),
+    z.strictObject({ handle: z.string().min(1).max(64) }),
+    z.strictObject({ phone: Phone }),
+  ])
+  .openapi("Recipient", { description: "Exactly one of wallet_id, handle or phone" });
+
+export const TransferBody = z
+  .strictObject({
+    from_wallet_id: Id,
+    to: Recipient,
+    amount: Amount,
+    memo: z.string().max(1_000).nullable().optional(),
+  })
+  .openapi("TransferBody");
+
+export const HistoryQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, "a whole number")
+    .optional()
+    .openapi({ description: "1..200, default 50" }),
+  cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+});
+
+export const WalletIdParam = z.object({ wallet_id: Id.openapi({ param: { name: "wallet_id", in: "path" } }) });
+export const TransferIdParam = z.object({ transfer_id: Id.openapi({ param: { name: "transfer_id", in: "path" } }) });
+
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .openapi({ param: { name: "Idempotency-Key", in: "header", required: true }, description: "1..255 printable ASCII" })
+    .optional(),
+});
+
+export const User = z
+  .object({ id: z.string(), handle: z.string(), display_name: z.string(), created_at: z.string() })
+  .openapi("User");
+
+export const Wallet = z
+  .object({
+    id: z.string(),
+    owner_id: z.string(),
+    currency: z.string(),
+    balance: z.number().int(),
+    available: z.number().int(),
+    held: z.number().int(),
+    version: z.number().int(),
+  })
+  .openapi("Wallet");
+
+export const Entry = z
+  .object({
+    id: z.string(),
+    seq: z.number().int(),
+    kind: z.enum(["deposit", "withdrawal", "transfer_in", "transfer_out"]),
+    amount: z.number().int(),
+    balance_after: z.number().int(),
+    transfer_id: z.string(),
+    counterparty: z.string().nullable(),
+    memo: z.string().nullable(),
+    created_at: z.string(),
+    prev_hash: z.string(),
+    hash: z.string(),
+  })
+  .openapi("Entry");
+
+export const Transfer = z
+  .object({
+    id: z.string(),
+    status: z.enum(["succeeded", "failed", "pending"]),
+    from_wallet_id: z.string().nullable(),
+    to_wallet_id: z.string().nullable(),
+    amount: z.number().int(),
+    currency: z.string().nullable(),
+    memo: z.string().nullable(),
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+    failure_code: z.string().optional(),
+  })
+  .openapi("Transfer");
+
+export const Movement = z
+  .object({
+    id: z.string(),
+    status: z.enum(["succeeded", "failed", "pending"]),
+    wallet_id: z.string(),
+    amount: z.number().int(),
+    currency: z.string().nullable(),
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+    failure_code: z.string().optional(),
+  })
+  .openapi("Movement");
+
+export const AuditRow = z
+  .object({
+    id: z.string(),
+    transfer_id: z.string(),
+    kind: z.enum(["transfer", "deposit", "withdrawal"]),
+    status: z.enum(["succeeded", "failed"]),
+    from_wallet_id: z.string().nullable(),
+    to_wallet_id: z.string().nullable(),
+    amount: z.number().int(),
+    currency: z.string().nullable(),
+    failure_code: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("AuditRow");
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      request_id: z.string(),
+      details: z.array(z.object({ field: z.string(), issue: z.string() })).optional(),
+      transfer_id: z.string().optional(),
+    }),
+  })
+  .openapi("Error");
+
+/** The error responses a route may give, for the OpenAPI document. */
+export function errorResponses(...statuses: number[]): Record<number, { description: string; content: { "application/json": { schema: typeof ErrorBody } } }> {
+  const out: Record<number, { description: string; content: { "application/json": { schema: typeof ErrorBody } } }> = {};
+  for (const status of statuses) out[status] = { description: "Error", content: { "application/json": { schema: ErrorBody } } };
+  return out;
+}
+
+/** A JSON response entry for the OpenAPI document. */
+export function jsonContent<T extends z.ZodType>(schema: T, description: string): { description: string; content: { "application/json": { schema: T } } } {
+  return { description, content: { "application/json": { schema } } };
+}

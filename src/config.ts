@@ -1,0 +1,124 @@
+/**
+ * Every limit the service enforces, read from the Worker's `[vars]` (wrangler.toml) and validated here,
+ * where it is configured. A value out of its range stops the Worker at the first request with a message that
+ * names the variable, rather than letting a typo silently weaken a limit.
+ */
+
+/** The validated limits. Units are the last part of each name. */
+export interface Config {
+  readonly max_body_bytes: number;
+  readonly history_page_default: number;
+  readonly history_page_max: number;
+  readonly audit_page_default: number;
+  readonly audit_page_max: number;
+  readonly memo_max_chars: number;
+  readonly display_name_max_chars: number;
+  readonly idempotency_retention_ms: number;
+  readonly daily_limit_minor: number;
+  readonly max_balance_minor: number;
+  readonly session_ttl_ms: number;
+  readonly password_hash_iterations: number;
+  readonly wallet_call_max_attempts: number;
+  readonly wallet_call_retry_base_ms: number;
+  readonly wallet_call_retry_max_ms: number;
+  readonly recovery_delay_ms: number;
+  readonly recovery_max_delay_ms: number;
+  readonly outbox_batch_max: number;
+  readonly default_currency: string;
+}
+
+/** The subset of the Worker environment that carries limits; every value arrives as a string. */
+export type ConfigVars = { readonly [K in ConfigVarName]: string };
+
+type ConfigVarName =
+  | "MAX_BODY_BYTES"
+  | "HISTORY_PAGE_DEFAULT"
+  | "HISTORY_PAGE_MAX"
+  | "AUDIT_PAGE_DEFAULT"
+  | "AUDIT_PAGE_MAX"
+  | "MEMO_MAX_CHARS"
+  | "DISPLAY_NAME_MAX_CHARS"
+  | "IDEMPOTENCY_RETENTION_MS"
+  | "DAILY_LIMIT_MINOR"
+  | "MAX_BALANCE_MINOR"
+  | "SESSION_TTL_MS"
+  | "PASSWORD_HASH_ITERATIONS"
+  | "WALLET_CALL_MAX_ATTEMPTS"
+  | "WALLET_CALL_RETRY_BASE_MS"
+  | "WALLET_CALL_RETRY_MAX_MS"
+  | "RECOVERY_DELAY_MS"
+  | "RECOVERY_MAX_DELAY_MS"
+  | "OUTBOX_BATCH_MAX"
+  | "DEFAULT_CURRENCY";
+
+const DAY_MS = 86_400_000;
+
+function integer(vars: ConfigVars, name: ConfigVarName, min: number, max: number): number {
+  const raw = vars[name];
+  const value = Number(raw);
+  if (typeof raw !== "string" || !/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value)) {
+    throw new Error(`config: ${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  }
+  if (value < min || value > max) {
+    throw new Error(`config: ${name} must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Parses and range-checks every limit; throws an Error naming the first bad variable. */
+export function parseConfig(vars: ConfigVars): Config {
+  const config: Config = {
+    max_body_bytes: integer(vars, "MAX_BODY_BYTES", 1_024, 1_048_576),
+    history_page_default: integer(vars, "HISTORY_PAGE_DEFAULT", 1, 1_000),
+    history_page_max: integer(vars, "HISTORY_PAGE_MAX", 1, 1_000),
+    audit_page_default: integer(vars, "AUDIT_PAGE_DEFAULT", 1, 1_000),
+    audit_page_max: integer(vars, "AUDIT_PAGE_MAX", 1, 1_000),
+    memo_max_chars: integer(vars, "MEMO_MAX_CHARS", 0, 1_000),
+    display_name_max_chars: integer(vars, "DISPLAY_NAME_MAX_CHARS", 1, 256),
+    // The contract promises at least 24 hours.
+    idempotency_retention_ms: integer(vars, "IDEMPOTENCY_RETENTION_MS", DAY_MS, 30 * DAY_MS),
+    daily_limit_minor: integer(vars, "DAILY_LIMIT_MINOR", 1, Number.MAX_SAFE_INTEGER),
+    // Capped well below 2^53 so that the sum of many balances is still a safe integer.
+    max_balance_minor: integer(vars, "MAX_BALANCE_MINOR", 1, 1_000_000_000_000_000),
+    session_ttl_ms: integer(vars, "SESSION_TTL_MS", 60_000, 90 * DAY_MS),
+    // Deployed Workers refuse more than 100,000 PBKDF2 iterations.
+    password_hash_iterations: integer(vars, "PASSWORD_HASH_ITERATIONS", 1_000, 100_000),
+    wallet_call_max_attempts: integer(vars, "WALLET_CALL_MAX_ATTEMPTS", 1, 10),
+    wallet_call_retry_base_ms: integer(vars, "WALLET_CALL_RETRY_BASE_MS", 1, 10_000),
+    wallet_call_retry_max_ms: integer(vars, "WALLET_CALL_RETRY_MAX_MS", 1, 60_000),
+    recovery_delay_ms: integer(vars, "RECOVERY_DELAY_MS", 10, 600_000),
+    recovery_max_delay_ms: integer(vars, "RECOVERY_MAX_DELAY_MS", 100, 3_600_000),
+    outbox_batch_max: integer(vars, "OUTBOX_BATCH_MAX", 1, 200),
+    default_currency: currency(vars.DEFAULT_CURRENCY),
+  };
+  if (config.history_page_default > config.history_page_max) {
+    throw new Error("config: HISTORY_PAGE_DEFAULT must not exceed HISTORY_PAGE_MAX");
+  }
+  if (config.audit_page_default > config.audit_page_max) {
+    throw new Error("config: AUDIT_PAGE_DEFAULT must not exceed AUDIT_PAGE_MAX");
+  }
+  if (config.wallet_call_retry_base_ms > config.wallet_call_retry_max_ms) {
+    throw new Error("config: WALLET_CALL_RETRY_BASE_MS must not exceed WALLET_CALL_RETRY_MAX_MS");
+  }
+  if (config.recovery_delay_ms > config.recovery_max_delay_ms) {
+    throw new Error("config: RECOVERY_DELAY_MS must not exceed RECOVERY_MAX_DELAY_MS");
+  }
+  return config;
+}
+
+function currency(raw: string): string {
+  if (!/^[A-Z]{3}$/.test(raw)) throw new Error(`config: DEFAULT_CURRENCY must be ISO 4217, got ${JSON.stringify(raw)}`);
+  return raw;
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** The validated limits of this environment, parsed once per env object. */
+export function configOf(env: ConfigVars): Config {
+  let config = cache.get(env);
+  if (config === undefined) {
+    config = parseConfig(env);
+    cache.set(env, config);
+  }
+  return config;
+}

@@ -1,0 +1,53 @@
+/**
+ * Lookups in the D1 directory that a movement needs: the wallet behind a handle or a phone's blind index, and
+ * whether a wallet id exists at all. Handles and phone indexes never move to another wallet once registered,
+ * so answers are cached in memory (bounded) and the D1 read leaves the latency path after the first transfer.
+ */
+import { and, asc, eq } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { users, wallets } from "../db/schema";
+import type { Recipient } from "./rpc";
+
+/** How many resolved recipients one coordinator remembers. */
+const CACHE_MAX_ENTRIES = 1_000;
+
+/** The directory of recipients, read from D1 and cached. */
+export class Directory {
+  private readonly cache = new Map<string, string>();
+
+  constructor(private readonly db: DrizzleD1Database) {}
+
+  /** The wallet that receives money sent to `recipient`, or null when no registered user matches. */
+  async resolve(recipient: Recipient): Promise<string | null> {
+    if ("wallet_id" in recipient) return recipient.wallet_id;
+    const cacheKey = "handle" in recipient ? `h:${recipient.handle}` : `p:${recipient.phone_index}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const match = "handle" in recipient ? eq(users.handle, recipient.handle) : eq(users.phone_index, recipient.phone_index);
+    const row = await this.db
+      .select({ id: wallets.id })
+      .from(users)
+      .innerJoin(wallets, eq(wallets.owner_id, users.id))
+      .where(and(match))
+      .orderBy(asc(wallets.created_at), asc(wallets.id))
+      .limit(1)
+      .get();
+    if (row === undefined) return null;
+    this.remember(cacheKey, row.id);
+    return row.id;
+  }
+
+  /** Whether any wallet has this id. */
+  async walletExists(walletId: string): Promise<boolean> {
+    const row = await this.db.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, walletId)).get();
+    return row !== undefined;
+  }
+
+  private remember(key: string, walletId: string): void {
+    if (this.cache.size >= CACHE_MAX_ENTRIES) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done !== true) this.cache.delete(oldest.value);
+    }
+    this.cache.set(key, walletId);
+  }
+}

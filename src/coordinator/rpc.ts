@@ -1,0 +1,85 @@
+/**
+ * The coordinator's RPC surface. One coordinator serves one user (it is named by the user id), which is
+ * exactly the scope of an Idempotency-Key. Outcomes are closed unions; the edge maps each code to HTTP in
+ * one table (src/api/errors.ts) and renders stored outcomes deterministically, so replays are byte-identical.
+ */
+import type { MovementKind } from "../domain/ids";
+
+/** Who the money goes to. A phone number never reaches the coordinator, only its keyed blind index. */
+export type Recipient = { wallet_id: string } | { handle: string } | { phone_index: string };
+
+/** What every money-moving request carries besides its own fields. */
+export interface MovementRequestBase {
+  user_id: string;
+  idempotency_key: string;
+  /** SHA-256 of the route and the canonical body: a key reused with anything else is refused. */
+  request_hash: string;
+  request_id: string;
+  /** The wallets the authenticated user owns, as the edge found them with the session. */
+  owned_wallet_ids: string[];
+}
+
+export interface TransferRequest extends MovementRequestBase {
+  from_wallet_id: string;
+  to: Recipient;
+  amount: number;
+  memo: string | null;
+}
+
+export interface SingleWalletRequest extends MovementRequestBase {
+  wallet_id: string;
+  amount: number;
+}
+
+/** The refusals a movement can end with; each is stored and replayed like a success. */
+export type FailureCode =
+  | "forbidden"
+  | "not_found"
+  | "insufficient_funds"
+  | "daily_limit_exceeded"
+  | "currency_mismatch"
+  | "same_wallet"
+  | "balance_limit_exceeded";
+
+/** A movement as the coordinator records it, in the contract's transfer shape plus its kind. */
+export interface MovementView {
+  id: string;
+  kind: MovementKind;
+  status: "succeeded" | "failed" | "pending";
+  from_wallet_id: string | null;
+  to_wallet_id: string | null;
+  amount: number;
+  currency: string | null;
+  memo: string | null;
+  failure_code: FailureCode | null;
+  request_id: string;
+  created_at: string;
+  completed_at: string | null;
+}
+
+export type MovementOutcome =
+  | { code: "created"; replayed: boolean; movement: MovementView }
+  | { code: FailureCode; replayed: boolean; movement: MovementView }
+  | { code: "idempotency_key_reused" }
+  | { code: "idempotency_in_progress" }
+  /** The movement is recorded but could not finish now; recovery continues and a retry gets the outcome. */
+  | { code: "unavailable" };
+
+export type ReadMovementResult =
+  | { code: "ok"; movement: MovementView }
+  | { code: "not_found" }
+  | { code: "forbidden" };
+
+/** Named points between the coordinator's steps where tests inject a crash. */
+export type Failpoint =
+  | "after_start"
+  | "after_resolve"
+  | "after_reserve"
+  | "after_credit"
+  | "after_capture"
+  | "after_release"
+  | "after_finish"
+  | "after_d1_write";
+
+/** How a failpoint fails: throw out of the step, or abort the whole object (losing its memory). */
+export type FailMode = "throw" | "abort";

@@ -1,0 +1,107 @@
+/**
+ * The D1 schema (Drizzle): the directory of users, sessions and wallets, and the append-only audit log and
+ * entry mirror. `drizzle-kit generate` turns this file into the numbered SQL files in migrations/, and
+ * scripts/strict-migrations.mjs makes every table STRICT; the append-only triggers are a custom migration.
+ */
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    handle: text("handle").notNull(),
+    display_name: text("display_name").notNull(),
+    password_hash: text("password_hash").notNull(),
+    role: text("role", { enum: ["user", "auditor"] }).notNull().default("user"),
+    /** AES-GCM ciphertext of the phone number (base64), never the number itself. */
+    phone_cipher: text("phone_cipher"),
+    /** Which key encrypted `phone_cipher`, so keys can rotate. */
+    phone_key_id: text("phone_key_id"),
+    /** HMAC-SHA-256 of the phone number under a separate key: a blind index for lookup. */
+    phone_index: text("phone_index"),
+    created_at: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("users_handle").on(t.handle),
+    uniqueIndex("users_phone_index").on(t.phone_index),
+    check("users_role", sql`${t.role} IN ('user', 'auditor')`),
+  ],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    /** SHA-256 of the opaque token; the token itself is never stored. */
+    token_hash: text("token_hash").primaryKey(),
+    user_id: text("user_id").notNull().references(() => users.id),
+    created_at_ms: integer("created_at_ms").notNull(),
+    expires_at_ms: integer("expires_at_ms").notNull(),
+    revoked_at_ms: integer("revoked_at_ms"),
+  },
+  (t) => [index("sessions_user").on(t.user_id)],
+);
+
+export const wallets = sqliteTable(
+  "wallets",
+  {
+    id: text("id").primaryKey(),
+    owner_id: text("owner_id").notNull().references(() => users.id),
+    currency: text("currency").notNull(),
+    created_at: text("created_at").notNull(),
+  },
+  (t) => [index("wallets_owner").on(t.owner_id)],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    /** Insertion order in D1, for stable pagination. */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    transfer_id: text("transfer_id").notNull(),
+    kind: text("kind", { enum: ["transfer", "deposit", "withdrawal"] }).notNull(),
+    status: text("status", { enum: ["succeeded", "failed"] }).notNull(),
+    user_id: text("user_id").notNull(),
+    from_wallet_id: text("from_wallet_id"),
+    to_wallet_id: text("to_wallet_id"),
+    amount: integer("amount").notNull(),
+    currency: text("currency"),
+    failure_code: text("failure_code"),
+    created_at: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("audit_log_id").on(t.id),
+    uniqueIndex("audit_log_transfer").on(t.transfer_id),
+    index("audit_log_from").on(t.from_wallet_id),
+    index("audit_log_to").on(t.to_wallet_id),
+    check("audit_log_kind", sql`${t.kind} IN ('transfer', 'deposit', 'withdrawal')`),
+    check("audit_log_status", sql`${t.status} IN ('succeeded', 'failed')`),
+    check("audit_log_amount", sql`${t.amount} >= 1`),
+  ],
+);
+
+export const ledgerEntries = sqliteTable(
+  "ledger_entries",
+  {
+    wallet_id: text("wallet_id").notNull(),
+    seq: integer("seq").notNull(),
+    id: text("id").notNull(),
+    kind: text("kind", { enum: ["deposit", "withdrawal", "transfer_in", "transfer_out"] }).notNull(),
+    amount: integer("amount").notNull(),
+    balance_after: integer("balance_after").notNull(),
+    transfer_id: text("transfer_id").notNull(),
+    counterparty: text("counterparty"),
+    memo: text("memo"),
+    created_at: text("created_at").notNull(),
+    prev_hash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.wallet_id, t.seq] }),
+    index("ledger_entries_transfer").on(t.transfer_id),
+    check("ledger_entries_kind", sql`${t.kind} IN ('deposit', 'withdrawal', 'transfer_in', 'transfer_out')`),
+    check("ledger_entries_seq", sql`${t.seq} >= 1`),
+    check("ledger_entries_balance", sql`${t.balance_after} >= 0`),
+  ],
+);

@@ -1,0 +1,56 @@
+/**
+ * Identifiers: a short prefix naming the kind, then 128 random bits in lower-case Crockford base32, so ids
+ * are unguessable, URL-safe and sort nowhere in particular (no timing leaks from ordering).
+ *
+ * A money movement's id also names the coordinator that owns it, `trf_<user>_<random>`, so that
+ * `GET /transfers/{id}` can reach the right coordinator without a directory lookup.
+ */
+
+const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
+
+/** `bytes` random bytes encoded as base32 (5 bits per character). */
+export function randomBase32(bytes = 16): string {
+  const raw = crypto.getRandomValues(new Uint8Array(bytes));
+  let out = "";
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of raw) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+const BODY = "[0-9a-hjkmnp-tv-z]{26}";
+const USER_ID = new RegExp(`^usr_(${BODY})$`);
+const WALLET_ID = new RegExp(`^wal_${BODY}$`);
+const MOVEMENT_ID = new RegExp(`^(trf|dep|wdr)_(${BODY})_${BODY}$`);
+
+export const newUserId = (): string => `usr_${randomBase32()}`;
+export const newWalletId = (): string => `wal_${randomBase32()}`;
+
+/** The kinds of money movement, each with its id prefix. */
+export type MovementKind = "transfer" | "deposit" | "withdrawal";
+const PREFIX: Record<MovementKind, string> = { transfer: "trf", deposit: "dep", withdrawal: "wdr" };
+
+/** A new movement id owned by the coordinator of `userId`. */
+export function newMovementId(kind: MovementKind, userId: string): string {
+  const match = USER_ID.exec(userId);
+  if (match === null || match[1] === undefined) throw new Error(`invariant: bad user id ${userId}`);
+  return `${PREFIX[kind]}_${match[1]}_${randomBase32()}`;
+}
+
+/** The user whose coordinator owns movement `id`, or null when `id` is not a movement id. */
+export function movementOwner(id: string): string | null {
+  const match = MOVEMENT_ID.exec(id);
+  return match === null || match[2] === undefined ? null : `usr_${match[2]}`;
+}
+
+export const isUserId = (id: string): boolean => USER_ID.test(id);
+export const isWalletId = (id: string): boolean => WALLET_ID.test(id);

@@ -1,0 +1,61 @@
+/**
+ * The shapes the contract exposes (wallet, entry, transfer, audit row). Durable Objects return these over RPC
+ * and the edge serialises them as they are, so one definition serves storage, RPC and HTTP.
+ */
+
+/** A wallet as the contract shows it: `available = balance - held`, `version` counts changes. */
+export interface WalletView {
+  id: string;
+  owner_id: string;
+  currency: string;
+  balance: number;
+  available: number;
+  held: number;
+  version: number;
+}
+
+/** The four kinds of history entry. */
+export type EntryKind = "deposit" | "withdrawal" | "transfer_in" | "transfer_out";
+
+/** One history entry: a link of the wallet's hash chain. `amount` is signed (negative out). */
+export interface EntryView {
+  id: string;
+  seq: number;
+  kind: EntryKind;
+  amount: number;
+  balance_after: number;
+  transfer_id: string;
+  counterparty: string | null;
+  memo: string | null;
+  created_at: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** A transfer (or deposit, or withdrawal) as a response shows it. */
+export interface TransferView {
+  id: string;
+  status: "succeeded" | "failed" | "pending";
+  from_wallet_id: string | null;
+  to_wallet_id: string | null;
+  amount: number;
+  currency: string | null;
+  memo: string | null;
+  created_at: string;
+  completed_at: string | null;
+  failure_code?: string;
+}
+
+/** One append-only audit row in D1: one per money movement attempted, refusals included. */
+export interface AuditRowView {
+  id: string;
+  transfer_id: string;
+  kind: "transfer" | "deposit" | "withdrawal";
+  status: "succeeded" | "failed";
+  from_wallet_id: string | null;
+  to_wallet_id: string | null;
+  amount: number;
+  currency: string | null;
+  failure_code: string | null;
+  created_at: string;
+}

@@ -1,0 +1,12 @@
+/**
+ * Secrets are never in wrangler.toml: `wrangler secret put NAME` sets them in production and `npm start`
+ * generates local ones into its state directory. `wrangler types` cannot see them, so they are declared here.
+ */
+interface Env {
+  /** The id of the current phone encryption key, stored beside each ciphertext. */
+  PHONE_ENC_KEY_ID?: string;
+  /** AES-256-GCM key for phone numbers: 32 bytes, base64url. */
+  PHONE_ENC_KEY?: string;
+  /** HMAC-SHA-256 key for the phone blind index: 32 bytes, base64url. */
+  PHONE_INDEX_KEY?: string;
+}

@@ -1,0 +1,396 @@
+/**
+ * TransferCoordinator: one Durable Object per user, named by the user id. It owns that user's idempotency
+ * keys, the durable record of every transfer, deposit and withdrawal the user starts, and the outbox that
+ * carries their audit rows and entries to D1.
+ *
+ * A movement is recorded (`started`, with its key) before any wallet is touched; its steps then run (see
+ * coordinator/steps.ts), and its outcome is recorded together with its outbox rows in one transaction. If
+ * anything interrupts the steps (a crash, an eviction, a wallet that does not answer) the movement stays
+ * `started` and the alarm resumes it, from the top, until it ends: every step is idempotent by movement id.
+ * A retry of the same key after such a crash does the same at once, so the caller gets the real outcome.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { and, asc, eq, lte, lt, sql } from "drizzle-orm";
+import { drizzle as drizzleD1, type DrizzleD1Database } from "drizzle-orm/d1";
+import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { configOf, type Config } from "./config";
+import { runDeposit, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./coordinator/steps";
+import { deliver, type OutboxItem } from "./coordinator/outbox";
+import { Directory } from "./coordinator/directory";
+import { backoffMs, callWallet, StepUnavailable, type RetryPolicy } from "./coordinator/wallet-calls";
+import type {
+  FailMode,
+  Failpoint,
+  MovementOutcome,
+  MovementRequestBase,
+  MovementView,
+  ReadMovementResult,
+  SingleWalletRequest,
+  TransferRequest,
+} from "./coordinator/rpc";
+import { COORDINATOR_MIGRATIONS, idempotencyTable, movementsTable, outboxTable, type MovementRow } from "./coordinator/schema";
+import { migrate } from "./db/do-migrations";
+import { newMovementId, type MovementKind } from "./domain/ids";
+import { assertAmount } from "./domain/money";
+import { log } from "./observability/log";
+import type { WalletObject } from "./wallet-object";
+
+/** Movements resumed per alarm run, and outbox batches flushed per call: bounded work per invocation. */
+const RECOVERY_BATCH = 50;
+const FLUSH_BATCHES_PER_CALL = 20;
+
+/** The Durable Object that runs one user's money movements to completion, exactly once each. */
+export class TransferCoordinator extends DurableObject<Env> {
+  private readonly db: DrizzleSqliteDODatabase;
+  private readonly d1: DrizzleD1Database;
+  private readonly directory: Directory;
+  /** Movements being driven in this instance now; a second driver for the same id joins nobody. */
+  private readonly driving = new Map<string, Promise<MovementOutcome>>();
+  private flushing: Promise<void> | null = null;
+  private flushFailures = 0;
+  /** The scheduled alarm as this instance last set or read it (null: none). */
+  private alarmAtMs: number | null = null;
+  /** Failpoints armed by tests (one-shot); always empty in production. */
+  readonly failpoints = new Map<Failpoint, FailMode>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = drizzle(ctx.storage);
+    this.d1 = drizzleD1(env.DB);
+    this.directory = new Directory(this.d1);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, COORDINATOR_MIGRATIONS);
+      this.alarmAtMs = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** Moves money from one of the user's wallets to a recipient, once per idempotency key. */
+  async transfer(req: TransferRequest): Promise<MovementOutcome> {
+    assertAmount(req.amount);
+    const fields = { from_wallet_id: req.from_wallet_id, to_wallet_id: null, recipient: JSON.stringify(req.to), memo: req.memo };
+    return this.submit("transfer", req, fields);
+  }
+
+  /** Tops up one of the user's wallets from outside the system, once per idempotency key. */
+  async deposit(req: SingleWalletRequest): Promise<MovementOutcome> {
+    assertAmount(req.amount);
+    return this.submit("deposit", req, { from_wallet_id: null, to_wallet_id: req.wallet_id, recipient: null, memo: null });
+  }
+
+  /** Pays out of one of the user's wallets to outside the system, once per idempotency key. */
+  async withdraw(req: SingleWalletRequest): Promise<MovementOutcome> {
+    assertAmount(req.amount);
+    return this.submit("withdrawal", req, { from_wallet_id: req.wallet_id, to_wallet_id: null, recipient: null, memo: null });
+  }
+
+  /** A movement, for its sender or its recipient only. */
+  async getMovement(id: string, requester: { user_id: string; wallet_ids: string[] }): Promise<ReadMovementResult> {
+    const m = this.movement(id);
+    if (m === null) return { code: "not_found" };
+    const party = m.user_id === requester.user_id || (m.to_wallet_id !== null && requester.wallet_ids.includes(m.to_wallet_id));
+    return party ? { code: "ok", movement: movementView(m) } : { code: "forbidden" };
+  }
+
+  /** Unfinished movements and undelivered outbox rows: what recovery still owes (for tests and audits). */
+  async pending(): Promise<{ started: number; outbox: number }> {
+    const started = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM movements WHERE state = 'started'").one().n;
+    const outbox = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    return { started, outbox };
+  }
+
+  /**
+   * Resumes every unfinished movement that is due, delivers the outbox, forgets expired idempotency keys and
+   * schedules itself again while anything is left. Safe to run any number of times.
+   */
+  override async alarm(): Promise<void> {
+    this.alarmAtMs = null;
+    const now = Date.now();
+    await this.flush();
+    const due = this.db
+      .select()
+      .from(movementsTable)
+      .where(and(eq(movementsTable.state, "started"), lte(movementsTable.next_attempt_at_ms, now)))
+      .orderBy(asc(movementsTable.next_attempt_at_ms))
+      .limit(RECOVERY_BATCH)
+      .all();
+    for (const m of due) await this.drive(m, false);
+    await this.flush();
+    this.forgetExpiredKeys(now);
+    await this.scheduleNext();
+  }
+
+  private async submit(
+    kind: MovementKind,
+    req: MovementRequestBase & { amount: number },
+    fields: Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">,
+  ): Promise<MovementOutcome> {
+    // The key is checked before anything else: a replay never depends on the state of any wallet.
+    const seen = this.seen(req);
+    if (seen !== null) return seen;
+    const m = this.start(kind, req, fields);
+    await this.ensureAlarm(m.next_attempt_at_ms);
+    this.failpoint("after_start");
+    return this.drive(m, false);
+  }
+
+  /** What an already-used key answers, or null for a new key. */
+  private seen(req: MovementRequestBase): MovementOutcome | Promise<MovementOutcome> | null {
+    const key = this.db.select().from(idempotencyTable).where(eq(idempotencyTable.key, req.idempotency_key)).get();
+    if (key === undefined) return null;
+    if (key.request_hash !== req.request_hash) return { code: "idempotency_key_reused" };
+    const m = this.movement(key.movement_id);
+    if (m === null) throw new Error(`invariant: key maps to missing movement ${key.movement_id}`);
+    if (m.state !== "started") return outcomeOf(m, true);
+    if (this.driving.has(m.id)) return { code: "idempotency_in_progress" };
+    // Nobody is driving it: the instance that started it crashed. Finish it for this caller now.
+    return this.drive(m, true);
+  }
+
+  /** Records the movement and its key in one transaction, before any wallet is touched. */
+  private start(
+    kind: MovementKind,
+    req: MovementRequestBase & { amount: number },
+    fields: Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">,
+  ): MovementRow {
+    const now = Date.now();
+    const m: MovementRow = {
+      id: newMovementId(kind, req.user_id),
+      kind,
+      user_id: req.user_id,
+      state: "started",
+      request_hash: req.request_hash,
+      request_id: req.request_id,
+      ...fields,
+      amount: req.amount,
+      currency: null,
+      failure_code: null,
+      owned_wallet_ids: JSON.stringify(req.owned_wallet_ids),
+      created_at: new Date(now).toISOString(),
+      completed_at: null,
+      attempts: 0,
+      next_attempt_at_ms: now + this.config().recovery_delay_ms,
+    };
+    const key = { key: req.idempotency_key, request_hash: req.request_hash, movement_id: m.id, created_at_ms: now };
+    this.ctx.storage.transactionSync(() => {
+      this.db.insert(movementsTable).values(m).run();
+      this.db.insert(idempotencyTable).values(key).run();
+    });
+    return m;
+  }
+
+  /** Drives `m` to its outcome unless this instance is already doing so. */
+  private drive(m: MovementRow, replayed: boolean): Promise<MovementOutcome> {
+    const running = this.driving.get(m.id);
+    if (running !== undefined) return running;
+    const run = this.run(m, replayed).finally(() => this.driving.delete(m.id));
+    this.driving.set(m.id, run);
+    return run;
+  }
+
+  private async run(m: MovementRow, replayed: boolean): Promise<MovementOutcome> {
+    let decision: Decision;
+    try {
+      decision = await this.steps(m);
+    } catch (error) {
+      await this.deferRecovery(m, error);
+      return { code: "unavailable" };
+    }
+    const done = this.finish(m, decision);
+    this.ctx.waitUntil(this.flush());
+    this.failpoint("after_finish");
+    return outcomeOf(done, replayed);
+  }
+
+  private steps(m: MovementRow): Promise<Decision> {
+    const ports = this.ports();
+    if (m.kind === "transfer") return runTransfer(m, ports);
+    if (m.kind === "deposit") return runDeposit(m, ports);
+    return runWithdrawal(m, ports);
+  }
+
+  /** Records the outcome and what D1 is owed for it, in one transaction. Idempotent: a finished movement stays. */
+  private finish(m: MovementRow, d: Decision): MovementRow {
+    const current = this.movement(m.id);
+    if (current === null) throw new Error(`invariant: finishing missing movement ${m.id}`);
+    if (current.state !== "started") return current;
+    const completed_at = new Date().toISOString();
+    const done: MovementRow = {
+      ...current,
+      state: d.status,
+      failure_code: d.failure_code,
+      to_wallet_id: d.to_wallet_id ?? current.to_wallet_id,
+      currency: d.currency,
+      completed_at,
+    };
+    const items = outboxItems(done, d);
+    this.ctx.storage.transactionSync(() => {
+      this.db.update(movementsTable).set(done).where(eq(movementsTable.id, m.id)).run();
+      for (const item of items) this.db.insert(outboxTable).values({ payload: JSON.stringify(item) }).run();
+    });
+    return done;
+  }
+
+  /** Leaves `m` started, to be resumed by the alarm after a capped exponential back-off. */
+  private async deferRecovery(m: MovementRow, error: unknown): Promise<void> {
+    const config = this.config();
+    const current = this.movement(m.id);
+    if (current === null || current.state !== "started") return;
+    const attempts = current.attempts + 1;
+    const next_attempt_at_ms = Date.now() + backoffMs(attempts, config.recovery_delay_ms, config.recovery_max_delay_ms);
+    this.db.update(movementsTable).set({ attempts, next_attempt_at_ms }).where(eq(movementsTable.id, m.id)).run();
+    log("warn", "movement deferred", { movement_id: m.id, attempts, error: errorText(error) });
+    await this.ensureAlarm(next_attempt_at_ms);
+  }
+
+  /** Delivers the outbox to D1, one flush at a time; a failure is retried by the alarm with back-off. */
+  private flush(): Promise<void> {
+    this.flushing ??= this.flushBatches().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushBatches(): Promise<void> {
+    const config = this.config();
+    for (let batch = 0; batch < FLUSH_BATCHES_PER_CALL; batch++) {
+      const rows = this.db.select().from(outboxTable).orderBy(asc(outboxTable.seq)).limit(config.outbox_batch_max).all();
+      const last = rows[rows.length - 1];
+      if (last === undefined) return;
+      try {
+        await deliver(this.d1, rows.map((r) => JSON.parse(r.payload) as OutboxItem));
+        this.failpoint("after_d1_write");
+      } catch (error) {
+        this.flushFailures++;
+        log("warn", "outbox delivery failed", { rows: rows.length, failures: this.flushFailures, error: errorText(error) });
+        await this.ensureAlarm(Date.now() + backoffMs(this.flushFailures, config.recovery_delay_ms, config.recovery_max_delay_ms));
+        return;
+      }
+      this.flushFailures = 0;
+      this.db.delete(outboxTable).where(lte(outboxTable.seq, last.seq)).run();
+    }
+    await this.ensureAlarm(Date.now());
+  }
+
+  private forgetExpiredKeys(now: number): void {
+    const cutoff = now - this.config().idempotency_retention_ms;
+    this.db.delete(idempotencyTable).where(lt(idempotencyTable.created_at_ms, cutoff)).run();
+  }
+
+  /** Schedules the alarm for the earliest thing still owed: a movement, the outbox, or a key to forget. */
+  private async scheduleNext(): Promise<void> {
+    const sqlStorage = this.ctx.storage.sql;
+    const nextMovement = sqlStorage
+      .exec<{ at: number | null }>("SELECT min(next_attempt_at_ms) AS at FROM movements WHERE state = 'started'")
+      .one().at;
+    const outboxRows = sqlStorage.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    const oldestKey = this.db.select({ at: sql<number | null>`min(${idempotencyTable.created_at_ms})` }).from(idempotencyTable).get()?.at ?? null;
+    const config = this.config();
+    const candidates = [
+      nextMovement,
+      outboxRows > 0 ? Date.now() + backoffMs(this.flushFailures + 1, config.recovery_delay_ms, config.recovery_max_delay_ms) : null,
+      oldestKey === null ? null : oldestKey + config.idempotency_retention_ms,
+    ].filter((at): at is number => at !== null);
+    if (candidates.length > 0) await this.ensureAlarm(Math.min(...candidates));
+  }
+
+  /** Makes sure an alarm fires no later than `at_ms` (one alarm per object: keep the earliest). */
+  private async ensureAlarm(at_ms: number): Promise<void> {
+    if (this.alarmAtMs !== null && this.alarmAtMs <= at_ms) return;
+    this.alarmAtMs = at_ms;
+    await this.ctx.storage.setAlarm(at_ms);
+  }
+
+  private ports(): StepPorts {
+    const policy = this.retryPolicy();
+    const ns = this.env.WALLET as DurableObjectNamespace<WalletObject>;
+    const call = <R>(walletId: string, fn: (w: DurableObjectStub<WalletObject>) => Promise<R>): Promise<R> =>
+      callWallet(ns, walletId, policy, fn);
+    return {
+      wallets: {
+        reserve: (id, input) => call(id, async (w) => await w.reserve(input)),
+        capture: (id, input) => call(id, async (w) => await w.capture(input)),
+        release: (id, input) => call(id, async (w) => await w.release(input)),
+        credit: (id, input) => call(id, async (w) => await w.credit(input)),
+        deposit: (id, input) => call(id, async (w) => await w.deposit(input)),
+        withdraw: (id, input) => call(id, async (w) => await w.withdraw(input)),
+      },
+      resolve: (recipient) => this.directory.resolve(recipient),
+      walletExists: (walletId) => this.directory.walletExists(walletId),
+      failpoint: (name) => this.failpoint(name),
+    };
+  }
+
+  /** Fails here if a test armed this point: by throwing, or by aborting the whole object. */
+  private failpoint(name: Failpoint): void {
+    const mode = this.failpoints.get(name);
+    if (mode === undefined) return;
+    this.failpoints.delete(name);
+    if (mode === "abort") this.ctx.abort(`failpoint ${name}`);
+    throw new StepUnavailable(`failpoint ${name}`);
+  }
+
+  private movement(id: string): MovementRow | null {
+    return this.db.select().from(movementsTable).where(eq(movementsTable.id, id)).get() ?? null;
+  }
+
+  private config(): Config {
+    return configOf(this.env);
+  }
+
+  private retryPolicy(): RetryPolicy {
+    const c = this.config();
+    return { max_attempts: c.wallet_call_max_attempts, base_ms: c.wallet_call_retry_base_ms, max_ms: c.wallet_call_retry_max_ms };
+  }
+}
+
+/** The contract's view of a movement row. */
+function movementView(m: MovementRow): MovementView {
+  return {
+    id: m.id,
+    kind: m.kind,
+    status: m.state === "started" ? "pending" : m.state,
+    from_wallet_id: m.from_wallet_id,
+    to_wallet_id: m.to_wallet_id,
+    amount: m.amount,
+    currency: m.currency,
+    memo: m.memo,
+    failure_code: m.failure_code as MovementView["failure_code"],
+    request_id: m.request_id,
+    created_at: m.created_at,
+    completed_at: m.completed_at,
+  };
+}
+
+/** The stored outcome of a finished movement. */
+function outcomeOf(m: MovementRow, replayed: boolean): MovementOutcome {
+  const movement = movementView(m);
+  if (m.state === "succeeded") return { code: "created", replayed, movement };
+  if (m.state === "failed" && movement.failure_code !== null) return { code: movement.failure_code, replayed, movement };
+  return { code: "unavailable" };
+}
+
+/** The audit row and entry mirrors a finished movement owes D1. */
+function outboxItems(m: MovementRow, d: Decision): OutboxItem[] {
+  const audit: OutboxItem = {
+    type: "audit",
+    row: {
+      id: `aud_${m.id.slice(4)}`,
+      transfer_id: m.id,
+      kind: m.kind,
+      status: d.status,
+      user_id: m.user_id,
+      from_wallet_id: m.from_wallet_id,
+      to_wallet_id: d.to_wallet_id ?? m.to_wallet_id,
+      amount: m.amount,
+      currency: d.currency,
+      failure_code: d.failure_code,
+      created_at: m.created_at,
+    },
+  };
+  const entries = d.entries.map((e): OutboxItem => ({ type: "entry", wallet_id: e.wallet_id, entry: e.entry }));
+  return [audit, ...entries];
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,192 @@
+/**
+ * WalletObject: one Durable Object per wallet, named by the wallet id. It is the only writer of its balance,
+ * so it serialises every debit and credit of that wallet without locks. Each change is planned by the pure
+ * functions in `wallet/ledger.ts` and written in one `transactionSync`: the balance, the hold and the
+ * hash-chained entry commit together or not at all.
+ *
+ * Storage is created lazily by `init()`: a lookup of an unknown wallet id reads nothing and writes nothing,
+ * so probing random ids cannot make the service allocate storage.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { and, desc, eq, lt } from "drizzle-orm";
+import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { configOf } from "./config";
+import { hasSchema, migrate } from "./db/do-migrations";
+import type { EntryView } from "./domain/views";
+import {
+  assertWallet,
+  entryView,
+  newWallet,
+  planCapture,
+  planCredit,
+  planDeposit,
+  planRelease,
+  planReserve,
+  planWithdraw,
+  walletView,
+  type Plan,
+  type WalletLimits,
+} from "./wallet/ledger";
+import type {
+  CaptureInput,
+  CaptureResult,
+  CreditInput,
+  CreditResult,
+  DepositInput,
+  DepositResult,
+  HistoryInput,
+  HistoryResult,
+  InitInput,
+  InitResult,
+  OpenHold,
+  ReleaseInput,
+  ReleaseResult,
+  ReserveInput,
+  ReserveResult,
+  SnapshotResult,
+  WithdrawInput,
+  WithdrawResult,
+} from "./wallet/rpc";
+import { WALLET_MIGRATIONS, entriesTable, holdsTable, walletTable, type EntryRow, type HoldRow, type WalletRow } from "./wallet/schema";
+
+/** The Durable Object that owns one wallet's balance, holds and history. */
+export class WalletObject extends DurableObject<Env> {
+  private readonly db: DrizzleSqliteDODatabase;
+  /** The wallet row as last committed; null until `init()` has run. */
+  private wallet: WalletRow | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = drizzle(ctx.storage);
+    void ctx.blockConcurrencyWhile(async () => {
+      if (!hasSchema(ctx.storage.sql)) return;
+      migrate(ctx.storage, WALLET_MIGRATIONS);
+      this.wallet = this.readWallet();
+    });
+  }
+
+  /** Creates the wallet once; a repeat with the same owner and currency is `exists`. */
+  async init(input: InitInput): Promise<InitResult> {
+    if (this.wallet !== null) {
+      const same = this.wallet.id === input.wallet_id && this.wallet.owner_id === input.owner_id && this.wallet.currency === input.currency;
+      return same ? { code: "exists", wallet: walletView(this.wallet) } : { code: "conflict" };
+    }
+    migrate(this.ctx.storage, WALLET_MIGRATIONS);
+    const row = newWallet(input.wallet_id, input.owner_id, input.currency, Date.now());
+    assertWallet(row);
+    this.db.insert(walletTable).values(row).run();
+    this.wallet = row;
+    return { code: "created", wallet: walletView(row) };
+  }
+
+  /** The wallet's balances now. */
+  async snapshot(): Promise<SnapshotResult> {
+    return this.wallet === null ? { code: "not_found" } : { code: "ok", wallet: walletView(this.wallet) };
+  }
+
+  /** One page of history, newest first, by `seq`; O(page) at any length thanks to the primary key. */
+  async history(input: HistoryInput): Promise<HistoryResult> {
+    if (this.wallet === null) return { code: "not_found" };
+    const limit = Math.max(1, Math.min(input.limit, 1_000));
+    const where = input.before_seq === undefined ? undefined : lt(entriesTable.seq, input.before_seq);
+    const rows = this.db.select().from(entriesTable).where(where).orderBy(desc(entriesTable.seq)).limit(limit + 1).all();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const next_before_seq = rows.length > limit && last !== undefined ? last.seq : null;
+    return { code: "ok", items: page.map(entryView), next_before_seq };
+  }
+
+  /** Entries with `seq` above `after_seq`, oldest first, at most `limit` (for replays and audits). */
+  async entriesAfter(after_seq: number, limit: number): Promise<EntryView[]> {
+    if (this.wallet === null) return [];
+    const rows = this.ctx.storage.sql
+      .exec<EntryRow>("SELECT * FROM entries WHERE seq > ? ORDER BY seq LIMIT ?", after_seq, Math.max(1, Math.min(limit, 1_000)))
+      .toArray();
+    return rows.map(entryView);
+  }
+
+  /** Holds still open, oldest first. */
+  async openHolds(): Promise<OpenHold[]> {
+    if (this.wallet === null) return [];
+    return this.db
+      .select({ transfer_id: holdsTable.transfer_id, amount: holdsTable.amount, created_at_ms: holdsTable.created_at_ms })
+      .from(holdsTable)
+      .where(eq(holdsTable.state, "held"))
+      .orderBy(holdsTable.created_at_ms)
+      .all();
+  }
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    return this.apply(planReserve(w, this.hold(input.transfer_id), input, this.limits(), Date.now()));
+  }
+
+  async capture(input: CaptureInput): Promise<CaptureResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    const plan = planCapture(w, this.hold(input.transfer_id), this.entryFor(input.transfer_id), input, Date.now());
+    return this.apply(plan);
+  }
+
+  async release(input: ReleaseInput): Promise<ReleaseResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    return this.apply(planRelease(w, this.hold(input.transfer_id), input, Date.now()));
+  }
+
+  async credit(input: CreditInput): Promise<CreditResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    return this.apply(planCredit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+  }
+
+  async deposit(input: DepositInput): Promise<DepositResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    return this.apply(planDeposit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+  }
+
+  async withdraw(input: WithdrawInput): Promise<WithdrawResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    return this.apply(planWithdraw(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+  }
+
+  /**
+   * Writes a plan's rows in one synchronous transaction and only then adopts the new wallet row, so memory
+   * never runs ahead of storage. There is no `await` here: nothing else can run in this object meanwhile.
+   */
+  private apply<R>(plan: Plan<R>): R {
+    const { wallet, hold, entry } = plan;
+    if (wallet === undefined && hold === undefined && entry === undefined) return plan.result;
+    if (wallet !== undefined) assertWallet(wallet);
+    this.ctx.storage.transactionSync(() => {
+      if (wallet !== undefined) this.db.update(walletTable).set(wallet).where(eq(walletTable.id, wallet.id)).run();
+      if (hold !== undefined) this.db.insert(holdsTable).values(hold).onConflictDoUpdate({ target: holdsTable.transfer_id, set: hold }).run();
+      if (entry !== undefined) this.db.insert(entriesTable).values(entry).run();
+    });
+    if (wallet !== undefined) this.wallet = wallet;
+    return plan.result;
+  }
+
+  private readWallet(): WalletRow | null {
+    const row = this.db.select().from(walletTable).get();
+    if (row === undefined) return null;
+    assertWallet(row);
+    return row;
+  }
+
+  private hold(transfer_id: string): HoldRow | null {
+    return this.db.select().from(holdsTable).where(eq(holdsTable.transfer_id, transfer_id)).get() ?? null;
+  }
+
+  private entryFor(transfer_id: string): EntryRow | null {
+    return this.db.select().from(entriesTable).where(and(eq(entriesTable.transfer_id, transfer_id))).get() ?? null;
+  }
+
+  private limits(): WalletLimits {
+    const config = configOf(this.env);
+    return { daily_limit_minor: config.daily_limit_minor, max_balance_minor: config.max_balance_minor };
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The wallet object's own SQLite schema: one `wallet` row, its `holds` (funds reserved by transfers in flight)
+ * and its `entries` (the append-only, hash-chained history). The SQL below creates the tables (STRICT, with
+ * CHECKs that restate the invariants) and the Drizzle definitions type the queries against them.
+ */
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { appendOnlyTriggers } from "../db/do-migrations";
+
+/** Migration steps, applied in order by `migrate()`; never edit a step that has shipped, add one. */
+export const WALLET_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE wallet (
+     id TEXT PRIMARY KEY,
+     owner_id TEXT NOT NULL,
+     currency TEXT NOT NULL,
+     balance INTEGER NOT NULL CHECK (balance >= 0),
+     held INTEGER NOT NULL CHECK (held >= 0 AND held <= balance),
+     version INTEGER NOT NULL CHECK (version >= 0),
+     last_seq INTEGER NOT NULL CHECK (last_seq >= 0),
+     head_hash TEXT NOT NULL,
+     daily_day TEXT NOT NULL,
+     daily_used INTEGER NOT NULL CHECK (daily_used >= 0),
+     created_at TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE holds (
+     transfer_id TEXT PRIMARY KEY,
+     amount INTEGER NOT NULL CHECK (amount >= 0),
+     state TEXT NOT NULL CHECK (state IN ('held', 'captured', 'released')),
+     day TEXT NOT NULL,
+     release_reason TEXT,
+     created_at_ms INTEGER NOT NULL,
+     resolved_at_ms INTEGER
+   ) STRICT;
+   CREATE INDEX holds_open ON holds (state) WHERE state = 'held';
+   CREATE TABLE entries (
+     seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+     id TEXT NOT NULL UNIQUE,
+     kind TEXT NOT NULL CHECK (kind IN ('deposit', 'withdrawal', 'transfer_in', 'transfer_out')),
+     amount INTEGER NOT NULL CHECK (amount <> 0),
+     balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
+     transfer_id TEXT NOT NULL UNIQUE,
+     counterparty TEXT,
+     memo TEXT,
+     created_at TEXT NOT NULL,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   ) STRICT;
+   ${appendOnlyTriggers("entries")}`,
+];
+
+export const walletTable = sqliteTable("wallet", {
+  id: text("id").primaryKey(),
+  owner_id: text("owner_id").notNull(),
+  currency: text("currency").notNull(),
+  balance: integer("balance").notNull(),
+  held: integer("held").notNull(),
+  version: integer("version").notNull(),
+  last_seq: integer("last_seq").notNull(),
+  head_hash: text("head_hash").notNull(),
+  daily_day: text("daily_day").notNull(),
+  daily_used: integer("daily_used").notNull(),
+  created_at: text("created_at").notNull(),
+});
+
+export const holdsTable = sqliteTable("holds", {
+  transfer_id: text("transfer_id").primaryKey(),
+  amount: integer("amount").notNull(),
+  state: text("state", { enum: ["held", "captured", "released"] }).notNull(),
+  day: text("day").notNull(),
+  release_reason: text("release_reason"),
+  created_at_ms: integer("created_at_ms").notNull(),
+  resolved_at_ms: integer("resolved_at_ms"),
+});
+
+export const entriesTable = sqliteTable("entries", {
+  seq: integer("seq").primaryKey(),
+  id: text("id").notNull(),
+  kind: text("kind", { enum: ["deposit", "withdrawal", "transfer_in", "transfer_out"] }).notNull(),
+  amount: integer("amount").notNull(),
+  balance_after: integer("balance_after").notNull(),
+  transfer_id: text("transfer_id").notNull(),
+  counterparty: text("counterparty"),
+  memo: text("memo"),
+  created_at: text("created_at").notNull(),
+  prev_hash: text("prev_hash").notNull(),
+  hash: text("hash").notNull(),
+});
+
+export type WalletRow = typeof walletTable.$inferSelect;
+export type HoldRow = typeof holdsTable.$inferSelect;
+export type EntryRow = typeof entriesTable.$inferSelect;

@@ -1,0 +1,35 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const migrations = await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url)));
+
+/**
+ * Tests run inside workerd with the real wrangler.toml bindings. A few limits are lowered so the suite is
+ * fast (cheaper password hashing, recovery alarms after 50 ms instead of 2 s); every other limit is the
+ * production default. The phone secrets are test-only random values.
+ */
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: migrations,
+          PASSWORD_HASH_ITERATIONS: "1000",
+          RECOVERY_DELAY_MS: "50",
+          RECOVERY_MAX_DELAY_MS: "400",
+          PHONE_ENC_KEY_ID: "test1",
+          PHONE_ENC_KEY: "dGVzdC1waG9uZS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU",
+          PHONE_INDEX_KEY: "dGVzdC1waG9uZS1ibGluZC1pbmRleC1rZXktMzJieXQ",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/workers/**/*.test.ts"],
+    setupFiles: ["./test/workers/setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
