@@ -16,9 +16,22 @@ import { transferRoutes } from "./routes/transfers";
 import { walletRoutes } from "./routes/wallets";
 import { log } from "../observability/log";
 
-/** zod issues as the contract's `details`: the field path and what is wrong with it. */
-function details(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ErrorDetail[] {
-  return issues.map((issue) => ({ field: issue.path.map(String).join(".") || "body", issue: issue.message }));
+interface Issue {
+  code?: string;
+  path: readonly PropertyKey[];
+  message: string;
+  keys?: readonly string[];
+}
+
+/** zod issues as the contract's `details`: one per field, naming each unknown field on its own. */
+function details(issues: readonly Issue[]): ErrorDetail[] {
+  return issues.flatMap((issue) => {
+    const prefix = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys" && issue.keys !== undefined) {
+      return issue.keys.map((key) => ({ field: prefix === "" ? key : `${prefix}.${key}`, issue: "unknown field" }));
+    }
+    return [{ field: prefix === "" ? "body" : prefix, issue: issue.message }];
+  });
 }
 
 /** Builds the API app. */

@@ -75,7 +75,7 @@ export const TransferIdParam = z.object({ transfer_id: Id.openapi({ param: { nam
 export const IdempotencyHeaders = z.object({
   "idempotency-key": z
     .string()
-    .openapi({ param: { name: "Idempotency-Key", in: "header", required: true }, description: "1..255 printable ASCII" })
+    .openapi({ param: { name: "idempotency-key", in: "header", required: true }, description: "1..255 printable ASCII" })
     .optional(),
 });
 
