@@ -257,6 +257,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       const last = rows[rows.length - 1];
       if (last === undefined) return;
       try {
+        this.failpoint("before_d1_write");
         await deliver(this.d1, rows.map((r) => JSON.parse(r.payload) as OutboxItem));
         this.failpoint("after_d1_write");
       } catch (error) {

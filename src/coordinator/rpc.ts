@@ -79,6 +79,7 @@ export type Failpoint =
   | "after_capture"
   | "after_release"
   | "after_finish"
+  | "before_d1_write"
   | "after_d1_write";
 
 /** How a failpoint fails: throw out of the step, or abort the whole object (losing its memory). */

@@ -7,6 +7,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { configOf } from "../../config";
+import { log } from "../../observability/log";
 import { wallets } from "../../db/schema";
 import type { MovementOutcome, SingleWalletRequest } from "../../coordinator/rpc";
 import type { AppContext, AppEnv } from "../context";
@@ -73,7 +74,7 @@ export async function withCoordinator<T>(
   try {
     outcome = await call(c.env.COORDINATOR.getByName(c.get("caller").user_id));
   } catch (error) {
-    console.error(JSON.stringify({ level: "error", message: "coordinator call failed", request_id: c.get("request_id"), error: String(error) }));
+    log("error", "coordinator call failed", { request_id: c.get("request_id"), error: String(error) });
     outcome = { code: "unavailable" };
   }
   return asTyped<T>(renderOutcome(c, outcome));

@@ -1,0 +1,152 @@
+/**
+ * The crash-point sweep. For every point between two steps of a transfer (and of a refused transfer, a
+ * deposit and a withdrawal), in both failure modes (an exception out of the step, or `ctx.abort()` of the
+ * coordinator), the test crashes the coordinator there, evicts the coordinator and both wallets, lets the
+ * alarms recover, and then checks: the money moved exactly once, nothing is held, the chains are intact and
+ * mirrored in D1, there is exactly one audit row, a retry with the key answers the outcome, and running the
+ * alarm again changes nothing.
+ */
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { FailMode, Failpoint } from "../../src/coordinator/rpc";
+import type { TransferCoordinator } from "../../src/transfer-coordinator";
+import { api, assertLedger, auditRows, coordinatorStub, deposit, register, settle, walletStub, type ApiResponse, type TestUser } from "./helpers";
+
+const TRANSFER_POINTS: Failpoint[] = ["after_start", "after_resolve", "after_reserve", "after_credit", "after_capture", "after_finish", "before_d1_write", "after_d1_write"];
+const MODES: FailMode[] = ["throw", "abort"];
+
+async function arm(user: TestUser, point: Failpoint, mode: FailMode): Promise<void> {
+  await runInDurableObject(coordinatorStub(user.id), (instance: TransferCoordinator) => {
+    instance.failpoints.set(point, mode);
+  });
+}
+
+async function evict(stubs: DurableObjectStub[]): Promise<void> {
+  // An object that is not running cannot be evicted; that is the state we want anyway. An object aborted
+  // in the background (an outbox flush after the response) makes the harness wait for its drain timeout, so
+  // each eviction is given two seconds and then left to finish on its own.
+  for (const stub of stubs) {
+    const evicted = evictDurableObject(stub).catch(() => undefined);
+    await Promise.race([evicted, new Promise((r) => setTimeout(r, 2_000))]);
+  }
+}
+
+/** Sends the same request until its outcome is known (not 409 in progress, not 5xx), as a client would. */
+async function untilKnown(send: () => Promise<ApiResponse>): Promise<ApiResponse> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const res = await send().catch(() => null);
+    if (res !== null && res.status < 500 && !(res.status === 409 && res.text.includes("idempotency_in_progress"))) return res;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("outcome never became known");
+}
+
+async function versions(walletIds: string[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const id of walletIds) {
+    const snap = await walletStub(id).snapshot();
+    out.push(snap.code === "ok" ? snap.wallet.version : -1);
+  }
+  return out;
+}
+
+async function crashAndRecover(sender: TestUser, others: TestUser[], point: Failpoint, mode: FailMode, send: () => Promise<ApiResponse>): Promise<ApiResponse> {
+  await arm(sender, point, mode);
+  await send().catch(() => null);
+  const users = [sender, ...others];
+  await evict([coordinatorStub(sender.id), ...users.map((u) => walletStub(u.wallet_id))]);
+  await settle(users.map((u) => u.id));
+  const answer = await untilKnown(send);
+  await settle(users.map((u) => u.id));
+  return answer;
+}
+
+async function assertAlarmIsNoOp(users: TestUser[]): Promise<void> {
+  const before = await versions(users.map((u) => u.wallet_id));
+  for (const u of users) await runDurableObjectAlarm(coordinatorStub(u.id));
+  expect(await versions(users.map((u) => u.wallet_id))).toEqual(before);
+}
+
+describe.each(MODES)("crash sweep (%s)", (mode) => {
+  it.each(TRANSFER_POINTS)("a transfer crashed at %s completes exactly once", async (point) => {
+    const a = await register();
+    const b = await register();
+    await deposit(a, 10_000);
+    await settle([a.id]);
+    const key = crypto.randomUUID();
+    const send = (): Promise<ApiResponse> => api("/transfers", { token: a.token, key, body: { from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 1_234 } });
+    const answer = await crashAndRecover(a, [b], point, mode, send);
+    expect(answer.status, answer.text).toBe(201);
+    const id = (answer.json as { transfer: { id: string } }).transfer.id;
+    const check = await assertLedger([a.wallet_id, b.wallet_id]);
+    expect(check.wallets.map((w) => w.balance)).toEqual([8_766, 1_234]);
+    expect(await auditRows(id)).toEqual([expect.objectContaining({ status: "succeeded", amount: 1_234 })]);
+    const replay = await send();
+    expect(replay.text).toBe(answer.text);
+    await assertAlarmIsNoOp([a, b]);
+  });
+
+  it.each<Failpoint>(["after_reserve", "after_credit", "after_release", "after_finish"])("a refused transfer crashed at %s releases its hold exactly once", async (point) => {
+    const a = await register();
+    const e = await register({ currency: "EUR" });
+    await deposit(a, 10_000);
+    await settle([a.id]);
+    const key = crypto.randomUUID();
+    const send = (): Promise<ApiResponse> => api("/transfers", { token: a.token, key, body: { from_wallet_id: a.wallet_id, to: { wallet_id: e.wallet_id }, amount: 500 } });
+    const answer = await crashAndRecover(a, [e], point, mode, send);
+    expect(answer.status, answer.text).toBe(422);
+    expect(answer.text).toContain("currency_mismatch");
+    const id = (answer.json as { error: { transfer_id: string } }).error.transfer_id;
+    const check = await assertLedger([a.wallet_id, e.wallet_id]);
+    expect(check.wallets.map((w) => w.balance)).toEqual([10_000, 0]);
+    expect(await auditRows(id)).toEqual([expect.objectContaining({ status: "failed", failure_code: "currency_mismatch" })]);
+    await assertAlarmIsNoOp([a, e]);
+  });
+
+  it.each<Failpoint>(["after_start", "after_credit", "after_finish", "before_d1_write", "after_d1_write"])("a deposit crashed at %s lands exactly once", async (point) => {
+    const a = await register();
+    const key = crypto.randomUUID();
+    const send = (): Promise<ApiResponse> => api(`/wallets/${a.wallet_id}/deposits`, { token: a.token, key, body: { amount: 777 } });
+    const answer = await crashAndRecover(a, [], point, mode, send);
+    expect(answer.status, answer.text).toBe(201);
+    const check = await assertLedger([a.wallet_id]);
+    expect(check.wallets[0]?.balance).toBe(777);
+    await assertAlarmIsNoOp([a]);
+  });
+
+  it.each<Failpoint>(["after_start", "after_capture", "after_finish"])("a withdrawal crashed at %s pays out exactly once", async (point) => {
+    const a = await register();
+    await deposit(a, 1_000);
+    await settle([a.id]);
+    const key = crypto.randomUUID();
+    const send = (): Promise<ApiResponse> => api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, key, body: { amount: 300 } });
+    const answer = await crashAndRecover(a, [], point, mode, send);
+    expect(answer.status, answer.text).toBe(201);
+    const check = await assertLedger([a.wallet_id]);
+    expect(check.wallets[0]?.balance).toBe(700);
+    await assertAlarmIsNoOp([a]);
+  });
+});
+
+describe("recovery without a retry", () => {
+  it("the alarm alone finishes a crashed transfer, and the later retry replays it", async () => {
+    const a = await register();
+    const b = await register();
+    await deposit(a, 5_000);
+    await settle([a.id]);
+    await arm(a, "after_reserve", "throw");
+    const key = crypto.randomUUID();
+    const send = (): Promise<ApiResponse> => api("/transfers", { token: a.token, key, body: { from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 100 } });
+    const first = await send();
+    expect(first.status).toBe(503);
+    expect(first.headers.get("retry-after")).toBe("1");
+    const held = await walletStub(a.wallet_id).snapshot();
+    expect(held.code === "ok" && held.wallet.held).toBe(100);
+    await settle([a.id, b.id]);
+    const retry = await send();
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    const check = await assertLedger([a.wallet_id, b.wallet_id]);
+    expect(check.wallets.map((w) => w.balance)).toEqual([4_900, 100]);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * The auditor's view of the append-only audit log and of the hash-chain verification. The server enforces
+ * the auditor role; this model only shows what it answers.
+ */
+import { signal } from "@preact/signals";
+import { api } from "../api";
+import type { AuditRow, Page, VerifyResult } from "../types";
+
+export interface AuditFilters {
+  kind: "" | AuditRow["kind"];
+  status: "" | AuditRow["status"];
+  wallet_id: string;
+}
+
+export const auditFilters = signal<AuditFilters>({ kind: "", status: "", wallet_id: "" });
+export const auditRows = signal<AuditRow[]>([]);
+export const auditCursor = signal<string | null>(null);
+export const auditStatus = signal<"idle" | "loading" | "error" | "forbidden">("idle");
+
+export type VerifyState =
+  | { state: "idle" | "loading" | "unavailable" | "forbidden" | "error" }
+  | { state: "done"; result: VerifyResult };
+
+export const verifyState = signal<VerifyState>({ state: "idle" });
+
+function query(cursor: string | null): string {
+  const params = new URLSearchParams({ limit: "50" });
+  const { kind, status, wallet_id } = auditFilters.value;
+  if (kind !== "") params.set("kind", kind);
+  if (status !== "") params.set("status", status);
+  if (wallet_id.trim() !== "") params.set("wallet_id", wallet_id.trim());
+  if (cursor !== null) params.set("cursor", cursor);
+  return params.toString();
+}
+
+/** Loads the first page for the current filters (`reset`) or the next page after the loaded ones. */
+export async function loadAudit(reset: boolean): Promise<void> {
+  if (auditStatus.value === "loading") return;
+  const cursor = reset ? null : auditCursor.value;
+  if (!reset && cursor === null) return;
+  auditStatus.value = "loading";
+  const result = await api<Page<AuditRow>>("GET", `/audit?${query(cursor)}`);
+  if (!result.ok) {
+    auditStatus.value = result.status === 403 ? "forbidden" : "error";
+    return;
+  }
+  auditRows.value = reset ? result.data.items : [...auditRows.value, ...result.data.items];
+  auditCursor.value = result.data.next_cursor;
+  auditStatus.value = "idle";
+}
+
+/** Asks the server to recompute every wallet's hash chain; a 404 means the route is not deployed yet. */
+export async function runVerify(): Promise<void> {
+  verifyState.value = { state: "loading" };
+  const result = await api<VerifyResult>("GET", "/audit/verify");
+  if (result.ok) verifyState.value = { state: "done", result: result.data };
+  else if (result.status === 404) verifyState.value = { state: "unavailable" };
+  else if (result.status === 403) verifyState.value = { state: "forbidden" };
+  else verifyState.value = { state: "error" };
+}

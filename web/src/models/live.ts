@@ -1,0 +1,166 @@
+/**
+ * The live feed of the active wallet over a WebSocket, and the polling that stands in for it. While the
+ * socket is up, the server pushes every change; while it is down, the wallet and the first history page are
+ * refetched every 5 s and after each of the user's own actions, so the screen is never more than a few
+ * seconds stale.
+ */
+import { signal } from "@preact/signals";
+import type { Entry, Wallet } from "../types";
+import { applyEntry, applyWallet, lastSeq, refresh } from "./wallet";
+
+export type LiveState = "live" | "reconnecting" | "offline";
+
+export const liveState = signal<LiveState>("reconnecting");
+/** True until the first connection attempt has ended, so the indicator can say "connecting" at start. */
+export const liveFirstAttempt = signal(true);
+
+const POLL_MS = 5_000;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 10_000;
+/** After this many failed attempts in a row the indicator says "offline" rather than "reconnecting". */
+const OFFLINE_AFTER_FAILURES = 3;
+
+let walletId: string | null = null;
+let socket: WebSocket | null = null;
+let failures = 0;
+let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+let pollTimer: ReturnType<typeof setInterval> | null = null;
+
+function liveUrl(id: string): string {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/api/v1/wallets/${encodeURIComponent(id)}/live`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+function isWallet(value: unknown): value is Wallet {
+  return isRecord(value) && typeof value.id === "string" && typeof value.balance === "number" && typeof value.version === "number";
+}
+
+function isEntry(value: unknown): value is Entry {
+  return isRecord(value) && typeof value.id === "string" && typeof value.seq === "number" && typeof value.amount === "number";
+}
+
+function onMessage(data: unknown): void {
+  if (typeof data !== "string") return;
+  let message: unknown;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    return;
+  }
+  if (!isRecord(message)) return;
+  if ((message.type === "snapshot" || message.type === "balance") && isWallet(message.wallet)) {
+    // The snapshot is the server's proof that the feed works, so only then does the indicator say live.
+    if (message.type === "snapshot") {
+      failures = 0;
+      liveState.value = "live";
+      liveFirstAttempt.value = false;
+    }
+    applyWallet(message.wallet);
+  } else if (message.type === "entry" && isEntry(message.entry)) {
+    // A hole in the seqs means entries were missed; the HTTP first page fills it.
+    if (!applyEntry(message.entry)) void refresh();
+  }
+}
+
+function stateAfterFailure(): LiveState {
+  const offline = typeof navigator !== "undefined" && navigator.onLine === false;
+  return offline || failures >= OFFLINE_AFTER_FAILURES ? "offline" : "reconnecting";
+}
+
+function scheduleReconnect(): void {
+  if (walletId === null || reconnectTimer !== null) return;
+  failures += 1;
+  liveFirstAttempt.value = false;
+  liveState.value = stateAfterFailure();
+  // Exponential backoff with a little jitter, so many tabs do not reconnect in step, never above the cap.
+  const exponential = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures - 1, 10));
+  const delay = Math.min(BACKOFF_CAP_MS, exponential * (0.8 + Math.random() * 0.4));
+  reconnectTimer = setTimeout(() => {
+    reconnectTimer = null;
+    connect();
+  }, delay);
+}
+
+function connect(): void {
+  const id = walletId;
+  if (id === null || socket !== null) return;
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(liveUrl(id));
+  } catch {
+    scheduleReconnect();
+    return;
+  }
+  socket = ws;
+  ws.addEventListener("open", () => {
+    // Ask for everything after the newest entry we hold; the server then continues with live events.
+    const after = lastSeq();
+    if (after > 0) ws.send(JSON.stringify({ type: "resume", after_seq: after }));
+  });
+  ws.addEventListener("message", (event) => {
+    if (socket === ws) onMessage(event.data);
+  });
+  ws.addEventListener("close", () => {
+    if (socket !== ws) return;
+    socket = null;
+    // Whatever happened while a live socket was going down, one refresh brings the screen up to date.
+    if (liveState.value === "live") void refresh();
+    scheduleReconnect();
+  });
+}
+
+function closeSocket(): void {
+  const ws = socket;
+  socket = null;
+  if (ws !== null) ws.close(1000, "client closed");
+}
+
+function clearTimers(): void {
+  if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+  if (pollTimer !== null) clearInterval(pollTimer);
+  reconnectTimer = null;
+  pollTimer = null;
+}
+
+/** Follows wallet `id`: connects the feed and polls while it is not live. */
+export function startLive(id: string): void {
+  stopLive();
+  walletId = id;
+  failures = 0;
+  liveFirstAttempt.value = true;
+  liveState.value = "reconnecting";
+  connect();
+  pollTimer = setInterval(() => {
+    if (liveState.value !== "live") void refresh();
+  }, POLL_MS);
+}
+
+/** Stops following any wallet (logout, or switching wallets). */
+export function stopLive(): void {
+  walletId = null;
+  clearTimers();
+  closeSocket();
+}
+
+/** Called after each of the user's own money moves: without the feed, nothing else would show the result. */
+export function afterOwnAction(): void {
+  if (liveState.value !== "live") void refresh();
+}
+
+// Coming back online is the best moment to retry at once instead of waiting out the backoff.
+if (typeof window !== "undefined") {
+  window.addEventListener("online", () => {
+    if (walletId === null || socket !== null) return;
+    if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    failures = 0;
+    connect();
+  });
+  window.addEventListener("offline", () => {
+    if (walletId !== null && liveState.value !== "live") liveState.value = "offline";
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * Form building blocks shared by every form: a labelled input with its error beside it, and the form-wide
+ * message. Errors live inside regions that are always rendered with aria-live="polite", because screen
+ * readers announce changes only in live regions that already existed before the change.
+ */
+import type { ComponentChildren } from "preact";
+import { useSignal, type Signal } from "@preact/signals";
+import type { FieldErrors } from "../errors";
+
+export interface TextFieldProps {
+  id: string;
+  label: string;
+  value: Signal<string>;
+  error?: string | undefined;
+  hint?: string;
+  testid?: string;
+  type?: "text" | "password" | "tel" | "date";
+  autocomplete?: string;
+  inputMode?: "text" | "decimal" | "numeric" | "tel";
+  maxLength?: number;
+  required?: boolean;
+  placeholder?: string;
+}
+
+/** A label, an input bound to a signal, an optional hint and the field's own error. */
+export function TextField(props: TextFieldProps) {
+  const { id, error, hint } = props;
+  const describedBy = [hint !== undefined ? `${id}-hint` : "", error !== undefined ? `${id}-error` : ""].filter(Boolean).join(" ");
+  return (
+    <div class="field">
+      <label for={id}>
+        {props.label}
+        {props.required === false ? <span class="optional"> (optional)</span> : null}
+      </label>
+      {hint !== undefined ? (
+        <p id={`${id}-hint`} class="hint">
+          {hint}
+        </p>
+      ) : null}
+      <input
+        id={id}
+        name={id}
+        type={props.type ?? "text"}
+        data-testid={props.testid}
+        value={props.value.value}
+        onInput={(event) => {
+          props.value.value = event.currentTarget.value;
+        }}
+        autocomplete={props.autocomplete}
+        inputMode={props.inputMode}
+        maxLength={props.maxLength}
+        placeholder={props.placeholder}
+        required={props.required === true}
+        aria-invalid={error !== undefined ? "true" : undefined}
+        aria-describedby={describedBy === "" ? undefined : describedBy}
+        spellcheck={false}
+      />
+      <FieldError id={`${id}-error`} message={error} />
+    </div>
+  );
+}
+
+/** The error of one field (or of the whole form), inside an always-present polite live region. */
+export function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  return (
+    <div aria-live="polite" class="error-slot">
+      {message !== undefined ? (
+        <p id={id} class="error" data-testid="form-error">
+          {message}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** A success line, announced politely. */
+export function StatusLine({ message }: { message: string }) {
+  return (
+    <p role="status" class="status">
+      {message}
+    </p>
+  );
+}
+
+export function SubmitButton({ testid, busy, children }: { testid: string; busy: boolean; children: ComponentChildren }) {
+  return (
+    <button type="submit" class="primary" data-testid={testid} disabled={busy} aria-busy={busy ? "true" : undefined}>
+      {children}
+    </button>
+  );
+}
+
+/** The state every form keeps: field errors, a busy flag (the double-submit guard) and a success line. */
+export function useFormState() {
+  const errors = useSignal<FieldErrors>({});
+  const busy = useSignal(false);
+  const done = useSignal("");
+  return { errors, busy, done };
+}
+
+/** Moves focus to the first invalid field after the next render, so keyboard users land on the problem. */
+export function focusFirstInvalid(form: HTMLFormElement | null): void {
+  setTimeout(() => {
+    const target = form?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    target?.focus();
+  }, 0);
+}
