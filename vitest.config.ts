@@ -22,6 +22,7 @@ export default defineConfig({
           PHONE_ENC_KEY_ID: "test1",
           PHONE_ENC_KEY: "dGVzdC1waG9uZS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU",
           PHONE_INDEX_KEY: "dGVzdC1waG9uZS1ibGluZC1pbmRleC1rZXktMzJieXQ",
+          ADMIN_TOKEN: "test-admin-token-0123456789abcdefghijklmnop",
         },
       },
     }),

@@ -9,4 +9,6 @@ interface Env {
   PHONE_ENC_KEY?: string;
   /** HMAC-SHA-256 key for the phone blind index: 32 bytes, base64url. */
   PHONE_INDEX_KEY?: string;
+  /** The operator token for /api/v1/admin/*: at least 32 characters; unset disables those routes. */
+  ADMIN_TOKEN?: string;
 }

@@ -9,6 +9,7 @@ import type { AppEnv } from "./context";
 import { docsPage } from "./docs";
 import { ApiError, errorResponse, type ErrorDetail } from "./errors";
 import { requestId } from "./middleware";
+import { adminRoutes } from "./routes/admin";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
@@ -47,6 +48,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", walletRoutes);
   api.route("/", transferRoutes);
   api.route("/", auditRoutes);
+  api.route("/", adminRoutes);
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "Edge wallet API", version: "1.0.0", description: "Wallets, idempotent two-phase transfers and a verifiable audit log." },

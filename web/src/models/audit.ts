@@ -16,6 +16,8 @@ export const auditFilters = signal<AuditFilters>({ kind: "", status: "", wallet_
 export const auditRows = signal<AuditRow[]>([]);
 export const auditCursor = signal<string | null>(null);
 export const auditStatus = signal<"idle" | "loading" | "error" | "forbidden">("idle");
+/** False until a first page has arrived, so "no rows" is never said before the server answered. */
+export const auditReady = signal(false);
 
 export type VerifyState =
   | { state: "idle" | "loading" | "unavailable" | "forbidden" | "error" }
@@ -47,6 +49,7 @@ export async function loadAudit(reset: boolean): Promise<void> {
   auditRows.value = reset ? result.data.items : [...auditRows.value, ...result.data.items];
   auditCursor.value = result.data.next_cursor;
   auditStatus.value = "idle";
+  auditReady.value = true;
 }
 
 /** Asks the server to recompute every wallet's hash chain; a 404 means the route is not deployed yet. */

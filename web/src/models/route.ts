@@ -6,14 +6,17 @@ import { signal } from "@preact/signals";
 
 export type Route = "wallet" | "audit";
 
-function fromHash(): Route {
-  return location.hash === "#/audit" ? "audit" : "wallet";
+/** The route a hash names; hashes that are not routes (in-page anchors) leave the route as it is. */
+function fromHash(current: Route): Route {
+  if (location.hash === "#/audit") return "audit";
+  if (location.hash === "" || location.hash === "#" || location.hash.startsWith("#/")) return "wallet";
+  return current;
 }
 
-export const route = signal<Route>(fromHash());
+export const route = signal<Route>(fromHash("wallet"));
 
 window.addEventListener("hashchange", () => {
-  route.value = fromHash();
+  route.value = fromHash(route.value);
 });
 
 export function hrefOf(target: Route): string {

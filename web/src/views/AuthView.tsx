@@ -118,7 +118,7 @@ function RegisterForm() {
 
 export function AuthView() {
   return (
-    <main id="main" class="auth">
+    <main id="main" tabIndex={-1} class="auth">
       <p class="lede">Send, receive and keep track of money, updated live.</p>
       <div class="auth-grid">
         <LoginForm />

@@ -14,7 +14,7 @@ export interface TextFieldProps {
   error?: string | undefined;
   hint?: string;
   testid?: string;
-  type?: "text" | "password" | "tel" | "date";
+  type?: "text" | "password" | "tel";
   autocomplete?: string;
   inputMode?: "text" | "decimal" | "numeric" | "tel";
   maxLength?: number;
@@ -25,6 +25,8 @@ export interface TextFieldProps {
 /** A label, an input bound to a signal, an optional hint and the field's own error. */
 export function TextField(props: TextFieldProps) {
   const { id, error, hint } = props;
+  // Preact types each input `type` with its own allowed roles, so the type is given as one literal per case.
+  const typed = props.type === "password" ? { type: "password" as const } : props.type === "tel" ? { type: "tel" as const } : { type: "text" as const };
   const describedBy = [hint !== undefined ? `${id}-hint` : "", error !== undefined ? `${id}-error` : ""].filter(Boolean).join(" ");
   return (
     <div class="field">
@@ -40,7 +42,7 @@ export function TextField(props: TextFieldProps) {
       <input
         id={id}
         name={id}
-        type={props.type ?? "text"}
+        {...typed}
         data-testid={props.testid}
         value={props.value.value}
         onInput={(event) => {
@@ -98,10 +100,13 @@ export function useFormState() {
   return { errors, busy, done };
 }
 
-/** Moves focus to the first invalid field after the next render, so keyboard users land on the problem. */
+/**
+ * Moves focus to the first invalid field after the next render, so keyboard users land on the problem; for
+ * a form-wide error, to the first input, since the disabled submit button may have dropped focus.
+ */
 export function focusFirstInvalid(form: HTMLFormElement | null): void {
   setTimeout(() => {
-    const target = form?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    const target = form?.querySelector<HTMLElement>('[aria-invalid="true"]') ?? form?.querySelector<HTMLElement>("input");
     target?.focus();
   }, 0);
 }

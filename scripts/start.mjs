@@ -1,0 +1,136 @@
+// `npm start`: run the service locally with demo data, the way `wrangler deploy` would run it, on one machine.
+//
+//   1. make the local secrets once (phone keys, the operator token) in STATE_DIR/secrets.env, never in the repo;
+//   2. apply the D1 migrations to the local database in STATE_DIR;
+//   3. build the web client into web/dist;
+//   4. start `wrangler dev` on PORT with its state in STATE_DIR (data survives restarts, even `kill -9`),
+//      passing any [vars] limit that is set in the environment as an override;
+//   5. seed the demo users (idempotent: a second run changes nothing) and keep serving.
+//
+// Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), any [vars] name.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { seedDemo } from "./seed.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const port = Number(process.env.PORT ?? 8787);
+const stateDir = resolve(root, process.env.STATE_DIR ?? ".wrangler/state");
+const demoPassword = process.env.DEMO_PASSWORD ?? "demo-password";
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const say = (text) => console.log(`[start] ${text}`);
+// Tools are run with this same Node (the pinned one), whoever started this script and with whatever PATH.
+const childEnv = {
+  ...process.env,
+  PATH: [dirname(process.execPath), join(root, "node_modules", ".bin"), process.env.PATH ?? ""].join(":"),
+  WRANGLER_SEND_METRICS: "false",
+};
+
+if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PORT must be 1..65535, got ${process.env.PORT}`);
+if (demoPassword.length < 10 || demoPassword.length > 128) throw new Error("DEMO_PASSWORD must be 10..128 characters");
+mkdirSync(stateDir, { recursive: true });
+
+/** Local secrets, generated once per state directory (mode 600) and reused, so stored phone data stays readable. */
+function ensureSecrets() {
+  const file = join(stateDir, "secrets.env");
+  if (!existsSync(file)) {
+    const key = () => randomBytes(32).toString("base64url");
+    const lines = [`PHONE_ENC_KEY_ID=local1`, `PHONE_ENC_KEY=${key()}`, `PHONE_INDEX_KEY=${key()}`, `ADMIN_TOKEN=${key()}`];
+    writeFileSync(file, lines.join("\n") + "\n", { mode: 0o600 });
+    say(`generated local secrets in ${file}`);
+  }
+  const values = Object.fromEntries(
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((line) => line.includes("="))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+  return { file, values };
+}
+
+/** The [vars] names in wrangler.toml, so an environment variable of the same name can override each. */
+function varNames() {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const section = toml.split(/^\[vars\]\s*$/m)[1] ?? "";
+  const body = section.split(/^\[/m)[0] ?? "";
+  return [...body.matchAll(/^([A-Z0-9_]+)\s*=/gm)].map((m) => m[1]);
+}
+
+function run(command, args, what) {
+  say(what);
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env: childEnv });
+  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status})`);
+}
+
+function portFree(p) {
+  return new Promise((ok) => {
+    const server = createServer().once("error", () => ok(false));
+    server.listen(p, "127.0.0.1", () => server.close(() => ok(true)));
+  });
+}
+
+/** Stops a server left behind by an earlier `npm start` that was killed (its pid is in STATE_DIR). */
+async function stopStaleServer() {
+  const pidFile = join(stateDir, "server.pid");
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    try {
+      process.kill(-pid, "SIGKILL");
+      say(`stopped a server left running by an earlier start (process group ${pid})`);
+    } catch {
+      // Already gone.
+    }
+  }
+  for (let i = 0; i < 100 && !(await portFree(port)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!(await portFree(port))) throw new Error(`port ${port} is in use`);
+}
+
+async function waitForHealth(child) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
+      if (res.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the server did not become healthy within 60 s");
+}
+
+const secrets = ensureSecrets();
+run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], "applying D1 migrations");
+if (process.env.SKIP_WEB_BUILD !== "1") run(bin("vite"), ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"], "building the web client");
+await stopStaleServer();
+
+const overrides = varNames().filter((name) => process.env[name] !== undefined);
+const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", stateDir, "--env-file", secrets.file, "--show-interactive-dev-session=false", "--log-level", process.env.LOG_LEVEL ?? "warn"];
+for (const name of overrides) args.push("--var", `${name}:${process.env[name]}`);
+if (overrides.length > 0) say(`limits overridden from the environment: ${overrides.join(", ")}`);
+
+// wrangler runs in its own process group, so it and workerd can be stopped together; a watchdog in this
+// process group kills that group if this process dies, even by SIGKILL (see scripts/watchdog.mjs).
+const child = spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", detached: true, env: childEnv });
+writeFileSync(join(stateDir, "server.pid"), String(child.pid));
+const watchdog = spawn(process.execPath, [join(root, "scripts", "watchdog.mjs"), String(child.pid)], { stdio: ["pipe", "ignore", "ignore"] });
+const stop = (signal) => {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already stopped.
+  }
+};
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stop("SIGTERM"));
+child.on("exit", (code) => {
+  watchdog.stdin.destroy();
+  process.exit(code ?? 0);
+});
+
+await waitForHealth(child);
+await seedDemo({ baseUrl: `http://127.0.0.1:${port}`, password: demoPassword, adminToken: secrets.values.ADMIN_TOKEN, log: say });
+say(`ready on http://127.0.0.1:${port}  (users alice, bob, charlie, auditor; password ${JSON.stringify(demoPassword)})`);

@@ -1,0 +1,103 @@
+// Runs `npm start`'s script as a child process for out-of-process tests, on a free port with a fresh state
+// directory, and can kill it with SIGKILL and start it again on the same state, as an operator's crash would.
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+/** A TCP port nobody is listening on right now. */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/** A server under test: `start()`, `kill()` (SIGKILL), `stop()`, and its `baseUrl`. */
+export async function testServer({ env = {} } = {}) {
+  const port = await freePort();
+  const stateDir = mkdtempSync(join(tmpdir(), "wallet-state-"));
+  let child = null;
+  let log = "";
+  const server = {
+    port,
+    stateDir,
+    baseUrl: `http://127.0.0.1:${port}`,
+    get log() {
+      return log;
+    },
+    async start() {
+      child = spawn(process.execPath, [join(root, "scripts", "start.mjs")], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), STATE_DIR: stateDir, SKIP_WEB_BUILD: "1", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
+      child.stdout.on("data", (d) => (log += d));
+      child.stderr.on("data", (d) => (log += d));
+      const deadline = Date.now() + 90_000;
+      while (!log.includes("[start] ready on")) {
+        if (child.exitCode !== null) throw new Error(`server exited early:\n${log}`);
+        if (Date.now() > deadline) throw new Error(`server did not start:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      server.exited = exited;
+    },
+    /** SIGKILL, as a crash would; the watchdog takes wrangler and workerd down with it. */
+    async kill() {
+      child.kill("SIGKILL");
+      await server.exited;
+      await waitPortFree(port);
+    },
+    async stop() {
+      if (child === null || child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await server.exited;
+    },
+  };
+  return server;
+}
+
+async function waitPortFree(port) {
+  for (let i = 0; i < 100; i++) {
+    const free = await new Promise((ok) => {
+      const s = createServer().once("error", () => ok(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => ok(true)));
+    });
+    if (free) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} still busy after the kill`);
+}
+
+/** A small JSON client for the contract. */
+export function client(baseUrl) {
+  return async function call(path, { method, body, token, key, headers = {} } = {}) {
+    const res = await fetch(`${baseUrl}/api/v1${path}`, {
+      method: method ?? (body === undefined ? "GET" : "POST"),
+      headers: {
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(key ? { "idempotency-key": key } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  };
+}

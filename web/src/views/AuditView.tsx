@@ -1,0 +1,144 @@
+/**
+ * The auditor screen: the append-only audit log with server-side filters and paging, and the hash-chain
+ * verification. Rendered only for auditors; the server refuses everyone else anyway.
+ */
+import { useEffect } from "preact/hooks";
+import { useSignal } from "@preact/signals";
+import { formatMinor } from "../money";
+import { auditCursor, auditFilters, auditReady, auditRows, auditStatus, loadAudit, runVerify, verifyState, type AuditFilters } from "../models/audit";
+import type { AuditRow } from "../types";
+import { formatDate } from "./format";
+
+function amountOf(row: AuditRow): string {
+  return row.currency !== null ? formatMinor(row.amount, row.currency) : `${row.amount} minor units`;
+}
+
+function Filters() {
+  const kind = useSignal<AuditFilters["kind"]>(auditFilters.value.kind);
+  const status = useSignal<AuditFilters["status"]>(auditFilters.value.status);
+  const walletId = useSignal(auditFilters.value.wallet_id);
+  return (
+    <form
+      class="filters"
+      aria-label="Audit filters"
+      onSubmit={(event) => {
+        event.preventDefault();
+        auditFilters.value = { kind: kind.value, status: status.value, wallet_id: walletId.value };
+        void loadAudit(true);
+      }}
+    >
+      <div class="field">
+        <label for="audit-kind">Kind</label>
+        <select
+          id="audit-kind"
+          value={kind.value}
+          onChange={(event) => {
+            const v = event.currentTarget.value;
+            if (v === "" || v === "transfer" || v === "deposit" || v === "withdrawal") kind.value = v;
+          }}
+        >
+          <option value="">All</option>
+          <option value="transfer">Transfer</option>
+          <option value="deposit">Deposit</option>
+          <option value="withdrawal">Withdrawal</option>
+        </select>
+      </div>
+      <div class="field">
+        <label for="audit-status">Status</label>
+        <select
+          id="audit-status"
+          value={status.value}
+          onChange={(event) => {
+            const v = event.currentTarget.value;
+            if (v === "" || v === "succeeded" || v === "failed") status.value = v;
+          }}
+        >
+          <option value="">All</option>
+          <option value="succeeded">Succeeded</option>
+          <option value="failed">Failed</option>
+        </select>
+      </div>
+      <div class="field">
+        <label for="audit-wallet">Wallet id</label>
+        <input id="audit-wallet" value={walletId.value} onInput={(event) => (walletId.value = event.currentTarget.value)} autocomplete="off" spellcheck={false} />
+      </div>
+      <button type="submit" class="secondary">
+        Apply
+      </button>
+    </form>
+  );
+}
+
+function Verify() {
+  const v = verifyState.value;
+  return (
+    <section class="card" aria-labelledby="verify-title">
+      <h2 id="verify-title">Hash-chain check</h2>
+      <p class="muted">Recomputes every wallet's history hashes on the server and reports any break.</p>
+      <button type="button" class="primary" data-testid="audit-verify" onClick={() => void runVerify()} disabled={v.state === "loading"}>
+        {v.state === "loading" ? "Checking…" : "Verify now"}
+      </button>
+      <div aria-live="polite" data-testid="audit-verify-result">
+        {v.state === "unavailable" ? <p class="muted">Verification is not available yet on this server.</p> : null}
+        {v.state === "forbidden" ? <p class="error">Only auditors can run the check.</p> : null}
+        {v.state === "error" ? <p class="error">The check could not be run. Please try again.</p> : null}
+        {v.state === "done" ? (
+          <div class={v.result.ok ? "verify ok" : "verify bad"}>
+            <p>
+              <strong>{v.result.ok ? "All chains are intact." : "Problems found."}</strong> Checked {v.result.entries_checked} entries in{" "}
+              {v.result.wallets_checked} wallets.
+            </p>
+            {v.result.problems.length > 0 ? (
+              <ul>
+                {v.result.problems.map((problem, i) => (
+                  <li key={i}>
+                    <code>{typeof problem === "string" ? problem : JSON.stringify(problem)}</code>
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </div>
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+export function AuditView() {
+  useEffect(() => {
+    void loadAudit(true);
+  }, []);
+  const status = auditStatus.value;
+  const rows = auditRows.value;
+  return (
+    <main id="main" tabIndex={-1} class="stack">
+      <Verify />
+      <section class="card" aria-labelledby="audit-title">
+        <h2 id="audit-title">Audit log</h2>
+        <Filters />
+        {status === "forbidden" ? <p class="error">Only auditors can read the audit log.</p> : null}
+        {status === "error" ? <p class="error" role="alert">The audit log could not be loaded.</p> : null}
+        <ul class="audit-rows" data-testid="audit-list" aria-label="Audit rows, newest first">
+          {rows.map((row) => (
+            <li key={row.id} class="audit-row" data-testid="audit-item">
+              <span class={`badge ${row.status}`}>{row.status}</span> <strong>{row.kind}</strong> {amountOf(row)}
+              <span class="entry-meta">
+                {formatDate(row.created_at)}
+                {row.failure_code !== null ? ` · ${row.failure_code}` : ""}
+              </span>
+              <span class="entry-meta">
+                <code>{row.from_wallet_id ?? "outside"}</code> → <code>{row.to_wallet_id ?? "outside"}</code>
+              </span>
+            </li>
+          ))}
+        </ul>
+        {auditReady.value && rows.length === 0 && status === "idle" ? <p class="muted">No audit rows match.</p> : null}
+        {auditCursor.value !== null ? (
+          <button type="button" class="secondary" onClick={() => void loadAudit(false)} disabled={status === "loading"}>
+            {status === "loading" ? "Loading…" : "Load more"}
+          </button>
+        ) : null}
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * The three money forms. Each checks the amount locally with exact string arithmetic, then hands the
+ * request to the pending model, which stores it with its Idempotency-Key before sending. The busy signal is
+ * set synchronously on submit, so a double click cannot start a second request with a second key.
+ */
+import { useRef } from "preact/hooks";
+import { useSignal } from "@preact/signals";
+import { seg } from "../api";
+import { errorsFor, type FieldErrors, type FormContext } from "../errors";
+import { formatMinor, fractionDigitsFor, parseMajorToMinor } from "../money";
+import { parseRecipient } from "../recipient";
+import { describeMove } from "../models/account";
+import { afterOwnAction } from "../models/live";
+import { submitMove, type MoveOutcome } from "../models/pending";
+import { me } from "../models/session";
+import { wallet } from "../models/wallet";
+import type { Wallet } from "../types";
+import { FieldError, StatusLine, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
+
+const MEMO_MAX = 140;
+
+/**
+ * Shows the answer and says whether to clear the inputs. A request still pending is cleared too: it is
+ * saved and will be retried, and leaving it in the form would invite a second submission with a new key.
+ */
+function settle(outcome: MoveOutcome, context: FormContext, errors: { value: FieldErrors }): "done" | "pending" | "refused" {
+  afterOwnAction();
+  if (outcome.state === "done") return "done";
+  errors.value = errorsFor(outcome.error, context);
+  return outcome.state;
+}
+
+interface AmountOnlyProps {
+  kind: "deposit" | "withdrawal";
+}
+
+/** Deposit and withdraw differ only in route, words and test ids. */
+export function AmountOnlyForm({ kind }: AmountOnlyProps) {
+  const amount = useSignal("");
+  const { errors, busy, done } = useFormState();
+  const form = useRef<HTMLFormElement>(null);
+  const w = wallet.value;
+  const user = me.value?.user;
+  const prefix = kind === "deposit" ? "deposit" : "withdraw";
+  const title = kind === "deposit" ? "Deposit" : "Withdraw";
+
+  async function onSubmit(event: Event): Promise<void> {
+    event.preventDefault();
+    if (busy.value || w === null || user === undefined) return;
+    done.value = "";
+    const parsed = parseMajorToMinor(amount.value, fractionDigitsFor(w.currency));
+    if (!parsed.ok) {
+      errors.value = { amount: parsed.reason };
+      focusFirstInvalid(form.current);
+      return;
+    }
+    busy.value = true;
+    errors.value = {};
+    const route = `/wallets/${seg(w.id)}/${kind === "deposit" ? "deposits" : "withdrawals"}`;
+    const summary = describeMove(kind, parsed.minor, w.currency);
+    const outcome = await submitMove({ kind, route, body: { amount: parsed.minor }, user_id: user.id, summary });
+    busy.value = false;
+    const result = settle(outcome, kind, errors);
+    if (result !== "refused") amount.value = "";
+    if (result === "done") done.value = `${kind === "deposit" ? "Deposited" : "Withdrew"} ${formatMinor(parsed.minor, w.currency)}.`;
+    if (result === "refused") focusFirstInvalid(form.current);
+    else setTimeout(() => form.current?.querySelector<HTMLInputElement>("input")?.focus(), 0);
+  }
+
+  return (
+    <form ref={form} class="card" data-testid={`${prefix}-form`} onSubmit={onSubmit} noValidate aria-labelledby={`${prefix}-title`}>
+      <h2 id={`${prefix}-title`}>{title}</h2>
+      <TextField
+        id={`${prefix}-amount`}
+        testid={`${prefix}-amount`}
+        label={`Amount${w !== null ? ` (${w.currency})` : ""}`}
+        value={amount}
+        error={errors.value.amount}
+        inputMode="decimal"
+        autocomplete="off"
+        placeholder="0.00"
+        required
+      />
+      <FieldError id={`${prefix}-form-error`} message={errors.value.form} />
+      <SubmitButton testid={`${prefix}-submit`} busy={busy.value}>
+        {busy.value ? "Working…" : title}
+      </SubmitButton>
+      {done.value !== "" ? <StatusLine message={done.value} /> : null}
+    </form>
+  );
+}
+
+function transferBody(w: Wallet, to: object, minor: number, memo: string): Record<string, unknown> {
+  const body: Record<string, unknown> = { from_wallet_id: w.id, to, amount: minor };
+  if (memo !== "") body.memo = memo;
+  return body;
+}
+
+export function SendForm() {
+  const recipient = useSignal("");
+  const amount = useSignal("");
+  const memo = useSignal("");
+  const { errors, busy, done } = useFormState();
+  const form = useRef<HTMLFormElement>(null);
+  const w = wallet.value;
+  const user = me.value?.user;
+
+  async function onSubmit(event: Event): Promise<void> {
+    event.preventDefault();
+    if (busy.value || w === null || user === undefined) return;
+    done.value = "";
+    const to = parseRecipient(recipient.value);
+    const parsed = parseMajorToMinor(amount.value, fractionDigitsFor(w.currency));
+    const note = memo.value.trim();
+    const problems: FieldErrors = {};
+    if (!to.ok) problems.recipient = to.reason;
+    if (!parsed.ok) problems.amount = parsed.reason;
+    if ([...note].length > MEMO_MAX) problems.memo = `Keep the note to ${MEMO_MAX} characters.`;
+    if (!to.ok || !parsed.ok || problems.memo !== undefined) {
+      errors.value = problems;
+      focusFirstInvalid(form.current);
+      return;
+    }
+    busy.value = true;
+    errors.value = {};
+    const summary = describeMove("transfer", parsed.minor, w.currency, to.label);
+    const body = transferBody(w, to.to, parsed.minor, note);
+    const outcome = await submitMove({ kind: "transfer", route: "/transfers", body, user_id: user.id, summary });
+    busy.value = false;
+    const result = settle(outcome, "send", errors);
+    if (result !== "refused") {
+      amount.value = "";
+      memo.value = "";
+    }
+    if (result === "done") done.value = `Sent ${formatMinor(parsed.minor, w.currency)} to ${to.label}.`;
+    if (result === "refused") focusFirstInvalid(form.current);
+    else setTimeout(() => form.current?.querySelector<HTMLInputElement>("#send-amount")?.focus(), 0);
+  }
+
+  const e = errors.value;
+  return (
+    <form ref={form} class="card" data-testid="send-form" onSubmit={onSubmit} noValidate aria-labelledby="send-title">
+      <h2 id="send-title">Send money</h2>
+      <TextField
+        id="send-recipient"
+        testid="send-recipient"
+        label="To"
+        hint="A handle (bob), a phone number (+14155550123) or a wallet id (wal_…)"
+        value={recipient}
+        error={e.recipient}
+        autocomplete="off"
+        required
+      />
+      <TextField
+        id="send-amount"
+        testid="send-amount"
+        label={`Amount${w !== null ? ` (${w.currency})` : ""}`}
+        value={amount}
+        error={e.amount}
+        inputMode="decimal"
+        autocomplete="off"
+        placeholder="0.00"
+        required
+      />
+      <TextField id="send-memo" label="Note" value={memo} error={e.memo} maxLength={MEMO_MAX} autocomplete="off" required={false} />
+      <FieldError id="send-form-error" message={e.form} />
+      <SubmitButton testid="send-submit" busy={busy.value}>
+        {busy.value ? "Sending…" : "Send"}
+      </SubmitButton>
+      {done.value !== "" ? <StatusLine message={done.value} /> : null}
+    </form>
+  );
+}

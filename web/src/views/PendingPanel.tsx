@@ -1,0 +1,59 @@
+/**
+ * Requests saved but not yet confirmed, and notices about ones that finished in the background. Showing
+ * them keeps the retry machinery honest: the user can see a request is still being tried, and a stale one
+ * (older than the server's memory of keys) is handed back to them instead of being resent blindly.
+ */
+import { dismissNotice, notices } from "../models/notices";
+import { discardPending, pendingItems, retryPending } from "../models/pending";
+import { me } from "../models/session";
+
+function Pending() {
+  const userId = me.value?.user.id;
+  const items = pendingItems.value.filter((item) => item.record.user_id === userId);
+  if (items.length === 0) return null;
+  return (
+    <section class="card pending" aria-labelledby="pending-title" data-testid="pending-list">
+      <h2 id="pending-title">Waiting for confirmation</h2>
+      <ul>
+        {items.map(({ record, sending, stale }) => (
+          <li key={record.key}>
+            <span>{record.summary}</span>{" "}
+            {stale ? (
+              <>
+                <span class="muted">Never confirmed. Check your history before doing it again.</span>{" "}
+                <button type="button" class="link" onClick={() => discardPending(record.key)}>
+                  Dismiss
+                </button>
+              </>
+            ) : sending ? (
+              <span class="muted">Sending…</span>
+            ) : (
+              <button type="button" class="link" onClick={() => retryPending(record.key)}>
+                Retry now
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+export function PendingPanel() {
+  const list = notices.value;
+  return (
+    <>
+      <div aria-live="polite" class="notices">
+        {list.map((notice) => (
+          <p key={notice.id} class={`notice ${notice.tone}`}>
+            <span>{notice.text}</span>
+            <button type="button" class="link" onClick={() => dismissNotice(notice.id)} aria-label="Dismiss message">
+              Dismiss
+            </button>
+          </p>
+        ))}
+      </div>
+      <Pending />
+    </>
+  );
+}
