@@ -303,7 +303,7 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   private ports(): StepPorts {
     const policy = this.retryPolicy();
-    const ns = this.env.WALLET as DurableObjectNamespace<WalletObject>;
+    const ns = this.env.WALLET;
     const call = <R>(walletId: string, fn: (w: DurableObjectStub<WalletObject>) => Promise<R>): Promise<R> =>
       callWallet(ns, walletId, policy, fn);
     return {

@@ -37,7 +37,7 @@ export async function api<T = Record<string, unknown>>(path: string, options: Ca
   const method = options.method ?? (body === undefined ? "GET" : "POST");
   const response = await exports.default.fetch(new Request(`https://wallet.test/api/v1${path}`, { method, headers, body }));
   const text = await response.text();
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = text === "" ? null : JSON.parse(text);
   } catch {

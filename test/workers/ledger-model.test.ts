@@ -38,7 +38,7 @@ const amountOf = (n: number): number => 1 + ((n * 7_919) % 2_500);
 const opArb: fc.Arbitrary<Op> = fc.record({
   op: fc.constantFrom("deposit", "withdraw", "reserve", "capture", "release", "credit"),
   n: fc.integer({ min: 0, max: 11 }),
-}) as fc.Arbitrary<Op>;
+});
 
 /** The model: plain numbers and maps, written from the contract, not from the implementation. */
 class Model {

@@ -38,7 +38,8 @@ function setSessionCookie(c: AppContext, token: string, ttl_ms: number): void {
 
 /** Which unique index a D1 insert tripped, if any. */
 function uniqueViolation(error: unknown): "handle" | "phone" | null {
-  const text = String(error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : error);
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : "";
+  const text = error instanceof Error ? `${error.message} ${cause}` : String(error);
   if (!text.includes("UNIQUE")) return null;
   if (text.includes("users.handle")) return "handle";
   if (text.includes("users.phone_index")) return "phone";

@@ -42,7 +42,7 @@ function encodeCursor(before_seq: number): string {
 }
 
 function decodeCursor(cursor: string): number {
-  let text = "";
+  let text: string;
   try {
     text = new TextDecoder().decode(base64urlDecode(cursor));
   } catch {
