@@ -59,6 +59,7 @@ export function resetWallet(next: Wallet | null): void {
   historyStatus.value = "idle";
   historyReady.value = false;
   balanceFlash.value = 0;
+  filters.value = { kind: "all", from: "", to: "" };
 }
 
 /** Applies a wallet state unless it is older than the one shown; flashes the figures when they changed. */
