@@ -24,6 +24,10 @@ export interface Config {
   readonly recovery_delay_ms: number;
   readonly recovery_max_delay_ms: number;
   readonly outbox_batch_max: number;
+  readonly live_max_sockets_per_wallet: number;
+  readonly live_max_inbound_bytes: number;
+  readonly live_max_inbound_per_minute: number;
+  readonly live_resume_max_entries: number;
   readonly default_currency: string;
 }
 
@@ -49,6 +53,10 @@ type ConfigVarName =
   | "RECOVERY_DELAY_MS"
   | "RECOVERY_MAX_DELAY_MS"
   | "OUTBOX_BATCH_MAX"
+  | "LIVE_MAX_SOCKETS_PER_WALLET"
+  | "LIVE_MAX_INBOUND_BYTES"
+  | "LIVE_MAX_INBOUND_PER_MINUTE"
+  | "LIVE_RESUME_MAX_ENTRIES"
   | "DEFAULT_CURRENCY";
 
 const DAY_MS = 86_400_000;
@@ -89,6 +97,11 @@ export function parseConfig(vars: ConfigVars): Config {
     recovery_delay_ms: integer(vars, "RECOVERY_DELAY_MS", 10, 600_000),
     recovery_max_delay_ms: integer(vars, "RECOVERY_MAX_DELAY_MS", 100, 3_600_000),
     outbox_batch_max: integer(vars, "OUTBOX_BATCH_MAX", 1, 200),
+    // Cloudflare allows 32,768 WebSockets per object; we stay well below.
+    live_max_sockets_per_wallet: integer(vars, "LIVE_MAX_SOCKETS_PER_WALLET", 1, 30_000),
+    live_max_inbound_bytes: integer(vars, "LIVE_MAX_INBOUND_BYTES", 64, 65_536),
+    live_max_inbound_per_minute: integer(vars, "LIVE_MAX_INBOUND_PER_MINUTE", 1, 6_000),
+    live_resume_max_entries: integer(vars, "LIVE_RESUME_MAX_ENTRIES", 1, 1_000),
     default_currency: currency(vars.DEFAULT_CURRENCY),
   };
   if (config.history_page_default > config.history_page_max) {

@@ -13,6 +13,7 @@ import { adminRoutes } from "./routes/admin";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
+import { liveRoutes } from "./routes/live";
 import { transferRoutes } from "./routes/transfers";
 import { walletRoutes } from "./routes/wallets";
 import { log } from "../observability/log";
@@ -46,6 +47,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", healthRoutes);
   api.route("/", authRoutes);
   api.route("/", walletRoutes);
+  api.route("/", liveRoutes);
   api.route("/", transferRoutes);
   api.route("/", auditRoutes);
   api.route("/", adminRoutes);
