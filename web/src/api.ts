@@ -87,7 +87,7 @@ export async function api<T>(method: "GET" | "POST", path: string, options: Requ
   } catch {
     return { ok: false, status: 0, error: NETWORK_ERROR, retryAfterMs: null };
   }
-  let parsed: unknown = null;
+  let parsed: unknown;
   try {
     parsed = text === "" ? null : JSON.parse(text);
   } catch {

@@ -19,12 +19,21 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 10_000;
 /** After this many failed attempts in a row the indicator says "offline" rather than "reconnecting". */
 const OFFLINE_AFTER_FAILURES = 3;
+/**
+ * A socket can die without a close event (a phone changing networks), and the indicator would then claim
+ * "live" forever. So a live socket is pinged; the server answers a ping with a pong (or, if it does not know
+ * pings, with an error event), and a socket that says nothing at all within the grace period is closed.
+ */
+const PING_EVERY_MS = 30_000;
+const PING_GRACE_MS = 10_000;
 
 let walletId: string | null = null;
 let socket: WebSocket | null = null;
 let failures = 0;
 let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
 let pollTimer: ReturnType<typeof setInterval> | null = null;
+let pingTimer: ReturnType<typeof setInterval> | null = null;
+let lastMessageAt = 0;
 
 function liveUrl(id: string): string {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -43,7 +52,8 @@ function isEntry(value: unknown): value is Entry {
   return isRecord(value) && typeof value.id === "string" && typeof value.seq === "number" && typeof value.amount === "number";
 }
 
-function onMessage(data: unknown): void {
+function onMessage(ws: WebSocket, data: unknown): void {
+  lastMessageAt = Date.now();
   if (typeof data !== "string") return;
   let message: unknown;
   try {
@@ -63,6 +73,9 @@ function onMessage(data: unknown): void {
   } else if (message.type === "entry" && isEntry(message.entry)) {
     // A hole in the seqs means entries were missed; the HTTP first page fills it.
     if (!applyEntry(message.entry)) void refresh();
+  } else if (message.type === "resume_incomplete" && typeof message.next_after_seq === "number") {
+    // The server replays a bounded number of entries per resume and says where to continue.
+    ws.send(JSON.stringify({ type: "resume", after_seq: message.next_after_seq }));
   }
 }
 
@@ -102,15 +115,31 @@ function connect(): void {
     if (after > 0) ws.send(JSON.stringify({ type: "resume", after_seq: after }));
   });
   ws.addEventListener("message", (event) => {
-    if (socket === ws) onMessage(event.data);
+    if (socket === ws) onMessage(ws, event.data);
   });
-  ws.addEventListener("close", () => {
-    if (socket !== ws) return;
-    socket = null;
-    // Whatever happened while a live socket was going down, one refresh brings the screen up to date.
-    if (liveState.value === "live") void refresh();
-    scheduleReconnect();
-  });
+  ws.addEventListener("close", () => lost(ws));
+}
+
+/** Forgets a socket that closed or stopped answering, and schedules the next attempt. */
+function lost(ws: WebSocket): void {
+  if (socket !== ws) return;
+  socket = null;
+  // Whatever happened while a live socket was going down, one refresh brings the screen up to date.
+  if (liveState.value === "live") void refresh();
+  scheduleReconnect();
+}
+
+function ping(): void {
+  const ws = socket;
+  if (ws === null || liveState.value !== "live") return;
+  const sentAt = Date.now();
+  ws.send(JSON.stringify({ type: "ping" }));
+  setTimeout(() => {
+    if (socket !== ws || lastMessageAt >= sentAt) return;
+    // A dead connection may never deliver its close event, so the socket is given up on right away.
+    lost(ws);
+    ws.close(4000, "no answer to ping");
+  }, PING_GRACE_MS);
 }
 
 function closeSocket(): void {
@@ -122,8 +151,10 @@ function closeSocket(): void {
 function clearTimers(): void {
   if (reconnectTimer !== null) clearTimeout(reconnectTimer);
   if (pollTimer !== null) clearInterval(pollTimer);
+  if (pingTimer !== null) clearInterval(pingTimer);
   reconnectTimer = null;
   pollTimer = null;
+  pingTimer = null;
 }
 
 /** Follows wallet `id`: connects the feed and polls while it is not live. */
@@ -137,6 +168,7 @@ export function startLive(id: string): void {
   pollTimer = setInterval(() => {
     if (liveState.value !== "live") void refresh();
   }, POLL_MS);
+  pingTimer = setInterval(ping, PING_EVERY_MS);
 }
 
 /** Stops following any wallet (logout, or switching wallets). */

@@ -38,10 +38,11 @@ function Header() {
             class="secondary"
             data-testid="logout"
             disabled={busy.value}
-            onClick={async () => {
+            onClick={() => {
               busy.value = true;
-              await logout();
-              busy.value = false;
+              void logout().finally(() => {
+                busy.value = false;
+              });
             }}
           >
             Log out

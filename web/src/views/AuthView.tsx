@@ -38,7 +38,7 @@ function LoginForm() {
   }
 
   return (
-    <form ref={form} class="card" data-testid="login-form" onSubmit={onSubmit} noValidate aria-labelledby="login-title">
+    <form ref={form} class="card" data-testid="login-form" onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby="login-title">
       <h2 id="login-title">Log in</h2>
       <TextField id="login-handle" testid="login-handle" label="Handle" value={handle} autocomplete="username" required />
       <TextField id="login-password" testid="login-password" label="Password" type="password" value={password} autocomplete="current-password" required />
@@ -101,7 +101,7 @@ function RegisterForm() {
 
   const e = errors.value;
   return (
-    <form ref={form} class="card" data-testid="register-form" onSubmit={onSubmit} noValidate aria-labelledby="register-title">
+    <form ref={form} class="card" data-testid="register-form" onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby="register-title">
       <h2 id="register-title">Create an account</h2>
       <TextField id="register-handle" testid="register-handle" label="Handle" value={handle} error={e.handle} hint="3 to 32 lowercase letters, digits or _" autocomplete="username" required />
       <TextField id="register-password" testid="register-password" label="Password" type="password" value={password} error={e.password} hint="At least 10 characters" autocomplete="new-password" required />
