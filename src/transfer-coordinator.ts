@@ -10,12 +10,12 @@
  * A retry of the same key after such a crash does the same at once, so the caller gets the real outcome.
  */
 import { DurableObject } from "cloudflare:workers";
-import { and, asc, eq, lte, lt, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNotNull, lt, lte, min, sql } from "drizzle-orm";
 import { drizzle as drizzleD1, type DrizzleD1Database } from "drizzle-orm/d1";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { configOf, type Config } from "./config";
 import { runDeposit, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./coordinator/steps";
-import { deliver, type OutboxItem } from "./coordinator/outbox";
+import { deliver } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { backoffMs, callWallet, StepUnavailable, type RetryPolicy } from "./coordinator/wallet-calls";
 import type {
@@ -28,8 +28,9 @@ import type {
   SingleWalletRequest,
   TransferRequest,
 } from "./coordinator/rpc";
-import { COORDINATOR_MIGRATIONS, idempotencyTable, movementsTable, outboxTable, type MovementRow } from "./coordinator/schema";
+import { COORDINATOR_MIGRATIONS, movementsTable, type MovementRow } from "./coordinator/schema";
 import { migrate } from "./db/do-migrations";
+import { placeholdersFor, setPlaceholdersFor } from "./db/prepared";
 import { newMovementId, type MovementKind } from "./domain/ids";
 import { assertAmount } from "./domain/money";
 import { log } from "./observability/log";
@@ -41,7 +42,7 @@ const FLUSH_BATCHES_PER_CALL = 20;
 
 /** The Durable Object that runs one user's money movements to completion, exactly once each. */
 export class TransferCoordinator extends DurableObject<Env> {
-  private readonly db: DrizzleSqliteDODatabase;
+  private readonly q: ReturnType<typeof prepareStatements>;
   private readonly d1: DrizzleD1Database;
   private readonly directory: Directory;
   /** Movements being driven in this instance now; a second driver for the same id joins nobody. */
@@ -55,7 +56,7 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.db = drizzle(ctx.storage);
+    this.q = prepareStatements(drizzle(ctx.storage));
     this.d1 = drizzleD1(env.DB);
     this.directory = new Directory(this.d1);
     void ctx.blockConcurrencyWhile(async () => {
@@ -93,9 +94,7 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   /** Unfinished movements and undelivered outbox rows: what recovery still owes (for tests and audits). */
   async pending(): Promise<{ started: number; outbox: number }> {
-    const started = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM movements WHERE state = 'started'").one().n;
-    const outbox = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
-    return { started, outbox };
+    return { started: this.q.countStarted.get()?.n ?? 0, outbox: this.q.countOutbox.get()?.n ?? 0 };
   }
 
   /**
@@ -106,13 +105,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.alarmAtMs = null;
     const now = Date.now();
     await this.flush();
-    const due = this.db
-      .select()
-      .from(movementsTable)
-      .where(and(eq(movementsTable.state, "started"), lte(movementsTable.next_attempt_at_ms, now)))
-      .orderBy(asc(movementsTable.next_attempt_at_ms))
-      .limit(RECOVERY_BATCH)
-      .all();
+    const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
     for (const m of due) await this.drive(m, false);
     await this.flush();
     this.forgetExpiredKeys(now);
@@ -135,11 +128,9 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   /** What an already-used key answers, or null for a new key. */
   private seen(req: MovementRequestBase): MovementOutcome | Promise<MovementOutcome> | null {
-    const key = this.db.select().from(idempotencyTable).where(eq(idempotencyTable.key, req.idempotency_key)).get();
-    if (key === undefined) return null;
-    if (key.request_hash !== req.request_hash) return { code: "idempotency_key_reused" };
-    const m = this.movement(key.movement_id);
-    if (m === null) throw new Error(`invariant: key maps to missing movement ${key.movement_id}`);
+    const m = this.q.byKey.get({ key: req.idempotency_key });
+    if (m === undefined) return null;
+    if (m.request_hash !== req.request_hash) return { code: "idempotency_key_reused" };
     if (m.state !== "started") return outcomeOf(m, true);
     if (this.driving.has(m.id)) return { code: "idempotency_in_progress" };
     // Nobody is driving it: the instance that started it crashed. Finish it for this caller now.
@@ -158,6 +149,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       kind,
       user_id: req.user_id,
       state: "started",
+      idempotency_key: req.idempotency_key,
       request_hash: req.request_hash,
       request_id: req.request_id,
       ...fields,
@@ -165,16 +157,15 @@ export class TransferCoordinator extends DurableObject<Env> {
       currency: null,
       failure_code: null,
       owned_wallet_ids: JSON.stringify(req.owned_wallet_ids),
+      entries: null,
       created_at: new Date(now).toISOString(),
+      created_at_ms: now,
       completed_at: null,
       attempts: 0,
       next_attempt_at_ms: now + this.config().recovery_delay_ms,
+      outbox_pending: 0,
     };
-    const key = { key: req.idempotency_key, request_hash: req.request_hash, movement_id: m.id, created_at_ms: now };
-    this.ctx.storage.transactionSync(() => {
-      this.db.insert(movementsTable).values(m).run();
-      this.db.insert(idempotencyTable).values(key).run();
-    });
+    this.q.insertMovement.run(m);
     return m;
   }
 
@@ -208,25 +199,22 @@ export class TransferCoordinator extends DurableObject<Env> {
     return runWithdrawal(m, ports);
   }
 
-  /** Records the outcome and what D1 is owed for it, in one transaction. Idempotent: a finished movement stays. */
+  /** Records the outcome and marks what D1 is owed for it, in one UPDATE. Idempotent: a finished movement stays. */
   private finish(m: MovementRow, d: Decision): MovementRow {
     const current = this.movement(m.id);
     if (current === null) throw new Error(`invariant: finishing missing movement ${m.id}`);
     if (current.state !== "started") return current;
-    const completed_at = new Date().toISOString();
     const done: MovementRow = {
       ...current,
       state: d.status,
       failure_code: d.failure_code,
       to_wallet_id: d.to_wallet_id ?? current.to_wallet_id,
       currency: d.currency,
-      completed_at,
+      entries: JSON.stringify(d.entries),
+      completed_at: new Date().toISOString(),
+      outbox_pending: 1,
     };
-    const items = outboxItems(done, d);
-    this.ctx.storage.transactionSync(() => {
-      this.db.update(movementsTable).set(done).where(eq(movementsTable.id, m.id)).run();
-      for (const item of items) this.db.insert(outboxTable).values({ payload: JSON.stringify(item) }).run();
-    });
+    this.q.updateMovement.run(done);
     return done;
   }
 
@@ -237,7 +225,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (current === null || current.state !== "started") return;
     const attempts = current.attempts + 1;
     const next_attempt_at_ms = Date.now() + backoffMs(attempts, config.recovery_delay_ms, config.recovery_max_delay_ms);
-    this.db.update(movementsTable).set({ attempts, next_attempt_at_ms }).where(eq(movementsTable.id, m.id)).run();
+    this.q.updateMovement.run({ ...current, attempts, next_attempt_at_ms });
     log("warn", "movement deferred", { movement_id: m.id, attempts, error: errorText(error) });
     await this.ensureAlarm(next_attempt_at_ms);
   }
@@ -253,12 +241,11 @@ export class TransferCoordinator extends DurableObject<Env> {
   private async flushBatches(): Promise<void> {
     const config = this.config();
     for (let batch = 0; batch < FLUSH_BATCHES_PER_CALL; batch++) {
-      const rows = this.db.select().from(outboxTable).orderBy(asc(outboxTable.seq)).limit(config.outbox_batch_max).all();
-      const last = rows[rows.length - 1];
-      if (last === undefined) return;
+      const rows = this.q.outbox.all({ limit: config.outbox_batch_max });
+      if (rows.length === 0) return;
       try {
         this.failpoint("before_d1_write");
-        await deliver(this.d1, rows.map((r) => JSON.parse(r.payload) as OutboxItem));
+        await deliver(this.d1, rows);
         this.failpoint("after_d1_write");
       } catch (error) {
         this.flushFailures++;
@@ -267,24 +254,22 @@ export class TransferCoordinator extends DurableObject<Env> {
         return;
       }
       this.flushFailures = 0;
-      this.db.delete(outboxTable).where(lte(outboxTable.seq, last.seq)).run();
+      this.ctx.storage.transactionSync(() => {
+        for (const r of rows) this.q.delivered.run({ id: r.id });
+      });
     }
     await this.ensureAlarm(Date.now());
   }
 
   private forgetExpiredKeys(now: number): void {
-    const cutoff = now - this.config().idempotency_retention_ms;
-    this.db.delete(idempotencyTable).where(lt(idempotencyTable.created_at_ms, cutoff)).run();
+    this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
   }
 
   /** Schedules the alarm for the earliest thing still owed: a movement, the outbox, or a key to forget. */
   private async scheduleNext(): Promise<void> {
-    const sqlStorage = this.ctx.storage.sql;
-    const nextMovement = sqlStorage
-      .exec<{ at: number | null }>("SELECT min(next_attempt_at_ms) AS at FROM movements WHERE state = 'started'")
-      .one().at;
-    const outboxRows = sqlStorage.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
-    const oldestKey = this.db.select({ at: sql<number | null>`min(${idempotencyTable.created_at_ms})` }).from(idempotencyTable).get()?.at ?? null;
+    const nextMovement = this.q.nextDue.get()?.at ?? null;
+    const outboxRows = this.q.countOutbox.get()?.n ?? 0;
+    const oldestKey = this.q.oldestKey.get()?.at ?? null;
     const config = this.config();
     const candidates = [
       nextMovement,
@@ -331,7 +316,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   private movement(id: string): MovementRow | null {
-    return this.db.select().from(movementsTable).where(eq(movementsTable.id, id)).get() ?? null;
+    return this.q.byId.get({ id }) ?? null;
   }
 
   private config(): Config {
@@ -370,28 +355,26 @@ function outcomeOf(m: MovementRow, replayed: boolean): MovementOutcome {
   return { code: "unavailable" };
 }
 
-/** The audit row and entry mirrors a finished movement owes D1. */
-function outboxItems(m: MovementRow, d: Decision): OutboxItem[] {
-  const audit: OutboxItem = {
-    type: "audit",
-    row: {
-      id: `aud_${m.id.slice(4)}`,
-      transfer_id: m.id,
-      kind: m.kind,
-      status: d.status,
-      user_id: m.user_id,
-      from_wallet_id: m.from_wallet_id,
-      to_wallet_id: d.to_wallet_id ?? m.to_wallet_id,
-      amount: m.amount,
-      currency: d.currency,
-      failure_code: d.failure_code,
-      created_at: m.created_at,
-    },
-  };
-  const entries = d.entries.map((e): OutboxItem => ({ type: "entry", wallet_id: e.wallet_id, entry: e.entry }));
-  return [audit, ...entries];
-}
-
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Every query the coordinator runs more than once, built once (see db/prepared.ts). */
+function prepareStatements(db: DrizzleSqliteDODatabase) {
+  const p = sql.placeholder;
+  const m = movementsTable;
+  return {
+    byId: db.select().from(m).where(eq(m.id, p("id"))).prepare(),
+    byKey: db.select().from(m).where(eq(m.idempotency_key, p("key"))).prepare(),
+    insertMovement: db.insert(m).values(placeholdersFor(m)).prepare(),
+    updateMovement: db.update(m).set(setPlaceholdersFor(m)).where(eq(m.id, p("id"))).prepare(),
+    due: db.select().from(m).where(and(eq(m.state, "started"), lte(m.next_attempt_at_ms, p("now")))).orderBy(asc(m.next_attempt_at_ms)).limit(p("limit")).prepare(),
+    outbox: db.select().from(m).where(eq(m.outbox_pending, 1)).orderBy(asc(m.created_at_ms)).limit(p("limit")).prepare(),
+    delivered: db.update(m).set({ outbox_pending: 0 }).where(eq(m.id, p("id"))).prepare(),
+    forgetKeys: db.update(m).set({ idempotency_key: null }).where(and(isNotNull(m.idempotency_key), lt(m.created_at_ms, p("cutoff")))).prepare(),
+    countStarted: db.select({ n: count() }).from(m).where(eq(m.state, "started")).prepare(),
+    countOutbox: db.select({ n: count() }).from(m).where(eq(m.outbox_pending, 1)).prepare(),
+    nextDue: db.select({ at: min(m.next_attempt_at_ms) }).from(m).where(eq(m.state, "started")).prepare(),
+    oldestKey: db.select({ at: min(m.created_at_ms) }).from(m).where(isNotNull(m.idempotency_key)).prepare(),
+  };
 }

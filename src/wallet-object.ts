@@ -13,10 +13,11 @@
  * the object before anything is sent, so no event describes a change that did not happen.
  */
 import { DurableObject } from "cloudflare:workers";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { desc, eq, lt, sql } from "drizzle-orm";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { configOf } from "./config";
 import { hasSchema, migrate } from "./db/do-migrations";
+import { placeholdersFor, setPlaceholdersFor } from "./db/prepared";
 import type { EntryView } from "./domain/views";
 import {
   assertWallet,
@@ -68,12 +69,14 @@ import { log } from "./observability/log";
 /** The Durable Object that owns one wallet's balance, holds and history. */
 export class WalletObject extends DurableObject<Env> {
   private readonly db: DrizzleSqliteDODatabase;
+  private readonly q: ReturnType<typeof prepareStatements>;
   /** The wallet row as last committed; null until `init()` has run. */
   private wallet: WalletRow | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = drizzle(ctx.storage);
+    this.q = prepareStatements(this.db);
     // Heartbeats are answered by the runtime, without waking a hibernating object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     void ctx.blockConcurrencyWhile(async () => {
@@ -106,8 +109,8 @@ export class WalletObject extends DurableObject<Env> {
   async history(input: HistoryInput): Promise<HistoryResult> {
     if (this.wallet === null) return { code: "not_found" };
     const limit = Math.max(1, Math.min(input.limit, 1_000));
-    const where = input.before_seq === undefined ? undefined : lt(entriesTable.seq, input.before_seq);
-    const rows = this.db.select().from(entriesTable).where(where).orderBy(desc(entriesTable.seq)).limit(limit + 1).all();
+    const before = input.before_seq ?? Number.MAX_SAFE_INTEGER;
+    const rows = this.q.historyPage.all({ before, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const next_before_seq = rows.length > limit && last !== undefined ? last.seq : null;
@@ -117,21 +120,13 @@ export class WalletObject extends DurableObject<Env> {
   /** Entries with `seq` above `after_seq`, oldest first, at most `limit` (for replays and audits). */
   async entriesAfter(after_seq: number, limit: number): Promise<EntryView[]> {
     if (this.wallet === null) return [];
-    const rows = this.ctx.storage.sql
-      .exec<EntryRow>("SELECT * FROM entries WHERE seq > ? ORDER BY seq LIMIT ?", after_seq, Math.max(1, Math.min(limit, 1_000)))
-      .toArray();
-    return rows.map(entryView);
+    return this.q.entriesAfter.all({ after: after_seq, upto: Number.MAX_SAFE_INTEGER, limit: Math.max(1, Math.min(limit, 1_000)) }).map(entryView);
   }
 
   /** Holds still open, oldest first. */
   async openHolds(): Promise<OpenHold[]> {
     if (this.wallet === null) return [];
-    return this.db
-      .select({ transfer_id: holdsTable.transfer_id, amount: holdsTable.amount, created_at_ms: holdsTable.created_at_ms })
-      .from(holdsTable)
-      .where(eq(holdsTable.state, "held"))
-      .orderBy(holdsTable.created_at_ms)
-      .all();
+    return this.q.openHolds.all();
   }
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
@@ -180,9 +175,9 @@ export class WalletObject extends DurableObject<Env> {
     if (wallet === undefined && hold === undefined && entry === undefined) return plan.result;
     if (wallet !== undefined) assertWallet(wallet);
     this.ctx.storage.transactionSync(() => {
-      if (wallet !== undefined) this.db.update(walletTable).set(wallet).where(eq(walletTable.id, wallet.id)).run();
-      if (hold !== undefined) this.db.insert(holdsTable).values(hold).onConflictDoUpdate({ target: holdsTable.transfer_id, set: hold }).run();
-      if (entry !== undefined) this.db.insert(entriesTable).values(entry).run();
+      if (wallet !== undefined) this.q.updateWallet.run(wallet);
+      if (hold !== undefined) this.q.upsertHold.run(hold);
+      if (entry !== undefined) this.q.insertEntry.run(entry);
     });
     if (wallet !== undefined) this.wallet = wallet;
     if (wallet !== undefined) this.broadcast(wallet, entry);
@@ -246,9 +241,7 @@ export class WalletObject extends DurableObject<Env> {
     const upto = state.live_from_seq;
     if (after_seq >= upto) return;
     const max = configOf(this.env).live_resume_max_entries;
-    const rows = this.ctx.storage.sql
-      .exec<EntryRow>("SELECT * FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", after_seq, upto, max)
-      .toArray();
+    const rows = this.q.entriesAfter.all({ after: after_seq, upto, limit: max });
     for (const row of rows) ws.send(entryEvent(entryView(row)));
     const last = rows[rows.length - 1];
     if (last !== undefined && last.seq < upto) ws.send(incompleteEvent(last.seq));
@@ -278,15 +271,45 @@ export class WalletObject extends DurableObject<Env> {
   }
 
   private hold(transfer_id: string): HoldRow | null {
-    return this.db.select().from(holdsTable).where(eq(holdsTable.transfer_id, transfer_id)).get() ?? null;
+    return this.q.hold.get({ transfer_id }) ?? null;
   }
 
   private entryFor(transfer_id: string): EntryRow | null {
-    return this.db.select().from(entriesTable).where(and(eq(entriesTable.transfer_id, transfer_id))).get() ?? null;
+    return this.q.entryFor.get({ transfer_id }) ?? null;
   }
 
   private limits(): WalletLimits {
     const config = configOf(this.env);
     return { daily_limit_minor: config.daily_limit_minor, max_balance_minor: config.max_balance_minor };
   }
+}
+
+/** Every query the wallet runs more than once, built once (see db/prepared.ts). */
+function prepareStatements(db: DrizzleSqliteDODatabase) {
+  const p = sql.placeholder;
+  return {
+    hold: db.select().from(holdsTable).where(eq(holdsTable.transfer_id, p("transfer_id"))).prepare(),
+    entryFor: db.select().from(entriesTable).where(eq(entriesTable.transfer_id, p("transfer_id"))).prepare(),
+    updateWallet: db.update(walletTable).set(setPlaceholdersFor(walletTable)).where(eq(walletTable.id, p("id"))).prepare(),
+    upsertHold: db
+      .insert(holdsTable)
+      .values(placeholdersFor(holdsTable))
+      .onConflictDoUpdate({ target: holdsTable.transfer_id, set: setPlaceholdersFor(holdsTable) })
+      .prepare(),
+    insertEntry: db.insert(entriesTable).values(placeholdersFor(entriesTable)).prepare(),
+    historyPage: db.select().from(entriesTable).where(lt(entriesTable.seq, p("before"))).orderBy(desc(entriesTable.seq)).limit(p("limit")).prepare(),
+    entriesAfter: db
+      .select()
+      .from(entriesTable)
+      .where(sql`${entriesTable.seq} > ${p("after")} AND ${entriesTable.seq} <= ${p("upto")}`)
+      .orderBy(entriesTable.seq)
+      .limit(p("limit"))
+      .prepare(),
+    openHolds: db
+      .select({ transfer_id: holdsTable.transfer_id, amount: holdsTable.amount, created_at_ms: holdsTable.created_at_ms })
+      .from(holdsTable)
+      .where(eq(holdsTable.state, "held"))
+      .orderBy(holdsTable.created_at_ms)
+      .prepare(),
+  };
 }

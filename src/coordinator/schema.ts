@@ -1,8 +1,9 @@
 /**
- * The coordinator's SQLite schema. `movements` is the state of every transfer, deposit and withdrawal this
- * user started (the durable intent that recovery resumes, and the outcome that replays); `idempotency` maps
- * each key to its movement and request hash until the key expires; `outbox` holds audit rows and entry
- * mirrors until D1 has them.
+ * The coordinator's SQLite schema: one row per movement (transfer, deposit or withdrawal) this user started.
+ * The row is at once the durable intent that recovery resumes, the idempotency record (its key and request
+ * hash, until the key expires and is cleared), the stored outcome that replays, and the outbox entry that
+ * owes D1 an audit row and the entries' mirror rows (`outbox_pending`). Keeping all four in one row means a
+ * movement costs one INSERT to start and one UPDATE to finish.
  */
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
@@ -13,6 +14,7 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
      kind TEXT NOT NULL CHECK (kind IN ('transfer', 'deposit', 'withdrawal')),
      user_id TEXT NOT NULL,
      state TEXT NOT NULL CHECK (state IN ('started', 'succeeded', 'failed')),
+     idempotency_key TEXT UNIQUE,
      request_hash TEXT NOT NULL,
      request_id TEXT NOT NULL,
      from_wallet_id TEXT,
@@ -23,23 +25,17 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
      memo TEXT,
      failure_code TEXT,
      owned_wallet_ids TEXT NOT NULL,
+     entries TEXT,
      created_at TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL,
      completed_at TEXT,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     next_attempt_at_ms INTEGER NOT NULL
+     attempts INTEGER NOT NULL,
+     next_attempt_at_ms INTEGER NOT NULL,
+     outbox_pending INTEGER NOT NULL CHECK (outbox_pending IN (0, 1))
    ) STRICT;
    CREATE INDEX movements_open ON movements (next_attempt_at_ms) WHERE state = 'started';
-   CREATE TABLE idempotency (
-     key TEXT PRIMARY KEY,
-     request_hash TEXT NOT NULL,
-     movement_id TEXT NOT NULL,
-     created_at_ms INTEGER NOT NULL
-   ) STRICT;
-   CREATE INDEX idempotency_age ON idempotency (created_at_ms);
-   CREATE TABLE outbox (
-     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-     payload TEXT NOT NULL
-   ) STRICT;`,
+   CREATE INDEX movements_outbox ON movements (created_at_ms) WHERE outbox_pending = 1;
+   CREATE INDEX movements_keys ON movements (created_at_ms) WHERE idempotency_key IS NOT NULL;`,
 ];
 
 export const movementsTable = sqliteTable("movements", {
@@ -47,32 +43,29 @@ export const movementsTable = sqliteTable("movements", {
   kind: text("kind", { enum: ["transfer", "deposit", "withdrawal"] }).notNull(),
   user_id: text("user_id").notNull(),
   state: text("state", { enum: ["started", "succeeded", "failed"] }).notNull(),
+  /** The Idempotency-Key, until it expires (then NULL; the movement stays readable). */
+  idempotency_key: text("idempotency_key"),
   request_hash: text("request_hash").notNull(),
   request_id: text("request_id").notNull(),
   from_wallet_id: text("from_wallet_id"),
   to_wallet_id: text("to_wallet_id"),
+  /** JSON of the recipient as requested (wallet id, handle or phone blind index). */
   recipient: text("recipient"),
   amount: integer("amount").notNull(),
   currency: text("currency"),
   memo: text("memo"),
   failure_code: text("failure_code"),
+  /** JSON list of the wallets the user owned when they asked, for re-checking ownership on recovery. */
   owned_wallet_ids: text("owned_wallet_ids").notNull(),
+  /** JSON list of the entries the movement produced (wallet id and entry), for the D1 mirror. */
+  entries: text("entries"),
   created_at: text("created_at").notNull(),
+  created_at_ms: integer("created_at_ms").notNull(),
   completed_at: text("completed_at"),
   attempts: integer("attempts").notNull(),
   next_attempt_at_ms: integer("next_attempt_at_ms").notNull(),
-});
-
-export const idempotencyTable = sqliteTable("idempotency", {
-  key: text("key").primaryKey(),
-  request_hash: text("request_hash").notNull(),
-  movement_id: text("movement_id").notNull(),
-  created_at_ms: integer("created_at_ms").notNull(),
-});
-
-export const outboxTable = sqliteTable("outbox", {
-  seq: integer("seq").primaryKey({ autoIncrement: true }),
-  payload: text("payload").notNull(),
+  /** 1 while D1 is still owed this movement's audit row and entry mirrors. */
+  outbox_pending: integer("outbox_pending").notNull(),
 });
 
 export type MovementRow = typeof movementsTable.$inferSelect;

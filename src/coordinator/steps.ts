@@ -8,7 +8,6 @@
  * on the sender; a refused credit releases the hold instead. The only branch point after a hold is the
  * credit's answer, which is fixed for a given transfer id, so a replay always takes the same branch.
  */
-import type { EntryView } from "../domain/views";
 import type {
   CaptureInput,
   CaptureResult,
@@ -24,6 +23,7 @@ import type {
   WithdrawResult,
 } from "../wallet/rpc";
 import type { Failpoint, FailureCode, Recipient } from "./rpc";
+import type { ProducedEntry } from "./outbox";
 import type { MovementRow } from "./schema";
 
 /** The wallet operations a movement needs, by wallet id. */
@@ -52,7 +52,7 @@ export interface Decision {
   failure_code: FailureCode | null;
   to_wallet_id: string | null;
   currency: string | null;
-  entries: { wallet_id: string; entry: EntryView }[];
+  entries: ProducedEntry[];
 }
 
 const FAILURE_CODES: ReadonlySet<string> = new Set<FailureCode>([
