@@ -109,7 +109,7 @@ if (process.env.SKIP_WEB_BUILD !== "1") run(bin("vite"), ["build", "--config", "
 await stopStaleServer();
 
 const overrides = varNames().filter((name) => process.env[name] !== undefined);
-const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", stateDir, "--env-file", secrets.file, "--show-interactive-dev-session=false", "--log-level", process.env.LOG_LEVEL ?? "warn"];
+const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", stateDir, "--env-file", secrets.file, "--show-interactive-dev-session=false", "--log-level", process.env.LOG_LEVEL ?? "warn", ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [])];
 for (const name of overrides) args.push("--var", `${name}:${process.env[name]}`);
 if (overrides.length > 0) say(`limits overridden from the environment: ${overrides.join(", ")}`);
 
