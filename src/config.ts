@@ -28,6 +28,9 @@ export interface Config {
   readonly live_max_inbound_bytes: number;
   readonly live_max_inbound_per_minute: number;
   readonly live_resume_max_entries: number;
+  readonly verify_page_max: number;
+  readonly hold_max_age_ms: number;
+  readonly outbox_grace_ms: number;
   readonly default_currency: string;
 }
 
@@ -57,6 +60,9 @@ type ConfigVarName =
   | "LIVE_MAX_INBOUND_BYTES"
   | "LIVE_MAX_INBOUND_PER_MINUTE"
   | "LIVE_RESUME_MAX_ENTRIES"
+  | "VERIFY_PAGE_MAX"
+  | "HOLD_MAX_AGE_MS"
+  | "OUTBOX_GRACE_MS"
   | "DEFAULT_CURRENCY";
 
 const DAY_MS = 86_400_000;
@@ -102,6 +108,9 @@ export function parseConfig(vars: ConfigVars): Config {
     live_max_inbound_bytes: integer(vars, "LIVE_MAX_INBOUND_BYTES", 64, 65_536),
     live_max_inbound_per_minute: integer(vars, "LIVE_MAX_INBOUND_PER_MINUTE", 1, 6_000),
     live_resume_max_entries: integer(vars, "LIVE_RESUME_MAX_ENTRIES", 1, 1_000),
+    verify_page_max: integer(vars, "VERIFY_PAGE_MAX", 1, 1_000),
+    hold_max_age_ms: integer(vars, "HOLD_MAX_AGE_MS", 1_000, 7 * DAY_MS),
+    outbox_grace_ms: integer(vars, "OUTBOX_GRACE_MS", 1_000, DAY_MS),
     default_currency: currency(vars.DEFAULT_CURRENCY),
   };
   if (config.history_page_default > config.history_page_max) {

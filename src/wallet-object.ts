@@ -35,6 +35,7 @@ import {
 } from "./wallet/ledger";
 import type {
   CaptureInput,
+  ChainHeadResult,
   CaptureResult,
   CreditInput,
   CreditResult,
@@ -121,6 +122,14 @@ export class WalletObject extends DurableObject<Env> {
   async entriesAfter(after_seq: number, limit: number): Promise<EntryView[]> {
     if (this.wallet === null) return [];
     return this.q.entriesAfter.all({ after: after_seq, upto: Number.MAX_SAFE_INTEGER, limit: Math.max(1, Math.min(limit, 1_000)) }).map(entryView);
+  }
+
+  /** Where the chain ends and what is held, for `GET /audit/verify`. */
+  async chainHead(): Promise<ChainHeadResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    const oldest = this.q.openHolds.all()[0];
+    return { code: "ok", last_seq: w.last_seq, head_hash: w.head_hash, balance: w.balance, held: w.held, oldest_hold_created_at_ms: oldest?.created_at_ms ?? null };
   }
 
   /** Holds still open, oldest first. */

@@ -110,3 +110,8 @@ export interface OpenHold {
   amount: number;
   created_at_ms: number;
 }
+
+/** The wallet's chain head and balances, for the auditor's comparison with D1. */
+export type ChainHeadResult =
+  | { code: "ok"; last_seq: number; head_hash: string; balance: number; held: number; oldest_hold_created_at_ms: number | null }
+  | { code: "not_found" };

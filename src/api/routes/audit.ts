@@ -1,9 +1,9 @@
 /**
  * Audit routes (auditor role only): the append-only audit log from D1, newest first, by cursor, optionally
- * filtered by wallet, kind and status.
+ * filtered by wallet, kind, status and time; and the verifier (see src/audit/verify.ts).
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { configOf } from "../../config";
 import { auditLog } from "../../db/schema";
@@ -11,6 +11,7 @@ import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuditor, requireAuth } from "../middleware";
 import { AuditRow, errorResponses, jsonContent } from "../schemas";
+import { verify } from "../../audit/verify";
 
 const AuditQuery = z.object({
   limit: z.string().regex(/^\d{1,4}$/).optional(),
@@ -18,6 +19,38 @@ const AuditQuery = z.object({
   wallet_id: z.string().max(128).optional(),
   kind: z.enum(["transfer", "deposit", "withdrawal"]).optional(),
   status: z.enum(["succeeded", "failed"]).optional(),
+  from: z.iso.datetime().optional().openapi({ description: "created at or after (ISO 8601)" }),
+  to: z.iso.datetime().optional().openapi({ description: "created before (ISO 8601)" }),
+});
+
+const VerifyQuery = z.object({
+  limit: z.string().regex(/^\d{1,4}$/).optional().openapi({ description: "wallets per page" }),
+  cursor: z.string().max(128).optional().openapi({ description: "next_cursor of the previous page" }),
+});
+
+const Problem = z.object({ wallet_id: z.string().nullable(), seq: z.number().int().nullable(), transfer_id: z.string().optional(), kind: z.string(), detail: z.string() });
+
+const verifyRoute = createRoute({
+  method: "get",
+  path: "/audit/verify",
+  summary: "Recompute every wallet's chain from D1, compare with the wallet objects, check conservation (auditor role)",
+  middleware: [requireAuth, requireAuditor] as const,
+  request: { query: VerifyQuery },
+  responses: {
+    200: jsonContent(
+      z.object({
+        ok: z.boolean(),
+        wallets_checked: z.number().int(),
+        entries_checked: z.number().int(),
+        pending: z.number().int(),
+        problems: z.array(Problem),
+        next_cursor: z.string().nullable(),
+        progress: z.object({ wallets_done: z.number().int(), wallets_total: z.number().int() }),
+      }),
+      "The verification of one page of wallets",
+    ),
+    ...errorResponses(400, 401, 403),
+  },
 });
 
 const listRoute = createRoute({
@@ -47,6 +80,8 @@ auditRoutes.openapi(listRoute, async (c) => {
     q.wallet_id === undefined ? undefined : or(eq(auditLog.from_wallet_id, q.wallet_id), eq(auditLog.to_wallet_id, q.wallet_id)),
     q.kind === undefined ? undefined : eq(auditLog.kind, q.kind),
     q.status === undefined ? undefined : eq(auditLog.status, q.status),
+    q.from === undefined ? undefined : gte(auditLog.created_at, q.from),
+    q.to === undefined ? undefined : lt(auditLog.created_at, q.to),
   ];
   const rows = await drizzle(c.env.DB)
     .select()
@@ -59,4 +94,21 @@ auditRoutes.openapi(listRoute, async (c) => {
   const last = page[page.length - 1];
   const items = page.map(({ seq: _seq, user_id: _user, ...row }) => row);
   return c.json({ items, next_cursor: rows.length > limit && last !== undefined ? String(last.seq) : null }, 200);
+});
+
+auditRoutes.openapi(verifyRoute, async (c) => {
+  const q = c.req.valid("query");
+  const config = configOf(c.env);
+  const limit = q.limit === undefined ? Math.min(50, config.verify_page_max) : Number(q.limit);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > config.verify_page_max) {
+    throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${config.verify_page_max}` }]);
+  }
+  const report = await verify(c.env.DB, c.env.WALLET, {
+    limit,
+    cursor: q.cursor ?? null,
+    hold_max_age_ms: config.hold_max_age_ms,
+    outbox_grace_ms: config.outbox_grace_ms,
+    now_ms: Date.now(),
+  });
+  return c.json(report, 200);
 });
