@@ -27,6 +27,8 @@ export default defineConfig({
           PHONE_ENC_KEY: "dGVzdC1waG9uZS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU",
           PHONE_INDEX_KEY: "dGVzdC1waG9uZS1ibGluZC1pbmRleC1rZXktMzJieXQ",
           ADMIN_TOKEN: "test-admin-token-0123456789abcdefghijklmnop",
+          RECEIPT_KEY_ID: "test-r1",
+          RECEIPT_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIDhRvPLi6ekpwP77zOorAyflOe7JoD4yrGFFpg-FI0D9",
         },
       },
     }),

@@ -9,7 +9,7 @@
 //
 // Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), any [vars] name.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -36,18 +36,32 @@ mkdirSync(stateDir, { recursive: true });
 /** Local secrets, generated once per state directory (mode 600) and reused, so stored phone data stays readable. */
 function ensureSecrets() {
   const file = join(stateDir, "secrets.env");
-  if (!existsSync(file)) {
-    const key = () => randomBytes(32).toString("base64url");
-    const lines = [`PHONE_ENC_KEY_ID=local1`, `PHONE_ENC_KEY=${key()}`, `PHONE_INDEX_KEY=${key()}`, `ADMIN_TOKEN=${key()}`];
-    writeFileSync(file, lines.join("\n") + "\n", { mode: 0o600 });
-    say(`generated local secrets in ${file}`);
+  const read = () =>
+    existsSync(file)
+      ? Object.fromEntries(
+          readFileSync(file, "utf8")
+            .split("\n")
+            .filter((line) => line.includes("="))
+            .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+        )
+      : {};
+  const key = () => randomBytes(32).toString("base64url");
+  const wanted = {
+    PHONE_ENC_KEY_ID: () => "local1",
+    PHONE_ENC_KEY: key,
+    PHONE_INDEX_KEY: key,
+    ADMIN_TOKEN: key,
+    RECEIPT_KEY_ID: () => "local1",
+    RECEIPT_SIGNING_KEY: () => generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
+  };
+  // Existing secrets are kept (stored phone numbers stay readable); any that a newer version needs are added.
+  const values = read();
+  const added = Object.keys(wanted).filter((name) => values[name] === undefined);
+  for (const name of added) values[name] = wanted[name]();
+  if (added.length > 0) {
+    writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+    say(`generated local secrets (${added.join(", ")}) in ${file}`);
   }
-  const values = Object.fromEntries(
-    readFileSync(file, "utf8")
-      .split("\n")
-      .filter((line) => line.includes("="))
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
   return { file, values };
 }
 

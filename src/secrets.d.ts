@@ -11,4 +11,8 @@ interface Env {
   PHONE_INDEX_KEY?: string;
   /** The operator token for /api/v1/admin/*: at least 32 characters; unset disables those routes. */
   ADMIN_TOKEN?: string;
+  /** The id of the receipt signing key, in every signature. */
+  RECEIPT_KEY_ID?: string;
+  /** Ed25519 private key for receipts: PKCS#8 DER, base64url. */
+  RECEIPT_SIGNING_KEY?: string;
 }

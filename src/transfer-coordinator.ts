@@ -15,12 +15,13 @@ import { drizzle as drizzleD1, type DrizzleD1Database } from "drizzle-orm/d1";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { configOf, type Config } from "./config";
 import { runDeposit, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./coordinator/steps";
-import { deliver } from "./coordinator/outbox";
+import { deliver, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { backoffMs, callWallet, StepUnavailable, type RetryPolicy } from "./coordinator/wallet-calls";
 import type {
   FailMode,
   Failpoint,
+  MovementEntriesResult,
   MovementOutcome,
   MovementRequestBase,
   MovementView,
@@ -88,8 +89,15 @@ export class TransferCoordinator extends DurableObject<Env> {
   async getMovement(id: string, requester: { user_id: string; wallet_ids: string[] }): Promise<ReadMovementResult> {
     const m = this.movement(id);
     if (m === null) return { code: "not_found" };
-    const party = m.user_id === requester.user_id || (m.to_wallet_id !== null && requester.wallet_ids.includes(m.to_wallet_id));
-    return party ? { code: "ok", movement: movementView(m) } : { code: "forbidden" };
+    return isParty(m, requester) ? { code: "ok", movement: movementView(m) } : { code: "forbidden" };
+  }
+
+  /** A movement with the entries it produced, for its sender or its recipient only (receipts). */
+  async getMovementEntries(id: string, requester: { user_id: string; wallet_ids: string[] }): Promise<MovementEntriesResult> {
+    const m = this.movement(id);
+    if (m === null) return { code: "not_found" };
+    if (!isParty(m, requester)) return { code: "forbidden" };
+    return { code: "ok", movement: movementView(m), entries: JSON.parse(m.entries ?? "[]") as ProducedEntry[] };
   }
 
   /** Unfinished movements and undelivered outbox rows: what recovery still owes (for tests and audits). */
@@ -327,6 +335,10 @@ export class TransferCoordinator extends DurableObject<Env> {
     const c = this.config();
     return { max_attempts: c.wallet_call_max_attempts, base_ms: c.wallet_call_retry_base_ms, max_ms: c.wallet_call_retry_max_ms };
   }
+}
+
+function isParty(m: MovementRow, requester: { user_id: string; wallet_ids: string[] }): boolean {
+  return m.user_id === requester.user_id || (m.to_wallet_id !== null && requester.wallet_ids.includes(m.to_wallet_id));
 }
 
 /** The contract's view of a movement row. */

@@ -14,6 +14,7 @@ import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
 import { liveRoutes } from "./routes/live";
+import { receiptRoutes } from "./routes/receipts";
 import { transferRoutes } from "./routes/transfers";
 import { walletRoutes } from "./routes/wallets";
 import { log } from "../observability/log";
@@ -50,6 +51,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", liveRoutes);
   api.route("/", transferRoutes);
   api.route("/", auditRoutes);
+  api.route("/", receiptRoutes);
   api.route("/", adminRoutes);
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -70,6 +70,12 @@ export type ReadMovementResult =
   | { code: "not_found" }
   | { code: "forbidden" };
 
+/** A movement with the entries it produced (wallet id and entry), for receipts. */
+export type MovementEntriesResult =
+  | { code: "ok"; movement: MovementView; entries: { wallet_id: string; entry: import("../domain/views").EntryView }[] }
+  | { code: "not_found" }
+  | { code: "forbidden" };
+
 /** Named points between the coordinator's steps where tests inject a crash. */
 export type Failpoint =
   | "after_start"

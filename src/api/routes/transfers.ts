@@ -14,6 +14,7 @@ import { requestHash } from "../canonical";
 import { limitBody, requireAuth, requireIdempotencyKey } from "../middleware";
 import { transferJson } from "../render";
 import { IdempotencyHeaders, Transfer, TransferBody, TransferIdParam, errorResponses, jsonContent } from "../schemas";
+import { signReceipt, type ReceiptBody } from "../../audit/receipts";
 import { withCoordinator } from "./wallets";
 
 type TransferInput = z.infer<typeof TransferBody>;
@@ -78,4 +79,36 @@ transferRoutes.openapi(getTransferRoute, async (c) => {
   const found = await c.env.COORDINATOR.getByName(owner).getMovement(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
   if (found.code !== "ok") throw new ApiError(found.code);
   return c.json({ transfer: transferJson(found.movement) as z.infer<typeof Transfer> }, 200);
+});
+
+const receiptRoute = createRoute({
+  method: "get",
+  path: "/transfers/{transfer_id}/receipt",
+  summary: "A signed receipt of a succeeded transfer, for its sender or recipient (Ed25519 over canonical JSON)",
+  middleware: [requireAuth] as const,
+  request: { params: TransferIdParam },
+  responses: {
+    200: jsonContent(z.object({ receipt: z.record(z.string(), z.unknown()), signature: z.object({ alg: z.literal("Ed25519"), key_id: z.string(), value: z.string() }) }), "The receipt"),
+    ...errorResponses(401, 403, 404),
+  },
+});
+
+transferRoutes.openapi(receiptRoute, async (c) => {
+  const { transfer_id } = c.req.valid("param");
+  const owner = movementOwner(transfer_id);
+  if (owner === null) throw new ApiError("not_found");
+  const caller = c.get("caller");
+  const found = await c.env.COORDINATOR.getByName(owner).getMovementEntries(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
+  if (found.code !== "ok") throw new ApiError(found.code);
+  const m = found.movement;
+  // Only a succeeded transfer has a receipt: a failure moved nothing, and a pending one may still fail.
+  if (m.kind !== "transfer" || m.status !== "succeeded" || m.from_wallet_id === null || m.to_wallet_id === null || m.currency === null || m.completed_at === null) {
+    throw new ApiError("not_found");
+  }
+  const receipt: ReceiptBody = {
+    version: "v1",
+    transfer: { id: m.id, status: "succeeded", from_wallet_id: m.from_wallet_id, to_wallet_id: m.to_wallet_id, amount: m.amount, currency: m.currency, memo: m.memo, created_at: m.created_at, completed_at: m.completed_at },
+    entries: found.entries.map((e) => ({ wallet_id: e.wallet_id, seq: e.entry.seq, kind: e.entry.kind, amount: e.entry.amount, hash: e.entry.hash })),
+  };
+  return c.json(await signReceipt(c.env, receipt), 200);
 });

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Verifies a transfer receipt offline: `npm run verify-receipt -- receipt.json --key-file public-key.json`.
+// The signed bytes are the canonical JSON of the receipt's `receipt` field (keys sorted at every level, no
+// spaces); the signature is Ed25519 (RFC 8032) under the service's receipt key, which is published at
+// GET /api/v1/receipts/public-key. Give the key one of three ways:
+//   --key-file FILE   the JSON that route returns, saved earlier (fully offline)
+//   --public-key B64  the raw 32-byte key, base64url
+//   --url URL         fetch it from a running service (not offline)
+// Exit 0: valid. Exit 1: invalid (the reason is printed). Exit 2: usage.
+import { createPublicKey, verify } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function usage(message) {
+  console.error(`verify-receipt: ${message}\nusage: npm run verify-receipt -- RECEIPT.json (--key-file FILE | --public-key B64URL | --url URL)`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+const file = args.find((a, i) => !a.startsWith("--") && !args[i - 1]?.startsWith("--"));
+const option = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+if (!file) usage("no receipt file given");
+
+let signed;
+try {
+  signed = JSON.parse(readFileSync(file, "utf8"));
+} catch (error) {
+  console.error(`INVALID: ${file} is not readable JSON (${error.message})`);
+  process.exit(1);
+}
+
+let key = option("--public-key");
+let keyId = null;
+if (option("--key-file")) ({ public_key: key, key_id: keyId } = JSON.parse(readFileSync(option("--key-file"), "utf8")));
+if (option("--url")) ({ public_key: key, key_id: keyId } = await (await fetch(new URL("/api/v1/receipts/public-key", option("--url")))).json());
+if (!key) usage("no public key given");
+
+const problems = [];
+if (signed?.signature?.alg !== "Ed25519") problems.push("the signature is not Ed25519");
+if (keyId !== null && signed?.signature?.key_id !== keyId) problems.push(`signed with key ${signed?.signature?.key_id}, but the key given is ${keyId}`);
+let valid = false;
+try {
+  const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: key }, format: "jwk" });
+  valid = verify(null, Buffer.from(canonicalJson(signed.receipt)), publicKey, Buffer.from(signed.signature.value, "base64url"));
+} catch (error) {
+  problems.push(`could not check the signature: ${error.message}`);
+}
+if (!valid) problems.push("the signature does not match the receipt");
+const t = signed?.receipt?.transfer;
+if (problems.length > 0) {
+  console.error(`INVALID receipt${t?.id ? ` for ${t.id}` : ""}:\n- ${problems.join("\n- ")}`);
+  process.exit(1);
+}
+console.log(`VALID: ${t.id}: ${t.amount} ${t.currency} minor units from ${t.from_wallet_id} to ${t.to_wallet_id}, completed ${t.completed_at}`);
+for (const e of signed.receipt.entries) console.log(`  ${e.wallet_id} seq ${e.seq} ${e.kind} ${e.amount} hash ${e.hash}`);
