@@ -35,6 +35,8 @@ export async function testServer({ env = {} } = {}) {
       return log;
     },
     async start() {
+      // Each start waits for its own "ready" line, not one left in the log by an earlier start.
+      log = "";
       child = spawn(process.execPath, [join(root, "scripts", "start.mjs")], {
         cwd: root,
         env: { ...process.env, PORT: String(port), STATE_DIR: stateDir, SKIP_WEB_BUILD: "1", ...env },
