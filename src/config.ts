@@ -31,6 +31,8 @@ export interface Config {
   readonly verify_page_max: number;
   readonly hold_max_age_ms: number;
   readonly outbox_grace_ms: number;
+  readonly self_audit_wallets_per_run: number;
+  readonly self_audit_entries_per_wallet: number;
   readonly default_currency: string;
 }
 
@@ -63,6 +65,8 @@ type ConfigVarName =
   | "VERIFY_PAGE_MAX"
   | "HOLD_MAX_AGE_MS"
   | "OUTBOX_GRACE_MS"
+  | "SELF_AUDIT_WALLETS_PER_RUN"
+  | "SELF_AUDIT_ENTRIES_PER_WALLET"
   | "DEFAULT_CURRENCY";
 
 const DAY_MS = 86_400_000;
@@ -111,6 +115,9 @@ export function parseConfig(vars: ConfigVars): Config {
     verify_page_max: integer(vars, "VERIFY_PAGE_MAX", 1, 1_000),
     hold_max_age_ms: integer(vars, "HOLD_MAX_AGE_MS", 1_000, 7 * DAY_MS),
     outbox_grace_ms: integer(vars, "OUTBOX_GRACE_MS", 1_000, DAY_MS),
+    // A run must stay within a Worker invocation's subrequest budget (about 1,000 D1 queries and calls).
+    self_audit_wallets_per_run: integer(vars, "SELF_AUDIT_WALLETS_PER_RUN", 1, 300),
+    self_audit_entries_per_wallet: integer(vars, "SELF_AUDIT_ENTRIES_PER_WALLET", 1, 5_000),
     default_currency: currency(vars.DEFAULT_CURRENCY),
   };
   if (config.history_page_default > config.history_page_max) {

@@ -36,6 +36,7 @@ import {
 import type {
   CaptureInput,
   ChainHeadResult,
+  MarkVerifiedResult,
   CaptureResult,
   CreditInput,
   CreditResult,
@@ -130,6 +131,25 @@ export class WalletObject extends DurableObject<Env> {
     if (w === null) return { code: "not_found" };
     const oldest = this.q.openHolds.all()[0];
     return { code: "ok", last_seq: w.last_seq, head_hash: w.head_hash, balance: w.balance, held: w.held, oldest_hold_created_at_ms: oldest?.created_at_ms ?? null };
+  }
+
+  /**
+   * Records that the self-audit recomputed D1's chain through `seq` and it ends in `hash`, after checking
+   * that this wallet's own entry at `seq` has that hash; then tells the live feed.
+   */
+  async markVerified(seq: number, hash: string): Promise<MarkVerifiedResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq > w.last_seq) return { code: "mismatch", detail: `seq ${seq} is beyond this wallet's chain (${w.last_seq})` };
+    if (seq <= w.verified_seq) return { code: "unchanged" };
+    const own = this.q.entryAt.get({ seq });
+    if (own === undefined || own.hash !== hash) return { code: "mismatch", detail: `this wallet's entry ${seq} hashes to ${own?.hash.slice(0, 12) ?? "nothing"}…, D1's to ${hash.slice(0, 12)}…` };
+    const next: WalletRow = { ...w, verified_seq: seq, verified_hash: hash };
+    assertWallet(next);
+    this.q.updateWallet.run(next);
+    this.wallet = next;
+    this.broadcast(next, undefined);
+    return { code: "marked" };
   }
 
   /** Holds still open, oldest first. */
@@ -299,6 +319,7 @@ function prepareStatements(db: DrizzleSqliteDODatabase) {
   return {
     hold: db.select().from(holdsTable).where(eq(holdsTable.transfer_id, p("transfer_id"))).prepare(),
     entryFor: db.select().from(entriesTable).where(eq(entriesTable.transfer_id, p("transfer_id"))).prepare(),
+    entryAt: db.select().from(entriesTable).where(eq(entriesTable.seq, p("seq"))).prepare(),
     updateWallet: db.update(walletTable).set(setPlaceholdersFor(walletTable)).where(eq(walletTable.id, p("id"))).prepare(),
     upsertHold: db
       .insert(holdsTable)

@@ -1,8 +1,12 @@
 /**
  * The Worker entry point: the HTTP API for /api/*, the static Preact client for everything else (served by
- * the assets binding with an SPA fallback), and the two Durable Object classes.
+ * the assets binding with an SPA fallback), the Cron Trigger of the continuous self-audit, and the two
+ * Durable Object classes.
  */
 import { createApp } from "./api/app";
+import { selfAudit } from "./audit/self-audit";
+import { configOf } from "./config";
+import { log } from "./observability/log";
 
 export { WalletObject } from "./wallet-object";
 export { TransferCoordinator } from "./transfer-coordinator";
@@ -12,5 +16,12 @@ const app = createApp();
 export default {
   fetch(request, env, ctx) {
     return app.fetch(request, env, ctx);
+  },
+  /** The Cron Trigger: one run of the continuous self-audit. */
+  async scheduled(controller, env) {
+    const config = configOf(env);
+    const limits = { wallets_per_run: config.self_audit_wallets_per_run, entries_per_wallet: config.self_audit_entries_per_wallet };
+    const result = await selfAudit(env, limits, controller.scheduledTime);
+    log(result.findings > 0 ? "error" : "info", "self-audit run", { ...result });
   },
 } satisfies ExportedHandler<Env>;

@@ -92,6 +92,7 @@ export const Wallet = z
     available: z.number().int(),
     held: z.number().int(),
     version: z.number().int(),
+    chain: z.object({ head_seq: z.number().int(), head_hash: z.string(), verified_seq: z.number().int() }),
   })
   .openapi("Wallet");
 

@@ -22,11 +22,17 @@ export interface ChainEnd {
   balance: number;
 }
 
-/** Checks `entries` (ordered by seq) as a chain from the genesis hash; returns where it ends. */
-export function verifyChain(walletId: string, entries: readonly EntryView[], problems: Problem[]): ChainEnd {
-  let prev = GENESIS_HASH;
-  let balance = 0;
-  let expected = 1;
+/** The start of a chain: its genesis. */
+export const GENESIS: ChainEnd = { last_seq: 0, head_hash: GENESIS_HASH, balance: 0 };
+
+/**
+ * Checks `entries` (ordered by seq) as a chain continuing from `from` (the genesis by default, or a point
+ * verified earlier); returns where it ends.
+ */
+export function verifyChain(walletId: string, entries: readonly EntryView[], problems: Problem[], from: ChainEnd = GENESIS): ChainEnd {
+  let prev = from.head_hash;
+  let balance = from.balance;
+  let expected = from.last_seq + 1;
   for (const e of entries) {
     const at = (kind: string, detail: string): void => void problems.push({ wallet_id: walletId, seq: e.seq, kind, detail });
     if (e.seq !== expected) at("gap", `expected seq ${expected}, found ${e.seq}: entries ${expected}..${e.seq - 1} are missing`);

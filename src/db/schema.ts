@@ -105,3 +105,33 @@ export const ledgerEntries = sqliteTable(
     check("ledger_entries_balance", sql`${t.balance_after} >= 0`),
   ],
 );
+
+/**
+ * The continuous self-audit's progress per wallet: D1's chain has been recomputed and matched against the
+ * wallet object through `seq` (whose hash is `hash`). Mutable by design: it only moves forward.
+ */
+export const verifiedMarks = sqliteTable(
+  "verified_marks",
+  {
+    wallet_id: text("wallet_id").primaryKey(),
+    seq: integer("seq").notNull(),
+    hash: text("hash").notNull(),
+    balance: integer("balance").notNull(),
+    verified_at: text("verified_at").notNull(),
+  },
+  (t) => [check("verified_marks_seq", sql`${t.seq} >= 0`)],
+);
+
+/** What the self-audit found wrong, append-only, for operators and the auditor screen. */
+export const auditFindings = sqliteTable(
+  "audit_findings",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    wallet_id: text("wallet_id"),
+    entry_seq: integer("entry_seq"),
+    kind: text("kind").notNull(),
+    detail: text("detail").notNull(),
+    found_at: text("found_at").notNull(),
+  },
+  (t) => [index("audit_findings_wallet").on(t.wallet_id)],
+);

@@ -12,6 +12,11 @@ export interface WalletView {
   available: number;
   held: number;
   version: number;
+  /**
+   * The wallet's hash chain: where it ends, and how far the continuous self-audit has recomputed D1's copy
+   * and matched it against this wallet. A client that kept an earlier head can tell if history was rewritten.
+   */
+  chain: { head_seq: number; head_hash: string; verified_seq: number };
 }
 
 /** The four kinds of history entry. */

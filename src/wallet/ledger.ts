@@ -62,6 +62,7 @@ export function walletView(w: WalletRow): WalletView {
     available: w.balance - w.held,
     held: w.held,
     version: w.version,
+    chain: { head_seq: w.last_seq, head_hash: w.head_hash, verified_seq: w.verified_seq },
   };
 }
 
@@ -96,6 +97,8 @@ export function newWallet(id: string, owner_id: string, currency: string, now_ms
     daily_day: utcDay(now_ms),
     daily_used: 0,
     created_at: new Date(now_ms).toISOString(),
+    verified_seq: 0,
+    verified_hash: GENESIS_HASH,
   };
 }
 

@@ -115,3 +115,6 @@ export interface OpenHold {
 export type ChainHeadResult =
   | { code: "ok"; last_seq: number; head_hash: string; balance: number; held: number; oldest_hold_created_at_ms: number | null }
   | { code: "not_found" };
+
+/** The self-audit's report that D1's chain matched through `seq`, ending in `hash`. */
+export type MarkVerifiedResult = { code: "marked" } | { code: "unchanged" } | { code: "mismatch"; detail: string } | { code: "not_found" };

@@ -45,6 +45,9 @@ export const WALLET_MIGRATIONS: readonly string[] = [
      hash TEXT NOT NULL
    ) STRICT;
    ${appendOnlyTriggers("entries")}`,
+  // The continuous self-audit's mark: D1's copy of the chain was recomputed and matched through this seq.
+  `ALTER TABLE wallet ADD COLUMN verified_seq INTEGER NOT NULL DEFAULT 0 CHECK (verified_seq >= 0);
+   ALTER TABLE wallet ADD COLUMN verified_hash TEXT NOT NULL DEFAULT '${"0".repeat(64)}';`,
 ];
 
 export const walletTable = sqliteTable("wallet", {
@@ -59,6 +62,8 @@ export const walletTable = sqliteTable("wallet", {
   daily_day: text("daily_day").notNull(),
   daily_used: integer("daily_used").notNull(),
   created_at: text("created_at").notNull(),
+  verified_seq: integer("verified_seq").notNull(),
+  verified_hash: text("verified_hash").notNull(),
 });
 
 export const holdsTable = sqliteTable("holds", {
