@@ -16,7 +16,8 @@ export default defineConfig({
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: migrations,
-          PASSWORD_HASH_ITERATIONS: "1000",
+          PASSWORD_ARGON2_MEMORY_KIB: "1024",
+          PASSWORD_ARGON2_PASSES: "1",
           RECOVERY_DELAY_MS: "50",
           RECOVERY_MAX_DELAY_MS: "400",
           // Low enough that a test can reach it; the production default is in wrangler.toml.

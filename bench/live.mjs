@@ -105,7 +105,7 @@ async function scenario(name, baseUrl, { receivers, socketsPerWallet, sender }) 
   };
 }
 
-const server = await testServer({ env: { PASSWORD_HASH_ITERATIONS: "1000", LOG_LEVEL: "error" } });
+const server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", LOG_LEVEL: "error" } });
 await server.start();
 try {
   const tag = Date.now() % 100_000;

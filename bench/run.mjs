@@ -93,7 +93,7 @@ async function scenarios(name, baseUrl, pids, users, startTotal) {
 }
 
 async function ours() {
-  const server = await testServer({ env: { PASSWORD_HASH_ITERATIONS: "1000", DAILY_LIMIT_MINOR: "9000000000000000", LOG_LEVEL: "error" } });
+  const server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", DAILY_LIMIT_MINOR: "9000000000000000", LOG_LEVEL: "error" } });
   await server.start();
   try {
     const pgid = Number(readFileSync(join(server.stateDir, "server.pid"), "utf8"));

@@ -18,7 +18,7 @@ export default {
     return app.fetch(request, env, ctx);
   },
   /** The Cron Trigger: one run of the continuous self-audit. */
-  async scheduled(controller, env) {
+  async scheduled(controller, env, _ctx) {
     const config = configOf(env);
     const limits = { wallets_per_run: config.self_audit_wallets_per_run, entries_per_wallet: config.self_audit_entries_per_wallet };
     const result = await selfAudit(env, limits, controller.scheduledTime);

@@ -26,7 +26,7 @@ let server;
 let call;
 before(async () => {
   // Cheap password hashing keeps 8 registrations fast; the money path runs with production limits.
-  server = await testServer({ env: { PASSWORD_HASH_ITERATIONS: "1000", DAILY_LIMIT_MINOR: "1000000000" } });
+  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", DAILY_LIMIT_MINOR: "1000000000" } });
   await server.start();
   call = client(server.baseUrl);
 });

@@ -9,7 +9,7 @@ import { client, testServer } from "./server.mjs";
 let server;
 let call;
 before(async () => {
-  server = await testServer({ env: { PASSWORD_HASH_ITERATIONS: "1000" } });
+  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1" } });
   await server.start();
   call = client(server.baseUrl);
 });

@@ -99,7 +99,7 @@ authRoutes.openapi(registerRoute, async (c) => {
     id: newUserId(),
     handle: body.handle,
     display_name,
-    password_hash: await hashPassword(body.password, config.password_hash_iterations),
+    password_hash: await hashPassword(body.password, config.password_cost),
     role: "user",
     phone_cipher: null,
     phone_key_id: null,
@@ -138,13 +138,13 @@ authRoutes.openapi(loginRoute, async (c) => {
   const db = drizzle(c.env.DB);
   const user = await db.select().from(users).where(eq(users.handle, body.handle)).get();
   // An unknown handle is checked against a decoy hash, so it costs the same as a wrong password.
-  const ok = await verifyPassword(body.password, user?.password_hash ?? (await decoyHash(config.password_hash_iterations)));
+  const ok = await verifyPassword(body.password, user?.password_hash ?? (await decoyHash(config.password_cost)));
   if (user === undefined || !ok) throw new ApiError("unauthenticated");
   const now = Date.now();
   const token = newToken();
   const writes = [db.insert(sessions).values(await sessionRow(token, user.id, now, config.session_ttl_ms))] as const;
-  if (needsRehash(user.password_hash, config.password_hash_iterations)) {
-    const upgraded = await hashPassword(body.password, config.password_hash_iterations);
+  if (needsRehash(user.password_hash, config.password_cost)) {
+    const upgraded = await hashPassword(body.password, config.password_cost);
     await db.batch([...writes, db.update(users).set({ password_hash: upgraded }).where(eq(users.id, user.id))]);
   } else {
     await db.batch(writes);
