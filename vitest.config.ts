@@ -23,6 +23,7 @@ export default defineConfig({
           // Low enough that a test can reach it; the production default is in wrangler.toml.
           LIVE_MAX_SOCKETS_PER_WALLET: "20",
           HOLD_MAX_AGE_MS: "1000",
+          RATE_MONEY_PER_USER_PER_MINUTE: "150",
           OUTBOX_GRACE_MS: "1000",
           PHONE_ENC_KEY_ID: "test1",
           PHONE_ENC_KEY: "dGVzdC1waG9uZS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU",

@@ -33,6 +33,11 @@ export interface Config {
   readonly outbox_grace_ms: number;
   readonly self_audit_wallets_per_run: number;
   readonly self_audit_entries_per_wallet: number;
+  readonly rate_login_per_handle_per_minute: number;
+  readonly rate_login_per_ip_per_minute: number;
+  readonly rate_register_per_ip_per_minute: number;
+  readonly rate_money_per_user_per_minute: number;
+  readonly allowed_origins: readonly string[];
   readonly default_currency: string;
 }
 
@@ -68,6 +73,11 @@ type ConfigVarName =
   | "OUTBOX_GRACE_MS"
   | "SELF_AUDIT_WALLETS_PER_RUN"
   | "SELF_AUDIT_ENTRIES_PER_WALLET"
+  | "RATE_LOGIN_PER_HANDLE_PER_MINUTE"
+  | "RATE_LOGIN_PER_IP_PER_MINUTE"
+  | "RATE_REGISTER_PER_IP_PER_MINUTE"
+  | "RATE_MONEY_PER_USER_PER_MINUTE"
+  | "ALLOWED_ORIGINS"
   | "DEFAULT_CURRENCY";
 
 const DAY_MS = 86_400_000;
@@ -124,6 +134,11 @@ export function parseConfig(vars: ConfigVars): Config {
     // A run must stay within a Worker invocation's subrequest budget (about 1,000 D1 queries and calls).
     self_audit_wallets_per_run: integer(vars, "SELF_AUDIT_WALLETS_PER_RUN", 1, 300),
     self_audit_entries_per_wallet: integer(vars, "SELF_AUDIT_ENTRIES_PER_WALLET", 1, 5_000),
+    rate_login_per_handle_per_minute: integer(vars, "RATE_LOGIN_PER_HANDLE_PER_MINUTE", 1, 1_000),
+    rate_login_per_ip_per_minute: integer(vars, "RATE_LOGIN_PER_IP_PER_MINUTE", 1, 100_000),
+    rate_register_per_ip_per_minute: integer(vars, "RATE_REGISTER_PER_IP_PER_MINUTE", 1, 100_000),
+    rate_money_per_user_per_minute: integer(vars, "RATE_MONEY_PER_USER_PER_MINUTE", 1, 10_000_000),
+    allowed_origins: origins(vars.ALLOWED_ORIGINS),
     default_currency: currency(vars.DEFAULT_CURRENCY),
   };
   if (config.history_page_default > config.history_page_max) {
@@ -139,6 +154,14 @@ export function parseConfig(vars: ConfigVars): Config {
     throw new Error("config: RECOVERY_DELAY_MS must not exceed RECOVERY_MAX_DELAY_MS");
   }
   return config;
+}
+
+function origins(raw: string): string[] {
+  const list = raw.split(",").map((o) => o.trim()).filter((o) => o !== "");
+  for (const o of list) {
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o)) throw new Error(`config: ALLOWED_ORIGINS entry ${JSON.stringify(o)} is not an origin like https://example.com`);
+  }
+  return list;
 }
 
 function currency(raw: string): string {

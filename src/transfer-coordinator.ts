@@ -34,6 +34,7 @@ import { migrate } from "./db/do-migrations";
 import { placeholdersFor, setPlaceholdersFor } from "./db/prepared";
 import { newMovementId, type MovementKind } from "./domain/ids";
 import { assertAmount } from "./domain/money";
+import { TokenBucket } from "./domain/token-bucket";
 import { log } from "./observability/log";
 import type { WalletObject } from "./wallet-object";
 
@@ -52,6 +53,8 @@ export class TransferCoordinator extends DurableObject<Env> {
   private flushFailures = 0;
   /** The scheduled alarm as this instance last set or read it (null: none). */
   private alarmAtMs: number | null = null;
+  /** This user's new money movements per minute (a replayed key does not count). */
+  private readonly moneyBucket = new TokenBucket();
   /** Failpoints armed by tests (one-shot); always empty in production. */
   readonly failpoints = new Map<Failpoint, FailMode>();
 
@@ -128,6 +131,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     // The key is checked before anything else: a replay never depends on the state of any wallet.
     const seen = this.seen(req);
     if (seen !== null) return seen;
+    const wait = this.moneyBucket.take(this.config().rate_money_per_user_per_minute, Date.now());
+    if (wait !== null) return { code: "rate_limited", retry_after_s: wait };
     const m = this.start(kind, req, fields);
     await this.ensureAlarm(m.next_attempt_at_ms);
     this.failpoint("after_start");

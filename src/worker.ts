@@ -10,6 +10,7 @@ import { log } from "./observability/log";
 
 export { WalletObject } from "./wallet-object";
 export { TransferCoordinator } from "./transfer-coordinator";
+export { RateLimiter } from "./rate-limiter";
 
 const app = createApp();
 

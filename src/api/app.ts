@@ -4,9 +4,11 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
+import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
+import { configOf } from "../config";
 import type { AppEnv } from "./context";
-import { docsPage } from "./docs";
+import { DOCS_CSS, DOCS_JS, docsPage } from "./docs";
 import { ApiError, errorResponse, type ErrorDetail } from "./errors";
 import { requestId } from "./middleware";
 import { adminRoutes } from "./routes/admin";
@@ -61,9 +63,25 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestId);
-  app.use("/api/*", secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
+  app.use("/api/v1/*", secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
+  app.use(
+    "/api/docs*",
+    secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], connectSrc: ["'self'"], frameAncestors: ["'none'"] } }),
+  );
+  // CORS only for configured origins, and only for bearer tokens (no credentials): the cookie stays same-site.
+  app.use("/api/*", (c, next) =>
+    cors({
+      origin: (origin) => (configOf(c.env).allowed_origins.includes(origin) ? origin : null),
+      allowMethods: ["GET", "POST"],
+      allowHeaders: ["authorization", "content-type", "idempotency-key"],
+      exposeHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
+      maxAge: 600,
+    })(c, next),
+  );
   app.route("/api/v1", api);
   app.get("/api/docs", (c) => c.html(docsPage()));
+  app.get("/api/docs.js", (c) => c.body(DOCS_JS, 200, { "content-type": "text/javascript; charset=utf-8" }));
+  app.get("/api/docs.css", (c) => c.body(DOCS_CSS, 200, { "content-type": "text/css; charset=utf-8" }));
   app.notFound((c) => errorResponse(c, "not_found"));
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error.code, { ...(error.details ? { details: error.details } : {}), ...(error.headers ? { headers: error.headers } : {}) });

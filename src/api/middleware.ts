@@ -33,12 +33,29 @@ function bearerToken(header: string | undefined): string | null {
  * A present but malformed Authorization header is refused rather than silently falling back to the cookie.
  */
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const token = bearerToken(c.req.header("authorization")) ?? getCookie(c, SESSION_COOKIE) ?? "";
+  const bearer = bearerToken(c.req.header("authorization"));
+  const token = bearer ?? getCookie(c, SESSION_COOKIE) ?? "";
   const caller = token === "" ? null : await authenticate(drizzle(c.env.DB), token, Date.now());
   if (caller === null) throw new ApiError("unauthenticated");
+  if (bearer === null) assertSameOrigin(c);
   c.set("caller", caller);
   await next();
 };
+
+/**
+ * CSRF defence for the cookie: a browser attaches it to cross-site requests (SameSite=Strict already stops
+ * most), so a write or a WebSocket upgrade authenticated by the cookie must also carry an Origin header that
+ * is this site or an allowed origin. Bearer tokens are never sent by a browser on its own, so they need no
+ * such check.
+ */
+function assertSameOrigin(c: Parameters<MiddlewareHandler<AppEnv>>[0]): void {
+  const isWrite = !["GET", "HEAD", "OPTIONS"].includes(c.req.method);
+  const isUpgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
+  if (!isWrite && !isUpgrade) return;
+  const origin = c.req.header("origin");
+  const own = new URL(c.req.url).origin;
+  if (origin === undefined || (origin !== own && !configOf(c.env).allowed_origins.includes(origin))) throw new ApiError("forbidden");
+}
 
 const KEY_SHAPE = /^[\x20-\x7e]{1,255}$/;
 

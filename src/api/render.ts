@@ -60,6 +60,8 @@ export function renderOutcome(c: AppContext, outcome: MovementOutcome): Response
       return errorResponse(c, outcome.code);
     case "unavailable":
       return errorResponse(c, "unavailable", { headers: { "Retry-After": "1" } });
+    case "rate_limited":
+      return errorResponse(c, "rate_limited", { headers: { "Retry-After": String(outcome.retry_after_s) } });
     case "created": {
       const headers: Record<string, string> = outcome.replayed ? { "Idempotent-Replayed": "true" } : {};
       return jsonResponse(c, 201, successBody(outcome.movement), headers);

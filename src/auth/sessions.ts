@@ -54,3 +54,8 @@ export async function authenticate(db: DrizzleD1Database, token: string, now_ms:
 export async function revoke(db: DrizzleD1Database, token_hash: string, now_ms: number): Promise<void> {
   await db.update(sessions).set({ revoked_at_ms: now_ms }).where(and(eq(sessions.token_hash, token_hash), isNull(sessions.revoked_at_ms)));
 }
+
+/** Revokes every live session of a user ("log out everywhere"). */
+export async function revokeAll(db: DrizzleD1Database, user_id: string, now_ms: number): Promise<void> {
+  await db.update(sessions).set({ revoked_at_ms: now_ms }).where(and(eq(sessions.user_id, user_id), isNull(sessions.revoked_at_ms)));
+}

@@ -62,6 +62,8 @@ export type MovementOutcome =
   | { code: FailureCode; replayed: boolean; movement: MovementView }
   | { code: "idempotency_key_reused" }
   | { code: "idempotency_in_progress" }
+  /** Too many new movements for this user just now; nothing was recorded. */
+  | { code: "rate_limited"; retry_after_s: number }
   /** The movement is recorded but could not finish now; recovery continues and a retry gets the outcome. */
   | { code: "unavailable" };
 

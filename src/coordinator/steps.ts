@@ -100,6 +100,7 @@ export async function runTransfer(m: MovementRow, ports: StepPorts): Promise<Dec
   const reserved = await ports.wallets.reserve(from, { transfer_id: m.id, owner_id: m.user_id, amount: m.amount });
   ports.failpoint("after_reserve");
   if (reserved.code === "released") return failed(reserved.reason, to);
+  if (reserved.code === "insufficient_funds" || reserved.code === "daily_limit_exceeded") return failed(reserved.code, to, reserved.currency);
   if (reserved.code !== "reserved" && reserved.code !== "exists") return failed(reserved.code, to);
   const currency = reserved.wallet.currency;
 
@@ -158,6 +159,7 @@ export async function runWithdrawal(m: MovementRow, ports: StepPorts): Promise<D
   if (refusal !== null) return refusal;
   const result = await ports.wallets.withdraw(walletId, { transfer_id: m.id, owner_id: m.user_id, amount: m.amount });
   ports.failpoint("after_capture");
+  if (result.code === "insufficient_funds" || result.code === "daily_limit_exceeded") return failed(result.code, null, result.currency);
   if (result.code !== "debited" && result.code !== "exists") return failed(result.code);
   const entries = [{ wallet_id: walletId, entry: result.entry }];
   return { status: "succeeded", failure_code: null, to_wallet_id: null, currency: result.wallet.currency, entries };

@@ -155,8 +155,8 @@ export function planReserve(
   if (input.owner_id !== w.owner_id) return { result: { code: "forbidden" } };
   const day = utcDay(now_ms);
   const current = onDay(w, day);
-  if (current.balance - current.held < input.amount) return { result: { code: "insufficient_funds" } };
-  if (current.daily_used + input.amount > limits.daily_limit_minor) return { result: { code: "daily_limit_exceeded" } };
+  if (current.balance - current.held < input.amount) return { result: { code: "insufficient_funds", currency: w.currency } };
+  if (current.daily_used + input.amount > limits.daily_limit_minor) return { result: { code: "daily_limit_exceeded", currency: w.currency } };
   const wallet: WalletRow = {
     ...current,
     held: current.held + input.amount,
@@ -290,8 +290,8 @@ export function planWithdraw(
   }
   if (input.owner_id !== w.owner_id) return { result: { code: "forbidden" } };
   const current = onDay(w, utcDay(now_ms));
-  if (current.balance - current.held < input.amount) return { result: { code: "insufficient_funds" } };
-  if (current.daily_used + input.amount > limits.daily_limit_minor) return { result: { code: "daily_limit_exceeded" } };
+  if (current.balance - current.held < input.amount) return { result: { code: "insufficient_funds", currency: w.currency } };
+  if (current.daily_used + input.amount > limits.daily_limit_minor) return { result: { code: "daily_limit_exceeded", currency: w.currency } };
   const fields = { kind: "withdrawal" as const, amount: -input.amount, transfer_id: input.transfer_id, counterparty: null, memo: null };
   const { wallet, entry } = appendEntry({ ...current, daily_used: current.daily_used + input.amount }, fields, now_ms);
   return { result: { code: "debited", entry: entryView(entry), wallet: walletView(wallet) }, wallet, entry };

@@ -39,8 +39,8 @@ export type ReserveResult =
   | { code: "released"; reason: string }
   | { code: "not_found" }
   | { code: "forbidden" }
-  | { code: "insufficient_funds" }
-  | { code: "daily_limit_exceeded" };
+  | { code: "insufficient_funds"; currency: string }
+  | { code: "daily_limit_exceeded"; currency: string };
 
 export interface CaptureInput {
   transfer_id: string;
@@ -101,8 +101,8 @@ export type WithdrawResult =
   | { code: "exists"; entry: EntryView; wallet: WalletView }
   | { code: "not_found" }
   | { code: "forbidden" }
-  | { code: "insufficient_funds" }
-  | { code: "daily_limit_exceeded" };
+  | { code: "insufficient_funds"; currency: string }
+  | { code: "daily_limit_exceeded"; currency: string };
 
 /** What the wallet holds open: for the auditor and for tests of "no hold left behind". */
 export interface OpenHold {

@@ -39,7 +39,17 @@ export async function testServer({ env = {} } = {}) {
       log = "";
       child = spawn(process.execPath, [join(root, "scripts", "start.mjs")], {
         cwd: root,
-        env: { ...process.env, PORT: String(port), STATE_DIR: stateDir, SKIP_WEB_BUILD: "1", ...env },
+        // Out-of-process tests all come from one address; the rate limits are tested inside workerd.
+        env: {
+          ...process.env,
+          PORT: String(port),
+          STATE_DIR: stateDir,
+          SKIP_WEB_BUILD: "1",
+          RATE_REGISTER_PER_IP_PER_MINUTE: "10000",
+          RATE_LOGIN_PER_IP_PER_MINUTE: "10000",
+          RATE_MONEY_PER_USER_PER_MINUTE: "1000000",
+          ...env,
+        },
         stdio: ["ignore", "pipe", "pipe"],
       });
       const exited = new Promise((resolveExit) => child.once("exit", resolveExit));

@@ -66,7 +66,9 @@ export async function register(options: { prefix?: string; phone?: string; curre
   const body: Record<string, unknown> = { handle, password: "correct horse battery" };
   if (options.phone !== undefined) body.phone = options.phone;
   if (options.currency !== undefined) body.currency = options.currency;
-  const res = await api<{ user: { id: string }; wallet: WalletView; token: string }>("/auth/register", { body });
+  // Each test user registers from its own address, so the per-address registration limit is not shared.
+  const headers = { "cf-connecting-ip": `203.0.113.${Math.floor(Math.random() * 254) + 1}.${counter}` };
+  const res = await api<{ user: { id: string }; wallet: WalletView; token: string }>("/auth/register", { body, headers });
   expect(res.status, res.text).toBe(201);
   return { id: res.json.user.id, handle, token: res.json.token, wallet_id: res.json.wallet.id };
 }

@@ -13,10 +13,11 @@ import { newUserId, newWalletId } from "../../domain/ids";
 import type { WalletView } from "../../domain/views";
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from "../../auth/password";
 import { decryptPhone, encryptPhone, maskPhone, phoneIndex } from "../../auth/phone";
-import { SESSION_COOKIE, newToken, revoke, sessionRow } from "../../auth/sessions";
+import { SESSION_COOKIE, newToken, revoke, revokeAll, sessionRow } from "../../auth/sessions";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuth } from "../middleware";
+import { clientAddress, enforce } from "../rate-limits";
 import { LoginBody, RegisterBody, User, Wallet, errorResponses, jsonContent } from "../schemas";
 
 type UserRow = typeof users.$inferSelect;
@@ -53,7 +54,7 @@ const registerRoute = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
   responses: {
     201: jsonContent(z.object({ user: User, wallet: Wallet, token: z.string() }), "Registered"),
-    ...errorResponses(400, 409, 413),
+    ...errorResponses(400, 409, 413, 429),
   },
 });
 
@@ -62,7 +63,7 @@ const loginRoute = createRoute({
   path: "/auth/login",
   summary: "Exchange a handle and password for a session token",
   request: { body: { required: true, content: { "application/json": { schema: LoginBody } } } },
-  responses: { 200: jsonContent(z.object({ user: User, token: z.string() }), "Logged in"), ...errorResponses(400, 401, 413) },
+  responses: { 200: jsonContent(z.object({ user: User, token: z.string() }), "Logged in"), ...errorResponses(400, 401, 413, 429) },
 });
 
 const logoutRoute = createRoute({
@@ -71,6 +72,14 @@ const logoutRoute = createRoute({
   summary: "Revoke the current session",
   middleware: [requireAuth] as const,
   responses: { 204: { description: "Logged out" }, ...errorResponses(401) },
+});
+
+const logoutAllRoute = createRoute({
+  method: "post",
+  path: "/auth/logout-all",
+  summary: "Revoke every session of the current user (log out everywhere)",
+  middleware: [requireAuth] as const,
+  responses: { 204: { description: "Logged out everywhere" }, ...errorResponses(401) },
 });
 
 const meRoute = createRoute({
@@ -90,6 +99,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>();
 authRoutes.openapi(registerRoute, async (c) => {
   const body = c.req.valid("json");
   const config = configOf(c.env);
+  await enforce(c, `register-ip:${clientAddress(c)}`, config.rate_register_per_ip_per_minute);
   const display_name = body.display_name ?? body.handle;
   if ([...display_name].length > config.display_name_max_chars) {
     throw new ApiError("validation_error", [{ field: "display_name", issue: `at most ${config.display_name_max_chars} characters` }]);
@@ -135,6 +145,9 @@ authRoutes.openapi(registerRoute, async (c) => {
 authRoutes.openapi(loginRoute, async (c) => {
   const body = c.req.valid("json");
   const config = configOf(c.env);
+  // Both buckets are taken before the password is checked, so guessing costs an attempt either way.
+  await enforce(c, `login-ip:${clientAddress(c)}`, config.rate_login_per_ip_per_minute);
+  await enforce(c, `login-handle:${body.handle}`, config.rate_login_per_handle_per_minute);
   const db = drizzle(c.env.DB);
   const user = await db.select().from(users).where(eq(users.handle, body.handle)).get();
   // An unknown handle is checked against a decoy hash, so it costs the same as a wrong password.
@@ -155,6 +168,12 @@ authRoutes.openapi(loginRoute, async (c) => {
 
 authRoutes.openapi(logoutRoute, async (c) => {
   await revoke(drizzle(c.env.DB), c.get("caller").token_hash, Date.now());
+  deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
+  return c.body(null, 204);
+});
+
+authRoutes.openapi(logoutAllRoute, async (c) => {
+  await revokeAll(drizzle(c.env.DB), c.get("caller").user_id, Date.now());
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
   return c.body(null, 204);
 });

@@ -63,6 +63,8 @@ export function AmountOnlyForm({ kind }: AmountOnlyProps) {
     const result = settle(outcome, kind, errors);
     if (result !== "refused") amount.value = "";
     if (result === "done") done.value = `${kind === "deposit" ? "Deposited" : "Withdrew"} ${formatMinor(parsed.minor, w.currency)}.`;
+    // Move focus only if the user is still here: the answer can arrive after they went on to another form.
+    if (!focusStillHere(form.current)) return;
     if (result === "refused") focusFirstInvalid(form.current);
     else setTimeout(() => form.current?.querySelector<HTMLInputElement>("input")?.focus(), 0);
   }
@@ -133,6 +135,7 @@ export function SendForm() {
       memo.value = "";
     }
     if (result === "done") done.value = `Sent ${formatMinor(parsed.minor, w.currency)} to ${to.label}.`;
+    if (!focusStillHere(form.current)) return;
     if (result === "refused") focusFirstInvalid(form.current);
     else setTimeout(() => form.current?.querySelector<HTMLInputElement>("#send-amount")?.focus(), 0);
   }
@@ -170,4 +173,10 @@ export function SendForm() {
       {done.value !== "" ? <StatusLine message={done.value} /> : null}
     </form>
   );
+}
+
+/** True when focus is inside `form` or nowhere in particular (the page body), so moving it steals nothing. */
+function focusStillHere(form: HTMLFormElement | null): boolean {
+  const active = document.activeElement;
+  return active === null || active === document.body || (form !== null && form.contains(active));
 }
