@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
+import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { configOf } from "../config";
@@ -69,14 +70,15 @@ export function createApp(): OpenAPIHono<AppEnv> {
     secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], connectSrc: ["'self'"], frameAncestors: ["'none'"] } }),
   );
   // CORS only for configured origins, and only for bearer tokens (no credentials): the cookie stays same-site.
-  app.use("/api/*", (c, next) =>
+  app.use(
+    "/api/*",
     cors({
-      origin: (origin) => (configOf(c.env).allowed_origins.includes(origin) ? origin : null),
+      origin: (origin: string, c: Context<AppEnv>) => (configOf(c.env).allowed_origins.includes(origin) ? origin : null),
       allowMethods: ["GET", "POST"],
       allowHeaders: ["authorization", "content-type", "idempotency-key"],
       exposeHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
       maxAge: 600,
-    })(c, next),
+    }),
   );
   app.route("/api/v1", api);
   app.get("/api/docs", (c) => c.html(docsPage()));
