@@ -9,6 +9,8 @@ interface Env {
   PHONE_ENC_KEY?: string;
   /** HMAC-SHA-256 key for the phone blind index: 32 bytes, base64url. */
   PHONE_INDEX_KEY?: string;
+  /** Retired phone encryption keys, JSON `{"id": "key"}`, still able to open what they sealed. */
+  PHONE_ENC_KEYS_PREVIOUS?: string;
   /** The operator token for /api/v1/admin/*: at least 32 characters; unset disables those routes. */
   ADMIN_TOKEN?: string;
   /** The id of the receipt signing key, in every signature. */

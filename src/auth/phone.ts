@@ -5,6 +5,10 @@
  *
  * Secrets: PHONE_ENC_KEY_ID (a short name), PHONE_ENC_KEY and PHONE_INDEX_KEY (32 random bytes, base64url).
  * `npm start` generates them into its state directory; production sets them with `wrangler secret put`.
+ * Rotation: set a new PHONE_ENC_KEY_ID and PHONE_ENC_KEY, and move the old pair into PHONE_ENC_KEYS_PREVIOUS
+ * (JSON `{"old-id": "old key"}`): new numbers are sealed under the new key, old ones still open, and each is
+ * re-sealed under the new key the next time its owner logs in. (The blind index key does not rotate this
+ * way: changing it means recomputing every index.)
  */
 import { base64urlDecode, base64urlEncode, hex } from "./encoding";
 
@@ -13,12 +17,14 @@ export interface PhoneSecretVars {
   PHONE_ENC_KEY_ID?: string;
   PHONE_ENC_KEY?: string;
   PHONE_INDEX_KEY?: string;
+  PHONE_ENC_KEYS_PREVIOUS?: string;
 }
 
 interface PhoneKeys {
   key_id: string;
   enc: CryptoKey;
   index: CryptoKey;
+  previous: Map<string, CryptoKey>;
 }
 
 const keysCache = new WeakMap<object, Promise<PhoneKeys>>();
@@ -41,7 +47,12 @@ async function importKeys(vars: PhoneSecretVars): Promise<PhoneKeys> {
     false,
     ["sign"],
   );
-  return { key_id, enc, index };
+  const previous = new Map<string, CryptoKey>();
+  const old = vars.PHONE_ENC_KEYS_PREVIOUS === undefined || vars.PHONE_ENC_KEYS_PREVIOUS === "" ? {} : (JSON.parse(vars.PHONE_ENC_KEYS_PREVIOUS) as Record<string, string>);
+  for (const [id, value] of Object.entries(old)) {
+    previous.set(id, await crypto.subtle.importKey("raw", secretBytes(value, `PHONE_ENC_KEYS_PREVIOUS.${id}`), "AES-GCM", false, ["decrypt"]));
+  }
+  return { key_id, enc, index, previous };
 }
 
 function keysOf(vars: PhoneSecretVars): Promise<PhoneKeys> {
@@ -73,10 +84,16 @@ export async function encryptPhone(vars: PhoneSecretVars, phone: string): Promis
 /** The number behind `cipher`, or null when it was sealed under a key this environment no longer has. */
 export async function decryptPhone(vars: PhoneSecretVars, cipher: string, key_id: string): Promise<string | null> {
   const keys = await keysOf(vars);
-  if (key_id !== keys.key_id) return null;
+  const key = key_id === keys.key_id ? keys.enc : keys.previous.get(key_id);
+  if (key === undefined) return null;
   const bytes = base64urlDecode(cipher);
-  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12) }, keys.enc, bytes.slice(12));
+  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12) }, key, bytes.slice(12));
   return new TextDecoder().decode(plain);
+}
+
+/** Whether a ciphertext under `key_id` should be re-sealed under the current key. */
+export async function phoneNeedsReseal(vars: PhoneSecretVars, key_id: string): Promise<boolean> {
+  return key_id !== (await keysOf(vars)).key_id;
 }
 
 /** The owner's masked view: every digit hidden but the last four. */

@@ -187,3 +187,21 @@ describe("hardening", () => {
     expect(await balance(other)).toBe(0);
   });
 });
+
+describe("phone numbers at rest", () => {
+  it("are sealed under the current key, and still open after the key rotates", async () => {
+    const { decryptPhone, encryptPhone, phoneIndex, phoneNeedsReseal } = await import("../../src/auth/phone");
+    const keyA = "dGVzdC1waG9uZS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU";
+    const keyB = "YW5vdGhlci1waG9uZS1lbmNyeXB0aW9uLWtleS0zMmI";
+    const index = "dGVzdC1waG9uZS1ibGluZC1pbmRleC1rZXktMzJieXQ";
+    const before = { PHONE_ENC_KEY_ID: "k1", PHONE_ENC_KEY: keyA, PHONE_INDEX_KEY: index };
+    const after = { PHONE_ENC_KEY_ID: "k2", PHONE_ENC_KEY: keyB, PHONE_INDEX_KEY: index, PHONE_ENC_KEYS_PREVIOUS: JSON.stringify({ k1: keyA }) };
+    const sealed = await encryptPhone(before, "+14155550111");
+    expect(sealed.key_id).toBe("k1");
+    expect(sealed.cipher).not.toContain("4155550111");
+    expect(await decryptPhone(after, sealed.cipher, sealed.key_id)).toBe("+14155550111");
+    expect(await phoneNeedsReseal(after, "k1")).toBe(true);
+    expect(await decryptPhone({ ...after, PHONE_ENC_KEYS_PREVIOUS: "" }, sealed.cipher, "k1")).toBeNull();
+    expect(await phoneIndex(before, "+14155550111")).toBe(await phoneIndex(after, "+14155550111"));
+  });
+});

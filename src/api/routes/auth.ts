@@ -12,7 +12,7 @@ import { sessions, users, wallets } from "../../db/schema";
 import { newUserId, newWalletId } from "../../domain/ids";
 import type { WalletView } from "../../domain/views";
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from "../../auth/password";
-import { decryptPhone, encryptPhone, maskPhone, phoneIndex } from "../../auth/phone";
+import { decryptPhone, encryptPhone, maskPhone, phoneIndex, phoneNeedsReseal } from "../../auth/phone";
 import { SESSION_COOKIE, newToken, revoke, revokeAll, sessionRow } from "../../auth/sessions";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
@@ -155,13 +155,18 @@ authRoutes.openapi(loginRoute, async (c) => {
   if (user === undefined || !ok) throw new ApiError("unauthenticated");
   const now = Date.now();
   const token = newToken();
-  const writes = [db.insert(sessions).values(await sessionRow(token, user.id, now, config.session_ttl_ms))] as const;
-  if (needsRehash(user.password_hash, config.password_cost)) {
-    const upgraded = await hashPassword(body.password, config.password_cost);
-    await db.batch([...writes, db.update(users).set({ password_hash: upgraded }).where(eq(users.id, user.id))]);
-  } else {
-    await db.batch(writes);
+  const upgrades: Partial<UserRow> = {};
+  if (needsRehash(user.password_hash, config.password_cost)) upgrades.password_hash = await hashPassword(body.password, config.password_cost);
+  if (user.phone_cipher !== null && user.phone_key_id !== null && (await phoneNeedsReseal(c.env, user.phone_key_id))) {
+    const phone = await decryptPhone(c.env, user.phone_cipher, user.phone_key_id);
+    if (phone !== null) {
+      const sealed = await encryptPhone(c.env, phone);
+      Object.assign(upgrades, { phone_cipher: sealed.cipher, phone_key_id: sealed.key_id });
+    }
   }
+  const session = db.insert(sessions).values(await sessionRow(token, user.id, now, config.session_ttl_ms));
+  if (Object.keys(upgrades).length > 0) await db.batch([session, db.update(users).set(upgrades).where(eq(users.id, user.id))]);
+  else await session;
   setSessionCookie(c, token, config.session_ttl_ms);
   return c.json({ user: userJson(user), token }, 200);
 });
