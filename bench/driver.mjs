@@ -97,11 +97,14 @@ export async function run(baseUrl, users, { scenario, connections, seconds, seed
   const latencies = [];
   const statuses = {};
   let sequence = 0;
+  // Keys are unique per run: a key reused by a later run with another body would be refused (422) or, worse,
+  // replayed (201 without moving money) and counted as a transfer.
+  const run_id = `${scenario}-${connections}-${Date.now().toString(36)}`;
   const deadline = performance.now() + seconds * 1_000;
   const worker = async (slot) => {
     while (performance.now() < deadline) {
       const [from, to] = pick(users, rnd, slot);
-      const key = `b-${seed}-${slot}-${sequence++}`;
+      const key = `b-${run_id}-${slot}-${sequence++}`;
       const started = performance.now();
       let res;
       try {
@@ -125,6 +128,7 @@ export async function run(baseUrl, users, { scenario, connections, seconds, seed
     seconds: Number(elapsed_s.toFixed(2)),
     requests: latencies.length,
     succeeded: ok,
+    // Every 201 must be a new movement: a replayed key would count without moving money.
     statuses,
     transfers_per_s: Number((ok / elapsed_s).toFixed(1)),
     p50_ms: Number(percentile(latencies, 50).toFixed(1)),
