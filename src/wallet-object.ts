@@ -74,6 +74,8 @@ export class WalletObject extends DurableObject<Env> {
   private readonly q: ReturnType<typeof prepareStatements>;
   /** The wallet row as last committed; null until `init()` has run. */
   private wallet: WalletRow | null = null;
+  /** When this instance was constructed: a new value after a wake-up shows the object had hibernated. */
+  readonly instance_started_ms = Date.now();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);

@@ -203,6 +203,24 @@ describe("live feed: limits", () => {
 });
 
 describe("live feed: hibernation", () => {
+  it("an idle wallet with open sockets hibernates on its own, and delivers again on the next change", async () => {
+    const a = await register();
+    const b = await register();
+    await deposit(a, 5_000);
+    const live = await open(b);
+    await live.waitFor(1);
+    const stub = walletStub(b.wallet_id);
+    const before = await runInDurableObject(stub, (instance: WalletObject) => instance.instance_started_ms);
+    // Idle (no requests, no messages) for longer than the runtime's hibernation timeout of about 10 s.
+    await new Promise((r) => setTimeout(r, 13_000));
+    await transfer(a, { handle: b.handle }, 77);
+    const events = await live.waitFor(3);
+    expect(events.slice(1).map((e) => e.type)).toEqual(["balance", "entry"]);
+    const after = await runInDurableObject(stub, (instance: WalletObject) => instance.instance_started_ms);
+    expect(after).toBeGreaterThan(before);
+    live.ws.close(1000);
+  }, 30_000);
+
   it("pings are answered by the runtime and sockets keep receiving after the object is evicted", async () => {
     const a = await register();
     const b = await register();
