@@ -3,11 +3,13 @@
 //   1. make the local secrets once (phone keys, the operator token) in STATE_DIR/secrets.env, never in the repo;
 //   2. apply the D1 migrations to the local database in STATE_DIR;
 //   3. build the web client into web/dist;
-//   4. start `wrangler dev` on PORT with its state in STATE_DIR (data survives restarts, even `kill -9`),
-//      passing any [vars] limit that is set in the environment as an override;
+//   4. bundle the Worker as `wrangler deploy` would (`--dry-run --outdir`) and serve it with scripts/serve.mjs
+//      on PORT, with its state in STATE_DIR (data survives restarts, even `kill -9`), passing any [vars] limit
+//      that is set in the environment as an override; `npm run dev` (DEV=1) runs `wrangler dev` instead, with
+//      live reloading and wrangler's dev proxy (slower: see docs/performance.md);
 //   5. seed the demo users (idempotent: a second run changes nothing) and keep serving.
 //
-// Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), any [vars] name.
+// Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), DEV, any [vars] name.
 import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -73,9 +75,9 @@ function varNames() {
   return [...body.matchAll(/^([A-Z0-9_]+)\s*=/gm)].map((m) => m[1]);
 }
 
-function run(command, args, what) {
+function run(command, args, what, { quiet = false } = {}) {
   say(what);
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env: childEnv });
+  const result = spawnSync(command, args, { cwd: root, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit", env: childEnv });
   if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status})`);
 }
 
@@ -105,7 +107,7 @@ async function stopStaleServer() {
 async function waitForHealth(child) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
       if (res.ok) return;
@@ -123,13 +125,26 @@ if (process.env.SKIP_WEB_BUILD !== "1") run(bin("vite"), ["build", "--config", "
 await stopStaleServer();
 
 const overrides = varNames().filter((name) => process.env[name] !== undefined);
-const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", stateDir, "--env-file", secrets.file, "--show-interactive-dev-session=false", "--log-level", process.env.LOG_LEVEL ?? "warn", ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [])];
-for (const name of overrides) args.push("--var", `${name}:${process.env[name]}`);
 if (overrides.length > 0) say(`limits overridden from the environment: ${overrides.join(", ")}`);
 
-// wrangler runs in its own process group, so it and workerd can be stopped together; a watchdog in this
+/** `wrangler dev`, with live reloading (DEV=1). */
+function wranglerDev() {
+  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", stateDir, "--env-file", secrets.file, "--show-interactive-dev-session=false", "--log-level", process.env.LOG_LEVEL ?? "warn", ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [])];
+  for (const name of overrides) args.push("--var", `${name}:${process.env[name]}`);
+  return spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", detached: true, env: childEnv });
+}
+
+/** The deploy bundle, served by scripts/serve.mjs (the default). */
+function bundledServer() {
+  const bundleDir = join(stateDir, "bundle");
+  run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", bundleDir], "bundling the Worker as wrangler deploy would", { quiet: true });
+  const env = { ...childEnv, PORT: String(port), STATE_DIR: stateDir, BUNDLE_DIR: bundleDir, SECRETS_FILE: secrets.file };
+  return spawn(process.execPath, [join(root, "scripts", "serve.mjs")], { cwd: root, stdio: "inherit", detached: true, env });
+}
+
+// The server runs in its own process group, so it and workerd can be stopped together; a watchdog in this
 // process group kills that group if this process dies, even by SIGKILL (see scripts/watchdog.mjs).
-const child = spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", detached: true, env: childEnv });
+const child = process.env.DEV === "1" ? wranglerDev() : bundledServer();
 writeFileSync(join(stateDir, "server.pid"), String(child.pid));
 const watchdog = spawn(process.execPath, [join(root, "scripts", "watchdog.mjs"), String(child.pid)], { stdio: ["pipe", "ignore", "ignore"] });
 const stop = (signal) => {

@@ -1,0 +1,108 @@
+// The local server behind `npm start`: the Worker exactly as `wrangler deploy` bundles it, run in workerd by
+// Miniflare (wrangler's own copy, so it is the same runtime `wrangler dev` uses), with the bindings, [vars],
+// Durable Object classes and assets of wrangler.toml, and its state in STATE_DIR in the layout
+// `wrangler dev --persist-to STATE_DIR` and `wrangler d1 migrations apply --local --persist-to` use.
+//
+// It differs from `wrangler dev` in three ways, each measured (docs/performance.md): PORT is a socket that
+// goes straight to the Worker (through the assets router, as on Cloudflare), not through wrangler's dev proxy,
+// which is a second workerd process and an extra HTTP hop per request; local tracing is off (wrangler dev
+// stores a trace of every invocation, Durable Object call and SQL statement in a local SQLite database); and
+// there is no file watcher. It also runs the Cron Trigger every minute, as Cloudflare would (wrangler dev
+// does not). `npm run dev` is still there for live reloading while editing.
+//
+//   node scripts/serve.mjs
+// Environment: PORT, STATE_DIR, BUNDLE_DIR (the output of `wrangler deploy --dry-run --outdir`), SECRETS_FILE,
+// INSPECTOR_PORT (optional, for CPU profiles), LOG_LEVEL (error|warn|info|debug), and any [vars] name.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
+const required = (name) => {
+  const value = process.env[name];
+  if (value === undefined || value === "") throw new Error(`serve: ${name} is required`);
+  return value;
+};
+const port = Number(required("PORT"));
+const stateDir = resolve(required("STATE_DIR"));
+const bundleDir = resolve(required("BUNDLE_DIR"));
+const secretsFile = required("SECRETS_FILE");
+const inspectorPort = process.env.INSPECTOR_PORT === undefined ? undefined : Number(process.env.INSPECTOR_PORT);
+const logLevel = process.env.LOG_LEVEL ?? "warn";
+
+// Miniflare is wrangler's own dependency; loading it through wrangler guarantees the same version (and so the
+// same workerd) that `wrangler dev` and `wrangler d1 ... --local` use on this state.
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))("miniflare");
+
+/** KEY=value lines, as `wrangler dev --env-file` reads them. */
+function readEnvFile(file) {
+  return Object.fromEntries(
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((line) => line.includes("="))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
+/** The options wrangler derives from wrangler.toml, minus those that only apply to an unbundled source. */
+function workerOptionsFromConfig() {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
+  const defined = Object.entries(workerOptions).filter(([name, value]) => value !== undefined && name !== "modulesRules");
+  const options = Object.fromEntries(defined);
+  const overrides = Object.fromEntries(Object.keys(options.bindings ?? {}).filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]]));
+  options.bindings = { ...options.bindings, ...overrides, ...readEnvFile(secretsFile) };
+  return options;
+}
+
+const levels = { error: LogLevel.ERROR, warn: LogLevel.WARN, info: LogLevel.INFO, debug: LogLevel.DEBUG };
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    rootPath: root,
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    inspectorPort,
+    log: new Log(levels[logLevel] ?? LogLevel.WARN),
+    logRequests: false,
+    unsafeObservability: false,
+    unsafeLocalExplorer: false,
+    resourcePersistencePath: join(stateDir, "v3"),
+    workers: [
+      {
+        ...workerOptionsFromConfig(),
+        name: "edge-wallet",
+        modules: true,
+        scriptPath: join(bundleDir, "worker.js"),
+        modulesRoot: bundleDir,
+        unsafeDirectSockets: [{ host: "127.0.0.1", port }],
+      },
+    ],
+  }),
+);
+await mf.ready;
+console.log(`[serve] listening on http://127.0.0.1:${port}`);
+
+// The Cron Trigger ("* * * * *"): the continuous self-audit, at the start of every minute.
+const worker = await mf.getWorker();
+const MINUTE_MS = 60_000;
+function scheduleCron() {
+  const next_ms = Math.ceil((Date.now() + 1) / MINUTE_MS) * MINUTE_MS;
+  setTimeout(async () => {
+    try {
+      await worker.scheduled({ cron: "* * * * *", scheduledTime: new Date(next_ms) });
+    } catch (error) {
+      console.error(`[serve] scheduled run failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    scheduleCron();
+  }, next_ms - Date.now());
+}
+scheduleCron();
+
+const stop = async () => {
+  await mf.dispose();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
