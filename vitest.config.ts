@@ -25,6 +25,7 @@ export default defineConfig({
           HOLD_MAX_AGE_MS: "1000",
           RATE_MONEY_PER_USER_PER_MINUTE: "150",
           OUTBOX_GRACE_MS: "1000",
+          OUTBOX_FLUSH_DELAY_MS: "20",
           PHONE_ENC_KEY_ID: "test1",
           PHONE_ENC_KEY: "dGVzdC1waG9uZS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU",
           PHONE_INDEX_KEY: "dGVzdC1waG9uZS1ibGluZC1pbmRleC1rZXktMzJieXQ",

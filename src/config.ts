@@ -17,6 +17,7 @@ export interface Config {
   readonly daily_limit_minor: number;
   readonly max_balance_minor: number;
   readonly session_ttl_ms: number;
+  readonly sessions_max_per_user: number;
   readonly password_cost: { memory_kib: number; passes: number };
   readonly wallet_call_max_attempts: number;
   readonly wallet_call_retry_base_ms: number;
@@ -24,6 +25,7 @@ export interface Config {
   readonly recovery_delay_ms: number;
   readonly recovery_max_delay_ms: number;
   readonly outbox_batch_max: number;
+  readonly outbox_flush_delay_ms: number;
   readonly live_max_sockets_per_wallet: number;
   readonly live_max_inbound_bytes: number;
   readonly live_max_inbound_per_minute: number;
@@ -56,6 +58,7 @@ type ConfigVarName =
   | "DAILY_LIMIT_MINOR"
   | "MAX_BALANCE_MINOR"
   | "SESSION_TTL_MS"
+  | "SESSIONS_MAX_PER_USER"
   | "PASSWORD_ARGON2_MEMORY_KIB"
   | "PASSWORD_ARGON2_PASSES"
   | "WALLET_CALL_MAX_ATTEMPTS"
@@ -64,6 +67,7 @@ type ConfigVarName =
   | "RECOVERY_DELAY_MS"
   | "RECOVERY_MAX_DELAY_MS"
   | "OUTBOX_BATCH_MAX"
+  | "OUTBOX_FLUSH_DELAY_MS"
   | "LIVE_MAX_SOCKETS_PER_WALLET"
   | "LIVE_MAX_INBOUND_BYTES"
   | "LIVE_MAX_INBOUND_PER_MINUTE"
@@ -110,6 +114,7 @@ export function parseConfig(vars: ConfigVars): Config {
     // Capped well below 2^53 so that the sum of many balances is still a safe integer.
     max_balance_minor: integer(vars, "MAX_BALANCE_MINOR", 1, 1_000_000_000_000_000),
     session_ttl_ms: integer(vars, "SESSION_TTL_MS", 60_000, 90 * DAY_MS),
+    sessions_max_per_user: integer(vars, "SESSIONS_MAX_PER_USER", 1, 1_000),
     // OWASP asks for at least 19,456 KiB and 2 passes; the floor here is lower only so tests can run cheaply
     // (test/workers/password.test.ts checks that the shipped default meets OWASP). The ceiling keeps a hash
     // inside a Worker's 128 MB of memory.
@@ -122,7 +127,10 @@ export function parseConfig(vars: ConfigVars): Config {
     wallet_call_retry_max_ms: integer(vars, "WALLET_CALL_RETRY_MAX_MS", 1, 60_000),
     recovery_delay_ms: integer(vars, "RECOVERY_DELAY_MS", 10, 600_000),
     recovery_max_delay_ms: integer(vars, "RECOVERY_MAX_DELAY_MS", 100, 3_600_000),
-    outbox_batch_max: integer(vars, "OUTBOX_BATCH_MAX", 1, 200),
+    // A D1 batch is one transaction of at most ~1,000 statements; each movement takes up to three.
+    outbox_batch_max: integer(vars, "OUTBOX_BATCH_MAX", 1, 300),
+    // Below the grace period in which the verifier counts an entry as on its way, never a problem.
+    outbox_flush_delay_ms: integer(vars, "OUTBOX_FLUSH_DELAY_MS", 0, 30_000),
     // Cloudflare allows 32,768 WebSockets per object; we stay well below.
     live_max_sockets_per_wallet: integer(vars, "LIVE_MAX_SOCKETS_PER_WALLET", 1, 30_000),
     live_max_inbound_bytes: integer(vars, "LIVE_MAX_INBOUND_BYTES", 64, 65_536),
@@ -149,6 +157,9 @@ export function parseConfig(vars: ConfigVars): Config {
   }
   if (config.wallet_call_retry_base_ms > config.wallet_call_retry_max_ms) {
     throw new Error("config: WALLET_CALL_RETRY_BASE_MS must not exceed WALLET_CALL_RETRY_MAX_MS");
+  }
+  if (config.outbox_flush_delay_ms >= config.outbox_grace_ms) {
+    throw new Error("config: OUTBOX_FLUSH_DELAY_MS must be below OUTBOX_GRACE_MS");
   }
   if (config.recovery_delay_ms > config.recovery_max_delay_ms) {
     throw new Error("config: RECOVERY_DELAY_MS must not exceed RECOVERY_MAX_DELAY_MS");

@@ -1,36 +1,42 @@
 /**
  * TransferCoordinator: one Durable Object per user, named by the user id. It owns that user's idempotency
- * keys, the durable record of every transfer, deposit and withdrawal the user starts, and the outbox that
- * carries their audit rows and entries to D1.
+ * keys, the durable record of every transfer, deposit and withdrawal the user starts, the outbox that carries
+ * their audit rows and entries to D1, and the user's sessions (see coordinator/sessions.ts).
  *
  * A movement is recorded (`started`, with its key) before any wallet is touched; its steps then run (see
- * coordinator/steps.ts), and its outcome is recorded together with its outbox rows in one transaction. If
- * anything interrupts the steps (a crash, an eviction, a wallet that does not answer) the movement stays
- * `started` and the alarm resumes it, from the top, until it ends: every step is idempotent by movement id.
- * A retry of the same key after such a crash does the same at once, so the caller gets the real outcome.
+ * coordinator/steps.ts), and its outcome is recorded together with its outbox mark in one write. If anything
+ * interrupts the steps (a crash, an eviction, a wallet that does not answer) the movement stays `started` and
+ * the alarm resumes it, from the top, until it ends: every step is idempotent by movement id. A retry of the
+ * same key after such a crash does the same at once, so the caller gets the real outcome.
+ *
+ * Storage is created by the first write (a session or a movement): probing a random user id through a
+ * token, a transfer id or a receipt reads nothing and allocates nothing.
  */
 import { DurableObject } from "cloudflare:workers";
 import { and, asc, count, eq, isNotNull, lt, lte, min, sql } from "drizzle-orm";
-import { drizzle as drizzleD1, type DrizzleD1Database } from "drizzle-orm/d1";
+import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { configOf, type Config } from "./config";
 import { runDeposit, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./coordinator/steps";
-import { deliver, type ProducedEntry } from "./coordinator/outbox";
+import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
+import { SessionStore } from "./coordinator/sessions";
 import { backoffMs, callWallet, StepUnavailable, type RetryPolicy } from "./coordinator/wallet-calls";
 import type {
+  AuthResult,
   FailMode,
   Failpoint,
   MovementEntriesResult,
   MovementOutcome,
   MovementRequestBase,
   MovementView,
+  Profile,
   ReadMovementResult,
   SingleWalletRequest,
   TransferRequest,
 } from "./coordinator/rpc";
 import { COORDINATOR_MIGRATIONS, movementsTable, type MovementRow } from "./coordinator/schema";
-import { migrate } from "./db/do-migrations";
+import { hasSchema, migrate } from "./db/do-migrations";
 import { placeholdersFor, setPlaceholdersFor } from "./db/prepared";
 import { newMovementId, type MovementKind } from "./domain/ids";
 import { assertAmount } from "./domain/money";
@@ -38,19 +44,22 @@ import { TokenBucket } from "./domain/token-bucket";
 import { log } from "./observability/log";
 import type { WalletObject } from "./wallet-object";
 
-/** Movements resumed per alarm run, and outbox batches flushed per call: bounded work per invocation. */
+/** Movements resumed per alarm run, and outbox batches sent per flush: bounded work per invocation. */
 const RECOVERY_BATCH = 50;
 const FLUSH_BATCHES_PER_CALL = 20;
+
+type MovementFields = Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">;
 
 /** The Durable Object that runs one user's money movements to completion, exactly once each. */
 export class TransferCoordinator extends DurableObject<Env> {
   private readonly q: ReturnType<typeof prepareStatements>;
-  private readonly d1: DrizzleD1Database;
+  private readonly sessions: SessionStore;
   private readonly directory: Directory;
+  private readonly outbox: Outbox;
+  /** Whether this object's tables exist; false until its first write. */
+  private schemaReady = false;
   /** Movements being driven in this instance now; a second driver for the same id joins nobody. */
   private readonly driving = new Map<string, Promise<MovementOutcome>>();
-  private flushing: Promise<void> | null = null;
-  private flushFailures = 0;
   /** The scheduled alarm as this instance last set or read it (null: none). */
   private alarmAtMs: number | null = null;
   /** This user's new money movements per minute (a replayed key does not count). */
@@ -60,14 +69,67 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.q = prepareStatements(drizzle(ctx.storage));
-    this.d1 = drizzleD1(env.DB);
-    this.directory = new Directory(this.d1);
+    const db = drizzle(ctx.storage);
+    this.q = prepareStatements(db);
+    this.sessions = new SessionStore(db);
+    this.directory = new Directory(drizzleD1(env.DB));
+    const config = this.config();
+    this.outbox = new Outbox(
+      {
+        d1: env.DB,
+        pending: (limit) => this.q.outbox.all({ limit }),
+        markDelivered: (ids) => this.q.delivered.run({ ids: JSON.stringify(ids) }),
+        beforeWrite: () => this.failpoint("before_d1_write"),
+        afterWrite: () => this.failpoint("after_d1_write"),
+        retryAt: (at_ms) => this.ensureAlarm(at_ms),
+        backoffMs: (failures) => backoffMs(failures, config.recovery_delay_ms, config.recovery_max_delay_ms),
+        log: (message, fields) => log("warn", message, fields),
+      },
+      { batch_max: config.outbox_batch_max, flush_delay_ms: config.outbox_flush_delay_ms, batches_per_flush: FLUSH_BATCHES_PER_CALL },
+    );
     void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, COORDINATOR_MIGRATIONS);
+      if (!hasSchema(ctx.storage.sql)) return;
+      this.ensureSchema();
       this.alarmAtMs = await ctx.storage.getAlarm();
     });
   }
+
+  // ---- Sessions -------------------------------------------------------------------------------------------
+
+  /** Records the user's profile (as of this login) and a new session for `token_hash`. */
+  async openSession(input: { profile: Profile; token_hash: string }): Promise<{ code: "opened" }> {
+    this.ensureSchema();
+    const config = this.config();
+    const open = { ...input, now_ms: Date.now(), ttl_ms: config.session_ttl_ms, max_sessions: config.sessions_max_per_user };
+    this.ctx.storage.transactionSync(() => this.sessions.open(open));
+    return { code: "opened" };
+  }
+
+  /** The caller behind `token_hash`, if its session is live. */
+  async authenticate(token_hash: string): Promise<AuthResult> {
+    if (!this.schemaReady) return { code: "unauthenticated" };
+    return this.sessions.authenticate(token_hash, Date.now());
+  }
+
+  /** Ends one session. */
+  async revokeSession(token_hash: string): Promise<{ code: "revoked" }> {
+    if (this.schemaReady) this.sessions.revoke(token_hash);
+    return { code: "revoked" };
+  }
+
+  /** Ends every session of the user ("log out everywhere"). */
+  async revokeAllSessions(): Promise<{ code: "revoked" }> {
+    if (this.schemaReady) this.sessions.revokeAll();
+    return { code: "revoked" };
+  }
+
+  /** Changes the user's role for their live sessions (the operator's auditor grant). */
+  async setRole(role: Profile["role"]): Promise<{ code: "changed" | "no_profile" }> {
+    if (!this.schemaReady) return { code: "no_profile" };
+    return { code: this.sessions.setRole(role) ? "changed" : "no_profile" };
+  }
+
+  // ---- Money movements ------------------------------------------------------------------------------------
 
   /** Moves money from one of the user's wallets to a recipient, once per idempotency key. */
   async transfer(req: TransferRequest): Promise<MovementOutcome> {
@@ -105,6 +167,7 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   /** Unfinished movements and undelivered outbox rows: what recovery still owes (for tests and audits). */
   async pending(): Promise<{ started: number; outbox: number }> {
+    if (!this.schemaReady) return { started: 0, outbox: 0 };
     return { started: this.q.countStarted.get()?.n ?? 0, outbox: this.q.countOutbox.get()?.n ?? 0 };
   }
 
@@ -114,20 +177,18 @@ export class TransferCoordinator extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.alarmAtMs = null;
+    if (!this.schemaReady) return;
     const now = Date.now();
-    await this.flush();
+    await this.outbox.now();
     const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
     for (const m of due) await this.drive(m, false);
-    await this.flush();
-    this.forgetExpiredKeys(now);
+    await this.outbox.now();
+    this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
     await this.scheduleNext();
   }
 
-  private async submit(
-    kind: MovementKind,
-    req: MovementRequestBase & { amount: number },
-    fields: Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">,
-  ): Promise<MovementOutcome> {
+  private async submit(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields): Promise<MovementOutcome> {
+    this.ensureSchema();
     // The key is checked before anything else: a replay never depends on the state of any wallet.
     const seen = this.seen(req);
     if (seen !== null) return seen;
@@ -151,11 +212,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   /** Records the movement and its key in one transaction, before any wallet is touched. */
-  private start(
-    kind: MovementKind,
-    req: MovementRequestBase & { amount: number },
-    fields: Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">,
-  ): MovementRow {
+  private start(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields): MovementRow {
     const now = Date.now();
     const m: MovementRow = {
       id: newMovementId(kind, req.user_id),
@@ -200,7 +257,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       return { code: "unavailable" };
     }
     const done = this.finish(m, decision);
-    this.ctx.waitUntil(this.flush());
+    this.outbox.soon();
     this.failpoint("after_finish");
     return outcomeOf(done, replayed);
   }
@@ -239,43 +296,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     const attempts = current.attempts + 1;
     const next_attempt_at_ms = Date.now() + backoffMs(attempts, config.recovery_delay_ms, config.recovery_max_delay_ms);
     this.q.updateMovement.run({ ...current, attempts, next_attempt_at_ms });
-    log("warn", "movement deferred", { movement_id: m.id, attempts, error: errorText(error) });
+    log("warn", "movement deferred", { movement_id: m.id, attempts, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     await this.ensureAlarm(next_attempt_at_ms);
-  }
-
-  /** Delivers the outbox to D1, one flush at a time; a failure is retried by the alarm with back-off. */
-  private flush(): Promise<void> {
-    this.flushing ??= this.flushBatches().finally(() => {
-      this.flushing = null;
-    });
-    return this.flushing;
-  }
-
-  private async flushBatches(): Promise<void> {
-    const config = this.config();
-    for (let batch = 0; batch < FLUSH_BATCHES_PER_CALL; batch++) {
-      const rows = this.q.outbox.all({ limit: config.outbox_batch_max });
-      if (rows.length === 0) return;
-      try {
-        this.failpoint("before_d1_write");
-        await deliver(this.d1, rows);
-        this.failpoint("after_d1_write");
-      } catch (error) {
-        this.flushFailures++;
-        log("warn", "outbox delivery failed", { rows: rows.length, failures: this.flushFailures, error: errorText(error) });
-        await this.ensureAlarm(Date.now() + backoffMs(this.flushFailures, config.recovery_delay_ms, config.recovery_max_delay_ms));
-        return;
-      }
-      this.flushFailures = 0;
-      this.ctx.storage.transactionSync(() => {
-        for (const r of rows) this.q.delivered.run({ id: r.id });
-      });
-    }
-    await this.ensureAlarm(Date.now());
-  }
-
-  private forgetExpiredKeys(now: number): void {
-    this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
   }
 
   /** Schedules the alarm for the earliest thing still owed: a movement, the outbox, or a key to forget. */
@@ -286,7 +308,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     const config = this.config();
     const candidates = [
       nextMovement,
-      outboxRows > 0 ? Date.now() + backoffMs(this.flushFailures + 1, config.recovery_delay_ms, config.recovery_max_delay_ms) : null,
+      outboxRows > 0 ? Date.now() + backoffMs(this.outbox.failureCount + 1, config.recovery_delay_ms, config.recovery_max_delay_ms) : null,
       oldestKey === null ? null : oldestKey + config.idempotency_retention_ms,
     ].filter((at): at is number => at !== null);
     if (candidates.length > 0) await this.ensureAlarm(Math.min(...candidates));
@@ -297,6 +319,13 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (this.alarmAtMs !== null && this.alarmAtMs <= at_ms) return;
     this.alarmAtMs = at_ms;
     await this.ctx.storage.setAlarm(at_ms);
+  }
+
+  /** Creates the tables on the first write (and migrates them on every start once they exist). */
+  private ensureSchema(): void {
+    if (this.schemaReady) return;
+    migrate(this.ctx.storage, COORDINATOR_MIGRATIONS);
+    this.schemaReady = true;
   }
 
   private ports(): StepPorts {
@@ -329,6 +358,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   private movement(id: string): MovementRow | null {
+    if (!this.schemaReady) return null;
     return this.q.byId.get({ id }) ?? null;
   }
 
@@ -372,10 +402,6 @@ function outcomeOf(m: MovementRow, replayed: boolean): MovementOutcome {
   return { code: "unavailable" };
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 /** Every query the coordinator runs more than once, built once (see db/prepared.ts). */
 function prepareStatements(db: DrizzleSqliteDODatabase) {
   const p = sql.placeholder;
@@ -387,7 +413,7 @@ function prepareStatements(db: DrizzleSqliteDODatabase) {
     updateMovement: db.update(m).set(setPlaceholdersFor(m)).where(eq(m.id, p("id"))).prepare(),
     due: db.select().from(m).where(and(eq(m.state, "started"), lte(m.next_attempt_at_ms, p("now")))).orderBy(asc(m.next_attempt_at_ms)).limit(p("limit")).prepare(),
     outbox: db.select().from(m).where(eq(m.outbox_pending, 1)).orderBy(asc(m.created_at_ms)).limit(p("limit")).prepare(),
-    delivered: db.update(m).set({ outbox_pending: 0 }).where(eq(m.id, p("id"))).prepare(),
+    delivered: db.update(m).set({ outbox_pending: 0 }).where(sql`${m.id} IN (SELECT value FROM json_each(${p("ids")}))`).prepare(),
     forgetKeys: db.update(m).set({ idempotency_key: null }).where(and(isNotNull(m.idempotency_key), lt(m.created_at_ms, p("cutoff")))).prepare(),
     countStarted: db.select({ n: count() }).from(m).where(eq(m.state, "started")).prepare(),
     countOutbox: db.select({ n: count() }).from(m).where(eq(m.outbox_pending, 1)).prepare(),

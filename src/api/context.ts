@@ -1,15 +1,8 @@
 /** The Hono environment every route shares: the Worker's bindings and the per-request variables. */
 import type { Context } from "hono";
+import type { Caller } from "../coordinator/rpc";
 
-/** The authenticated caller, as the session check found them. */
-export interface Caller {
-  user_id: string;
-  handle: string;
-  role: "user" | "auditor";
-  /** The wallets this user owns (one today; a list so the contract's `wallets: [wallet]` holds). */
-  wallet_ids: string[];
-  token_hash: string;
-}
+export type { Caller };
 
 export interface AppEnv {
   Bindings: Env;

@@ -2,12 +2,11 @@
  * Edge middleware: request ids, body limits, authentication and the Idempotency-Key header. Each one either
  * sets a typed variable for the routes or answers with a contract error.
  */
-import { drizzle } from "drizzle-orm/d1";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { configOf } from "../config";
-import { SESSION_COOKIE, authenticate } from "../auth/sessions";
+import { SESSION_COOKIE, tokenHash, tokenUser } from "../auth/sessions";
 import type { AppEnv } from "./context";
 import { ApiError, errorResponse } from "./errors";
 
@@ -31,14 +30,17 @@ function bearerToken(header: string | undefined): string | null {
 /**
  * Authenticates by `Authorization: Bearer <token>` or, for the web client, the HttpOnly session cookie.
  * A present but malformed Authorization header is refused rather than silently falling back to the cookie.
+ * The token names its user, whose coordinator holds the session: one call to that object, no D1 query.
  */
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   const bearer = bearerToken(c.req.header("authorization"));
   const token = bearer ?? getCookie(c, SESSION_COOKIE) ?? "";
-  const caller = token === "" ? null : await authenticate(drizzle(c.env.DB), token, Date.now());
-  if (caller === null) throw new ApiError("unauthenticated");
+  const user_id = tokenUser(token);
+  if (user_id === null) throw new ApiError("unauthenticated");
+  const session = await c.env.COORDINATOR.getByName(user_id).authenticate(await tokenHash(token));
+  if (session.code !== "ok") throw new ApiError("unauthenticated");
   if (bearer === null) assertSameOrigin(c);
-  c.set("caller", caller);
+  c.set("caller", session.caller);
   await next();
 };
 

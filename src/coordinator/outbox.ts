@@ -5,9 +5,8 @@
  * that succeeds but crashes before clearing the mark, is simply repeated: every insert is
  * `ON CONFLICT DO NOTHING` on the row's natural key, so D1 ends with exactly one copy.
  */
-import type { BatchItem } from "drizzle-orm/batch";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { auditLog, ledgerEntries } from "../db/schema";
+import { insertIgnoring } from "../db/d1-inserts";
 import type { EntryView } from "../domain/views";
 import type { MovementRow } from "./schema";
 
@@ -17,37 +16,125 @@ export interface ProducedEntry {
   entry: EntryView;
 }
 
+const AUDIT_INSERT = insertIgnoring(
+  auditLog,
+  ["id", "transfer_id", "kind", "status", "user_id", "from_wallet_id", "to_wallet_id", "amount", "currency", "failure_code", "created_at"],
+  ["transfer_id"],
+);
+const ENTRY_INSERT = insertIgnoring(
+  ledgerEntries,
+  ["wallet_id", "seq", "id", "kind", "amount", "balance_after", "transfer_id", "counterparty", "memo", "created_at", "prev_hash", "hash"],
+  ["wallet_id", "seq"],
+);
+
 /** The D1 inserts that deliver one finished movement: its audit row, then its entries. */
-export function movementInserts(db: DrizzleD1Database, m: MovementRow): BatchItem<"sqlite">[] {
+export function movementInserts(db: D1Database, m: MovementRow): D1PreparedStatement[] {
   if (m.state === "started") throw new Error(`invariant: movement ${m.id} is not finished`);
-  const audit = db
-    .insert(auditLog)
-    .values({
-      id: `aud_${m.id.slice(4)}`,
-      transfer_id: m.id,
-      kind: m.kind,
-      status: m.state,
-      user_id: m.user_id,
-      from_wallet_id: m.from_wallet_id,
-      to_wallet_id: m.to_wallet_id,
-      amount: m.amount,
-      currency: m.currency,
-      failure_code: m.failure_code,
-      created_at: m.created_at,
-    })
-    .onConflictDoNothing({ target: auditLog.transfer_id });
-  const entries = (JSON.parse(m.entries ?? "[]") as ProducedEntry[]).map((e) =>
-    db
-      .insert(ledgerEntries)
-      .values({ wallet_id: e.wallet_id, ...e.entry })
-      .onConflictDoNothing({ target: [ledgerEntries.wallet_id, ledgerEntries.seq] }),
-  );
+  const audit = AUDIT_INSERT.bind(db, {
+    id: `aud_${m.id.slice(4)}`,
+    transfer_id: m.id,
+    kind: m.kind,
+    status: m.state,
+    user_id: m.user_id,
+    from_wallet_id: m.from_wallet_id,
+    to_wallet_id: m.to_wallet_id,
+    amount: m.amount,
+    currency: m.currency,
+    failure_code: m.failure_code,
+    created_at: m.created_at,
+  });
+  const entries = (JSON.parse(m.entries ?? "[]") as ProducedEntry[]).map((e) => ENTRY_INSERT.bind(db, { wallet_id: e.wallet_id, ...e.entry }));
   return [audit, ...entries];
 }
 
 /** Delivers `movements` to D1 in one batch (one transaction). */
-export async function deliver(db: DrizzleD1Database, movements: MovementRow[]): Promise<void> {
-  const [first, ...rest] = movements.flatMap((m) => movementInserts(db, m));
-  if (first === undefined) return;
-  await db.batch([first, ...rest]);
+export async function deliver(db: D1Database, movements: MovementRow[]): Promise<void> {
+  const statements = movements.flatMap((m) => movementInserts(db, m));
+  if (statements.length > 0) await db.batch(statements);
+}
+
+/** What the outbox needs from its coordinator. */
+export interface OutboxPorts {
+  d1: D1Database;
+  /** Finished movements D1 has not had yet, oldest first, at most `limit`. */
+  pending(limit: number): MovementRow[];
+  /** Clears the pending mark of these movements, in one transaction. */
+  markDelivered(ids: string[]): void;
+  /** Test failpoints around the D1 write. */
+  beforeWrite(): void;
+  afterWrite(): void;
+  /** Makes sure the alarm comes back by `at_ms` to try again. */
+  retryAt(at_ms: number): Promise<void>;
+  /** The delay before retry number `failures`. */
+  backoffMs(failures: number): number;
+  log(message: string, fields: Record<string, unknown>): void;
+}
+
+/** The outbox's limits, from the config. */
+export interface OutboxLimits {
+  batch_max: number;
+  flush_delay_ms: number;
+  /** Batches per flush, so one call does bounded work; the alarm comes back for the rest. */
+  batches_per_flush: number;
+}
+
+/**
+ * Sends a coordinator's finished movements to D1 in batches. A movement that finishes asks for a flush
+ * `flush_delay_ms` later, so every movement finishing meanwhile shares that D1 transaction: a D1 write costs
+ * about as much as a whole transfer, so batching is what keeps it off the money path's budget. The pending
+ * mark is durable (set with the outcome), so a flush that never happens (an eviction, a crash) is done by the
+ * alarm instead; one flush runs at a time.
+ */
+export class Outbox {
+  private flushing: Promise<void> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private failures = 0;
+
+  constructor(
+    private readonly ports: OutboxPorts,
+    private readonly limits: OutboxLimits,
+  ) {}
+
+  /** Consecutive failed deliveries (0 after a success). */
+  get failureCount(): number {
+    return this.failures;
+  }
+
+  /** Flushes after the delay, unless a flush is already planned. */
+  soon(): void {
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.now();
+    }, this.limits.flush_delay_ms);
+  }
+
+  /** Flushes now (one flush at a time: a second caller waits for the running one). */
+  now(): Promise<void> {
+    this.flushing ??= this.flushBatches().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushBatches(): Promise<void> {
+    for (let batch = 0; batch < this.limits.batches_per_flush; batch++) {
+      const rows = this.ports.pending(this.limits.batch_max);
+      if (rows.length === 0) return;
+      try {
+        this.ports.beforeWrite();
+        await deliver(this.ports.d1, rows);
+        this.ports.afterWrite();
+      } catch (error) {
+        this.failures++;
+        this.ports.log("outbox delivery failed", { rows: rows.length, failures: this.failures, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        await this.ports.retryAt(Date.now() + this.ports.backoffMs(this.failures));
+        return;
+      }
+      this.failures = 0;
+      this.ports.markDelivered(rows.map((r) => r.id));
+    }
+    // More than one flush's worth is pending: the alarm continues at once.
+    await this.ports.retryAt(Date.now());
+  }
 }

@@ -5,6 +5,22 @@
  */
 import type { MovementKind } from "../domain/ids";
 
+/** The user a coordinator serves, as recorded at their last login (or role change). */
+export interface Profile {
+  user_id: string;
+  handle: string;
+  role: "user" | "auditor";
+  /** The wallets this user owns, oldest first (one today; a list so the contract's `wallets: [wallet]` holds). */
+  wallet_ids: string[];
+}
+
+/** The authenticated caller: the profile behind a live session, and that session's token hash. */
+export interface Caller extends Profile {
+  token_hash: string;
+}
+
+export type AuthResult = { code: "ok"; caller: Caller } | { code: "unauthenticated" };
+
 /** Who the money goes to. A phone number never reaches the coordinator, only its keyed blind index. */
 export type Recipient = { wallet_id: string } | { handle: string } | { phone_index: string };
 

@@ -4,6 +4,9 @@
  * hash, until the key expires and is cleared), the stored outcome that replays, and the outbox entry that
  * owes D1 an audit row and the entries' mirror rows (`outbox_pending`). Keeping all four in one row means a
  * movement costs one INSERT to start and one UPDATE to finish.
+ *
+ * It also holds the user's profile (handle, role, wallets) and sessions, so that checking a session is a read
+ * in the object that every money movement of that user visits anyway.
  */
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
@@ -36,6 +39,19 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
    CREATE INDEX movements_open ON movements (next_attempt_at_ms) WHERE state = 'started';
    CREATE INDEX movements_outbox ON movements (created_at_ms) WHERE outbox_pending = 1;
    CREATE INDEX movements_keys ON movements (created_at_ms) WHERE idempotency_key IS NOT NULL;`,
+  // Sessions move here from D1: the user this coordinator serves, and the hashes of their session tokens.
+  `CREATE TABLE profile (
+     user_id TEXT PRIMARY KEY,
+     handle TEXT NOT NULL,
+     role TEXT NOT NULL CHECK (role IN ('user', 'auditor')),
+     wallet_ids TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE sessions (
+     token_hash TEXT PRIMARY KEY,
+     created_at_ms INTEGER NOT NULL,
+     expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms)
+   ) STRICT;
+   CREATE INDEX sessions_expiry ON sessions (expires_at_ms);`,
 ];
 
 export const movementsTable = sqliteTable("movements", {
@@ -69,3 +85,21 @@ export const movementsTable = sqliteTable("movements", {
 });
 
 export type MovementRow = typeof movementsTable.$inferSelect;
+
+/** The one user this coordinator serves (one row), as of their last login or role change. */
+export const profileTable = sqliteTable("profile", {
+  user_id: text("user_id").primaryKey(),
+  handle: text("handle").notNull(),
+  role: text("role", { enum: ["user", "auditor"] }).notNull(),
+  /** JSON list of the user's wallet ids, oldest first. */
+  wallet_ids: text("wallet_ids").notNull(),
+});
+
+/** The user's live sessions, by the SHA-256 of their token; logging out deletes the row. */
+export const sessionsTable = sqliteTable("sessions", {
+  token_hash: text("token_hash").primaryKey(),
+  created_at_ms: integer("created_at_ms").notNull(),
+  expires_at_ms: integer("expires_at_ms").notNull(),
+});
+
+export type SessionRow = typeof sessionsTable.$inferSelect;

@@ -18,6 +18,8 @@ export function migrate(storage: DurableObjectStorage, steps: readonly string[])
     const current = rows[0]?.version ?? 0;
     if (rows.length === 0) sql.exec("INSERT INTO _schema (version) VALUES (0)");
     if (current > steps.length) throw new Error(`schema version ${current} is newer than this code (${steps.length})`);
+    // Up to date: write nothing, so waking an object costs no commit.
+    if (current === steps.length) return;
     for (let version = current; version < steps.length; version++) {
       const step = steps[version];
       if (step === undefined) throw new Error(`missing migration step ${version}`);

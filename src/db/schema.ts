@@ -1,6 +1,6 @@
 /**
- * The D1 schema (Drizzle): the directory of users, sessions and wallets, and the append-only audit log and
- * entry mirror. `drizzle-kit generate` turns this file into the numbered SQL files in migrations/, and
+ * The D1 schema (Drizzle): the directory of users and wallets, and the append-only audit log and entry
+ * mirror (sessions live in each user's coordinator). `drizzle-kit generate` turns this file into the numbered SQL files in migrations/, and
  * scripts/strict-migrations.mjs makes every table STRICT; the append-only triggers are a custom migration.
  */
 import { sql } from "drizzle-orm";
@@ -27,19 +27,6 @@ export const users = sqliteTable(
     uniqueIndex("users_phone_index").on(t.phone_index),
     check("users_role", sql`${t.role} IN ('user', 'auditor')`),
   ],
-);
-
-export const sessions = sqliteTable(
-  "sessions",
-  {
-    /** SHA-256 of the opaque token; the token itself is never stored. */
-    token_hash: text("token_hash").primaryKey(),
-    user_id: text("user_id").notNull().references(() => users.id),
-    created_at_ms: integer("created_at_ms").notNull(),
-    expires_at_ms: integer("expires_at_ms").notNull(),
-    revoked_at_ms: integer("revoked_at_ms"),
-  },
-  (t) => [index("sessions_user").on(t.user_id)],
 );
 
 export const wallets = sqliteTable(

@@ -4,7 +4,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, deposit, register, settle, transfer, walletStub, type ApiResponse, type TestUser } from "./helpers";
+import { api, coordinatorStub, deposit, register, settle, transfer, walletStub, type ApiResponse, type TestUser } from "./helpers";
 
 interface ErrorJson {
   error: { code: string; message: string; request_id: string; details?: { field: string; issue: string }[] };
@@ -135,7 +135,9 @@ describe("401 unauthenticated", () => {
 
   it("a token after it expired", async () => {
     const user = await register();
-    await env.DB.prepare("UPDATE sessions SET expires_at_ms = 1 WHERE user_id = ?").bind(user.id).run();
+    await runInDurableObject(coordinatorStub(user.id), (_instance, state: DurableObjectState) => {
+      state.storage.sql.exec("UPDATE sessions SET expires_at_ms = created_at_ms + 1");
+    });
     expectError(await api("/me", { token: user.token }), 401, "unauthenticated");
   });
 

@@ -74,6 +74,12 @@ export async function register(options: { prefix?: string; phone?: string; curre
 }
 
 /** Deposits `amount` into the user's wallet and asserts it succeeded. */
+/** Grants the auditor role the way an operator does (POST /admin/auditors with the test's ADMIN_TOKEN). */
+export async function grantAuditor(user: TestUser): Promise<void> {
+  const grant = await api("/admin/auditors", { body: { handle: user.handle }, headers: { "x-admin-token": "test-admin-token-0123456789abcdefghijklmnop" } });
+  expect(grant.status).toBe(200);
+}
+
 export async function deposit(user: TestUser, amount: number, key = crypto.randomUUID()): Promise<ApiResponse> {
   const res = await api(`/wallets/${user.wallet_id}/deposits`, { token: user.token, key, body: { amount } });
   expect(res.status, res.text).toBe(201);

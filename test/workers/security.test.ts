@@ -59,7 +59,7 @@ describe("sessions", () => {
     const handle = `cookie_${Date.now() % 1_000_000}`;
     const res = await api("/auth/register", { body: { handle, password: "correct horse battery" }, headers: { "cf-connecting-ip": "198.51.100.8" } });
     const setCookie = res.headers.get("set-cookie") ?? "";
-    expect(setCookie).toMatch(/^sid=[A-Za-z0-9_-]{43};/);
+    expect(setCookie).toMatch(/^sid=usr_[0-9a-z]{26}\.[A-Za-z0-9_-]{43};/);
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/Secure/);
     expect(setCookie).toMatch(/SameSite=Strict/);

@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, assertLedger, auditRows, deposit, register, settle, transfer, type TestUser } from "./helpers";
+import { api, assertLedger, auditRows, deposit, grantAuditor, register, settle, transfer, type TestUser } from "./helpers";
 
 interface TransferJson {
   transfer: { id: string; status: string; from_wallet_id: string; to_wallet_id: string; amount: number; currency: string; memo: string | null; completed_at: string };
@@ -179,7 +179,7 @@ describe("audit log", () => {
   it("every D1 table is STRICT", async () => {
     const tables = await env.DB.prepare("PRAGMA table_list").all<{ name: string; strict: number; schema: string }>();
     const ours = tables.results.filter((t) => t.schema === "main" && !t.name.startsWith("sqlite_") && !t.name.startsWith("_cf") && t.name !== "d1_migrations");
-    expect(ours.map((t) => t.name).sort()).toEqual(["audit_findings", "audit_log", "ledger_entries", "sessions", "users", "verified_marks", "wallets"]);
+    expect(ours.map((t) => t.name).sort()).toEqual(["audit_findings", "audit_log", "ledger_entries", "users", "verified_marks", "wallets"]);
     for (const t of ours) expect(t.strict, t.name).toBe(1);
   });
 
@@ -189,7 +189,7 @@ describe("audit log", () => {
     await transfer(a, { handle: b.handle }, 10_000);
     await settle([a.id, b.id]);
     const auditor = await register({ prefix: "aud" });
-    await env.DB.prepare("UPDATE users SET role = 'auditor' WHERE id = ?").bind(auditor.id).run();
+    await grantAuditor(auditor);
     const failed = await api<{ items: { transfer_id: string; status: string }[] }>(`/audit?wallet_id=${a.wallet_id}&status=failed`, { token: auditor.token });
     expect(failed.status).toBe(200);
     expect(failed.json.items).toEqual([expect.objectContaining({ status: "failed" })]);

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, deposit, register, settle, transfer, walletStub, type ApiResponse, type TestUser } from "./helpers";
+import { api, deposit, grantAuditor, register, settle, transfer, walletStub, type ApiResponse, type TestUser } from "./helpers";
 
 interface Report {
   ok: boolean;
@@ -20,8 +20,7 @@ interface Report {
 let auditor: TestUser;
 beforeAll(async () => {
   auditor = await register({ prefix: "auditor" });
-  const grant = await api("/admin/auditors", { body: { handle: auditor.handle }, headers: { "x-admin-token": "test-admin-token-0123456789abcdefghijklmnop" } });
-  expect(grant.status).toBe(200);
+  await grantAuditor(auditor);
 });
 
 /** Runs every page of the verifier and gathers the problems. */

@@ -35,5 +35,7 @@ adminRoutes.openapi(grantRoute, async (c) => {
   const user = await db.select({ id: users.id }).from(users).where(eq(users.handle, handle)).get();
   if (user === undefined) throw new ApiError("not_found");
   await db.update(users).set({ role: "auditor" }).where(eq(users.id, user.id));
+  // Live sessions see the role at once; a user who never logged in gets it with their first session.
+  await c.env.COORDINATOR.getByName(user.id).setRole("auditor");
   return c.json({ handle, role: "auditor" as const }, 200);
 });

@@ -4,16 +4,17 @@
  * never a user without a wallet.
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { configOf } from "../../config";
-import { sessions, users, wallets } from "../../db/schema";
+import { users, wallets } from "../../db/schema";
 import { newUserId, newWalletId } from "../../domain/ids";
 import type { WalletView } from "../../domain/views";
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from "../../auth/password";
 import { decryptPhone, encryptPhone, maskPhone, phoneIndex, phoneNeedsReseal } from "../../auth/phone";
-import { SESSION_COOKIE, newToken, revoke, revokeAll, sessionRow } from "../../auth/sessions";
+import { SESSION_COOKIE, newToken, tokenHash } from "../../auth/sessions";
+import type { Profile } from "../../coordinator/rpc";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuth } from "../middleware";
@@ -35,6 +36,19 @@ function setSessionCookie(c: AppContext, token: string, ttl_ms: number): void {
     path: "/",
     maxAge: Math.floor(ttl_ms / 1_000),
   });
+}
+
+/** Opens a session in the user's coordinator and returns its token (given to the client once). */
+async function openSession(c: AppContext, profile: Profile): Promise<string> {
+  const token = newToken(profile.user_id);
+  await c.env.COORDINATOR.getByName(profile.user_id).openSession({ profile, token_hash: await tokenHash(token) });
+  return token;
+}
+
+/** The wallets a user owns, oldest first. */
+async function walletIdsOf(c: AppContext, user_id: string): Promise<string[]> {
+  const rows = await drizzle(c.env.DB).select({ id: wallets.id }).from(wallets).where(eq(wallets.owner_id, user_id)).orderBy(asc(wallets.created_at), asc(wallets.id));
+  return rows.map((r) => r.id);
 }
 
 /** Which unique index a D1 insert tripped, if any. */
@@ -104,7 +118,6 @@ authRoutes.openapi(registerRoute, async (c) => {
   if ([...display_name].length > config.display_name_max_chars) {
     throw new ApiError("validation_error", [{ field: "display_name", issue: `at most ${config.display_name_max_chars} characters` }]);
   }
-  const now = Date.now();
   const user: UserRow = {
     id: newUserId(),
     handle: body.handle,
@@ -114,7 +127,7 @@ authRoutes.openapi(registerRoute, async (c) => {
     phone_cipher: null,
     phone_key_id: null,
     phone_index: null,
-    created_at: new Date(now).toISOString(),
+    created_at: new Date().toISOString(),
   };
   if (body.phone !== undefined) {
     const sealed = await encryptPhone(c.env, body.phone);
@@ -124,20 +137,16 @@ authRoutes.openapi(registerRoute, async (c) => {
   const walletId = newWalletId();
   const created = await c.env.WALLET.getByName(walletId).init({ wallet_id: walletId, owner_id: user.id, currency });
   if (created.code === "conflict") throw new Error("invariant: a new wallet id collided");
-  const token = newToken();
   const db = drizzle(c.env.DB);
   try {
-    await db.batch([
-      db.insert(users).values(user),
-      db.insert(wallets).values({ id: walletId, owner_id: user.id, currency, created_at: user.created_at }),
-      db.insert(sessions).values(await sessionRow(token, user.id, now, config.session_ttl_ms)),
-    ]);
+    await db.batch([db.insert(users).values(user), db.insert(wallets).values({ id: walletId, owner_id: user.id, currency, created_at: user.created_at })]);
   } catch (error) {
     const which = uniqueViolation(error);
     if (which === "handle") throw new ApiError("handle_taken");
     if (which === "phone") throw new ApiError("phone_taken");
     throw error;
   }
+  const token = await openSession(c, { user_id: user.id, handle: user.handle, role: user.role, wallet_ids: [walletId] });
   setSessionCookie(c, token, config.session_ttl_ms);
   return c.json({ user: userJson(user), wallet: created.wallet, token }, 201);
 });
@@ -153,8 +162,6 @@ authRoutes.openapi(loginRoute, async (c) => {
   // An unknown handle is checked against a decoy hash, so it costs the same as a wrong password.
   const ok = await verifyPassword(body.password, user?.password_hash ?? (await decoyHash(config.password_cost)));
   if (user === undefined || !ok) throw new ApiError("unauthenticated");
-  const now = Date.now();
-  const token = newToken();
   const upgrades: Partial<UserRow> = {};
   if (needsRehash(user.password_hash, config.password_cost)) upgrades.password_hash = await hashPassword(body.password, config.password_cost);
   if (user.phone_cipher !== null && user.phone_key_id !== null && (await phoneNeedsReseal(c.env, user.phone_key_id))) {
@@ -164,21 +171,21 @@ authRoutes.openapi(loginRoute, async (c) => {
       Object.assign(upgrades, { phone_cipher: sealed.cipher, phone_key_id: sealed.key_id });
     }
   }
-  const session = db.insert(sessions).values(await sessionRow(token, user.id, now, config.session_ttl_ms));
-  if (Object.keys(upgrades).length > 0) await db.batch([session, db.update(users).set(upgrades).where(eq(users.id, user.id))]);
-  else await session;
+  if (Object.keys(upgrades).length > 0) await db.update(users).set(upgrades).where(eq(users.id, user.id));
+  const token = await openSession(c, { user_id: user.id, handle: user.handle, role: user.role, wallet_ids: await walletIdsOf(c, user.id) });
   setSessionCookie(c, token, config.session_ttl_ms);
   return c.json({ user: userJson(user), token }, 200);
 });
 
 authRoutes.openapi(logoutRoute, async (c) => {
-  await revoke(drizzle(c.env.DB), c.get("caller").token_hash, Date.now());
+  const caller = c.get("caller");
+  await c.env.COORDINATOR.getByName(caller.user_id).revokeSession(caller.token_hash);
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
   return c.body(null, 204);
 });
 
 authRoutes.openapi(logoutAllRoute, async (c) => {
-  await revokeAll(drizzle(c.env.DB), c.get("caller").user_id, Date.now());
+  await c.env.COORDINATOR.getByName(c.get("caller").user_id).revokeAllSessions();
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
   return c.body(null, 204);
 });

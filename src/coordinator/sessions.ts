@@ -1,0 +1,92 @@
+/**
+ * The user's profile and sessions, kept in their coordinator's SQLite. Only token hashes are stored. Logging
+ * out deletes the session's row, so a revoked token and an unknown one look the same: absent. The table stays
+ * small on its own: opening a session deletes the expired ones and, past `max_sessions`, the oldest.
+ */
+import { count, eq, lte, sql } from "drizzle-orm";
+import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import type { AuthResult, Profile } from "./rpc";
+import { profileTable, sessionsTable } from "./schema";
+
+/** What opening a session needs besides the profile. */
+export interface OpenSessionInput {
+  profile: Profile;
+  token_hash: string;
+  now_ms: number;
+  ttl_ms: number;
+  max_sessions: number;
+}
+
+/** The profile and session rows of one coordinator. */
+export class SessionStore {
+  private readonly q: ReturnType<typeof prepareStatements>;
+
+  constructor(db: DrizzleSqliteDODatabase) {
+    this.q = prepareStatements(db);
+  }
+
+  /** Records the profile as given and a new session; call inside a transaction. */
+  open(input: OpenSessionInput): void {
+    const { profile, token_hash, now_ms, ttl_ms, max_sessions } = input;
+    if (!Number.isSafeInteger(ttl_ms) || ttl_ms < 1) throw new Error(`invariant: session ttl ${ttl_ms}`);
+    this.q.upsertProfile.run({ user_id: profile.user_id, handle: profile.handle, role: profile.role, wallet_ids: JSON.stringify(profile.wallet_ids) });
+    this.q.deleteExpired.run({ now: now_ms });
+    this.q.insertSession.run({ token_hash, created_at_ms: now_ms, expires_at_ms: now_ms + ttl_ms });
+    const sessions = this.q.count.get()?.n ?? 0;
+    if (sessions > max_sessions) this.q.deleteOldest.run({ excess: sessions - max_sessions });
+  }
+
+  /** The caller behind a live session, or unauthenticated. */
+  authenticate(token_hash: string, now_ms: number): AuthResult {
+    const session = this.q.session.get({ token_hash });
+    if (session === undefined || session.expires_at_ms <= now_ms) return { code: "unauthenticated" };
+    const profile = this.profile();
+    if (profile === null) return { code: "unauthenticated" };
+    return { code: "ok", caller: { ...profile, token_hash } };
+  }
+
+  /** The profile, or null before the first session. */
+  profile(): Profile | null {
+    const row = this.q.profile.get();
+    if (row === undefined) return null;
+    const wallet_ids: unknown = JSON.parse(row.wallet_ids);
+    if (!Array.isArray(wallet_ids) || !wallet_ids.every((id) => typeof id === "string")) throw new Error("invariant: stored wallet ids");
+    return { user_id: row.user_id, handle: row.handle, role: row.role, wallet_ids };
+  }
+
+  revoke(token_hash: string): void {
+    this.q.deleteOne.run({ token_hash });
+  }
+
+  revokeAll(): void {
+    this.q.deleteAll.run();
+  }
+
+  /** Changes the role; false when this coordinator has no profile yet (the user never logged in). */
+  setRole(role: Profile["role"]): boolean {
+    if (this.q.profile.get() === undefined) return false;
+    this.q.setRole.run({ role });
+    return true;
+  }
+}
+
+function prepareStatements(db: DrizzleSqliteDODatabase) {
+  const p = sql.placeholder;
+  const s = sessionsTable;
+  return {
+    profile: db.select().from(profileTable).limit(1).prepare(),
+    upsertProfile: db
+      .insert(profileTable)
+      .values({ user_id: p("user_id"), handle: p("handle"), role: p("role"), wallet_ids: p("wallet_ids") })
+      .onConflictDoUpdate({ target: profileTable.user_id, set: { handle: sql`excluded.handle`, role: sql`excluded.role`, wallet_ids: sql`excluded.wallet_ids` } })
+      .prepare(),
+    setRole: db.update(profileTable).set({ role: sql`${p("role")}` }).prepare(),
+    session: db.select().from(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
+    insertSession: db.insert(s).values({ token_hash: p("token_hash"), created_at_ms: p("created_at_ms"), expires_at_ms: p("expires_at_ms") }).prepare(),
+    count: db.select({ n: count() }).from(s).prepare(),
+    deleteOldest: db.delete(s).where(sql`${s.token_hash} IN (SELECT ${s.token_hash} FROM ${s} ORDER BY ${s.created_at_ms} LIMIT ${p("excess")})`).prepare(),
+    deleteExpired: db.delete(s).where(lte(s.expires_at_ms, p("now"))).prepare(),
+    deleteOne: db.delete(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
+    deleteAll: db.delete(s).prepare(),
+  };
+}
