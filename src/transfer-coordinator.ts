@@ -58,6 +58,13 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly outbox: Outbox;
   /** Whether this object's tables exist; false until its first write. */
   private schemaReady = false;
+  /**
+   * Successes decided but not yet written: their outcome is derivable (every wallet step is durable and
+   * answers `exists` on a re-run, and `completed_at` is read back from the wallet), so it is written once, with
+   * the outbox delivery that clears it, instead of once per movement. A crash loses only this cache; the
+   * movement is still `started` in storage and recovery derives the same outcome again.
+   */
+  private readonly finished = new Map<string, MovementRow>();
   /** Movements being driven in this instance now; a second driver for the same id joins nobody. */
   private readonly driving = new Map<string, Promise<MovementOutcome>>();
   /** The scheduled alarm as this instance last set or read it (null: none). */
@@ -77,8 +84,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.outbox = new Outbox(
       {
         d1: env.DB,
-        pending: (limit) => this.q.outbox.all({ limit }),
-        markDelivered: (ids) => this.q.delivered.run({ ids: JSON.stringify(ids) }),
+        pending: (limit) => this.undelivered(limit),
+        markDelivered: (ids) => this.recordDelivered(ids),
         beforeWrite: () => this.failpoint("before_d1_write"),
         afterWrite: () => this.failpoint("after_d1_write"),
         retryAt: (at_ms) => this.ensureAlarm(at_ms),
@@ -206,6 +213,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (m === undefined) return null;
     if (m.request_hash !== req.request_hash) return { code: "idempotency_key_reused" };
     if (m.state !== "started") return outcomeOf(m, true);
+    const finished = this.finished.get(m.id);
+    if (finished !== undefined) return outcomeOf(finished, true);
     if (this.driving.has(m.id)) return { code: "idempotency_in_progress" };
     // Nobody is driving it: the instance that started it crashed. Finish it for this caller now.
     return this.drive(m, true);
@@ -241,6 +250,8 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   /** Drives `m` to its outcome unless this instance is already doing so. */
   private drive(m: MovementRow, replayed: boolean): Promise<MovementOutcome> {
+    const finished = this.finished.get(m.id);
+    if (finished !== undefined) return Promise.resolve(outcomeOf(finished, replayed));
     const running = this.driving.get(m.id);
     if (running !== undefined) return running;
     const run = this.run(m, replayed).finally(() => this.driving.delete(m.id));
@@ -256,10 +267,39 @@ export class TransferCoordinator extends DurableObject<Env> {
       await this.deferRecovery(m, error);
       return { code: "unavailable" };
     }
-    const done = this.finish(m, decision);
-    this.outbox.soon();
+    const done = decision.status === "succeeded" ? this.finishLater(m, decision) : this.finish(m, decision);
     this.failpoint("after_finish");
     return outcomeOf(done, replayed);
+  }
+
+  /** Keeps a success for the next outbox delivery, which writes it (see `finished`). */
+  private finishLater(m: MovementRow, d: Decision): MovementRow {
+    const done = finishedRow(m, d, 0);
+    this.finished.set(m.id, done);
+    if (this.finished.size >= this.config().outbox_batch_max) void this.outbox.now();
+    else this.outbox.soon();
+    return done;
+  }
+
+  /** What D1 is owed: successes decided in memory first, then rows marked in storage (refusals, leftovers). */
+  private undelivered(limit: number): MovementRow[] {
+    const owed = [...this.finished.values()].slice(0, limit);
+    if (owed.length < limit) owed.push(...this.q.outbox.all({ limit: limit - owed.length }));
+    return owed;
+  }
+
+  /** After D1 has them: successes are written with their outcome and every mark is cleared, in one commit. */
+  private recordDelivered(ids: string[]): void {
+    this.ctx.storage.transactionSync(() => {
+      const marked: string[] = [];
+      for (const id of ids) {
+        const done = this.finished.get(id);
+        if (done === undefined) marked.push(id);
+        else this.q.updateMovement.run(done);
+      }
+      if (marked.length > 0) this.q.delivered.run({ ids: JSON.stringify(marked) });
+    });
+    for (const id of ids) this.finished.delete(id);
   }
 
   private steps(m: MovementRow): Promise<Decision> {
@@ -269,21 +309,15 @@ export class TransferCoordinator extends DurableObject<Env> {
     return runWithdrawal(m, ports);
   }
 
-  /** Records the outcome and marks what D1 is owed for it, in one UPDATE. Idempotent: a finished movement stays. */
+  /**
+   * Records a refusal and marks what D1 is owed for it, in one UPDATE, before answering: a refusal may depend
+   * on state that changes (a balance), so it could not be derived again. Idempotent: a finished movement stays.
+   */
   private finish(m: MovementRow, d: Decision): MovementRow {
-    const current = this.movement(m.id);
-    if (current === null) throw new Error(`invariant: finishing missing movement ${m.id}`);
+    const current = this.q.byId.get({ id: m.id });
+    if (current === undefined) throw new Error(`invariant: finishing missing movement ${m.id}`);
     if (current.state !== "started") return current;
-    const done: MovementRow = {
-      ...current,
-      state: d.status,
-      failure_code: d.failure_code,
-      to_wallet_id: d.to_wallet_id ?? current.to_wallet_id,
-      currency: d.currency,
-      entries: JSON.stringify(d.entries),
-      completed_at: new Date().toISOString(),
-      outbox_pending: 1,
-    };
+    const done = finishedRow(current, d, 1);
     this.q.updateMovement.run(done);
     return done;
   }
@@ -359,7 +393,7 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   private movement(id: string): MovementRow | null {
     if (!this.schemaReady) return null;
-    return this.q.byId.get({ id }) ?? null;
+    return this.finished.get(id) ?? this.q.byId.get({ id }) ?? null;
   }
 
   private config(): Config {
@@ -370,6 +404,20 @@ export class TransferCoordinator extends DurableObject<Env> {
     const c = this.config();
     return { max_attempts: c.wallet_call_max_attempts, base_ms: c.wallet_call_retry_base_ms, max_ms: c.wallet_call_retry_max_ms };
   }
+}
+
+/** The row of a movement that ended with `d`; `outbox_pending` says whether D1 is still owed it once written. */
+function finishedRow(m: MovementRow, d: Decision, outbox_pending: 0 | 1): MovementRow {
+  return {
+    ...m,
+    state: d.status,
+    failure_code: d.failure_code,
+    to_wallet_id: d.to_wallet_id ?? m.to_wallet_id,
+    currency: d.currency,
+    entries: JSON.stringify(d.entries),
+    completed_at: d.completed_at ?? new Date().toISOString(),
+    outbox_pending,
+  };
 }
 
 function isParty(m: MovementRow, requester: { user_id: string; wallet_ids: string[] }): boolean {

@@ -53,6 +53,11 @@ export interface Decision {
   to_wallet_id: string | null;
   currency: string | null;
   entries: ProducedEntry[];
+  /**
+   * When the money finished moving: the time of the movement's last entry, read back from the wallet, so a
+   * re-run after a crash derives the same outcome to the byte. Null for a refusal (recorded when decided).
+   */
+  completed_at: string | null;
 }
 
 const FAILURE_CODES: ReadonlySet<string> = new Set<FailureCode>([
@@ -67,7 +72,7 @@ const FAILURE_CODES: ReadonlySet<string> = new Set<FailureCode>([
 
 function failed(code: string, to_wallet_id: string | null = null, currency: string | null = null): Decision {
   if (!FAILURE_CODES.has(code)) throw new Error(`invariant: ${code} is not a failure code`);
-  return { status: "failed", failure_code: code as FailureCode, to_wallet_id, currency, entries: [] };
+  return { status: "failed", failure_code: code as FailureCode, to_wallet_id, currency, entries: [], completed_at: null };
 }
 
 /** Refuses a wallet the user does not own: 403 when it exists, 404 when it does not. */
@@ -121,7 +126,7 @@ export async function runTransfer(m: MovementRow, ports: StepPorts): Promise<Dec
     { wallet_id: from, entry: captured.entry },
     { wallet_id: to, entry: credited.entry },
   ];
-  return { status: "succeeded", failure_code: null, to_wallet_id: to, currency, entries };
+  return { status: "succeeded", failure_code: null, to_wallet_id: to, currency, entries, completed_at: captured.entry.created_at };
 }
 
 async function releaseAfterRefusal(
@@ -149,7 +154,7 @@ export async function runDeposit(m: MovementRow, ports: StepPorts): Promise<Deci
   ports.failpoint("after_credit");
   if (result.code !== "credited" && result.code !== "exists") return failed(result.code, walletId);
   const entries = [{ wallet_id: walletId, entry: result.entry }];
-  return { status: "succeeded", failure_code: null, to_wallet_id: walletId, currency: result.wallet.currency, entries };
+  return { status: "succeeded", failure_code: null, to_wallet_id: walletId, currency: result.wallet.currency, entries, completed_at: result.entry.created_at };
 }
 
 /** Runs (or resumes) a withdrawal to its outcome. */
@@ -162,5 +167,5 @@ export async function runWithdrawal(m: MovementRow, ports: StepPorts): Promise<D
   if (result.code === "insufficient_funds" || result.code === "daily_limit_exceeded") return failed(result.code, null, result.currency);
   if (result.code !== "debited" && result.code !== "exists") return failed(result.code);
   const entries = [{ wallet_id: walletId, entry: result.entry }];
-  return { status: "succeeded", failure_code: null, to_wallet_id: null, currency: result.wallet.currency, entries };
+  return { status: "succeeded", failure_code: null, to_wallet_id: null, currency: result.wallet.currency, entries, completed_at: result.entry.created_at };
 }
