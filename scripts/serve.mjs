@@ -4,11 +4,12 @@
 // `wrangler dev --persist-to STATE_DIR` and `wrangler d1 migrations apply --local --persist-to` use.
 //
 // It differs from `wrangler dev` in three ways, each measured (docs/performance.md): PORT is a socket that
-// goes straight to the Worker (through the assets router, as on Cloudflare), not through wrangler's dev proxy,
-// which is a second workerd process and an extra HTTP hop per request; local tracing is off (wrangler dev
-// stores a trace of every invocation, Durable Object call and SQL statement in a local SQLite database); and
-// there is no file watcher. It also runs the Cron Trigger every minute, as Cloudflare would (wrangler dev
-// does not). `npm run dev` is still there for live reloading while editing.
+// goes straight to the Worker's SiteEntrypoint (which routes /api/* and the assets the way Cloudflare does),
+// not through wrangler's dev proxy (a second workerd process and an HTTP hop per request) and the local asset
+// router (two more isolates per request); local tracing is off (wrangler dev stores a trace of every
+// invocation, Durable Object call and SQL statement in a local SQLite database); and there is no file
+// watcher. It also runs the Cron Trigger every minute, as Cloudflare would (wrangler dev does not).
+// `npm run dev` is still there for live reloading while editing.
 //
 //   node scripts/serve.mjs
 // Environment: PORT, STATE_DIR, BUNDLE_DIR (the output of `wrangler deploy --dry-run --outdir`), SECRETS_FILE,
@@ -76,7 +77,8 @@ const mf = new Miniflare(
         modules: true,
         scriptPath: join(bundleDir, "worker.js"),
         modulesRoot: bundleDir,
-        unsafeDirectSockets: [{ host: "127.0.0.1", port }],
+        // Straight to the Worker's SiteEntrypoint (src/worker.ts), which routes /api/* and assets itself.
+        unsafeDirectSockets: [{ host: "127.0.0.1", port, serviceName: "edge-wallet", entrypoint: "SiteEntrypoint" }],
       },
     ],
   }),

@@ -195,13 +195,15 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   private async submit(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields): Promise<MovementOutcome> {
-    this.ensureSchema();
-    // The key is checked before anything else: a replay never depends on the state of any wallet.
+    // The session first (it rides along with the movement: no separate call), then the key before anything
+    // else: a replay never depends on the state of any wallet.
+    const session = await this.authenticate(req.token_hash);
+    if (session.code !== "ok" || session.caller.user_id !== req.user_id) return { code: "unauthenticated" };
     const seen = this.seen(req);
     if (seen !== null) return seen;
     const wait = this.moneyBucket.take(this.config().rate_money_per_user_per_minute, Date.now());
     if (wait !== null) return { code: "rate_limited", retry_after_s: wait };
-    const m = this.start(kind, req, fields);
+    const m = this.start(kind, req, fields, session.caller.wallet_ids);
     await this.ensureAlarm(m.next_attempt_at_ms);
     this.failpoint("after_start");
     return this.drive(m, false);
@@ -221,7 +223,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   /** Records the movement and its key in one transaction, before any wallet is touched. */
-  private start(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields): MovementRow {
+  private start(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields, owned_wallet_ids: string[]): MovementRow {
     const now = Date.now();
     const m: MovementRow = {
       id: newMovementId(kind, req.user_id),
@@ -235,7 +237,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       amount: req.amount,
       currency: null,
       failure_code: null,
-      owned_wallet_ids: JSON.stringify(req.owned_wallet_ids),
+      owned_wallet_ids: JSON.stringify(owned_wallet_ids),
       entries: null,
       created_at: new Date(now).toISOString(),
       created_at_ms: now,

@@ -3,6 +3,7 @@
  * the assets binding with an SPA fallback), the Cron Trigger of the continuous self-audit, and the two
  * Durable Object classes.
  */
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { createApp } from "./api/app";
 import { selfAudit } from "./audit/self-audit";
 import { configOf } from "./config";
@@ -13,6 +14,19 @@ export { TransferCoordinator } from "./transfer-coordinator";
 export { RateLimiter } from "./rate-limiter";
 
 const app = createApp();
+
+/**
+ * The whole site from one entry point, routed as Cloudflare routes the deployed Worker (wrangler.toml's
+ * `run_worker_first = ["/api/*"]`): the API for /api/*, the static client (with its SPA fallback) for the
+ * rest. `npm start` serves this entry point on PORT, so a local request reaches the Worker directly instead of
+ * passing through the local asset router's two extra isolates first (docs/performance.md).
+ */
+export class SiteEntrypoint extends WorkerEntrypoint<Env> {
+  override fetch(request: Request): Response | Promise<Response> {
+    if (new URL(request.url).pathname.startsWith("/api/")) return app.fetch(request, this.env, this.ctx);
+    return this.env.ASSETS.fetch(request);
+  }
+}
 
 export default {
   fetch(request, env, ctx) {

@@ -11,7 +11,7 @@ import { configOf } from "../config";
 import type { AppEnv } from "./context";
 import { DOCS_CSS, DOCS_JS, docsPage } from "./docs";
 import { ApiError, errorResponse, type ErrorDetail } from "./errors";
-import { requestId } from "./middleware";
+import { requestId, sessionFirst } from "./middleware";
 import { adminRoutes } from "./routes/admin";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
@@ -43,9 +43,10 @@ function details(issues: readonly Issue[]): ErrorDetail[] {
 /** Builds the API app. */
 export function createApp(): OpenAPIHono<AppEnv> {
   const api = new OpenAPIHono<AppEnv>({
-    defaultHook: (result, c) => {
-      if (!result.success) return errorResponse(c, "validation_error", { details: details(result.error.issues) });
-      return undefined;
+    defaultHook: async (result, c) => {
+      if (result.success) return undefined;
+      await sessionFirst(c);
+      return errorResponse(c, "validation_error", { details: details(result.error.issues) });
     },
   });
   api.route("/", healthRoutes);

@@ -4,10 +4,17 @@ import type { Caller } from "../coordinator/rpc";
 
 export type { Caller };
 
+/** What a request presents: the user its token names and the token's hash, before the session is checked. */
+export interface Credential {
+  user_id: string;
+  token_hash: string;
+}
+
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     request_id: string;
+    credential: Credential;
     caller: Caller;
     idempotency_key: string;
   };

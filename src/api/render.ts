@@ -55,6 +55,7 @@ export function asTyped<T>(response: Response): T {
 /** The HTTP response for a coordinator outcome. */
 export function renderOutcome(c: AppContext, outcome: MovementOutcome): Response {
   switch (outcome.code) {
+    case "unauthenticated":
     case "idempotency_key_reused":
     case "idempotency_in_progress":
       return errorResponse(c, outcome.code);

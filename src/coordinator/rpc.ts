@@ -26,13 +26,14 @@ export type Recipient = { wallet_id: string } | { handle: string } | { phone_ind
 
 /** What every money-moving request carries besides its own fields. */
 export interface MovementRequestBase {
+  /** The user the session token names; the coordinator serves only that user. */
   user_id: string;
+  /** The session to check before anything else (the hash of the caller's token). */
+  token_hash: string;
   idempotency_key: string;
   /** SHA-256 of the route and the canonical body: a key reused with anything else is refused. */
   request_hash: string;
   request_id: string;
-  /** The wallets the authenticated user owns, as the edge found them with the session. */
-  owned_wallet_ids: string[];
 }
 
 export interface TransferRequest extends MovementRequestBase {
@@ -76,6 +77,8 @@ export interface MovementView {
 export type MovementOutcome =
   | { code: "created"; replayed: boolean; movement: MovementView }
   | { code: FailureCode; replayed: boolean; movement: MovementView }
+  /** The session is not live (expired, revoked, or never issued); nothing was looked at. */
+  | { code: "unauthenticated" }
   | { code: "idempotency_key_reused" }
   | { code: "idempotency_in_progress" }
   /** Too many new movements for this user just now; nothing was recorded. */

@@ -2,6 +2,10 @@
  * The user's profile and sessions, kept in their coordinator's SQLite. Only token hashes are stored. Logging
  * out deletes the session's row, so a revoked token and an unknown one look the same: absent. The table stays
  * small on its own: opening a session deletes the expired ones and, past `max_sessions`, the oldest.
+ *
+ * Checks are answered from memory once a session has been read: this object is the only writer of its
+ * sessions and profile, so every change goes through here and updates the cache in the same step; a new
+ * instance (after eviction) starts empty and reads storage again.
  */
 import { count, eq, lte, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
@@ -20,6 +24,9 @@ export interface OpenSessionInput {
 /** The profile and session rows of one coordinator. */
 export class SessionStore {
   private readonly q: ReturnType<typeof prepareStatements>;
+  /** Expiry by token hash, for sessions read or opened by this instance (at most `max_sessions` live). */
+  private readonly expiries = new Map<string, number>();
+  private cachedProfile: Profile | null = null;
 
   constructor(db: DrizzleSqliteDODatabase) {
     this.q = prepareStatements(db);
@@ -34,12 +41,16 @@ export class SessionStore {
     this.q.insertSession.run({ token_hash, created_at_ms: now_ms, expires_at_ms: now_ms + ttl_ms });
     const sessions = this.q.count.get()?.n ?? 0;
     if (sessions > max_sessions) this.q.deleteOldest.run({ excess: sessions - max_sessions });
+    // Expired and evicted sessions left storage above; the cache forgets everything and refills on demand.
+    this.expiries.clear();
+    this.expiries.set(token_hash, now_ms + ttl_ms);
+    this.cachedProfile = null;
   }
 
   /** The caller behind a live session, or unauthenticated. */
   authenticate(token_hash: string, now_ms: number): AuthResult {
-    const session = this.q.session.get({ token_hash });
-    if (session === undefined || session.expires_at_ms <= now_ms) return { code: "unauthenticated" };
+    const expires_at_ms = this.expiryOf(token_hash);
+    if (expires_at_ms === null || expires_at_ms <= now_ms) return { code: "unauthenticated" };
     const profile = this.profile();
     if (profile === null) return { code: "unauthenticated" };
     return { code: "ok", caller: { ...profile, token_hash } };
@@ -47,26 +58,41 @@ export class SessionStore {
 
   /** The profile, or null before the first session. */
   profile(): Profile | null {
+    if (this.cachedProfile !== null) return this.cachedProfile;
     const row = this.q.profile.get();
     if (row === undefined) return null;
     const wallet_ids: unknown = JSON.parse(row.wallet_ids);
     if (!Array.isArray(wallet_ids) || !wallet_ids.every((id) => typeof id === "string")) throw new Error("invariant: stored wallet ids");
-    return { user_id: row.user_id, handle: row.handle, role: row.role, wallet_ids };
+    this.cachedProfile = { user_id: row.user_id, handle: row.handle, role: row.role, wallet_ids };
+    return this.cachedProfile;
   }
 
   revoke(token_hash: string): void {
     this.q.deleteOne.run({ token_hash });
+    this.expiries.delete(token_hash);
   }
 
   revokeAll(): void {
     this.q.deleteAll.run();
+    this.expiries.clear();
   }
 
   /** Changes the role; false when this coordinator has no profile yet (the user never logged in). */
   setRole(role: Profile["role"]): boolean {
     if (this.q.profile.get() === undefined) return false;
     this.q.setRole.run({ role });
+    this.cachedProfile = null;
     return true;
+  }
+
+  /** A session's expiry, from memory or storage; null when there is no such session. */
+  private expiryOf(token_hash: string): number | null {
+    const cached = this.expiries.get(token_hash);
+    if (cached !== undefined) return cached;
+    const row = this.q.session.get({ token_hash });
+    if (row === undefined) return null;
+    this.expiries.set(token_hash, row.expires_at_ms);
+    return row.expires_at_ms;
   }
 }
 

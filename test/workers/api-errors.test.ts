@@ -1,7 +1,7 @@
 /**
  * Every row of the contract's error table: the status, the code, the body shape, and that nothing moved.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, coordinatorStub, deposit, register, settle, transfer, walletStub, type ApiResponse, type TestUser } from "./helpers";
@@ -138,6 +138,8 @@ describe("401 unauthenticated", () => {
     await runInDurableObject(coordinatorStub(user.id), (_instance, state: DurableObjectState) => {
       state.storage.sql.exec("UPDATE sessions SET expires_at_ms = created_at_ms + 1");
     });
+    // The coordinator remembers the sessions it has seen; a new instance reads the changed row.
+    await evictDurableObject(coordinatorStub(user.id));
     expectError(await api("/me", { token: user.token }), 401, "unauthenticated");
   });
 

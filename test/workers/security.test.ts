@@ -5,8 +5,9 @@
  */
 import fc from "fast-check";
 import { exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, deposit, register, settle, transfer, walletStub, type ApiResponse, type TestUser } from "./helpers";
+import { api, coordinatorStub, deposit, register, settle, transfer, walletStub, type ApiResponse, type TestUser } from "./helpers";
 
 async function balance(user: TestUser): Promise<number> {
   const snap = await walletStub(user.wallet_id).snapshot();
@@ -53,6 +54,38 @@ describe("sessions", () => {
     expect((await api("/auth/logout-all", { method: "POST", token: user.token })).status).toBe(204);
     expect((await api("/me", { token: user.token })).status).toBe(401);
     expect((await api("/me", { token: second.json.token })).status).toBe(401);
+  });
+
+  it("a revoked token gets 401 on every money route before any other check, and moves nothing", async () => {
+    const user = await register();
+    await deposit(user, 1_000);
+    await settle([user.id]);
+    expect((await api("/auth/logout", { method: "POST", token: user.token })).status).toBe(204);
+    const routes = [`/wallets/${user.wallet_id}/deposits`, `/wallets/${user.wallet_id}/withdrawals`, "/transfers"];
+    const good = (route: string) => (route === "/transfers" ? { from_wallet_id: user.wallet_id, to: { handle: user.handle }, amount: 5 } : { amount: 5 });
+    for (const route of routes) {
+      const valid = await api(route, { token: user.token, key: crypto.randomUUID(), body: good(route) });
+      const noKey = await api(route, { token: user.token, body: good(route) });
+      const badBody = await api(route, { token: user.token, key: crypto.randomUUID(), body: { amount: 1.5 } });
+      const badKey = await api(route, { token: user.token, key: "\u0001", body: good(route) });
+      for (const res of [valid, noKey, badBody, badKey]) expect([route, res.status, (res.json as { error?: { code: string } }).error?.code]).toEqual([route, 401, "unauthenticated"]);
+    }
+    const snap = await walletStub(user.wallet_id).snapshot();
+    expect(snap.code === "ok" ? [snap.wallet.balance, snap.wallet.version] : null).toEqual([1_000, 1]);
+    expect(await coordinatorStub(user.id).pending()).toEqual({ started: 0, outbox: 0 });
+  });
+
+  it("a token for another user's id gets 401, and probing an unknown user id allocates nothing", async () => {
+    const user = await register();
+    const victim = await register();
+    const forged = `${victim.id}.${user.token.split(".")[1] ?? ""}`;
+    expect((await api("/me", { token: forged })).status).toBe(401);
+    expect((await api("/transfers", { token: forged, key: crypto.randomUUID(), body: { from_wallet_id: victim.wallet_id, to: { handle: user.handle }, amount: 1 } })).status).toBe(401);
+    const nobody = `usr_${"0".repeat(26)}.${user.token.split(".")[1] ?? ""}`;
+    expect((await api("/me", { token: nobody })).status).toBe(401);
+    await runInDurableObject(coordinatorStub(`usr_${"0".repeat(26)}`), (_instance, state: DurableObjectState) => {
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master").one().n).toBe(0);
+    });
   });
 
   it("the session cookie works, is HttpOnly, Secure and SameSite=Strict, and needs a same-site Origin to write", async () => {

@@ -11,7 +11,7 @@ import { phoneIndex } from "../../auth/phone";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requestHash } from "../canonical";
-import { limitBody, requireAuth, requireIdempotencyKey } from "../middleware";
+import { limitBody, readSession, requireAuth, requireIdempotencyKey, sessionFirst } from "../middleware";
 import { transferJson } from "../render";
 import { IdempotencyHeaders, Transfer, TransferBody, TransferIdParam, errorResponses, jsonContent } from "../schemas";
 import { signReceipt, type ReceiptBody } from "../../audit/receipts";
@@ -28,7 +28,7 @@ const postTransferRoute = createRoute({
   method: "post",
   path: "/transfers",
   summary: "Send money to a wallet id, a handle or a phone number",
-  middleware: [limitBody, requireAuth, requireIdempotencyKey] as const,
+  middleware: [limitBody, readSession, requireIdempotencyKey] as const,
   request: { headers: IdempotencyHeaders, body: { required: true, content: { "application/json": { schema: TransferBody } } } },
   responses: {
     201: jsonContent(z.object({ transfer: Transfer }), "Succeeded (or replayed, with Idempotent-Replayed: true)"),
@@ -53,16 +53,15 @@ transferRoutes.openapi(postTransferRoute, async (c) => {
   const memo = body.memo ?? null;
   const max = configOf(c.env).memo_max_chars;
   if (memo !== null && [...memo].length > max) {
+    await sessionFirst(c);
     throw new ApiError("validation_error", [{ field: "memo", issue: `at most ${max} characters` }]);
   }
-  const caller = c.get("caller");
   const to = await recipientOf(c, body.to);
   const request = {
-    user_id: caller.user_id,
+    ...c.get("credential"),
     idempotency_key: c.get("idempotency_key"),
     request_hash: requestHash("transfer", { ...body, to }),
     request_id: c.get("request_id"),
-    owned_wallet_ids: caller.wallet_ids,
     from_wallet_id: body.from_wallet_id,
     to,
     amount: body.amount,

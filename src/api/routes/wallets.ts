@@ -13,7 +13,7 @@ import type { MovementOutcome, SingleWalletRequest } from "../../coordinator/rpc
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requestHash } from "../canonical";
-import { limitBody, requireAuth, requireIdempotencyKey } from "../middleware";
+import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
 import { asTyped, renderOutcome } from "../render";
 import type { TransferCoordinator } from "../../transfer-coordinator";
 import { base64urlDecode, base64urlEncode } from "../../auth/encoding";
@@ -72,7 +72,7 @@ export async function withCoordinator<T>(
 ): Promise<T> {
   let outcome: MovementOutcome;
   try {
-    outcome = await call(c.env.COORDINATOR.getByName(c.get("caller").user_id));
+    outcome = await call(c.env.COORDINATOR.getByName(c.get("credential").user_id));
   } catch (error) {
     log("error", "coordinator call failed", { request_id: c.get("request_id"), error: String(error) });
     outcome = { code: "unavailable" };
@@ -81,13 +81,11 @@ export async function withCoordinator<T>(
 }
 
 function singleWalletRequest(c: AppContext, route: string, walletId: string, body: { amount: number }): SingleWalletRequest {
-  const caller = c.get("caller");
   return {
-    user_id: caller.user_id,
+    ...c.get("credential"),
     idempotency_key: c.get("idempotency_key"),
     request_hash: requestHash(`${route} ${walletId}`, body),
     request_id: c.get("request_id"),
-    owned_wallet_ids: caller.wallet_ids,
     wallet_id: walletId,
     amount: body.amount,
   };
@@ -119,7 +117,7 @@ function movementRoute(path: string, summary: string, key: "deposit" | "withdraw
     method: "post",
     path,
     summary,
-    middleware: [limitBody, requireAuth, requireIdempotencyKey] as const,
+    middleware: [limitBody, readSession, requireIdempotencyKey] as const,
     request: {
       params: WalletIdParam,
       headers: IdempotencyHeaders,
