@@ -26,6 +26,7 @@ export interface Config {
   readonly recovery_max_delay_ms: number;
   readonly outbox_batch_max: number;
   readonly outbox_flush_delay_ms: number;
+  readonly group_commit_max_ops: number;
   readonly live_max_sockets_per_wallet: number;
   readonly live_max_inbound_bytes: number;
   readonly live_max_inbound_per_minute: number;
@@ -68,6 +69,7 @@ type ConfigVarName =
   | "RECOVERY_MAX_DELAY_MS"
   | "OUTBOX_BATCH_MAX"
   | "OUTBOX_FLUSH_DELAY_MS"
+  | "GROUP_COMMIT_MAX_OPS"
   | "LIVE_MAX_SOCKETS_PER_WALLET"
   | "LIVE_MAX_INBOUND_BYTES"
   | "LIVE_MAX_INBOUND_PER_MINUTE"
@@ -131,6 +133,8 @@ export function parseConfig(vars: ConfigVars): Config {
     outbox_batch_max: integer(vars, "OUTBOX_BATCH_MAX", 1, 300),
     // Below the grace period in which the verifier counts an entry as on its way, never a problem.
     outbox_flush_delay_ms: integer(vars, "OUTBOX_FLUSH_DELAY_MS", 0, 30_000),
+    // One commit holds every write of its group in memory until it is durable; keep groups modest.
+    group_commit_max_ops: integer(vars, "GROUP_COMMIT_MAX_OPS", 1, 1_000),
     // Cloudflare allows 32,768 WebSockets per object; we stay well below.
     live_max_sockets_per_wallet: integer(vars, "LIVE_MAX_SOCKETS_PER_WALLET", 1, 30_000),
     live_max_inbound_bytes: integer(vars, "LIVE_MAX_INBOUND_BYTES", 64, 65_536),

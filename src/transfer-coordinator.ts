@@ -37,6 +37,7 @@ import type {
 } from "./coordinator/rpc";
 import { COORDINATOR_MIGRATIONS, movementsTable, type MovementRow } from "./coordinator/schema";
 import { hasSchema, migrate } from "./db/do-migrations";
+import { GroupCommit } from "./db/group-commit";
 import { placeholdersFor, setPlaceholdersFor } from "./db/prepared";
 import { newMovementId, type MovementKind } from "./domain/ids";
 import { assertAmount } from "./domain/money";
@@ -67,6 +68,10 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly finished = new Map<string, MovementRow>();
   /** Movements being driven in this instance now; a second driver for the same id joins nobody. */
   private readonly driving = new Map<string, Promise<MovementOutcome>>();
+  /** Idempotency keys whose movement is queued to be recorded (see `commits`). */
+  private readonly starting = new Set<string>();
+  /** Movements that start (or are refused) together share one commit (db/group-commit.ts). */
+  private readonly commits: GroupCommit;
   /** The scheduled alarm as this instance last set or read it (null: none). */
   private alarmAtMs: number | null = null;
   /** This user's new money movements per minute (a replayed key does not count). */
@@ -79,6 +84,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     const db = drizzle(ctx.storage);
     this.q = prepareStatements(db);
     this.sessions = new SessionStore(db);
+    this.commits = new GroupCommit(ctx.storage, this.config().group_commit_max_ops);
     this.directory = new Directory(drizzleD1(env.DB));
     const config = this.config();
     this.outbox = new Outbox(
@@ -201,9 +207,17 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (session.code !== "ok" || session.caller.user_id !== req.user_id) return { code: "unauthenticated" };
     const seen = this.seen(req);
     if (seen !== null) return seen;
+    // A key whose movement is being recorded right now (its group has not committed yet) is in progress too.
+    if (this.starting.has(req.idempotency_key)) return { code: "idempotency_in_progress" };
     const wait = this.moneyBucket.take(this.config().rate_money_per_user_per_minute, Date.now());
     if (wait !== null) return { code: "rate_limited", retry_after_s: wait };
-    const m = this.start(kind, req, fields, session.caller.wallet_ids);
+    this.starting.add(req.idempotency_key);
+    let m: MovementRow;
+    try {
+      m = await this.commits.run(() => this.start(kind, req, fields, session.caller.wallet_ids));
+    } finally {
+      this.starting.delete(req.idempotency_key);
+    }
     await this.ensureAlarm(m.next_attempt_at_ms);
     this.failpoint("after_start");
     return this.drive(m, false);
@@ -251,11 +265,20 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   /** Drives `m` to its outcome unless this instance is already doing so. */
-  private drive(m: MovementRow, replayed: boolean): Promise<MovementOutcome> {
-    const finished = this.finished.get(m.id);
+  /**
+   * Drives a movement to its outcome unless this instance is already doing so. The row is read again here,
+   * in the same turn as the check of `driving`: a caller may hold a row read before an `await` (the alarm
+   * walks a list of due movements), and a movement that ended meanwhile must answer its outcome, never run its
+   * steps again (a refusal for lack of funds, re-run after a deposit, would move money).
+   */
+  private drive(stale: MovementRow, replayed: boolean): Promise<MovementOutcome> {
+    const finished = this.finished.get(stale.id);
     if (finished !== undefined) return Promise.resolve(outcomeOf(finished, replayed));
-    const running = this.driving.get(m.id);
+    const running = this.driving.get(stale.id);
     if (running !== undefined) return running;
+    const m = this.q.byId.get({ id: stale.id });
+    if (m === undefined) throw new Error(`invariant: driving missing movement ${stale.id}`);
+    if (m.state !== "started") return Promise.resolve(outcomeOf(m, replayed));
     const run = this.run(m, replayed).finally(() => this.driving.delete(m.id));
     this.driving.set(m.id, run);
     return run;
@@ -269,7 +292,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       await this.deferRecovery(m, error);
       return { code: "unavailable" };
     }
-    const done = decision.status === "succeeded" ? this.finishLater(m, decision) : this.finish(m, decision);
+    const done = decision.status === "succeeded" ? this.finishLater(m, decision) : await this.commits.run(() => this.finish(m, decision));
     this.failpoint("after_finish");
     return outcomeOf(done, replayed);
   }
@@ -297,6 +320,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       for (const id of ids) {
         const done = this.finished.get(id);
         if (done === undefined) marked.push(id);
+        else if (this.q.byId.get({ id })?.state !== "started") throw new Error(`invariant: movement ${id} ended twice`);
         else this.q.updateMovement.run(done);
       }
       if (marked.length > 0) this.q.delivered.run({ ids: JSON.stringify(marked) });

@@ -17,6 +17,7 @@ import { desc, eq, lt, sql } from "drizzle-orm";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { configOf } from "./config";
 import { hasSchema, migrate } from "./db/do-migrations";
+import { GroupCommit } from "./db/group-commit";
 import { placeholdersFor, setPlaceholdersFor } from "./db/prepared";
 import type { EntryView } from "./domain/views";
 import {
@@ -72,6 +73,7 @@ import { log } from "./observability/log";
 export class WalletObject extends DurableObject<Env> {
   private readonly db: DrizzleSqliteDODatabase;
   private readonly q: ReturnType<typeof prepareStatements>;
+  private readonly commits: GroupCommit;
   /** The wallet row as last committed; null until `init()` has run. */
   private wallet: WalletRow | null = null;
   /** When this instance was constructed: a new value after a wake-up shows the object had hibernated. */
@@ -81,6 +83,7 @@ export class WalletObject extends DurableObject<Env> {
     super(ctx, env);
     this.db = drizzle(ctx.storage);
     this.q = prepareStatements(this.db);
+    this.commits = new GroupCommit(ctx.storage, configOf(env).group_commit_max_ops);
     // Heartbeats are answered by the runtime, without waking a hibernating object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     void ctx.blockConcurrencyWhile(async () => {
@@ -160,41 +163,55 @@ export class WalletObject extends DurableObject<Env> {
     return this.q.openHolds.all();
   }
 
+  // Money operations go through `commits`: ones that arrive together share one commit (db/group-commit.ts),
+  // and each is planned against the wallet as the operations before it in the group left it.
+
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const w = this.wallet;
-    if (w === null) return { code: "not_found" };
-    return this.apply(planReserve(w, this.hold(input.transfer_id), input, this.limits(), Date.now()));
+    return this.commits.run(() => {
+      const w = this.wallet;
+      if (w === null) return { code: "not_found" };
+      return this.apply(planReserve(w, this.hold(input.transfer_id), input, this.limits(), Date.now()));
+    });
   }
 
   async capture(input: CaptureInput): Promise<CaptureResult> {
-    const w = this.wallet;
-    if (w === null) return { code: "not_found" };
-    const plan = planCapture(w, this.hold(input.transfer_id), this.entryFor(input.transfer_id), input, Date.now());
-    return this.apply(plan);
+    return this.commits.run(() => {
+      const w = this.wallet;
+      if (w === null) return { code: "not_found" };
+      return this.apply(planCapture(w, this.hold(input.transfer_id), this.entryFor(input.transfer_id), input, Date.now()));
+    });
   }
 
   async release(input: ReleaseInput): Promise<ReleaseResult> {
-    const w = this.wallet;
-    if (w === null) return { code: "not_found" };
-    return this.apply(planRelease(w, this.hold(input.transfer_id), input, Date.now()));
+    return this.commits.run(() => {
+      const w = this.wallet;
+      if (w === null) return { code: "not_found" };
+      return this.apply(planRelease(w, this.hold(input.transfer_id), input, Date.now()));
+    });
   }
 
   async credit(input: CreditInput): Promise<CreditResult> {
-    const w = this.wallet;
-    if (w === null) return { code: "not_found" };
-    return this.apply(planCredit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+    return this.commits.run(() => {
+      const w = this.wallet;
+      if (w === null) return { code: "not_found" };
+      return this.apply(planCredit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+    });
   }
 
   async deposit(input: DepositInput): Promise<DepositResult> {
-    const w = this.wallet;
-    if (w === null) return { code: "not_found" };
-    return this.apply(planDeposit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+    return this.commits.run(() => {
+      const w = this.wallet;
+      if (w === null) return { code: "not_found" };
+      return this.apply(planDeposit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+    });
   }
 
   async withdraw(input: WithdrawInput): Promise<WithdrawResult> {
-    const w = this.wallet;
-    if (w === null) return { code: "not_found" };
-    return this.apply(planWithdraw(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+    return this.commits.run(() => {
+      const w = this.wallet;
+      if (w === null) return { code: "not_found" };
+      return this.apply(planWithdraw(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+    });
   }
 
   /**

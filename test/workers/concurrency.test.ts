@@ -127,3 +127,33 @@ describe("idempotency storm", () => {
     expect(check.wallets[0]?.balance).toBe(10_000 - amount);
   });
 });
+
+describe("a movement that has ended", () => {
+  /** The coordinator's own driver, reached past TypeScript's `private` (the alarm calls it with rows it read earlier). */
+  interface Driver {
+    drive(row: Record<string, unknown>, replayed: boolean): Promise<{ code: string }>;
+  }
+
+  it("is never run again from a row read before it ended, even when the money to pay it has arrived since", async () => {
+    const a = await register();
+    const b = await register();
+    const key = crypto.randomUUID();
+    const refused = await transfer(a, { handle: b.handle }, 500, key);
+    expect(refused.status, refused.text).toBe(422);
+    await deposit(a, 1_000);
+    await settle([a.id, b.id]);
+    await runInDurableObject(coordinatorStub(a.id), async (instance: TransferCoordinator, state: DurableObjectState) => {
+      const row = state.storage.sql.exec("SELECT * FROM movements WHERE idempotency_key = ?", key).one();
+      // The row as the alarm would have read it, before the refusal was recorded.
+      const stale = { ...row, state: "started", failure_code: null, completed_at: null, entries: null };
+      const outcome = await (instance as unknown as Driver).drive(stale, false);
+      expect(outcome.code).toBe("insufficient_funds");
+    });
+    await settle([a.id, b.id]);
+    const { wallets } = await assertLedger([a.wallet_id, b.wallet_id]);
+    expect(wallets.map((w) => [w.balance, w.version])).toEqual([
+      [1_000, 1],
+      [0, 0],
+    ]);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Group commit for one Durable Object. Every commit of a Durable Object's SQLite is a synchronous disk flush,
+ * and workerd commits each request's writes on their own; so when many requests reach one object at once (a
+ * merchant's wallet, a payroll coordinator), each paid for a whole commit. Here, operations that arrive while
+ * the object is busy wait for the next turn of the event loop and then run together, each in its own
+ * savepoint inside one transaction: N operations, one commit. Their answers are released only once that
+ * commit is durable (the output gate), exactly as with one commit each. A lone operation waits for nothing
+ * but a zero-delay timer.
+ */
+
+interface Pending {
+  op: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Queues synchronous storage operations and runs each queue in one transaction. */
+export class GroupCommit {
+  private queue: Pending[] = [];
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    /** The most operations one transaction takes; more wait for the next one. */
+    private readonly max_batch: number,
+  ) {
+    if (!Number.isSafeInteger(max_batch) || max_batch < 1) throw new Error(`invariant: group commit batch ${max_batch}`);
+  }
+
+  /**
+   * Runs `op` in the next group. `op` must be synchronous (no `await`): it sees the writes of every operation
+   * queued before it, and if it throws, only its own writes are rolled back and only its caller sees the error.
+   */
+  run<R>(op: () => R): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      if (this.queue.length === 1) setTimeout(() => this.flush(), 0);
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue.splice(0, this.max_batch);
+    if (this.queue.length > 0) setTimeout(() => this.flush(), 0);
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.storage.transactionSync(() => {
+        for (const pending of batch) outcomes.push(this.attempt(pending));
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i];
+      if (outcome === undefined) pending.reject(new Error("invariant: group commit lost an outcome"));
+      else if (outcome.ok) pending.resolve(outcome.value);
+      else pending.reject(outcome.error);
+    });
+  }
+
+  private attempt(pending: Pending): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    try {
+      return { ok: true, value: this.storage.transactionSync(pending.op) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+}
