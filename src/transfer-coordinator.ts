@@ -95,6 +95,7 @@ export class TransferCoordinator extends DurableObject<Env> {
         beforeWrite: () => this.failpoint("before_d1_write"),
         afterWrite: () => this.failpoint("after_d1_write"),
         retryAt: (at_ms) => this.ensureAlarm(at_ms),
+        alarmBy: (at_ms) => this.alarmAtMs !== null && this.alarmAtMs <= at_ms,
         backoffMs: (failures) => backoffMs(failures, config.recovery_delay_ms, config.recovery_max_delay_ms),
         log: (message, fields) => log("warn", message, fields),
       },

@@ -65,6 +65,8 @@ export interface OutboxPorts {
   afterWrite(): void;
   /** Makes sure the alarm comes back by `at_ms` to try again. */
   retryAt(at_ms: number): Promise<void>;
+  /** Whether the alarm, which flushes too, is already set to run by `at_ms`. */
+  alarmBy(at_ms: number): boolean;
   /** The delay before retry number `failures`. */
   backoffMs(failures: number): number;
   log(message: string, fields: Record<string, unknown>): void;
@@ -100,9 +102,9 @@ export class Outbox {
     return this.failures;
   }
 
-  /** Flushes after the delay, unless a flush is already planned. */
+  /** Flushes after the delay, unless a flush is already planned (a timer, or the alarm, which flushes first). */
   soon(): void {
-    if (this.timer !== null) return;
+    if (this.timer !== null || this.ports.alarmBy(Date.now() + this.limits.flush_delay_ms)) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.now();
