@@ -13,15 +13,15 @@
  * token, a transfer id or a receipt reads nothing and allocates nothing.
  */
 import { DurableObject } from "cloudflare:workers";
-import { and, asc, count, eq, isNotNull, lt, lte, min, sql } from "drizzle-orm";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
-import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { drizzle } from "drizzle-orm/durable-sqlite";
 import { configOf, type Config } from "./config";
 import { runDeposit, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./coordinator/steps";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
-import { backoffMs, callWallet, StepUnavailable, type RetryPolicy } from "./coordinator/wallet-calls";
+import { backoffMs, StepUnavailable, walletPort, type RetryPolicy } from "./coordinator/wallet-calls";
+import { finishedRow, isParty, movementView, newMovementRow, outcomeOf, prepareMovementStatements, type MovementFields } from "./coordinator/movements";
 import type {
   AuthResult,
   FailMode,
@@ -29,31 +29,26 @@ import type {
   MovementEntriesResult,
   MovementOutcome,
   MovementRequestBase,
-  MovementView,
   Profile,
   ReadMovementResult,
   SingleWalletRequest,
   TransferRequest,
 } from "./coordinator/rpc";
-import { COORDINATOR_MIGRATIONS, movementsTable, type MovementRow } from "./coordinator/schema";
+import { COORDINATOR_MIGRATIONS, type MovementRow } from "./coordinator/schema";
 import { hasSchema, migrate } from "./db/do-migrations";
 import { GroupCommit } from "./db/group-commit";
-import { placeholdersFor, setPlaceholdersFor } from "./db/prepared";
-import { newMovementId, type MovementKind } from "./domain/ids";
+import type { MovementKind } from "./domain/ids";
 import { assertAmount } from "./domain/money";
 import { TokenBucket } from "./domain/token-bucket";
 import { log } from "./observability/log";
-import type { WalletObject } from "./wallet-object";
 
 /** Movements resumed per alarm run, and outbox batches sent per flush: bounded work per invocation. */
 const RECOVERY_BATCH = 50;
 const FLUSH_BATCHES_PER_CALL = 20;
 
-type MovementFields = Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">;
-
 /** The Durable Object that runs one user's money movements to completion, exactly once each. */
 export class TransferCoordinator extends DurableObject<Env> {
-  private readonly q: ReturnType<typeof prepareStatements>;
+  private readonly q: ReturnType<typeof prepareMovementStatements>;
   private readonly sessions: SessionStore;
   private readonly directory: Directory;
   private readonly outbox: Outbox;
@@ -82,7 +77,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const db = drizzle(ctx.storage);
-    this.q = prepareStatements(db);
+    this.q = prepareMovementStatements(db);
     this.sessions = new SessionStore(db);
     this.commits = new GroupCommit(ctx.storage, this.config().group_commit_max_ops);
     this.directory = new Directory(drizzleD1(env.DB));
@@ -239,33 +234,11 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   /** Records the movement and its key in one transaction, before any wallet is touched. */
   private start(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields, owned_wallet_ids: string[]): MovementRow {
-    const now = Date.now();
-    const m: MovementRow = {
-      id: newMovementId(kind, req.user_id),
-      kind,
-      user_id: req.user_id,
-      state: "started",
-      idempotency_key: req.idempotency_key,
-      request_hash: req.request_hash,
-      request_id: req.request_id,
-      ...fields,
-      amount: req.amount,
-      currency: null,
-      failure_code: null,
-      owned_wallet_ids: JSON.stringify(owned_wallet_ids),
-      entries: null,
-      created_at: new Date(now).toISOString(),
-      created_at_ms: now,
-      completed_at: null,
-      attempts: 0,
-      next_attempt_at_ms: now + this.config().recovery_delay_ms,
-      outbox_pending: 0,
-    };
+    const m = newMovementRow(kind, req, fields, owned_wallet_ids, Date.now(), this.config().recovery_delay_ms);
     this.q.insertMovement.run(m);
     return m;
   }
 
-  /** Drives `m` to its outcome unless this instance is already doing so. */
   /**
    * Drives a movement to its outcome unless this instance is already doing so. The row is read again here,
    * in the same turn as the check of `driving`: a caller may hold a row read before an `await` (the alarm
@@ -390,19 +363,8 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   private ports(): StepPorts {
-    const policy = this.retryPolicy();
-    const ns = this.env.WALLET;
-    const call = <R>(walletId: string, fn: (w: DurableObjectStub<WalletObject>) => Promise<R>): Promise<R> =>
-      callWallet(ns, walletId, policy, fn);
     return {
-      wallets: {
-        reserve: (id, input) => call(id, async (w) => await w.reserve(input)),
-        capture: (id, input) => call(id, async (w) => await w.capture(input)),
-        release: (id, input) => call(id, async (w) => await w.release(input)),
-        credit: (id, input) => call(id, async (w) => await w.credit(input)),
-        deposit: (id, input) => call(id, async (w) => await w.deposit(input)),
-        withdraw: (id, input) => call(id, async (w) => await w.withdraw(input)),
-      },
+      wallets: walletPort(this.env.WALLET, this.retryPolicy()),
       resolve: (recipient) => this.directory.resolve(recipient),
       walletExists: (walletId) => this.directory.walletExists(walletId),
       failpoint: (name) => this.failpoint(name),
@@ -431,68 +393,4 @@ export class TransferCoordinator extends DurableObject<Env> {
     const c = this.config();
     return { max_attempts: c.wallet_call_max_attempts, base_ms: c.wallet_call_retry_base_ms, max_ms: c.wallet_call_retry_max_ms };
   }
-}
-
-/** The row of a movement that ended with `d`; `outbox_pending` says whether D1 is still owed it once written. */
-function finishedRow(m: MovementRow, d: Decision, outbox_pending: 0 | 1): MovementRow {
-  return {
-    ...m,
-    state: d.status,
-    failure_code: d.failure_code,
-    to_wallet_id: d.to_wallet_id ?? m.to_wallet_id,
-    currency: d.currency,
-    entries: JSON.stringify(d.entries),
-    completed_at: d.completed_at ?? new Date().toISOString(),
-    outbox_pending,
-  };
-}
-
-function isParty(m: MovementRow, requester: { user_id: string; wallet_ids: string[] }): boolean {
-  return m.user_id === requester.user_id || (m.to_wallet_id !== null && requester.wallet_ids.includes(m.to_wallet_id));
-}
-
-/** The contract's view of a movement row. */
-function movementView(m: MovementRow): MovementView {
-  return {
-    id: m.id,
-    kind: m.kind,
-    status: m.state === "started" ? "pending" : m.state,
-    from_wallet_id: m.from_wallet_id,
-    to_wallet_id: m.to_wallet_id,
-    amount: m.amount,
-    currency: m.currency,
-    memo: m.memo,
-    failure_code: m.failure_code as MovementView["failure_code"],
-    request_id: m.request_id,
-    created_at: m.created_at,
-    completed_at: m.completed_at,
-  };
-}
-
-/** The stored outcome of a finished movement. */
-function outcomeOf(m: MovementRow, replayed: boolean): MovementOutcome {
-  const movement = movementView(m);
-  if (m.state === "succeeded") return { code: "created", replayed, movement };
-  if (m.state === "failed" && movement.failure_code !== null) return { code: movement.failure_code, replayed, movement };
-  return { code: "unavailable" };
-}
-
-/** Every query the coordinator runs more than once, built once (see db/prepared.ts). */
-function prepareStatements(db: DrizzleSqliteDODatabase) {
-  const p = sql.placeholder;
-  const m = movementsTable;
-  return {
-    byId: db.select().from(m).where(eq(m.id, p("id"))).prepare(),
-    byKey: db.select().from(m).where(eq(m.idempotency_key, p("key"))).prepare(),
-    insertMovement: db.insert(m).values(placeholdersFor(m)).prepare(),
-    updateMovement: db.update(m).set(setPlaceholdersFor(m)).where(eq(m.id, p("id"))).prepare(),
-    due: db.select().from(m).where(and(eq(m.state, "started"), lte(m.next_attempt_at_ms, p("now")))).orderBy(asc(m.next_attempt_at_ms)).limit(p("limit")).prepare(),
-    outbox: db.select().from(m).where(eq(m.outbox_pending, 1)).orderBy(asc(m.created_at_ms)).limit(p("limit")).prepare(),
-    delivered: db.update(m).set({ outbox_pending: 0 }).where(sql`${m.id} IN (SELECT value FROM json_each(${p("ids")}))`).prepare(),
-    forgetKeys: db.update(m).set({ idempotency_key: null }).where(and(isNotNull(m.idempotency_key), lt(m.created_at_ms, p("cutoff")))).prepare(),
-    countStarted: db.select({ n: count() }).from(m).where(eq(m.state, "started")).prepare(),
-    countOutbox: db.select({ n: count() }).from(m).where(eq(m.outbox_pending, 1)).prepare(),
-    nextDue: db.select({ at: min(m.next_attempt_at_ms) }).from(m).where(eq(m.state, "started")).prepare(),
-    oldestKey: db.select({ at: min(m.created_at_ms) }).from(m).where(isNotNull(m.idempotency_key)).prepare(),
-  };
 }

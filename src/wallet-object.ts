@@ -215,18 +215,17 @@ export class WalletObject extends DurableObject<Env> {
   }
 
   /**
-   * Writes a plan's rows in one synchronous transaction and only then adopts the new wallet row, so memory
-   * never runs ahead of storage. There is no `await` here: nothing else can run in this object meanwhile.
+   * Writes a plan's rows and only then adopts the new wallet row, so memory never runs ahead of storage. It
+   * runs inside a `commits` operation, which is its own transaction (or savepoint): the balance, the hold and
+   * the entry are written together or not at all, and there is no `await` here, so nothing else runs between.
    */
   private apply<R>(plan: Plan<R>): R {
     const { wallet, hold, entry } = plan;
     if (wallet === undefined && hold === undefined && entry === undefined) return plan.result;
     if (wallet !== undefined) assertWallet(wallet);
-    this.ctx.storage.transactionSync(() => {
-      if (wallet !== undefined) this.q.updateWallet.run(wallet);
-      if (hold !== undefined) this.q.upsertHold.run(hold);
-      if (entry !== undefined) this.q.insertEntry.run(entry);
-    });
+    if (wallet !== undefined) this.q.updateWallet.run(wallet);
+    if (hold !== undefined) this.q.upsertHold.run(hold);
+    if (entry !== undefined) this.q.insertEntry.run(entry);
     if (wallet !== undefined) this.wallet = wallet;
     if (wallet !== undefined) this.broadcast(wallet, entry);
     return plan.result;

@@ -5,6 +5,7 @@
  * capped exponential back-off. Anything else is left to the alarm, which resumes the movement later.
  */
 import type { WalletObject } from "../wallet-object";
+import type { WalletPort } from "./steps";
 
 /** Attempts and back-off for one step, from the config. */
 export interface RetryPolicy {
@@ -55,4 +56,17 @@ export async function callWallet<R>(
       await sleep(backoffMs(attempt, policy.base_ms, policy.max_ms));
     }
   }
+}
+
+/** The wallet operations the steps use, each a retried call to the wallet object named by its id. */
+export function walletPort(namespace: DurableObjectNamespace<WalletObject>, policy: RetryPolicy): WalletPort {
+  const call = <R>(walletId: string, fn: (w: DurableObjectStub<WalletObject>) => Promise<R>): Promise<R> => callWallet(namespace, walletId, policy, fn);
+  return {
+    reserve: (id, input) => call(id, async (w) => await w.reserve(input)),
+    capture: (id, input) => call(id, async (w) => await w.capture(input)),
+    release: (id, input) => call(id, async (w) => await w.release(input)),
+    credit: (id, input) => call(id, async (w) => await w.credit(input)),
+    deposit: (id, input) => call(id, async (w) => await w.deposit(input)),
+    withdraw: (id, input) => call(id, async (w) => await w.withdraw(input)),
+  };
 }

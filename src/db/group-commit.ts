@@ -40,6 +40,8 @@ export class GroupCommit {
   private flush(): void {
     const batch = this.queue.splice(0, this.max_batch);
     if (this.queue.length > 0) setTimeout(() => this.flush(), 0);
+    const only = batch.length === 1 ? batch[0] : undefined;
+    if (only !== undefined) return this.flushOne(only);
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.storage.transactionSync(() => {
@@ -55,6 +57,18 @@ export class GroupCommit {
       else if (outcome.ok) pending.resolve(outcome.value);
       else pending.reject(outcome.error);
     });
+  }
+
+  /** A group of one (the usual case when the object is not contended): one transaction, no savepoint inside. */
+  private flushOne(pending: Pending): void {
+    let value: unknown;
+    try {
+      value = this.storage.transactionSync(pending.op);
+    } catch (error) {
+      pending.reject(error);
+      return;
+    }
+    pending.resolve(value);
   }
 
   private attempt(pending: Pending): { ok: true; value: unknown } | { ok: false; error: unknown } {

@@ -1,0 +1,111 @@
+/**
+ * Movement rows: building one when a movement starts, its row once it has ended, the contract's view of it,
+ * the outcome it replays, who may read it, and every query the coordinator runs on them.
+ */
+import { and, asc, count, eq, isNotNull, lt, lte, min, sql } from "drizzle-orm";
+import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { placeholdersFor, setPlaceholdersFor } from "../db/prepared";
+import { newMovementId, type MovementKind } from "../domain/ids";
+import type { MovementOutcome, MovementRequestBase, MovementView } from "./rpc";
+import { movementsTable, type MovementRow } from "./schema";
+import type { Decision } from "./steps";
+
+/** The fields that differ by kind of movement. */
+export type MovementFields = Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">;
+
+/** A new movement, `started`, with its key: the intent that recovery resumes until it ends. */
+export function newMovementRow(
+  kind: MovementKind,
+  req: MovementRequestBase & { amount: number },
+  fields: MovementFields,
+  owned_wallet_ids: string[],
+  now_ms: number,
+  recovery_delay_ms: number,
+): MovementRow {
+  return {
+    id: newMovementId(kind, req.user_id),
+    kind,
+    user_id: req.user_id,
+    state: "started",
+    idempotency_key: req.idempotency_key,
+    request_hash: req.request_hash,
+    request_id: req.request_id,
+    ...fields,
+    amount: req.amount,
+    currency: null,
+    failure_code: null,
+    owned_wallet_ids: JSON.stringify(owned_wallet_ids),
+    entries: null,
+    created_at: new Date(now_ms).toISOString(),
+    created_at_ms: now_ms,
+    completed_at: null,
+    attempts: 0,
+    next_attempt_at_ms: now_ms + recovery_delay_ms,
+    outbox_pending: 0,
+  };
+}
+
+/** The row of a movement that ended with `d`; `outbox_pending` says whether D1 is still owed it once written. */
+export function finishedRow(m: MovementRow, d: Decision, outbox_pending: 0 | 1): MovementRow {
+  return {
+    ...m,
+    state: d.status,
+    failure_code: d.failure_code,
+    to_wallet_id: d.to_wallet_id ?? m.to_wallet_id,
+    currency: d.currency,
+    entries: JSON.stringify(d.entries),
+    completed_at: d.completed_at ?? new Date().toISOString(),
+    outbox_pending,
+  };
+}
+
+/** Whether the requester sent the movement or owns the wallet it paid. */
+export function isParty(m: MovementRow, requester: { user_id: string; wallet_ids: string[] }): boolean {
+  return m.user_id === requester.user_id || (m.to_wallet_id !== null && requester.wallet_ids.includes(m.to_wallet_id));
+}
+
+/** The contract's view of a movement row. */
+export function movementView(m: MovementRow): MovementView {
+  return {
+    id: m.id,
+    kind: m.kind,
+    status: m.state === "started" ? "pending" : m.state,
+    from_wallet_id: m.from_wallet_id,
+    to_wallet_id: m.to_wallet_id,
+    amount: m.amount,
+    currency: m.currency,
+    memo: m.memo,
+    failure_code: m.failure_code as MovementView["failure_code"],
+    request_id: m.request_id,
+    created_at: m.created_at,
+    completed_at: m.completed_at,
+  };
+}
+
+/** The stored outcome of a finished movement. */
+export function outcomeOf(m: MovementRow, replayed: boolean): MovementOutcome {
+  const movement = movementView(m);
+  if (m.state === "succeeded") return { code: "created", replayed, movement };
+  if (m.state === "failed" && movement.failure_code !== null) return { code: movement.failure_code, replayed, movement };
+  return { code: "unavailable" };
+}
+
+/** Every query the coordinator runs more than once, built once (see db/prepared.ts). */
+export function prepareMovementStatements(db: DrizzleSqliteDODatabase) {
+  const p = sql.placeholder;
+  const m = movementsTable;
+  return {
+    byId: db.select().from(m).where(eq(m.id, p("id"))).prepare(),
+    byKey: db.select().from(m).where(eq(m.idempotency_key, p("key"))).prepare(),
+    insertMovement: db.insert(m).values(placeholdersFor(m)).prepare(),
+    updateMovement: db.update(m).set(setPlaceholdersFor(m)).where(eq(m.id, p("id"))).prepare(),
+    due: db.select().from(m).where(and(eq(m.state, "started"), lte(m.next_attempt_at_ms, p("now")))).orderBy(asc(m.next_attempt_at_ms)).limit(p("limit")).prepare(),
+    outbox: db.select().from(m).where(eq(m.outbox_pending, 1)).orderBy(asc(m.created_at_ms)).limit(p("limit")).prepare(),
+    delivered: db.update(m).set({ outbox_pending: 0 }).where(sql`${m.id} IN (SELECT value FROM json_each(${p("ids")}))`).prepare(),
+    forgetKeys: db.update(m).set({ idempotency_key: null }).where(and(isNotNull(m.idempotency_key), lt(m.created_at_ms, p("cutoff")))).prepare(),
+    countStarted: db.select({ n: count() }).from(m).where(eq(m.state, "started")).prepare(),
+    countOutbox: db.select({ n: count() }).from(m).where(eq(m.outbox_pending, 1)).prepare(),
+    nextDue: db.select({ at: min(m.next_attempt_at_ms) }).from(m).where(eq(m.state, "started")).prepare(),
+    oldestKey: db.select({ at: min(m.created_at_ms) }).from(m).where(isNotNull(m.idempotency_key)).prepare(),
+  };
+}
