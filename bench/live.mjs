@@ -122,5 +122,5 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  await server.stop();
+  await server.dispose();
 }

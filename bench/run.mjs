@@ -102,7 +102,7 @@ async function ours() {
     result.history = await historyReads(server);
     return result;
   } finally {
-    await server.stop();
+    await server.dispose();
   }
 }
 

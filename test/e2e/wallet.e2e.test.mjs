@@ -37,7 +37,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => undefined);
-  await server?.stop();
+  await server?.dispose();
   if (server !== undefined) rmSync(server.stateDir, { recursive: true, force: true });
 });
 
@@ -481,8 +481,13 @@ e2e("a new user tops up and pays bob by handle; bob sees +12.50 within a second 
   await byTest(auditor, "login-submit").click();
   await byTest(auditor, "nav-audit").click();
   await byTest(auditor, "audit-item").first().waitFor();
+  // The audit log trails the payment by up to OUTBOX_FLUSH_DELAY_MS (5 s); the open screen picks it up itself.
+  const paid = (rows) => rows.some((row) => /succeeded\s*transfer\s*\$12\.50/.test(row));
+  await auditor
+    .waitForFunction(() => [...document.querySelectorAll('[data-testid="audit-item"]')].some((el) => /succeeded\s*transfer\s*\$12\.50/.test(el.textContent ?? "")), null, { timeout: 15_000 })
+    .catch(() => undefined);
   const rows = await byTest(auditor, "audit-item").allTextContents();
-  assert.ok(rows.some((row) => /succeeded\s*transfer\s*\$12\.50/.test(row)), rows.join("\n"));
+  assert.ok(paid(rows), rows.join("\n"));
   await screenshot(auditor, "auditor.png");
   assert.deepEqual([...bob.uncaught, ...bobPhone.uncaught, ...sender.uncaught, ...auditor.uncaught], []);
 });

@@ -16,7 +16,7 @@ before(async () => {
   call = client(server.baseUrl);
 });
 after(async () => {
-  await server?.stop();
+  await server?.dispose();
 });
 
 const cli = new URL("../../scripts/audit-verify.mjs", import.meta.url).pathname;

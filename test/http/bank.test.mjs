@@ -31,7 +31,7 @@ before(async () => {
   call = client(server.baseUrl);
 });
 after(async () => {
-  await server?.stop();
+  await server?.dispose();
 });
 
 /** Sends until the outcome is known: any answer but 409 in-progress and 5xx; network errors are retried. */

@@ -14,7 +14,7 @@ before(async () => {
   call = client(server.baseUrl);
 });
 after(async () => {
-  await server?.stop();
+  await server?.dispose();
 });
 
 async function user(handle) {

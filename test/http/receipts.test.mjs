@@ -17,7 +17,7 @@ before(async () => {
   call = client(server.baseUrl);
 });
 after(async () => {
-  await server?.stop();
+  await server?.dispose();
 });
 
 const script = new URL("../../scripts/verify-receipt.mjs", import.meta.url).pathname;

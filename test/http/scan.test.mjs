@@ -15,7 +15,7 @@ before(async () => {
   call = client(server.baseUrl);
 });
 after(async () => {
-  await server?.stop();
+  await server?.dispose();
 });
 
 function* files(dir) {

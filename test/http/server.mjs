@@ -1,7 +1,7 @@
 // Runs `npm start`'s script as a child process for out-of-process tests, on a free port with a fresh state
 // directory, and can kill it with SIGKILL and start it again on the same state, as an operator's crash would.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -73,6 +73,11 @@ export async function testServer({ env = {} } = {}) {
       if (child === null || child.exitCode !== null) return;
       child.kill("SIGTERM");
       await server.exited;
+    },
+    /** Stops the server for good and deletes its state directory (a run leaves hundreds of MB behind). */
+    async dispose() {
+      await server.stop();
+      rmSync(stateDir, { recursive: true, force: true });
     },
   };
   return server;

@@ -52,6 +52,24 @@ export async function loadAudit(reset: boolean): Promise<void> {
   auditReady.value = true;
 }
 
+/** How often an open audit screen looks for new rows (the outbox writes them in batches every few seconds). */
+export const AUDIT_REFRESH_MS = 3_000;
+
+/**
+ * Fetches the newest page for the current filters and puts the rows not yet shown on top, keeping the pages
+ * already loaded below them: the log is append-only, so nothing shown ever changes.
+ */
+export async function refreshNewest(): Promise<void> {
+  if (auditStatus.value !== "idle" || !auditReady.value) return;
+  const filters = auditFilters.value;
+  const result = await api<Page<AuditRow>>("GET", `/audit?${query(null)}`);
+  // A change of filters meanwhile makes this answer stale; the reload for the new filters wins.
+  if (!result.ok || auditFilters.value !== filters || auditStatus.value !== "idle") return;
+  const shown = new Set(auditRows.value.map((row) => row.id));
+  const fresh = result.data.items.filter((row) => !shown.has(row.id));
+  if (fresh.length > 0) auditRows.value = [...fresh, ...auditRows.value];
+}
+
 /** Asks the server to recompute every wallet's hash chain; a 404 means the route is not deployed yet. */
 export async function runVerify(): Promise<void> {
   verifyState.value = { state: "loading" };

@@ -5,7 +5,19 @@
 import { useEffect } from "preact/hooks";
 import { useSignal } from "@preact/signals";
 import { formatMinor } from "../money";
-import { auditCursor, auditFilters, auditReady, auditRows, auditStatus, loadAudit, runVerify, verifyState, type AuditFilters } from "../models/audit";
+import {
+  AUDIT_REFRESH_MS,
+  auditCursor,
+  auditFilters,
+  auditReady,
+  auditRows,
+  auditStatus,
+  loadAudit,
+  refreshNewest,
+  runVerify,
+  verifyState,
+  type AuditFilters,
+} from "../models/audit";
 import type { AuditRow } from "../types";
 import { formatDate } from "./format";
 
@@ -107,6 +119,11 @@ function Verify() {
 export function AuditView() {
   useEffect(() => {
     void loadAudit(true);
+    // New rows arrive in batches a few seconds after the money moves; keep the top of the log current.
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") void refreshNewest();
+    }, AUDIT_REFRESH_MS);
+    return () => clearInterval(timer);
   }, []);
   const status = auditStatus.value;
   const rows = auditRows.value;
@@ -115,6 +132,7 @@ export function AuditView() {
       <Verify />
       <section class="card" aria-labelledby="audit-title">
         <h2 id="audit-title">Audit log</h2>
+        <p class="muted">Newest first. Rows are written in batches, so a payment appears here a few seconds after it is made.</p>
         <Filters />
         {status === "forbidden" ? <p class="error">Only auditors can read the audit log.</p> : null}
         {status === "error" ? <p class="error" role="alert">The audit log could not be loaded.</p> : null}
