@@ -3,6 +3,12 @@
 
 const fmt = (n, digits = 0) => (n === undefined || n === null ? "–" : Number(n).toFixed(digits));
 const ratio = (a, b) => (a === undefined || b === undefined || !b ? "–" : `${(a / b).toFixed(2)}x`);
+/** A median with the range of its repeats, e.g. `219 (201–240)`. */
+const withRange = (x, key) => {
+  if (x === undefined) return "–";
+  const repeats = x.repeats ?? [];
+  return repeats.length > 1 ? `${fmt(x[key])} (${fmt(Math.min(...repeats))}–${fmt(Math.max(...repeats))})` : fmt(x[key]);
+};
 
 /** The results table (Markdown). */
 export function renderTable(r) {
@@ -11,20 +17,20 @@ export function renderTable(r) {
   const peer = r.peer;
   const noopOurs = find(ours, "noop")?.requests_per_s;
   const lines = [
-    `Run ${r.at} on ${r.machine}: ${r.wallets} wallets, ${r.connections} connections, ${r.seconds} s per scenario.`,
+    `Run ${r.at} on ${r.machine}: ${r.wallets} wallets, ${r.connections} connections, ${r.seconds} s per run; each figure is the median of ${r.repeats ?? 1} runs that alternated between the two stacks (the range of the runs in brackets).`,
     "",
     "| scenario | ours tx/s | ours p50 / p95 / p99 ms | peer-pg tx/s | peer p50 / p95 / p99 ms | ours ÷ peer | ours ÷ our no-op | CPU ms per transfer, ours / peer | ours peak MiB | conserved |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   const noopPeer = find(peer, "noop")?.requests_per_s;
-  lines.push(`| no-op request | ${fmt(noopOurs)} req/s | | ${fmt(noopPeer)} req/s | | ${ratio(noopOurs, noopPeer)} | 1.00x | | | |`);
+  lines.push(`| no-op request | ${withRange(find(ours, "noop"), "requests_per_s")} req/s | | ${withRange(find(peer, "noop"), "requests_per_s")} req/s | | ${ratio(noopOurs, noopPeer)} | 1.00x | | | |`);
   // Server CPU (every process of the server: workerd; Node and every postgres process for the peer) per transfer.
   const cpuMs = (x) => (x?.server_cpu_s && x?.succeeded ? fmt((x.server_cpu_s * 1_000) / x.succeeded, 2) : "–");
   for (const s of ["uniform", "hot", "disjoint"]) {
     const o = find(ours, s);
     const p = find(peer, s);
     lines.push(
-      `| ${s} | ${fmt(o?.transfers_per_s)} | ${fmt(o?.p50_ms, 1)} / ${fmt(o?.p95_ms, 1)} / ${fmt(o?.p99_ms, 1)} | ${fmt(p?.transfers_per_s)} | ${p ? `${fmt(p.p50_ms, 1)} / ${fmt(p.p95_ms, 1)} / ${fmt(p.p99_ms, 1)}` : "–"} | ${ratio(o?.transfers_per_s, p?.transfers_per_s)} | ${ratio(o?.transfers_per_s, noopOurs)} | ${cpuMs(o)} / ${cpuMs(p)} | ${fmt(o?.server_peak_rss_mib)} | ${o?.conserved ? "yes" : "NO"}${p ? ` / ${p.conserved ? "yes" : "NO"}` : ""} |`,
+      `| ${s} | ${withRange(o, "transfers_per_s")} | ${fmt(o?.p50_ms, 1)} / ${fmt(o?.p95_ms, 1)} / ${fmt(o?.p99_ms, 1)} | ${withRange(p, "transfers_per_s")} | ${p ? `${fmt(p.p50_ms, 1)} / ${fmt(p.p95_ms, 1)} / ${fmt(p.p99_ms, 1)}` : "–"} | ${ratio(o?.transfers_per_s, p?.transfers_per_s)} | ${ratio(o?.transfers_per_s, noopOurs)} | ${cpuMs(o)} / ${cpuMs(p)} | ${fmt(o?.server_peak_rss_mib)} | ${o?.conserved ? "yes" : "NO"}${p ? ` / ${p.conserved ? "yes" : "NO"}` : ""} |`,
     );
   }
   if (ours.history?.length) {

@@ -3,9 +3,14 @@
 //
 //   scenarios: uniform random pairs, one hot wallet, disjoint fixed pairs (100 wallets, 32 connections);
 //   a no-op request through each stack; a sweep of connections for the chart; history page reads at 10,000
-//   and 100,000 entries; server CPU seconds and peak memory. Conservation is checked after every run.
+//   and 100,000 entries; server CPU per transfer and peak memory. Conservation is checked after every run.
 //
-// Environment: BENCH_SECONDS (15), BENCH_SKIP_PEER=1, BENCH_SWEEP ("8,16,32,64"), BENCH_SWEEP_SECONDS (6).
+// Both servers run side by side and every measurement alternates between them (ours, peer, peer, ours, ...),
+// BENCH_REPEATS times; each figure is the median run. This machine's speed drifts by 10-20 % from minute to
+// minute, so two stacks measured minutes apart would be compared on different machines.
+//
+// Environment: BENCH_SECONDS (10), BENCH_REPEATS (3), BENCH_SKIP_PEER=1, BENCH_SWEEP ("8,16,32,64"),
+// BENCH_SWEEP_SECONDS (6).
 import { execSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +20,8 @@ import { seedHistory } from "./seed-history.mjs";
 import { renderChart, renderTable } from "./report.mjs";
 import { testServer } from "../test/http/server.mjs";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const SWEEP = (process.env.BENCH_SWEEP ?? "8,16,32,64").split(",").map(Number);
 const SWEEP_SECONDS = Number(process.env.BENCH_SWEEP_SECONDS ?? 6);
 const WALLETS = 100;
@@ -70,40 +76,70 @@ async function noop(baseUrl, connections, seconds) {
   return { scenario: "noop", connections, requests_per_s: Number((done / ((performance.now() - began) / 1_000)).toFixed(1)) };
 }
 
-/** The load scenarios against one target; conservation is checked after each. */
-async function scenarios(name, baseUrl, pids, users, startTotal) {
-  const out = [];
-  out.push(await measured(pids, () => noop(baseUrl, CONNECTIONS, Math.min(SECONDS, 10))));
-  for (const scenario of ["uniform", "hot", "disjoint"]) {
-    const r = await measured(pids, () => run(baseUrl, users, { scenario, connections: CONNECTIONS, seconds: SECONDS, seed: 7, amount }));
-    const check = await conservation(baseUrl, users);
-    r.conserved = check.total === startTotal && check.problems.length === 0;
-    if (!r.conserved) console.error(`${name} ${scenario}: CONSERVATION FAILED`, check);
-    out.push(r);
-    console.log(name, JSON.stringify(r));
-  }
-  const sweep = [];
-  for (const connections of SWEEP) {
-    const r = await run(baseUrl, users, { scenario: "uniform", connections, seconds: SWEEP_SECONDS, seed: 11, amount });
-    sweep.push({ connections, transfers_per_s: r.transfers_per_s, p99_ms: r.p99_ms });
-    console.log(name, "sweep", JSON.stringify(sweep.at(-1)));
-  }
-  const check = await conservation(baseUrl, users);
-  return { target: name, runs: out, sweep, conserved_at_end: check.total === startTotal && check.problems.length === 0 };
+/** The run with the median value of `key`, with every repeat's value beside it. */
+function median(runs, key) {
+  const sorted = [...runs].sort((a, b) => a[key] - b[key]);
+  return { ...sorted[Math.floor(sorted.length / 2)], repeats: runs.map((r) => r[key]) };
 }
 
-async function ours() {
+/** Runs `measure(target)` on every target, alternating the order each round, and keeps each target's median. */
+async function alternate(targets, key, measure) {
+  const runs = new Map(targets.map((t) => [t.name, []]));
+  for (let round = 0; round < REPEATS; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      const r = await measure(target);
+      runs.get(target.name).push(r);
+      console.log(target.name, JSON.stringify(r));
+    }
+  }
+  return new Map(targets.map((t) => [t.name, median(runs.get(t.name), key)]));
+}
+
+/** Targets whose money did not add up after some run (any run, not only the medians). */
+const failedRuns = new Set();
+
+/** Every scenario on every target, interleaved; conservation is checked after each transfer run. */
+async function scenarios(targets) {
+  const results = new Map(targets.map((t) => [t.name, { target: t.name, runs: [], sweep: [] }]));
+  const noops = await alternate(targets, "requests_per_s", (t) => measured(t.pids, () => noop(t.baseUrl, CONNECTIONS, Math.min(SECONDS, 5))));
+  for (const t of targets) results.get(t.name).runs.push(noops.get(t.name));
+  for (const scenario of ["uniform", "hot", "disjoint"]) {
+    const medians = await alternate(targets, "transfers_per_s", async (t) => {
+      const r = await measured(t.pids, () => run(t.baseUrl, t.users, { scenario, connections: CONNECTIONS, seconds: SECONDS, seed: 7, amount }));
+      const check = await conservation(t.baseUrl, t.users);
+      r.conserved = check.total === t.startTotal && check.problems.length === 0;
+      if (!r.conserved) {
+        failedRuns.add(t.name);
+        console.error(`${t.name} ${scenario}: CONSERVATION FAILED`, check);
+      }
+      return r;
+    });
+    for (const t of targets) results.get(t.name).runs.push(medians.get(t.name));
+  }
+  for (const connections of SWEEP) {
+    for (const t of targets) {
+      const r = await run(t.baseUrl, t.users, { scenario: "uniform", connections, seconds: SWEEP_SECONDS, seed: 11, amount });
+      results.get(t.name).sweep.push({ connections, transfers_per_s: r.transfers_per_s, p99_ms: r.p99_ms });
+      console.log(t.name, "sweep", JSON.stringify(results.get(t.name).sweep.at(-1)));
+    }
+  }
+  for (const t of targets) {
+    const check = await conservation(t.baseUrl, t.users);
+    const result = results.get(t.name);
+    result.conserved_at_end = check.total === t.startTotal && check.problems.length === 0;
+    result.all_runs_conserved = !failedRuns.has(t.name);
+  }
+  return results;
+}
+
+/** Our server, as `npm start` runs it, with 100 funded users. */
+async function startOurs() {
   const server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", DAILY_LIMIT_MINOR: "9000000000000000", LOG_LEVEL: "error" } });
   await server.start();
-  try {
-    const pgid = Number(readFileSync(join(server.stateDir, "server.pid"), "utf8"));
-    const users = await setup(server.baseUrl, { count: WALLETS, balance: 10_000_000, prefix: `bn${Date.now() % 100_000}` });
-    const result = await scenarios("ours", server.baseUrl, pidsOfGroup(pgid), users, WALLETS * 10_000_000);
-    result.history = await historyReads(server);
-    return result;
-  } finally {
-    await server.dispose();
-  }
+  const pgid = Number(readFileSync(join(server.stateDir, "server.pid"), "utf8"));
+  const users = await setup(server.baseUrl, { count: WALLETS, balance: 10_000_000, prefix: `bn${Date.now() % 100_000}` });
+  return { name: "ours", server, baseUrl: server.baseUrl, pids: pidsOfGroup(pgid), users, startTotal: WALLETS * 10_000_000 };
 }
 
 /** Page reads of one wallet's history at 10,000 and 100,000 entries, through the normal API path. */
@@ -132,7 +168,8 @@ async function historyReads(server) {
   return out;
 }
 
-async function peer() {
+/** peer-pg (Node + Postgres from apt), copied to a temporary folder with its dependency, with 100 funded users. */
+async function startPeer() {
   const peerDir = join(tmpdir(), "wallet-bench-peers");
   if (!existsSync(join(peerDir, "node_modules", "pg"))) {
     cpSync(join(root, "..", "shared", "peers"), peerDir, { recursive: true });
@@ -142,20 +179,28 @@ async function peer() {
   const port = 8788;
   const start = spawnSync(join(peerDir, "peer-pg", "start.sh"), [String(port), "--fresh"], { env: { ...process.env, NODE: process.execPath }, stdio: "inherit" });
   if (start.status !== 0) throw new Error("peer-pg did not start (is postgresql installed? apt-get install -y postgresql)");
-  try {
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const nodePid = Number(readFileSync("/tmp/peer-pg-data/server.pid", "utf8"));
-    const pids = () => [nodePid, ...execSync("pgrep -u postgres || true").toString().split("\n").map(Number).filter(Boolean)];
-    const users = await setup(baseUrl, { count: WALLETS, balance: 10_000_000, prefix: `pp${Date.now() % 100_000}` });
-    return await scenarios("peer-pg", baseUrl, pids, users, WALLETS * 10_000_000);
-  } finally {
-    spawnSync(join(peerDir, "peer-pg", "stop.sh"), [], { stdio: "inherit" });
-  }
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const nodePid = Number(readFileSync("/tmp/peer-pg-data/server.pid", "utf8"));
+  const pids = () => [nodePid, ...execSync("pgrep -u postgres || true").toString().split("\n").map(Number).filter(Boolean)];
+  const users = await setup(baseUrl, { count: WALLETS, balance: 10_000_000, prefix: `pp${Date.now() % 100_000}` });
+  return { name: "peer-pg", baseUrl, pids, users, startTotal: WALLETS * 10_000_000, stop: () => spawnSync(join(peerDir, "peer-pg", "stop.sh"), [], { stdio: "inherit" }) };
 }
 
-const results = { at: new Date().toISOString(), seconds: SECONDS, wallets: WALLETS, connections: CONNECTIONS, machine: `${execSync("nproc").toString().trim()} cores` };
-results.ours = await ours();
-if (process.env.BENCH_SKIP_PEER !== "1") results.peer = await peer();
+const results = { at: new Date().toISOString(), seconds: SECONDS, repeats: REPEATS, wallets: WALLETS, connections: CONNECTIONS, machine: `${execSync("nproc").toString().trim()} cores` };
+const ours = await startOurs();
+try {
+  const peer = process.env.BENCH_SKIP_PEER === "1" ? null : await startPeer();
+  try {
+    const measuredTargets = await scenarios(peer === null ? [ours] : [ours, peer]);
+    results.ours = measuredTargets.get("ours");
+    if (peer !== null) results.peer = measuredTargets.get("peer-pg");
+  } finally {
+    peer?.stop();
+  }
+  results.ours.history = await historyReads(ours.server);
+} finally {
+  await ours.server.dispose();
+}
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify(results, null, 2));
 writeFileSync(new URL("../docs/performance-chart.svg", import.meta.url), renderChart(results));
@@ -167,7 +212,7 @@ if (existsSync(doc)) {
   const updated = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`);
   writeFileSync(doc, updated);
 }
-const failed = [results.ours, results.peer].filter(Boolean).some((t) => !t.conserved_at_end || t.runs.some((r) => r.conserved === false));
+const failed = [results.ours, results.peer].filter(Boolean).some((t) => !t.conserved_at_end || !t.all_runs_conserved || t.runs.some((r) => r.conserved === false));
 if (failed) {
   console.error("FAIL: conservation broken in at least one run");
   process.exitCode = 1;
