@@ -162,8 +162,9 @@ export function parseConfig(vars: ConfigVars): Config {
   if (config.wallet_call_retry_base_ms > config.wallet_call_retry_max_ms) {
     throw new Error("config: WALLET_CALL_RETRY_BASE_MS must not exceed WALLET_CALL_RETRY_MAX_MS");
   }
-  if (config.outbox_flush_delay_ms >= config.outbox_grace_ms) {
-    throw new Error("config: OUTBOX_FLUSH_DELAY_MS must be below OUTBOX_GRACE_MS");
+  // The flush waits up to 1.5 times its delay (jitter); the verifier must still count those entries as on their way.
+  if (config.outbox_flush_delay_ms * 1.5 >= config.outbox_grace_ms) {
+    throw new Error("config: OUTBOX_FLUSH_DELAY_MS times 1.5 must be below OUTBOX_GRACE_MS");
   }
   if (config.recovery_delay_ms > config.recovery_max_delay_ms) {
     throw new Error("config: RECOVERY_DELAY_MS must not exceed RECOVERY_MAX_DELAY_MS");

@@ -9,6 +9,7 @@ import { newMovementId, type MovementKind } from "../domain/ids";
 import type { MovementOutcome, MovementRequestBase, MovementView } from "./rpc";
 import { movementsTable, type MovementRow } from "./schema";
 import type { Decision } from "./steps";
+import { jittered } from "./wallet-calls";
 
 /** The fields that differ by kind of movement. */
 export type MovementFields = Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">;
@@ -40,7 +41,7 @@ export function newMovementRow(
     created_at_ms: now_ms,
     completed_at: null,
     attempts: 0,
-    next_attempt_at_ms: now_ms + recovery_delay_ms,
+    next_attempt_at_ms: now_ms + jittered(recovery_delay_ms),
     outbox_pending: 0,
   };
 }

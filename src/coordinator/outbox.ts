@@ -9,6 +9,7 @@ import { auditLog, ledgerEntries } from "../db/schema";
 import { insertIgnoring } from "../db/d1-inserts";
 import type { EntryView } from "../domain/views";
 import type { MovementRow } from "./schema";
+import { jittered } from "./wallet-calls";
 
 /** An entry a movement produced, with the wallet it belongs to. */
 export interface ProducedEntry {
@@ -104,11 +105,12 @@ export class Outbox {
 
   /** Flushes after the delay, unless a flush is already planned (a timer, or the alarm, which flushes first). */
   soon(): void {
-    if (this.timer !== null || this.ports.alarmBy(Date.now() + this.limits.flush_delay_ms)) return;
+    const delay_ms = jittered(this.limits.flush_delay_ms);
+    if (this.timer !== null || this.ports.alarmBy(Date.now() + delay_ms)) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.now();
-    }, this.limits.flush_delay_ms);
+    }, delay_ms);
   }
 
   /** Flushes now (one flush at a time: a second caller waits for the running one). */

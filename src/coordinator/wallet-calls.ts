@@ -34,6 +34,14 @@ export function backoffMs(attempt: number, base_ms: number, max_ms: number): num
   return Math.round(exponential / 2 + Math.random() * (exponential / 2));
 }
 
+/**
+ * `ms` stretched by a random 0-50 %: coordinators that became busy together (a burst of sign-ups, a payroll)
+ * would otherwise wake together for every recovery check and outbox batch, and stall everything else at once.
+ */
+export function jittered(ms: number): number {
+  return Math.round(ms * (1 + Math.random() / 2));
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
