@@ -29,7 +29,7 @@ export function migrate(storage: DurableObjectStorage, steps: readonly string[])
   });
 }
 
-/** SQL that makes `table` append-only: any UPDATE or DELETE aborts, whatever issued it. */
+/** SQL that makes `table` append-only: every UPDATE and every DELETE aborts, whatever issued it. */
 export function appendOnlyTriggers(table: string): string {
   return `
     CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
