@@ -14,11 +14,11 @@
 //   node scripts/serve.mjs
 // Environment: PORT, STATE_DIR, BUNDLE_DIR (the output of `wrangler deploy --dry-run --outdir`), SECRETS_FILE,
 // INSPECTOR_PORT (optional, for CPU profiles), LOG_LEVEL (error|warn|info|debug), and any [vars] name.
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { readEnvFile } from "./env-file.mjs";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const required = (name) => {
@@ -36,16 +36,6 @@ const logLevel = process.env.LOG_LEVEL ?? "warn";
 // Miniflare is wrangler's own dependency; loading it through wrangler guarantees the same version (and so the
 // same workerd) that `wrangler dev` and `wrangler d1 ... --local` use on this state.
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))("miniflare");
-
-/** KEY=value lines, as `wrangler dev --env-file` reads them. */
-function readEnvFile(file) {
-  return Object.fromEntries(
-    readFileSync(file, "utf8")
-      .split("\n")
-      .filter((line) => line.includes("="))
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
-}
 
 /** The options wrangler derives from wrangler.toml, minus those that only apply to an unbundled source. */
 function workerOptionsFromConfig() {

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readEnvFile } from "./env-file.mjs";
 import { seedDemo } from "./seed.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -38,15 +39,6 @@ mkdirSync(stateDir, { recursive: true });
 /** Local secrets, generated once per state directory (mode 600) and reused, so stored phone data stays readable. */
 function ensureSecrets() {
   const file = join(stateDir, "secrets.env");
-  const read = () =>
-    existsSync(file)
-      ? Object.fromEntries(
-          readFileSync(file, "utf8")
-            .split("\n")
-            .filter((line) => line.includes("="))
-            .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-        )
-      : {};
   const key = () => randomBytes(32).toString("base64url");
   const wanted = {
     PHONE_ENC_KEY_ID: () => "local1",
@@ -57,7 +49,7 @@ function ensureSecrets() {
     RECEIPT_SIGNING_KEY: () => generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
   };
   // Existing secrets are kept (stored phone numbers stay readable); any that a newer version needs are added.
-  const values = read();
+  const values = readEnvFile(file);
   const added = Object.keys(wanted).filter((name) => values[name] === undefined);
   for (const name of added) values[name] = wanted[name]();
   if (added.length > 0) {

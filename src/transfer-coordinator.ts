@@ -40,7 +40,7 @@ import { GroupCommit } from "./db/group-commit";
 import type { MovementKind } from "./domain/ids";
 import { assertAmount } from "./domain/money";
 import { TokenBucket } from "./domain/token-bucket";
-import { log } from "./observability/log";
+import { errorText, log } from "./observability/log";
 
 /** Movements resumed per alarm run, and outbox batches sent per flush: bounded work per invocation. */
 const RECOVERY_BATCH = 50;
@@ -330,7 +330,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     const attempts = current.attempts + 1;
     const next_attempt_at_ms = Date.now() + backoffMs(attempts, config.recovery_delay_ms, config.recovery_max_delay_ms);
     this.q.updateMovement.run({ ...current, attempts, next_attempt_at_ms });
-    log("warn", "movement deferred", { movement_id: m.id, attempts, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    log("warn", "movement deferred", { movement_id: m.id, attempts, error: errorText(error) });
     await this.ensureAlarm(next_attempt_at_ms);
   }
 

@@ -163,55 +163,36 @@ export class WalletObject extends DurableObject<Env> {
     return this.q.openHolds.all();
   }
 
-  // Money operations go through `commits`: ones that arrive together share one commit (db/group-commit.ts),
-  // and each is planned against the wallet as the operations before it in the group left it.
-
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    return this.commits.run(() => {
-      const w = this.wallet;
-      if (w === null) return { code: "not_found" };
-      return this.apply(planReserve(w, this.hold(input.transfer_id), input, this.limits(), Date.now()));
-    });
+    return this.operate((w) => planReserve(w, this.hold(input.transfer_id), input, this.limits(), Date.now()));
   }
 
   async capture(input: CaptureInput): Promise<CaptureResult> {
-    return this.commits.run(() => {
-      const w = this.wallet;
-      if (w === null) return { code: "not_found" };
-      return this.apply(planCapture(w, this.hold(input.transfer_id), this.entryFor(input.transfer_id), input, Date.now()));
-    });
+    return this.operate((w) => planCapture(w, this.hold(input.transfer_id), this.entryFor(input.transfer_id), input, Date.now()));
   }
 
   async release(input: ReleaseInput): Promise<ReleaseResult> {
-    return this.commits.run(() => {
-      const w = this.wallet;
-      if (w === null) return { code: "not_found" };
-      return this.apply(planRelease(w, this.hold(input.transfer_id), input, Date.now()));
-    });
+    return this.operate((w) => planRelease(w, this.hold(input.transfer_id), input, Date.now()));
   }
 
   async credit(input: CreditInput): Promise<CreditResult> {
-    return this.commits.run(() => {
-      const w = this.wallet;
-      if (w === null) return { code: "not_found" };
-      return this.apply(planCredit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
-    });
+    return this.operate((w) => planCredit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
   }
 
   async deposit(input: DepositInput): Promise<DepositResult> {
-    return this.commits.run(() => {
-      const w = this.wallet;
-      if (w === null) return { code: "not_found" };
-      return this.apply(planDeposit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
-    });
+    return this.operate((w) => planDeposit(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
   }
 
   async withdraw(input: WithdrawInput): Promise<WithdrawResult> {
-    return this.commits.run(() => {
-      const w = this.wallet;
-      if (w === null) return { code: "not_found" };
-      return this.apply(planWithdraw(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
-    });
+    return this.operate((w) => planWithdraw(w, this.entryFor(input.transfer_id), input, this.limits(), Date.now()));
+  }
+
+  /**
+   * One money operation: planned against the wallet as the operations before it in its group left it, and
+   * written with them in one commit (db/group-commit.ts). A wallet that was never created is `not_found`.
+   */
+  private operate<R>(plan: (w: WalletRow) => Plan<R>): Promise<R | { code: "not_found" }> {
+    return this.commits.run(() => (this.wallet === null ? { code: "not_found" as const } : this.apply(plan(this.wallet))));
   }
 
   /**

@@ -20,7 +20,7 @@ import { liveRoutes } from "./routes/live";
 import { receiptRoutes } from "./routes/receipts";
 import { transferRoutes } from "./routes/transfers";
 import { walletRoutes } from "./routes/wallets";
-import { log } from "../observability/log";
+import { errorText, log } from "../observability/log";
 
 interface Issue {
   code?: string;
@@ -94,7 +94,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
       const issue = error.status === 415 ? "must be application/json" : "malformed JSON";
       return errorResponse(c, "validation_error", { details: [{ field, issue }] });
     }
-    log("error", "unhandled error", { request_id: c.get("request_id"), error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    log("error", "unhandled error", { request_id: c.get("request_id"), error: errorText(error) });
     return errorResponse(c, "internal");
   });
   return app;

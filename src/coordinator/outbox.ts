@@ -9,6 +9,7 @@ import { auditLog, ledgerEntries } from "../db/schema";
 import { insertIgnoring } from "../db/d1-inserts";
 import type { EntryView } from "../domain/views";
 import type { MovementRow } from "./schema";
+import { errorText } from "../observability/log";
 import { jittered } from "./wallet-calls";
 
 /** An entry a movement produced, with the wallet it belongs to. */
@@ -131,7 +132,7 @@ export class Outbox {
         this.ports.afterWrite();
       } catch (error) {
         this.failures++;
-        this.ports.log("outbox delivery failed", { rows: rows.length, failures: this.failures, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        this.ports.log("outbox delivery failed", { rows: rows.length, failures: this.failures, error: errorText(error) });
         await this.ports.retryAt(Date.now() + this.ports.backoffMs(this.failures));
         return;
       }

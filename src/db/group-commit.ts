@@ -43,9 +43,10 @@ export class GroupCommit {
   private flush(): void {
     const batch = this.queue.splice(0, this.max_batch);
     if (this.queue.length > 0) setTimeout(() => this.flush(), 0);
-    const only = batch.length === 1 ? batch[0] : undefined;
-    if (only !== undefined) return this.flushOne(only);
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    // A group of one (the usual case when the object is not contended) needs no savepoint inside its transaction.
+    const only = batch[0];
+    if (batch.length === 1 && only !== undefined) return settle(only, this.attempt(only));
+    const outcomes: Outcome[] = [];
     try {
       this.storage.transactionSync(() => {
         for (const pending of batch) outcomes.push(this.attempt(pending));
@@ -54,31 +55,22 @@ export class GroupCommit {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    batch.forEach((pending, i) => {
-      const outcome = outcomes[i];
-      if (outcome === undefined) pending.reject(new Error("invariant: group commit lost an outcome"));
-      else if (outcome.ok) pending.resolve(outcome.value);
-      else pending.reject(outcome.error);
-    });
+    batch.forEach((pending, i) => settle(pending, outcomes[i] ?? { ok: false, error: new Error("invariant: group commit lost an outcome") }));
   }
 
-  /** A group of one (the usual case when the object is not contended): one transaction, no savepoint inside. */
-  private flushOne(pending: Pending): void {
-    let value: unknown;
-    try {
-      value = this.storage.transactionSync(pending.op);
-    } catch (error) {
-      pending.reject(error);
-      return;
-    }
-    pending.resolve(value);
-  }
-
-  private attempt(pending: Pending): { ok: true; value: unknown } | { ok: false; error: unknown } {
+  /** Runs one operation in its own transaction (a savepoint when inside the group's). */
+  private attempt(pending: Pending): Outcome {
     try {
       return { ok: true, value: this.storage.transactionSync(pending.op) };
     } catch (error) {
       return { ok: false, error };
     }
   }
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+function settle(pending: Pending, outcome: Outcome): void {
+  if (outcome.ok) pending.resolve(outcome.value);
+  else pending.reject(outcome.error);
 }

@@ -17,3 +17,8 @@ export function log(level: Level, message: string, fields: Record<string, unknow
   else if (level === "warn") console.warn(line);
   else console.log(line);
 }
+
+/** An error as one line for a log field: its name and message (never its stack). */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
