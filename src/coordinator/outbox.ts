@@ -29,10 +29,10 @@ const ENTRY_INSERT = insertIgnoring(
   ["wallet_id", "seq"],
 );
 
-/** The D1 inserts that deliver one finished movement: its audit row, then its entries. */
-export function movementInserts(db: D1Database, m: MovementRow): D1PreparedStatement[] {
+/** The audit row of a finished movement, as D1 stores it. */
+function auditRow(m: MovementRow) {
   if (m.state === "started") throw new Error(`invariant: movement ${m.id} is not finished`);
-  const audit = AUDIT_INSERT.bind(db, {
+  return {
     id: `aud_${m.id.slice(4)}`,
     transfer_id: m.id,
     kind: m.kind,
@@ -44,14 +44,25 @@ export function movementInserts(db: D1Database, m: MovementRow): D1PreparedState
     currency: m.currency,
     failure_code: m.failure_code,
     created_at: m.created_at,
-  });
-  const entries = (JSON.parse(m.entries ?? "[]") as ProducedEntry[]).map((e) => ENTRY_INSERT.bind(db, { wallet_id: e.wallet_id, ...e.entry }));
-  return [audit, ...entries];
+  };
+}
+
+/** The entry mirrors a finished movement produced, as D1 stores them. */
+function entryRows(m: MovementRow) {
+  return (JSON.parse(m.entries ?? "[]") as ProducedEntry[]).map((e) => ({ wallet_id: e.wallet_id, ...e.entry }));
+}
+
+/**
+ * The D1 inserts that deliver `movements`: their audit rows, then their entries, each in the movements' order
+ * and several rows to a statement.
+ */
+export function movementInserts(db: D1Database, movements: readonly MovementRow[]): D1PreparedStatement[] {
+  return [...AUDIT_INSERT.bind(db, movements.map(auditRow)), ...ENTRY_INSERT.bind(db, movements.flatMap(entryRows))];
 }
 
 /** Delivers `movements` to D1 in one batch (one transaction). */
-export async function deliver(db: D1Database, movements: MovementRow[]): Promise<void> {
-  const statements = movements.flatMap((m) => movementInserts(db, m));
+export async function deliver(db: D1Database, movements: readonly MovementRow[]): Promise<void> {
+  const statements = movementInserts(db, movements);
   if (statements.length > 0) await db.batch(statements);
 }
 
