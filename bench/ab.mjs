@@ -12,6 +12,7 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BENCH_SERVER_ENV } from "./driver.mjs";
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 3);
 const SECONDS = Number(process.env.AB_SECONDS ?? 10);
@@ -32,7 +33,7 @@ function runSide(side) {
   const script = `
     const { run, setup, conservation } = await import(${JSON.stringify(`${side.root}/bench/driver.mjs`)});
     const { testServer } = await import(${JSON.stringify(`${side.root}/test/http/server.mjs`)});
-    const server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", DAILY_LIMIT_MINOR: "9000000000000000", LOG_LEVEL: "error", ...${side.env} } });
+    const server = await testServer({ env: { ...${JSON.stringify(BENCH_SERVER_ENV)}, ...${side.env} } });
     await server.start();
     try {
       const users = await setup(server.baseUrl, { count: 100, balance: 10_000_000, prefix: "ab${side.name.toLowerCase()}" + (Date.now() % 100_000) });

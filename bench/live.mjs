@@ -7,7 +7,7 @@
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
-import { agentFor, request, setup } from "./driver.mjs";
+import { BENCH_SERVER_ENV, agentFor, request, setup } from "./driver.mjs";
 import { testServer } from "../test/http/server.mjs";
 
 const TRANSFERS = Number(process.env.LIVE_TRANSFERS ?? 40);
@@ -105,7 +105,7 @@ async function scenario(name, baseUrl, { receivers, socketsPerWallet, sender }) 
   };
 }
 
-const server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", LOG_LEVEL: "error" } });
+const server = await testServer({ env: BENCH_SERVER_ENV });
 await server.start();
 try {
   const tag = Date.now() % 100_000;

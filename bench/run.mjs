@@ -15,7 +15,7 @@ import { execSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentFor, conservation, request, run, setup } from "./driver.mjs";
+import { BENCH_SERVER_ENV, agentFor, conservation, request, run, setup } from "./driver.mjs";
 import { seedHistory } from "./seed-history.mjs";
 import { renderChart, renderTable } from "./report.mjs";
 import { testServer } from "../test/http/server.mjs";
@@ -135,7 +135,7 @@ async function scenarios(targets) {
 
 /** Our server, as `npm start` runs it, with 100 funded users. */
 async function startOurs() {
-  const server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", DAILY_LIMIT_MINOR: "9000000000000000", LOG_LEVEL: "error" } });
+  const server = await testServer({ env: BENCH_SERVER_ENV });
   await server.start();
   const pgid = Number(readFileSync(join(server.stateDir, "server.pid"), "utf8"));
   const users = await setup(server.baseUrl, { count: WALLETS, balance: 10_000_000, prefix: `bn${Date.now() % 100_000}` });
