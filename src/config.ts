@@ -36,6 +36,7 @@ export interface Config {
   readonly outbox_grace_ms: number;
   readonly self_audit_wallets_per_run: number;
   readonly self_audit_entries_per_wallet: number;
+  readonly self_audit_spread_ms: number;
   readonly rate_login_per_handle_per_minute: number;
   readonly rate_login_per_ip_per_minute: number;
   readonly rate_register_per_ip_per_minute: number;
@@ -79,6 +80,7 @@ type ConfigVarName =
   | "OUTBOX_GRACE_MS"
   | "SELF_AUDIT_WALLETS_PER_RUN"
   | "SELF_AUDIT_ENTRIES_PER_WALLET"
+  | "SELF_AUDIT_SPREAD_MS"
   | "RATE_LOGIN_PER_HANDLE_PER_MINUTE"
   | "RATE_LOGIN_PER_IP_PER_MINUTE"
   | "RATE_REGISTER_PER_IP_PER_MINUTE"
@@ -146,6 +148,8 @@ export function parseConfig(vars: ConfigVars): Config {
     // A run must stay within a Worker invocation's subrequest budget (about 1,000 D1 queries and calls).
     self_audit_wallets_per_run: integer(vars, "SELF_AUDIT_WALLETS_PER_RUN", 1, 300),
     self_audit_entries_per_wallet: integer(vars, "SELF_AUDIT_ENTRIES_PER_WALLET", 1, 5_000),
+    // Runs start a minute apart; one that is still pausing when the next starts would audit beside it.
+    self_audit_spread_ms: integer(vars, "SELF_AUDIT_SPREAD_MS", 0, 50_000),
     rate_login_per_handle_per_minute: integer(vars, "RATE_LOGIN_PER_HANDLE_PER_MINUTE", 1, 1_000),
     rate_login_per_ip_per_minute: integer(vars, "RATE_LOGIN_PER_IP_PER_MINUTE", 1, 100_000),
     rate_register_per_ip_per_minute: integer(vars, "RATE_REGISTER_PER_IP_PER_MINUTE", 1, 100_000),

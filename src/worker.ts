@@ -35,7 +35,11 @@ export default {
   /** The Cron Trigger: one run of the continuous self-audit. */
   async scheduled(controller, env, _ctx) {
     const config = configOf(env);
-    const limits = { wallets_per_run: config.self_audit_wallets_per_run, entries_per_wallet: config.self_audit_entries_per_wallet };
+    const limits = {
+      wallets_per_run: config.self_audit_wallets_per_run,
+      entries_per_wallet: config.self_audit_entries_per_wallet,
+      spread_ms: config.self_audit_spread_ms,
+    };
     const result = await selfAudit(env, limits, controller.scheduledTime);
     log(result.findings > 0 ? "error" : "info", "self-audit run", { ...result });
   },

@@ -5,6 +5,11 @@
  * confirms its own entry at the new end has the same hash, the mark moves forward, in D1 and on the wallet
  * (whose view and live feed then carry it). Anything wrong is recorded in `audit_findings` and logged, and
  * the mark stays where it was. A gap (an entry still in an outbox) simply ends this run's progress.
+ *
+ * A run spreads its wallets over `spread_ms`, pausing between them. Its total work is small (about 1 % of a
+ * busy local server's thread), but done in one burst it took that thread from the money path for a second or
+ * two at the top of every minute: every transfer slower than 400 ms in a 75 s benchmark fell there
+ * (docs/performance.md). A mark only ever moves forward, so a run that overlaps the next one cannot undo it.
  */
 import { asc, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
@@ -18,6 +23,8 @@ import { GENESIS, verifyChain, type ChainEnd, type Problem } from "./chain";
 export interface SelfAuditLimits {
   wallets_per_run: number;
   entries_per_wallet: number;
+  /** The run's wallets are spread evenly over this long (0: one after the other, no pause). */
+  spread_ms: number;
 }
 
 /** What one run did. */
@@ -26,6 +33,8 @@ export interface SelfAuditResult {
   advanced: number;
   findings: number;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The contiguous run of entries right after the mark (stops at the first gap). */
 function contiguous(from: number, entries: EntryView[]): EntryView[] {
@@ -56,7 +65,10 @@ async function auditWallet(env: Env, walletId: string, mark: ChainEnd, limits: S
     return { advanced: false, problems: [{ wallet_id: walletId, seq: end.last_seq, kind: "head_mismatch", detail }] };
   }
   const row = { wallet_id: walletId, seq: end.last_seq, hash: end.head_hash, balance: end.balance, verified_at: now };
-  await drizzle(env.DB).insert(verifiedMarks).values(row).onConflictDoUpdate({ target: verifiedMarks.wallet_id, set: row });
+  await drizzle(env.DB)
+    .insert(verifiedMarks)
+    .values(row)
+    .onConflictDoUpdate({ target: verifiedMarks.wallet_id, set: row, setWhere: sql`${verifiedMarks.seq} <= ${row.seq}` });
   return { advanced: true, problems };
 }
 
@@ -72,7 +84,9 @@ export async function selfAudit(env: Env, limits: SelfAuditLimits, now_ms: numbe
     .limit(limits.wallets_per_run)
     .all();
   const result: SelfAuditResult = { wallets: due.length, advanced: 0, findings: 0 };
-  for (const w of due) {
+  const pause_ms = Math.floor(limits.spread_ms / limits.wallets_per_run);
+  for (const [i, w] of due.entries()) {
+    if (i > 0 && pause_ms > 0) await sleep(pause_ms);
     const mark: ChainEnd = w.seq === null || w.hash === null || w.balance === null ? GENESIS : { last_seq: w.seq, head_hash: w.hash, balance: w.balance };
     const { advanced, problems } = await auditWallet(env, w.id, mark, limits, now);
     if (advanced) result.advanced++;

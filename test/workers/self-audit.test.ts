@@ -6,6 +6,7 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { selfAudit } from "../../src/audit/self-audit";
 import worker from "../../src/worker";
 import { deposit, register, settle, transfer, walletStub, type TestUser } from "./helpers";
 
@@ -76,5 +77,16 @@ describe("continuous self-audit", () => {
     expect(events[0]?.wallet?.chain.verified_seq).toBe(0);
     expect(events.some((e) => e.type === "balance" && e.wallet?.chain.verified_seq === 1)).toBe(true);
     ws.close(1000);
+  });
+
+  it("spreads a run's wallets over its spread, pausing between them", async () => {
+    await register();
+    await register();
+    const began_ms = Date.now();
+    const result = await selfAudit(env, { wallets_per_run: 4, entries_per_wallet: 1_000, spread_ms: 400 }, began_ms);
+    const elapsed_ms = Date.now() - began_ms;
+    expect(result.wallets).toBeGreaterThanOrEqual(2);
+    // 400 ms over 4 wallets: 100 ms before every wallet but the first.
+    expect(elapsed_ms).toBeGreaterThanOrEqual((result.wallets - 1) * 100);
   });
 });
