@@ -11,14 +11,13 @@
 //
 // Environment: BENCH_SECONDS (10), BENCH_REPEATS (3), BENCH_SKIP_PEER=1, BENCH_SWEEP ("8,16,32,64"),
 // BENCH_SWEEP_SECONDS (6).
-import { execSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { BENCH_SERVER_ENV, agentFor, conservation, request, run, setup } from "./driver.mjs";
+import { execSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { agentFor, conservation, request, run, setup } from "./driver.mjs";
+import { alternate, measured } from "./measure.mjs";
+import { startOurs, startPeer } from "./targets.mjs";
 import { seedHistory } from "./seed-history.mjs";
 import { renderChart, renderTable } from "./report.mjs";
-import { testServer } from "../test/http/server.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -27,36 +26,6 @@ const SWEEP_SECONDS = Number(process.env.BENCH_SWEEP_SECONDS ?? 6);
 const WALLETS = 100;
 const CONNECTIONS = 32;
 const amount = (rnd) => 1 + Math.floor(rnd() * 100);
-const root = new URL("..", import.meta.url).pathname;
-
-/** CPU seconds and resident memory of a set of processes, from /proc. */
-function usage(pids) {
-  let ticks = 0;
-  let rssKiB = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      ticks += Number(stat[11]) + Number(stat[12]);
-      rssKiB += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-    } catch {
-      // The process ended.
-    }
-  }
-  return { cpu_s: ticks / 100, rss_mib: Math.round(rssKiB / 1024) };
-}
-
-/** Runs `fn` while sampling the processes' memory; returns its result with CPU seconds and peak RSS. */
-async function measured(pidsOf, fn) {
-  const before = usage(pidsOf());
-  let peak = before.rss_mib;
-  const timer = setInterval(() => (peak = Math.max(peak, usage(pidsOf()).rss_mib)), 250);
-  const result = await fn();
-  clearInterval(timer);
-  const after = usage(pidsOf());
-  return { ...result, server_cpu_s: Number((after.cpu_s - before.cpu_s).toFixed(1)), server_peak_rss_mib: Math.max(peak, after.rss_mib) };
-}
-
-const pidsOfGroup = (pgid) => () => execSync(`ps -o pid= -g ${pgid} || true`).toString().split("\n").map(Number).filter(Boolean);
 
 async function noop(baseUrl, connections, seconds) {
   const agent = agentFor(connections);
@@ -76,36 +45,16 @@ async function noop(baseUrl, connections, seconds) {
   return { scenario: "noop", connections, requests_per_s: Number((done / ((performance.now() - began) / 1_000)).toFixed(1)) };
 }
 
-/** The run with the median value of `key`, with every repeat's value beside it. */
-function median(runs, key) {
-  const sorted = [...runs].sort((a, b) => a[key] - b[key]);
-  return { ...sorted[Math.floor(sorted.length / 2)], repeats: runs.map((r) => r[key]) };
-}
-
-/** Runs `measure(target)` on every target, alternating the order each round, and keeps each target's median. */
-async function alternate(targets, key, measure) {
-  const runs = new Map(targets.map((t) => [t.name, []]));
-  for (let round = 0; round < REPEATS; round++) {
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
-    for (const target of order) {
-      const r = await measure(target);
-      runs.get(target.name).push(r);
-      console.log(target.name, JSON.stringify(r));
-    }
-  }
-  return new Map(targets.map((t) => [t.name, median(runs.get(t.name), key)]));
-}
-
 /** Targets whose money did not add up after some run (any run, not only the medians). */
 const failedRuns = new Set();
 
 /** Every scenario on every target, interleaved; conservation is checked after each transfer run. */
 async function scenarios(targets) {
   const results = new Map(targets.map((t) => [t.name, { target: t.name, runs: [], sweep: [] }]));
-  const noops = await alternate(targets, "requests_per_s", (t) => measured(t.pids, () => noop(t.baseUrl, CONNECTIONS, Math.min(SECONDS, 5))));
+  const noops = await alternate(targets, "requests_per_s", REPEATS, (t) => measured(t.pids, () => noop(t.baseUrl, CONNECTIONS, Math.min(SECONDS, 5))));
   for (const t of targets) results.get(t.name).runs.push(noops.get(t.name));
   for (const scenario of ["uniform", "hot", "disjoint"]) {
-    const medians = await alternate(targets, "transfers_per_s", async (t) => {
+    const medians = await alternate(targets, "transfers_per_s", REPEATS, async (t) => {
       const r = await measured(t.pids, () => run(t.baseUrl, t.users, { scenario, connections: CONNECTIONS, seconds: SECONDS, seed: 7, amount }));
       const check = await conservation(t.baseUrl, t.users);
       r.conserved = check.total === t.startTotal && check.problems.length === 0;
@@ -131,15 +80,6 @@ async function scenarios(targets) {
     result.all_runs_conserved = !failedRuns.has(t.name);
   }
   return results;
-}
-
-/** Our server, as `npm start` runs it, with 100 funded users. */
-async function startOurs() {
-  const server = await testServer({ env: BENCH_SERVER_ENV });
-  await server.start();
-  const pgid = Number(readFileSync(join(server.stateDir, "server.pid"), "utf8"));
-  const users = await setup(server.baseUrl, { count: WALLETS, balance: 10_000_000, prefix: `bn${Date.now() % 100_000}` });
-  return { name: "ours", server, baseUrl: server.baseUrl, pids: pidsOfGroup(pgid), users, startTotal: WALLETS * 10_000_000 };
 }
 
 /** Page reads of one wallet's history at 10,000 and 100,000 entries, through the normal API path. */
@@ -168,28 +108,10 @@ async function historyReads(server) {
   return out;
 }
 
-/** peer-pg (Node + Postgres from apt), copied to a temporary folder with its dependency, with 100 funded users. */
-async function startPeer() {
-  const peerDir = join(tmpdir(), "wallet-bench-peers");
-  if (!existsSync(join(peerDir, "node_modules", "pg"))) {
-    cpSync(join(root, "..", "shared", "peers"), peerDir, { recursive: true });
-    const npm = spawnSync("npm", ["install", "--no-audit", "--no-fund"], { cwd: peerDir, stdio: "inherit" });
-    if (npm.status !== 0) throw new Error("npm install for the peer failed");
-  }
-  const port = 8788;
-  const start = spawnSync(join(peerDir, "peer-pg", "start.sh"), [String(port), "--fresh"], { env: { ...process.env, NODE: process.execPath }, stdio: "inherit" });
-  if (start.status !== 0) throw new Error("peer-pg did not start (is postgresql installed? apt-get install -y postgresql)");
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const nodePid = Number(readFileSync("/tmp/peer-pg-data/server.pid", "utf8"));
-  const pids = () => [nodePid, ...execSync("pgrep -u postgres || true").toString().split("\n").map(Number).filter(Boolean)];
-  const users = await setup(baseUrl, { count: WALLETS, balance: 10_000_000, prefix: `pp${Date.now() % 100_000}` });
-  return { name: "peer-pg", baseUrl, pids, users, startTotal: WALLETS * 10_000_000, stop: () => spawnSync(join(peerDir, "peer-pg", "stop.sh"), [], { stdio: "inherit" }) };
-}
-
 const results = { at: new Date().toISOString(), seconds: SECONDS, repeats: REPEATS, wallets: WALLETS, connections: CONNECTIONS, machine: `${execSync("nproc").toString().trim()} cores` };
-const ours = await startOurs();
+const ours = await startOurs({ wallets: WALLETS, balance: 10_000_000 });
 try {
-  const peer = process.env.BENCH_SKIP_PEER === "1" ? null : await startPeer();
+  const peer = process.env.BENCH_SKIP_PEER === "1" ? null : await startPeer({ wallets: WALLETS, balance: 10_000_000 });
   try {
     const measuredTargets = await scenarios(peer === null ? [ours] : [ours, peer]);
     results.ours = measuredTargets.get("ours");

@@ -1,0 +1,124 @@
+// `npm run bench:skeleton`: what the product's fixed design costs on this machine before any application code.
+// Runs, side by side under the same driver (100 wallets, 32 connections, uniform and hot), our service, the
+// seeds' design (peer-pg), and bench/skeleton/worker.js, the transfer's bare skeleton, in three variants:
+//   design     the fixed design's work only: 4 calls between objects, 4 commits;
+//   no-intent  without the coordinator's intent before the money moves: 4 calls, 3 commits;
+//   one-phase  a plain debit instead of reserve and capture: 3 calls, 3 commits.
+// Each skeleton runs under Miniflare as `npm start` runs our service (direct socket, no tracing). Every figure is
+// the median of BENCH_REPEATS runs alternating between the targets. Conservation is checked after every run.
+// Never part of `npm test`. Results: bench/results/skeleton.json and the table it prints.
+//
+// Environment: BENCH_SECONDS (10), BENCH_REPEATS (3), BENCH_SKIP_PEER=1.
+import { execSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { conservation, run, setup } from "./driver.mjs";
+import { alternate, measured } from "./measure.mjs";
+import { startOurs, startPeer } from "./targets.mjs";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const WALLETS = 100;
+const BALANCE = 10_000_000;
+const CONNECTIONS = 32;
+const VARIANTS = ["design", "no-intent", "one-phase"];
+const root = new URL("..", import.meta.url).pathname;
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))("miniflare");
+
+/** One skeleton variant on its own port, in its own workerd process, with funded users. */
+async function startSkeleton(variant, port) {
+  const stateDir = mkdtempSync(join(tmpdir(), `skeleton-${variant}-`));
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    log: new Log(LogLevel.WARN),
+    unsafeObservability: false,
+    unsafeLocalExplorer: false,
+    // On disk, as our service's state is: every commit is a real SQLite commit with its fsync.
+    resourcePersistencePath: stateDir,
+    workers: [
+      {
+        name: "skeleton",
+        modules: true,
+        scriptPath: join(root, "bench", "skeleton", "worker.js"),
+        compatibilityDate: "2026-11-01",
+        bindings: { SKELETON_VARIANT: variant },
+        durableObjects: { WALLET: { className: "SkeletonWallet", useSQLite: true }, COORDINATOR: { className: "SkeletonCoordinator", useSQLite: true } },
+        unsafeDirectSockets: [{ host: "127.0.0.1", port }],
+      },
+    ],
+  }));
+  await mf.ready;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const users = await setup(baseUrl, { count: WALLETS, balance: BALANCE, prefix: `sk${Date.now() % 100_000}` });
+  // Miniflare starts one workerd per instance; the one listening on this port is this variant's.
+  const pid = Number(/pid=(\d+)/.exec(execSync(`ss -Hltnp 'sport = :${port}'`).toString())?.[1]);
+  if (!Number.isSafeInteger(pid)) throw new Error(`no process listens on ${port}`);
+  const pids = () => [pid];
+  const stop = async () => {
+    await mf.dispose();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+  return { name: `skeleton ${variant}`, baseUrl, pids, users, startTotal: WALLETS * BALANCE, stop };
+}
+
+const targets = [await startOurs({ wallets: WALLETS, balance: BALANCE })];
+const stops = [() => targets[0].server.stop()];
+try {
+  if (process.env.BENCH_SKIP_PEER !== "1") {
+    const peer = await startPeer({ wallets: WALLETS, balance: BALANCE });
+    targets.push(peer);
+    stops.push(async () => peer.stop());
+  }
+  for (const [i, variant] of VARIANTS.entries()) {
+    const skeleton = await startSkeleton(variant, 8791 + i);
+    targets.push(skeleton);
+    stops.push(skeleton.stop);
+  }
+  const results = { at: new Date().toISOString(), seconds: SECONDS, repeats: REPEATS, wallets: WALLETS, connections: CONNECTIONS, scenarios: {} };
+  let conserved = true;
+  for (const scenario of ["uniform", "hot"]) {
+    const medians = await alternate(targets, "transfers_per_s", REPEATS, async (t) => {
+      const r = await measured(t.pids, () => run(t.baseUrl, t.users, { scenario, connections: CONNECTIONS, seconds: SECONDS, seed: 7 }));
+      const check = await conservation(t.baseUrl, t.users);
+      r.conserved = check.total === t.startTotal && check.problems.length === 0;
+      conserved &&= r.conserved;
+      return r;
+    });
+    const summary = (r) => ({
+      transfers_per_s: r.transfers_per_s,
+      repeats: r.repeats,
+      p50_ms: r.p50_ms,
+      p99_ms: r.p99_ms,
+      cpu_ms_per_transfer: r.succeeded > 0 ? Number(((1_000 * r.server_cpu_s) / r.succeeded).toFixed(2)) : null,
+      conserved: r.conserved,
+    });
+    results.scenarios[scenario] = Object.fromEntries([...medians].map(([name, r]) => [name, summary(r)]));
+  }
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(new URL("./results/skeleton.json", import.meta.url), JSON.stringify(results, null, 2));
+  console.log(table(results));
+  if (!conserved) {
+    console.error("CONSERVATION FAILED in some run");
+    process.exitCode = 1;
+  }
+} finally {
+  for (const stop of stops.reverse()) await stop();
+}
+
+/** A Markdown table: each target's transfers/s and its ratio to peer-pg, per scenario. */
+function table(results) {
+  const names = Object.keys(results.scenarios.uniform);
+  const peer = (scenario) => results.scenarios[scenario]["peer-pg"]?.transfers_per_s;
+  const cell = (scenario, name) => {
+    const r = results.scenarios[scenario][name];
+    const ratio = peer(scenario) === undefined ? "" : ` (${(r.transfers_per_s / peer(scenario)).toFixed(2)}x)`;
+    return `${r.transfers_per_s}${ratio}, p99 ${r.p99_ms} ms, ${r.cpu_ms_per_transfer} ms CPU`;
+  };
+  const lines = ["| target | uniform: tx/s (÷ peer-pg), p99, server CPU per transfer | hot: the same |", "| --- | --- | --- |"];
+  for (const name of names) lines.push(`| ${name} | ${cell("uniform", name)} | ${cell("hot", name)} |`);
+  return lines.join("\n");
+}

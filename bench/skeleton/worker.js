@@ -1,0 +1,144 @@
+// The skeleton of a transfer: only the fixed work of the product's design, with no application code, so
+// `npm run bench:skeleton` can show what the design itself costs on this machine, next to our service and the
+// peer. It speaks just enough of the contract for the bench driver (register, deposit, transfer, read a
+// wallet) and checks nothing it does not need to: no sessions (the token is the user id), no validation, no
+// hash chain, no D1 audit mirror, no outbox, no alarms, no live feed. Never deployed, never part of the
+// service.
+//
+// A transfer is what our service does on its money path, in the same objects:
+//   the Worker calls the sender's coordinator (one Durable Object per user), which, under the idempotency key,
+//   VARIANT "design":    commits its intent, then reserves on the sender's wallet (a commit), credits the
+//                        recipient's wallet (a commit) and captures on the sender's wallet (a commit):
+//                        4 calls between objects, 4 commits;
+//   VARIANT "no-intent": the same without the coordinator's intent: 4 calls, 3 commits;
+//   VARIANT "one-phase": the intent, then a plain debit of the sender and a credit of the recipient, no hold:
+//                        3 calls, 3 commits.
+// Each wallet keeps a balance, its holds and an entry per movement in its own SQLite, and checks funds.
+import { DurableObject } from "cloudflare:workers";
+
+const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+/** One wallet: balance, holds and entries, each change in one transaction. */
+export class SkeletonWallet extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    const sql = ctx.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS wallet (id INTEGER PRIMARY KEY CHECK (id = 1), balance INTEGER NOT NULL, held INTEGER NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS holds (transfer_id TEXT PRIMARY KEY, amount INTEGER NOT NULL, state TEXT NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, transfer_id TEXT NOT NULL UNIQUE, amount INTEGER NOT NULL, balance_after INTEGER NOT NULL) STRICT;
+      INSERT OR IGNORE INTO wallet VALUES (1, 0, 0);`);
+    this.wallet = sql.exec("SELECT balance, held FROM wallet").one();
+  }
+
+  snapshot() {
+    return { balance: this.wallet.balance, held: this.wallet.held };
+  }
+
+  credit(transfer_id, amount) {
+    return this.change(transfer_id, amount, () => true);
+  }
+
+  debit(transfer_id, amount) {
+    return this.change(transfer_id, -amount, () => this.wallet.balance - this.wallet.held >= amount);
+  }
+
+  reserve(transfer_id, amount) {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT 1 FROM holds WHERE transfer_id = ?", transfer_id).toArray().length > 0) return "exists";
+    if (this.wallet.balance - this.wallet.held < amount) return "insufficient_funds";
+    const next = { balance: this.wallet.balance, held: this.wallet.held + amount };
+    this.ctx.storage.transactionSync(() => {
+      sql.exec("INSERT INTO holds VALUES (?, ?, 'held')", transfer_id, amount);
+      sql.exec("UPDATE wallet SET held = ? WHERE id = 1", next.held);
+    });
+    this.wallet = next;
+    return "reserved";
+  }
+
+  capture(transfer_id) {
+    const sql = this.ctx.storage.sql;
+    const hold = sql.exec("SELECT amount, state FROM holds WHERE transfer_id = ?", transfer_id).toArray()[0];
+    if (hold === undefined) return "no_hold";
+    if (hold.state === "captured") return "exists";
+    const next = { balance: this.wallet.balance - hold.amount, held: this.wallet.held - hold.amount };
+    this.ctx.storage.transactionSync(() => {
+      sql.exec("UPDATE holds SET state = 'captured' WHERE transfer_id = ?", transfer_id);
+      sql.exec("INSERT INTO entries (transfer_id, amount, balance_after) VALUES (?, ?, ?)", transfer_id, -hold.amount, next.balance);
+      sql.exec("UPDATE wallet SET balance = ?, held = ? WHERE id = 1", next.balance, next.held);
+    });
+    this.wallet = next;
+    return "captured";
+  }
+
+  change(transfer_id, amount, allowed) {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT 1 FROM entries WHERE transfer_id = ?", transfer_id).toArray().length > 0) return "exists";
+    if (!allowed()) return "insufficient_funds";
+    const next = { balance: this.wallet.balance + amount, held: this.wallet.held };
+    this.ctx.storage.transactionSync(() => {
+      sql.exec("INSERT INTO entries (transfer_id, amount, balance_after) VALUES (?, ?, ?)", transfer_id, amount, next.balance);
+      sql.exec("UPDATE wallet SET balance = ? WHERE id = 1", next.balance);
+    });
+    this.wallet = next;
+    return "done";
+  }
+}
+
+/** One user's coordinator: idempotency keys and the transfer's steps. */
+export class SkeletonCoordinator extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS movements (key TEXT PRIMARY KEY, id TEXT NOT NULL, state TEXT NOT NULL) STRICT");
+    this.outcomes = new Map();
+  }
+
+  async transfer(key, from, to, amount) {
+    const known = this.outcomes.get(key);
+    if (known !== undefined) return known;
+    const id = crypto.randomUUID();
+    const variant = this.env.SKELETON_VARIANT;
+    // The intent: committed when this turn ends; the output gate holds the next call until it is durable.
+    if (variant !== "no-intent") this.ctx.storage.sql.exec("INSERT INTO movements VALUES (?, ?, 'started')", key, id);
+    const sender = this.env.WALLET.getByName(from);
+    const recipient = this.env.WALLET.getByName(to);
+    let outcome;
+    if (variant === "one-phase") {
+      const debited = await sender.debit(id, amount);
+      outcome = debited === "done" ? await recipient.credit(id, amount) : debited;
+    } else {
+      const reserved = await sender.reserve(id, amount);
+      if (reserved !== "reserved") outcome = reserved;
+      else {
+        await recipient.credit(id, amount);
+        outcome = await sender.capture(id);
+      }
+    }
+    this.outcomes.set(key, outcome);
+    return outcome;
+  }
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const token = (request.headers.get("authorization") ?? "").replace(/^Bearer /, "");
+    const body = request.method === "POST" ? await request.json() : null;
+    if (url.pathname === "/api/v1/auth/register") {
+      await env.WALLET.getByName(`w-${body.handle}`).snapshot();
+      return json(201, { token: body.handle, wallet: { id: `w-${body.handle}` } });
+    }
+    if (url.pathname === "/api/v1/transfers") {
+      const key = request.headers.get("idempotency-key");
+      const outcome = await env.COORDINATOR.getByName(token).transfer(key, body.from_wallet_id, body.to.wallet_id, body.amount);
+      return outcome === "captured" || outcome === "done" ? json(201, { transfer: { status: "succeeded" } }) : json(422, { error: { code: outcome } });
+    }
+    const deposit = /^\/api\/v1\/wallets\/([^/]+)\/deposits$/.exec(url.pathname);
+    if (deposit !== null) {
+      await env.WALLET.getByName(deposit[1]).credit(request.headers.get("idempotency-key"), body.amount);
+      return json(201, { deposit: { status: "succeeded" } });
+    }
+    const wallet = /^\/api\/v1\/wallets\/([^/]+)$/.exec(url.pathname);
+    if (wallet !== null) return json(200, await env.WALLET.getByName(wallet[1]).snapshot());
+    return json(404, { error: { code: "not_found" } });
+  },
+};
