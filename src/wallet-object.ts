@@ -18,7 +18,7 @@ import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlit
 import { configOf } from "./config";
 import { hasSchema, migrate } from "./db/do-migrations";
 import { GroupCommit } from "./db/group-commit";
-import { placeholdersFor, setPlaceholdersFor } from "./db/prepared";
+import { lazily, placeholdersFor, setPlaceholdersFor } from "./db/prepared";
 import type { EntryView } from "./domain/views";
 import {
   assertWallet,
@@ -312,33 +312,33 @@ export class WalletObject extends DurableObject<Env> {
   }
 }
 
-/** Every query the wallet runs more than once, built once (see db/prepared.ts). */
+/** Every query the wallet runs more than once, each built on its first use and kept (see db/prepared.ts). */
 function prepareStatements(db: DrizzleSqliteDODatabase) {
   const p = sql.placeholder;
-  return {
-    hold: db.select().from(holdsTable).where(eq(holdsTable.transfer_id, p("transfer_id"))).prepare(),
-    entryFor: db.select().from(entriesTable).where(eq(entriesTable.transfer_id, p("transfer_id"))).prepare(),
-    entryAt: db.select().from(entriesTable).where(eq(entriesTable.seq, p("seq"))).prepare(),
-    updateWallet: db.update(walletTable).set(setPlaceholdersFor(walletTable)).where(eq(walletTable.id, p("id"))).prepare(),
-    upsertHold: db
+  return lazily({
+    hold: () => db.select().from(holdsTable).where(eq(holdsTable.transfer_id, p("transfer_id"))).prepare(),
+    entryFor: () => db.select().from(entriesTable).where(eq(entriesTable.transfer_id, p("transfer_id"))).prepare(),
+    entryAt: () => db.select().from(entriesTable).where(eq(entriesTable.seq, p("seq"))).prepare(),
+    updateWallet: () => db.update(walletTable).set(setPlaceholdersFor(walletTable)).where(eq(walletTable.id, p("id"))).prepare(),
+    upsertHold: () => db
       .insert(holdsTable)
       .values(placeholdersFor(holdsTable))
       .onConflictDoUpdate({ target: holdsTable.transfer_id, set: setPlaceholdersFor(holdsTable) })
       .prepare(),
-    insertEntry: db.insert(entriesTable).values(placeholdersFor(entriesTable)).prepare(),
-    historyPage: db.select().from(entriesTable).where(lt(entriesTable.seq, p("before"))).orderBy(desc(entriesTable.seq)).limit(p("limit")).prepare(),
-    entriesAfter: db
+    insertEntry: () => db.insert(entriesTable).values(placeholdersFor(entriesTable)).prepare(),
+    historyPage: () => db.select().from(entriesTable).where(lt(entriesTable.seq, p("before"))).orderBy(desc(entriesTable.seq)).limit(p("limit")).prepare(),
+    entriesAfter: () => db
       .select()
       .from(entriesTable)
       .where(sql`${entriesTable.seq} > ${p("after")} AND ${entriesTable.seq} <= ${p("upto")}`)
       .orderBy(entriesTable.seq)
       .limit(p("limit"))
       .prepare(),
-    openHolds: db
+    openHolds: () => db
       .select({ transfer_id: holdsTable.transfer_id, amount: holdsTable.amount, created_at_ms: holdsTable.created_at_ms })
       .from(holdsTable)
       .where(eq(holdsTable.state, "held"))
       .orderBy(holdsTable.created_at_ms)
       .prepare(),
-  };
+  });
 }

@@ -9,6 +9,7 @@
  */
 import { count, eq, lte, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { lazily } from "../db/prepared";
 import type { AuthResult, Profile } from "./rpc";
 import { profileTable, sessionsTable } from "./schema";
 
@@ -99,20 +100,20 @@ export class SessionStore {
 function prepareStatements(db: DrizzleSqliteDODatabase) {
   const p = sql.placeholder;
   const s = sessionsTable;
-  return {
-    profile: db.select().from(profileTable).limit(1).prepare(),
-    upsertProfile: db
+  return lazily({
+    profile: () => db.select().from(profileTable).limit(1).prepare(),
+    upsertProfile: () => db
       .insert(profileTable)
       .values({ user_id: p("user_id"), handle: p("handle"), role: p("role"), wallet_ids: p("wallet_ids") })
       .onConflictDoUpdate({ target: profileTable.user_id, set: { handle: sql`excluded.handle`, role: sql`excluded.role`, wallet_ids: sql`excluded.wallet_ids` } })
       .prepare(),
-    setRole: db.update(profileTable).set({ role: sql`${p("role")}` }).prepare(),
-    session: db.select().from(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
-    insertSession: db.insert(s).values({ token_hash: p("token_hash"), created_at_ms: p("created_at_ms"), expires_at_ms: p("expires_at_ms") }).prepare(),
-    count: db.select({ n: count() }).from(s).prepare(),
-    deleteOldest: db.delete(s).where(sql`${s.token_hash} IN (SELECT ${s.token_hash} FROM ${s} ORDER BY ${s.created_at_ms} LIMIT ${p("excess")})`).prepare(),
-    deleteExpired: db.delete(s).where(lte(s.expires_at_ms, p("now"))).prepare(),
-    deleteOne: db.delete(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
-    deleteAll: db.delete(s).prepare(),
-  };
+    setRole: () => db.update(profileTable).set({ role: sql`${p("role")}` }).prepare(),
+    session: () => db.select().from(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
+    insertSession: () => db.insert(s).values({ token_hash: p("token_hash"), created_at_ms: p("created_at_ms"), expires_at_ms: p("expires_at_ms") }).prepare(),
+    count: () => db.select({ n: count() }).from(s).prepare(),
+    deleteOldest: () => db.delete(s).where(sql`${s.token_hash} IN (SELECT ${s.token_hash} FROM ${s} ORDER BY ${s.created_at_ms} LIMIT ${p("excess")})`).prepare(),
+    deleteExpired: () => db.delete(s).where(lte(s.expires_at_ms, p("now"))).prepare(),
+    deleteOne: () => db.delete(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
+    deleteAll: () => db.delete(s).prepare(),
+  });
 }

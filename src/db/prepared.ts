@@ -19,3 +19,26 @@ export function setPlaceholdersFor<T extends SQLiteTable>(table: T): { [K in key
   for (const key of Object.keys(getTableColumns(table))) out[key] = sql`${sql.placeholder(key)}`;
   return out as { [K in keyof T["$inferInsert"]]: SQL };
 }
+
+/**
+ * A set of statements, each built by its builder the first time it is read and kept from then on. An object
+ * that wakes after eviction used to build all of its statements in its constructor, about 1.5 ms for a wallet
+ * and its coordinator together; when a burst of requests woke 200 objects at once, the first 32 transfers all
+ * waited about 330 ms behind that work. Built lazily, an object pays only for the statements its first request
+ * uses, and the rest as they come.
+ */
+export function lazily<T extends Record<string, () => unknown>>(builders: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const statements: Partial<{ [K in keyof T]: ReturnType<T[K]> }> = {};
+  for (const [key, build] of Object.entries(builders)) {
+    Object.defineProperty(statements, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const built = build();
+        Object.defineProperty(statements, key, { value: built, enumerable: true });
+        return built;
+      },
+    });
+  }
+  return statements as { readonly [K in keyof T]: ReturnType<T[K]> };
+}
