@@ -24,8 +24,8 @@ export function setPlaceholdersFor<T extends SQLiteTable>(table: T): { [K in key
  * A set of statements, each built by its builder the first time it is read and kept from then on. An object
  * that wakes after eviction used to build all of its statements in its constructor, roughly 1-2 ms per object;
  * when a burst of requests woke 200 objects at once, the first 32 transfers all waited about 330 ms behind
- * that work. Built lazily, an object pays only for the statements its first request
- * uses, and the rest as they come.
+ * that work. Built lazily, an object pays only for the statements its first request uses, and for the rest
+ * as they come.
  */
 export function lazily<T extends Record<string, () => unknown>>(builders: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
   const statements: Partial<{ [K in keyof T]: ReturnType<T[K]> }> = {};
