@@ -1,9 +1,10 @@
 // `npm run bench:skeleton`: what the product's fixed design costs on this machine before any application code.
 // Runs, side by side under the same driver (100 wallets, 32 connections, uniform and hot), our service, the
-// seeds' design (peer-pg), and bench/skeleton/worker.js, the transfer's bare skeleton, in three variants:
+// seeds' design (peer-pg), and bench/skeleton/worker.js, the transfer's bare skeleton, in four variants:
 //   design     the fixed design's work only: 4 calls between objects, 4 commits;
 //   no-intent  without the coordinator's intent before the money moves: 4 calls, 3 commits;
-//   one-phase  a plain debit instead of reserve and capture: 3 calls, 3 commits.
+//   one-phase  a plain debit instead of reserve and capture: 3 calls, 3 commits;
+//   grouped    design, with a wallet's concurrent operations sharing one commit (group commit).
 // Each skeleton runs under Miniflare as `npm start` runs our service (direct socket, no tracing). Every figure is
 // the median of BENCH_REPEATS runs alternating between the targets. Conservation is checked after every run.
 // Never part of `npm test`. Results: bench/results/skeleton.json and the table it prints.
@@ -23,7 +24,7 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const WALLETS = 100;
 const BALANCE = 10_000_000;
 const CONNECTIONS = 32;
-const VARIANTS = ["design", "no-intent", "one-phase"];
+const VARIANTS = ["design", "no-intent", "one-phase", "grouped"];
 const root = new URL("..", import.meta.url).pathname;
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))("miniflare");
 
