@@ -4,7 +4,7 @@
 //   design     the fixed design's work only: 4 calls between objects, 4 commits;
 //   no-intent  without the coordinator's intent before the money moves: 4 calls, 3 commits;
 //   one-phase  a plain debit instead of reserve and capture: 3 calls, 3 commits;
-//   grouped    design, with a wallet's concurrent operations sharing one commit (group commit).
+//   grouped    design, with an object's concurrent operations sharing one commit (group commit).
 // Each skeleton runs under Miniflare as `npm start` runs our service (direct socket, no tracing). Every figure is
 // the median of BENCH_REPEATS runs alternating between the targets. Conservation is checked after every run.
 // Never part of `npm test`. Results: bench/results/skeleton.json and the table it prints.

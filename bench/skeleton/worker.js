@@ -13,8 +13,8 @@
 //   VARIANT "no-intent": the same without the coordinator's intent: 4 calls, 3 commits;
 //   VARIANT "one-phase": the intent, then a plain debit of the sender and a credit of the recipient, no hold:
 //                        3 calls, 3 commits;
-//   VARIANT "grouped":   "design", with operations that reach a wallet together sharing one commit (as our
-//                        db/group-commit.ts does): fewer commits where transfers meet on one wallet.
+//   VARIANT "grouped":   "design", with operations that reach an object together sharing one commit (as our
+//                        db/group-commit.ts does): fewer commits where transfers meet on one object.
 // Each wallet keeps a balance, its holds and an entry per movement in its own SQLite, and checks funds.
 import { DurableObject } from "cloudflare:workers";
 
