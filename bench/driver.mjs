@@ -148,8 +148,11 @@ export async function run(baseUrl, users, { scenario, connections, seconds, seed
   };
 }
 
-/** Sum of the users' balances (owner reads), and whether any is negative or held. */
-export async function conservation(baseUrl, users) {
+/**
+ * Sum of the users' balances (owner reads), whether any is negative or held, and (given the total the users
+ * started with) whether money was conserved: the same total, and no problem.
+ */
+export async function conservation(baseUrl, users, startTotal) {
   const agent = agentFor(8);
   let total = 0;
   const problems = [];
@@ -164,5 +167,5 @@ export async function conservation(baseUrl, users) {
     if ((w.json.held ?? 0) !== 0) problems.push(`${u.handle} holds ${w.json.held}`);
   }
   agent.destroy();
-  return { total, problems };
+  return { total, problems, conserved: total === startTotal && problems.length === 0 };
 }

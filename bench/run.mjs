@@ -56,8 +56,8 @@ async function scenarios(targets) {
   for (const scenario of ["uniform", "hot", "disjoint"]) {
     const medians = await alternate(targets, "transfers_per_s", REPEATS, async (t) => {
       const r = await measured(t.pids, () => run(t.baseUrl, t.users, { scenario, connections: CONNECTIONS, seconds: SECONDS, seed: 7, amount }));
-      const check = await conservation(t.baseUrl, t.users);
-      r.conserved = check.total === t.startTotal && check.problems.length === 0;
+      const check = await conservation(t.baseUrl, t.users, t.startTotal);
+      r.conserved = check.conserved;
       if (!r.conserved) {
         failedRuns.add(t.name);
         console.error(`${t.name} ${scenario}: CONSERVATION FAILED`, check);
@@ -74,9 +74,9 @@ async function scenarios(targets) {
     }
   }
   for (const t of targets) {
-    const check = await conservation(t.baseUrl, t.users);
+    const check = await conservation(t.baseUrl, t.users, t.startTotal);
     const result = results.get(t.name);
-    result.conserved_at_end = check.total === t.startTotal && check.problems.length === 0;
+    result.conserved_at_end = check.conserved;
     result.all_runs_conserved = !failedRuns.has(t.name);
   }
   return results;

@@ -67,7 +67,7 @@ async function startSkeleton(variant, port) {
 }
 
 const targets = [await startOurs({ wallets: WALLETS, balance: BALANCE })];
-const stops = [() => targets[0].server.stop()];
+const stops = [() => targets[0].server.dispose()];
 try {
   if (process.env.BENCH_SKIP_PEER !== "1") {
     const peer = await startPeer({ wallets: WALLETS, balance: BALANCE });
@@ -84,8 +84,7 @@ try {
   for (const scenario of ["uniform", "hot"]) {
     const medians = await alternate(targets, "transfers_per_s", REPEATS, async (t) => {
       const r = await measured(t.pids, () => run(t.baseUrl, t.users, { scenario, connections: CONNECTIONS, seconds: SECONDS, seed: 7 }));
-      const check = await conservation(t.baseUrl, t.users);
-      r.conserved = check.total === t.startTotal && check.problems.length === 0;
+      r.conserved = (await conservation(t.baseUrl, t.users, t.startTotal)).conserved;
       conserved &&= r.conserved;
       return r;
     });

@@ -13,7 +13,7 @@ const root = new URL("..", import.meta.url).pathname;
 /** The processes of a process group (our server's start script and everything it spawned). */
 export const pidsOfGroup = (pgid) => () => execSync(`ps -o pid= -g ${pgid} || true`).toString().split("\n").map(Number).filter(Boolean);
 
-/** Our server, as `npm start` runs it with the benchmarks' settings; `server.stop()` ends it. */
+/** Our server, as `npm start` runs it with the benchmarks' settings; `server.dispose()` ends it and deletes its state. */
 export async function startOurs({ wallets, balance }) {
   const server = await testServer({ env: BENCH_SERVER_ENV });
   await server.start();

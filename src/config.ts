@@ -3,6 +3,7 @@
  * where it is configured. A value out of its range stops the Worker at the first request with a message that
  * names the variable, rather than letting a typo silently weaken a limit.
  */
+import { JITTER_MAX_FACTOR } from "./domain/delays";
 
 /** The validated limits. Units are the last part of each name. */
 export interface Config {
@@ -166,9 +167,9 @@ export function parseConfig(vars: ConfigVars): Config {
   if (config.wallet_call_retry_base_ms > config.wallet_call_retry_max_ms) {
     throw new Error("config: WALLET_CALL_RETRY_BASE_MS must not exceed WALLET_CALL_RETRY_MAX_MS");
   }
-  // The flush waits up to 1.5 times its delay (jitter); the verifier must still count those entries as on their way.
-  if (config.outbox_flush_delay_ms * 1.5 >= config.outbox_grace_ms) {
-    throw new Error("config: OUTBOX_FLUSH_DELAY_MS times 1.5 must be below OUTBOX_GRACE_MS");
+  // The flush waits up to JITTER_MAX_FACTOR times its delay; the verifier must still count those entries as on their way.
+  if (config.outbox_flush_delay_ms * JITTER_MAX_FACTOR >= config.outbox_grace_ms) {
+    throw new Error(`config: OUTBOX_FLUSH_DELAY_MS times ${JITTER_MAX_FACTOR} must be below OUTBOX_GRACE_MS`);
   }
   if (config.recovery_delay_ms > config.recovery_max_delay_ms) {
     throw new Error("config: RECOVERY_DELAY_MS must not exceed RECOVERY_MAX_DELAY_MS");

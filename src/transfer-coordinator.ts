@@ -20,7 +20,8 @@ import { runDeposit, runTransfer, runWithdrawal, type Decision, type StepPorts }
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
-import { backoffMs, StepUnavailable, walletPort, type RetryPolicy } from "./coordinator/wallet-calls";
+import { StepUnavailable, walletPort, type RetryPolicy } from "./coordinator/wallet-calls";
+import { backoffMs } from "./domain/delays";
 import { finishedRow, isParty, movementView, newMovementRow, outcomeOf, prepareMovementStatements, type MovementFields } from "./coordinator/movements";
 import type {
   AuthResult,
@@ -79,9 +80,9 @@ export class TransferCoordinator extends DurableObject<Env> {
     const db = drizzle(ctx.storage);
     this.q = prepareMovementStatements(db);
     this.sessions = new SessionStore(db);
-    this.commits = new GroupCommit(ctx.storage, this.config().group_commit_max_ops);
-    this.directory = new Directory(drizzleD1(env.DB));
     const config = this.config();
+    this.commits = new GroupCommit(ctx.storage, config.group_commit_max_ops);
+    this.directory = new Directory(drizzleD1(env.DB));
     this.outbox = new Outbox(
       {
         d1: env.DB,
@@ -90,7 +91,7 @@ export class TransferCoordinator extends DurableObject<Env> {
         beforeWrite: () => this.failpoint("before_d1_write"),
         afterWrite: () => this.failpoint("after_d1_write"),
         retryAt: (at_ms) => this.ensureAlarm(at_ms),
-        alarmBy: (at_ms) => this.alarmAtMs !== null && this.alarmAtMs <= at_ms,
+        alarmBy: (at_ms) => this.alarmBy(at_ms),
         backoffMs: (failures) => backoffMs(failures, config.recovery_delay_ms, config.recovery_max_delay_ms),
         log: (message, fields) => log("warn", message, fields),
       },
@@ -350,10 +351,13 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   /** Makes sure an alarm fires no later than `at_ms` (one alarm per object: keep the earliest). */
   private async ensureAlarm(at_ms: number): Promise<void> {
-    if (this.alarmAtMs !== null && this.alarmAtMs <= at_ms) return;
+    if (this.alarmBy(at_ms)) return;
     this.alarmAtMs = at_ms;
     await this.ctx.storage.setAlarm(at_ms);
   }
+
+  /** Whether the alarm is already set to fire no later than `at_ms`. */
+  private readonly alarmBy = (at_ms: number): boolean => this.alarmAtMs !== null && this.alarmAtMs <= at_ms;
 
   /** Creates the tables on the first write (and migrates them on every start once they exist). */
   private ensureSchema(): void {

@@ -1,8 +1,9 @@
 /**
  * WalletObject: one Durable Object per wallet, named by the wallet id. It is the only writer of its balance,
  * so it serialises every debit and credit of that wallet without locks. Each change is planned by the pure
- * functions in `wallet/ledger.ts` and written in one `transactionSync`: the balance, the hold and the
- * hash-chained entry commit together or not at all.
+ * functions in `wallet/ledger.ts` and written in its own transaction (a savepoint when it shares a group
+ * commit with other operations, db/group-commit.ts): the balance, the hold and the hash-chained entry commit
+ * together or not at all.
  *
  * Storage is created lazily by `init()`: a lookup of an unknown wallet id reads nothing and writes nothing,
  * so probing random ids cannot make the service allocate storage.

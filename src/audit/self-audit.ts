@@ -14,6 +14,7 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { auditFindings, verifiedMarks, wallets } from "../db/schema";
+import { sleep } from "../domain/delays";
 import type { EntryView } from "../domain/views";
 import { log } from "../observability/log";
 import type { WalletObject } from "../wallet-object";
@@ -23,7 +24,7 @@ import { GENESIS, verifyChain, type ChainEnd, type Problem } from "./chain";
 export interface SelfAuditLimits {
   wallets_per_run: number;
   entries_per_wallet: number;
-  /** The run's wallets are spread evenly over this long (0: one after the other, no pause). */
+  /** A run pauses `spread_ms / wallets_per_run` between wallets, so a full run lasts about this long (0: no pause). */
   spread_ms: number;
 }
 
@@ -33,8 +34,6 @@ export interface SelfAuditResult {
   advanced: number;
   findings: number;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The contiguous run of entries right after the mark (stops at the first gap). */
 function contiguous(from: number, entries: EntryView[]): EntryView[] {

@@ -9,7 +9,7 @@ import { newMovementId, type MovementKind } from "../domain/ids";
 import type { MovementOutcome, MovementRequestBase, MovementView } from "./rpc";
 import { movementsTable, type MovementRow } from "./schema";
 import type { Decision } from "./steps";
-import { jittered } from "./wallet-calls";
+import { jittered } from "../domain/delays";
 
 /** The fields that differ by kind of movement. */
 export type MovementFields = Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">;

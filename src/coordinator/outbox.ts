@@ -10,7 +10,7 @@ import { insertIgnoring } from "../db/d1-inserts";
 import type { EntryView } from "../domain/views";
 import type { MovementRow } from "./schema";
 import { errorText } from "../observability/log";
-import { jittered } from "./wallet-calls";
+import { jittered } from "../domain/delays";
 
 /** An entry a movement produced, with the wallet it belongs to. */
 export interface ProducedEntry {

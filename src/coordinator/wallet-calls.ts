@@ -5,6 +5,7 @@
  * capped exponential back-off. Anything else is left to the alarm, which resumes the movement later.
  */
 import type { WalletObject } from "../wallet-object";
+import { backoffMs, sleep } from "../domain/delays";
 import type { WalletPort } from "./steps";
 
 /** Attempts and back-off for one step, from the config. */
@@ -28,21 +29,6 @@ export function isRetryable(error: unknown): boolean {
   return flag(error, "retryable") && !flag(error, "overloaded");
 }
 
-/** The delay before attempt `attempt + 1`: base * 2^(attempt-1), capped, with up to 50% jitter. */
-export function backoffMs(attempt: number, base_ms: number, max_ms: number): number {
-  const exponential = Math.min(max_ms, base_ms * 2 ** Math.min(attempt - 1, 20));
-  return Math.round(exponential / 2 + Math.random() * (exponential / 2));
-}
-
-/**
- * `ms` stretched by a random 0-50 %: coordinators that became busy together (a burst of sign-ups, a payroll)
- * would otherwise wake together for every recovery check and outbox batch, and stall everything else at once.
- */
-export function jittered(ms: number): number {
-  return Math.round(ms * (1 + Math.random() / 2));
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `call` against the wallet named `walletId`, taking a fresh stub for every attempt (a stub that threw

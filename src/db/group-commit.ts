@@ -1,9 +1,9 @@
 /**
  * Group commit for one Durable Object. Every commit of a Durable Object's SQLite is a synchronous disk flush,
  * and workerd commits each request's writes on their own; so when many requests reach one object at once (a
- * merchant's wallet, a payroll coordinator), each paid for a whole commit. Here, operations that arrive while
- * the object is busy wait for the next turn of the event loop and then run together, each in its own
- * savepoint inside one transaction: N operations, one commit. Their answers are released only once that
+ * merchant's wallet, a payroll coordinator), each paid for a whole commit. Here every operation waits for the
+ * next turn of the event loop, and the operations queued by then run together, each in its own savepoint
+ * inside one transaction: N operations, one commit. Their answers are released only once that
  * commit is durable (the output gate), exactly as with one commit each. A group of one runs in a plain
  * transaction, with no savepoint inside.
  */

@@ -21,7 +21,7 @@ export function freePort() {
   });
 }
 
-/** A server under test: `start()`, `kill()` (SIGKILL), `stop()`, and its `baseUrl`. */
+/** A server under test: `start()`, `kill()` (SIGKILL), `stop()`, `dispose()` (stop and delete its state), and its `baseUrl`. */
 export async function testServer({ env = {} } = {}) {
   const port = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "wallet-state-"));
