@@ -44,7 +44,8 @@ function runSide(side) {
       const c = await conservation(server.baseUrl, users);
       console.log(JSON.stringify({ conserved: c.total === 100 * 10_000_000 && c.problems.length === 0 }));
     } finally {
-      await server.dispose();
+      // Checkouts from before dispose() (stop and delete the state) have only stop().
+      await (server.dispose ?? server.stop).call(server);
     }`;
   return new Promise((ok, fail) => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: side.root, stdio: ["ignore", "pipe", "inherit"] });
