@@ -26,6 +26,8 @@ export default defineConfig({
           RATE_MONEY_PER_USER_PER_MINUTE: "150",
           OUTBOX_GRACE_MS: "1000",
           OUTBOX_FLUSH_DELAY_MS: "20",
+          // Small, so that tests reach several batches and the bound on successes kept in memory (twice this).
+          OUTBOX_BATCH_MAX: "10",
           // A test's self-audit run checks its wallets at once instead of spreading them over half a minute.
           SELF_AUDIT_SPREAD_MS: "0",
           PHONE_ENC_KEY_ID: "test1",
@@ -34,6 +36,7 @@ export default defineConfig({
           ADMIN_TOKEN: "test-admin-token-0123456789abcdefghijklmnop",
           RECEIPT_KEY_ID: "test-r1",
           RECEIPT_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIDhRvPLi6ekpwP77zOorAyflOe7JoD4yrGFFpg-FI0D9",
+          SESSION_TOKEN_KEY: "dGVzdC1zZXNzaW9uLXRva2VuLW1hYy1rZXktMzJieXQ",
         },
       },
     }),

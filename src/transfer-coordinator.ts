@@ -20,8 +20,9 @@ import { runDeposit, runTransfer, runWithdrawal, type Decision, type StepPorts }
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
+import { closeLiveSockets } from "./coordinator/live-sessions";
 import { StepUnavailable, walletPort, type RetryPolicy } from "./coordinator/wallet-calls";
-import { backoffMs } from "./domain/delays";
+import { backoffMs, jittered } from "./domain/delays";
 import { finishedRow, isParty, movementView, newMovementRow, outcomeOf, prepareMovementStatements, type MovementFields } from "./coordinator/movements";
 import type {
   AuthResult,
@@ -37,6 +38,7 @@ import type {
 } from "./coordinator/rpc";
 import { COORDINATOR_MIGRATIONS, type MovementRow } from "./coordinator/schema";
 import { hasSchema, migrate } from "./db/do-migrations";
+import { checkD1, faultableStorage, noFaults, type Faults } from "./db/faults";
 import { GroupCommit } from "./db/group-commit";
 import type { MovementKind } from "./domain/ids";
 import { assertAmount } from "./domain/money";
@@ -46,6 +48,16 @@ import { errorText, log } from "./observability/log";
 /** Movements resumed per alarm run, and outbox batches sent per flush: bounded work per invocation. */
 const RECOVERY_BATCH = 50;
 const FLUSH_BATCHES_PER_CALL = 20;
+/**
+ * Successes kept in memory for the outbox, as a multiple of `OUTBOX_BATCH_MAX`: past it (D1 slow) a success
+ * is written to storage with its outbox mark at once, like a refusal, so memory stays bounded whatever D1 does.
+ */
+const FINISHED_MAX_BATCHES = 2;
+/**
+ * An alarm time this far in the past that has not fired is taken as lost (its setting, or its handler, failed
+ * while the disk was full) and is set again, instead of being trusted to come.
+ */
+export const ALARM_LOST_AFTER_MS = 10_000;
 
 /** The Durable Object that runs one user's money movements to completion, exactly once each. */
 export class TransferCoordinator extends DurableObject<Env> {
@@ -74,21 +86,32 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly moneyBucket = new TokenBucket();
   /** Failpoints armed by tests (one-shot); always empty in production. */
   readonly failpoints = new Map<Failpoint, FailMode>();
+  /** Sustained faults held on by tests (a full disk, a refusing D1); always off in production. */
+  readonly faults: Faults = noFaults();
+  /** This object's storage, through the test faults (a plain pass-through while they are off). */
+  private readonly storage: DurableObjectStorage;
+  /** Alarm runs in a row that failed part of their work; the next run waits a back-off for each. */
+  private alarmFailures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const db = drizzle(ctx.storage);
+    this.storage = faultableStorage(ctx.storage, this.faults);
+    const db = drizzle(this.storage);
     this.q = prepareMovementStatements(db);
     this.sessions = new SessionStore(db);
     const config = this.config();
-    this.commits = new GroupCommit(ctx.storage, config.group_commit_max_ops);
+    this.commits = new GroupCommit(this.storage, config.group_commit_max_ops);
     this.directory = new Directory(drizzleD1(env.DB));
     this.outbox = new Outbox(
       {
         d1: env.DB,
         pending: (limit) => this.undelivered(limit),
         markDelivered: (ids) => this.recordDelivered(ids),
-        beforeWrite: () => this.failpoint("before_d1_write"),
+        failed: () => this.spill(),
+        beforeWrite: () => {
+          this.failpoint("before_d1_write");
+          return checkD1(this.faults);
+        },
         afterWrite: () => this.failpoint("after_d1_write"),
         retryAt: (at_ms) => this.ensureAlarm(at_ms),
         alarmBy: (at_ms) => this.alarmBy(at_ms),
@@ -100,7 +123,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       if (!hasSchema(ctx.storage.sql)) return;
       this.ensureSchema();
-      this.alarmAtMs = await ctx.storage.getAlarm();
+      this.alarmAtMs = await this.storage.getAlarm();
     });
   }
 
@@ -111,7 +134,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.ensureSchema();
     const config = this.config();
     const open = { ...input, now_ms: Date.now(), ttl_ms: config.session_ttl_ms, max_sessions: config.sessions_max_per_user };
-    this.ctx.storage.transactionSync(() => this.sessions.open(open));
+    const evicted = this.storage.transactionSync(() => this.sessions.open(open));
+    await this.endLiveFeeds(evicted);
     return { code: "opened" };
   }
 
@@ -121,15 +145,18 @@ export class TransferCoordinator extends DurableObject<Env> {
     return this.sessions.authenticate(token_hash, Date.now());
   }
 
-  /** Ends one session. */
+  /** Ends one session, and closes its live feed sockets. */
   async revokeSession(token_hash: string): Promise<{ code: "revoked" }> {
-    if (this.schemaReady) this.sessions.revoke(token_hash);
+    if (!this.schemaReady) return { code: "revoked" };
+    this.sessions.revoke(token_hash);
+    await this.endLiveFeeds([token_hash]);
     return { code: "revoked" };
   }
 
-  /** Ends every session of the user ("log out everywhere"). */
+  /** Ends every session of the user ("log out everywhere"), and closes their live feed sockets. */
   async revokeAllSessions(): Promise<{ code: "revoked" }> {
-    if (this.schemaReady) this.sessions.revokeAll();
+    if (!this.schemaReady) return { code: "revoked" };
+    await this.endLiveFeeds(this.sessions.revokeAll());
     return { code: "revoked" };
   }
 
@@ -137,6 +164,12 @@ export class TransferCoordinator extends DurableObject<Env> {
   async setRole(role: Profile["role"]): Promise<{ code: "changed" | "no_profile" }> {
     if (!this.schemaReady) return { code: "no_profile" };
     return { code: this.sessions.setRole(role) ? "changed" : "no_profile" };
+  }
+
+  /** Closes the live feed sockets of ended sessions on every wallet of the user (coordinator/live-sessions.ts). */
+  private async endLiveFeeds(token_hashes: string[]): Promise<void> {
+    const wallet_ids = this.sessions.profile()?.wallet_ids ?? [];
+    await closeLiveSockets(this.env.WALLET, wallet_ids, token_hashes, this.retryPolicy());
   }
 
   // ---- Money movements ------------------------------------------------------------------------------------
@@ -178,6 +211,15 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Unfinished movements and undelivered outbox rows: what recovery still owes (for tests and audits). */
   async pending(): Promise<{ started: number; outbox: number }> {
     if (!this.schemaReady) return { started: 0, outbox: 0 };
+    return this.pendingCounts();
+  }
+
+  /** What this coordinator holds in memory for D1 (bounded: see FINISHED_MAX_BATCHES), for tests. */
+  async memory(): Promise<{ finished: number; finished_max: number; alarm_failures: number; outbox_failures: number }> {
+    return { finished: this.finished.size, finished_max: this.finishedMax(), alarm_failures: this.alarmFailures, outbox_failures: this.outbox.failureCount };
+  }
+
+  private pendingCounts(): { started: number; outbox: number } {
     return { started: this.q.countStarted.get()?.n ?? 0, outbox: this.q.countOutbox.get()?.n ?? 0 };
   }
 
@@ -188,13 +230,46 @@ export class TransferCoordinator extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAtMs = null;
     if (!this.schemaReady) return;
-    const now = Date.now();
-    await this.outbox.now();
-    const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
-    for (const m of due) await this.drive(m, false);
-    await this.outbox.now();
-    this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
+    let finishedAll: boolean;
+    try {
+      finishedAll = await this.recover(Date.now());
+    } catch (error) {
+      finishedAll = false;
+      log("warn", "coordinator alarm failed", { failures: this.alarmFailures + 1, error: errorText(error) });
+    }
+    // A run that could not finish what was due (a full disk, wallets that do not answer) leaves it owed in
+    // storage, perhaps with a due time it could not move forward; the next run then comes after a back-off
+    // instead of at once, which would wake the object again immediately, for ever.
+    this.alarmFailures = finishedAll ? 0 : this.alarmFailures + 1;
+    // If even this fails (the disk is still full), the runtime retries the alarm with its own back-off, and
+    // `alarmBy` stops trusting a time that never fired, so the next request sets it again.
     await this.scheduleNext();
+  }
+
+  /**
+   * Wakes the alarm if anything is owed and no alarm can be trusted to come: the Cron sweep's safety net for a
+   * coordinator whose alarm was lost while its disk was full and that nobody has called since.
+   */
+  async wake(): Promise<{ code: "idle" | "scheduled" }> {
+    if (!this.schemaReady) return { code: "idle" };
+    const owed = this.pendingCounts();
+    if (owed.started + owed.outbox === 0 && this.finished.size === 0) return { code: "idle" };
+    await this.scheduleNext();
+    return { code: "scheduled" };
+  }
+
+  /**
+   * One alarm run's work: deliver, resume what is due, deliver again, forget expired keys. True when every
+   * due movement reached its outcome.
+   */
+  private async recover(now: number): Promise<boolean> {
+    await this.outbox.due();
+    const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
+    let finishedAll = true;
+    for (const m of due) if ((await this.drive(m, false)).code === "unavailable") finishedAll = false;
+    await this.outbox.due();
+    this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
+    return finishedAll;
   }
 
   private async submit(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields): Promise<MovementOutcome> {
@@ -212,10 +287,15 @@ export class TransferCoordinator extends DurableObject<Env> {
     let m: MovementRow;
     try {
       m = await this.commits.run(() => this.start(kind, req, fields, session.caller.wallet_ids));
+    } catch (error) {
+      // Nothing was recorded (a full disk): nothing moved, and a retry with the same key starts afresh.
+      log("warn", "movement not recorded", { error: errorText(error) });
+      return { code: "unavailable" };
     } finally {
       this.starting.delete(req.idempotency_key);
     }
-    await this.ensureAlarm(m.next_attempt_at_ms);
+    this.failpoint("before_alarm");
+    await this.ensureAlarmQuietly(m.next_attempt_at_ms);
     this.failpoint("after_start");
     return this.drive(m, false);
   }
@@ -267,18 +347,59 @@ export class TransferCoordinator extends DurableObject<Env> {
       await this.deferRecovery(m, error);
       return { code: "unavailable" };
     }
-    const done = decision.status === "succeeded" ? this.finishLater(m, decision) : await this.commits.run(() => this.finish(m, decision));
+    let done: MovementRow;
+    try {
+      done = decision.status === "succeeded" ? await this.finishLater(m, decision) : await this.commits.run(() => this.finish(m, decision));
+    } catch (error) {
+      // The outcome could not be written (a full disk). A success is still derivable from the wallets, so it is
+      // answered; a refusal may not be (it can depend on a balance), so the caller retries its key. Either way
+      // the movement stays started and recovery writes its outcome once the disk has room.
+      await this.deferRecovery(m, error);
+      if (decision.status !== "succeeded") return { code: "unavailable" };
+      done = finishedRow(m, decision, 0);
+    }
     this.failpoint("after_finish");
     return outcomeOf(done, replayed);
   }
 
-  /** Keeps a success for the next outbox delivery, which writes it (see `finished`). */
-  private finishLater(m: MovementRow, d: Decision): MovementRow {
+  /**
+   * Keeps a success for the next outbox delivery, which writes it (see `finished`). While D1 is failing, or
+   * when the in-memory list is full, it is written at once with its outbox mark instead, as a refusal is.
+   */
+  private async finishLater(m: MovementRow, d: Decision): Promise<MovementRow> {
+    if (this.outbox.backingOff() || this.finished.size >= this.finishedMax()) {
+      const done = await this.commits.run(() => this.finish(m, d));
+      this.outbox.soon();
+      return done;
+    }
     const done = finishedRow(m, d, 0);
     this.finished.set(m.id, done);
     if (this.finished.size >= this.config().outbox_batch_max) void this.outbox.now();
     else this.outbox.soon();
     return done;
+  }
+
+  private finishedMax(): number {
+    return FINISHED_MAX_BATCHES * this.config().outbox_batch_max;
+  }
+
+  /**
+   * After a failed delivery: writes every success kept in memory with its outcome and outbox mark, so none is
+   * left `started` with a due time that has passed (which would wake the alarm at once, again and again) and
+   * nothing waits in memory for D1. If even that write fails (a full disk), the list is dropped: each movement
+   * is still `started` in storage and recovery derives the same outcome again.
+   */
+  private spill(): void {
+    if (this.finished.size === 0) return;
+    const rows = [...this.finished.values()];
+    this.finished.clear();
+    try {
+      this.storage.transactionSync(() => {
+        for (const done of rows) if (this.q.byId.get({ id: done.id })?.state === "started") this.q.updateMovement.run({ ...done, outbox_pending: 1 });
+      });
+    } catch (error) {
+      log("warn", "outbox spill failed; recovery will derive these outcomes again", { movements: rows.length, error: errorText(error) });
+    }
   }
 
   /** What D1 is owed: successes decided in memory first, then rows marked in storage (refusals, leftovers). */
@@ -290,7 +411,7 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   /** After D1 has them: successes are written with their outcome and every mark is cleared, in one commit. */
   private recordDelivered(ids: string[]): void {
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       const marked: string[] = [];
       for (const id of ids) {
         const done = this.finished.get(id);
@@ -330,39 +451,70 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (current === null || current.state !== "started") return;
     const attempts = current.attempts + 1;
     const next_attempt_at_ms = Date.now() + backoffMs(attempts, config.recovery_delay_ms, config.recovery_max_delay_ms);
-    this.q.updateMovement.run({ ...current, attempts, next_attempt_at_ms });
+    try {
+      this.q.updateMovement.run({ ...current, attempts, next_attempt_at_ms });
+    } catch (writeError) {
+      // A full disk: the old due time stays, and the alarm's own back-off keeps it from spinning.
+      log("warn", "movement deferral not recorded", { movement_id: m.id, error: errorText(writeError) });
+    }
     log("warn", "movement deferred", { movement_id: m.id, attempts, error: errorText(error) });
-    await this.ensureAlarm(next_attempt_at_ms);
+    await this.ensureAlarmQuietly(next_attempt_at_ms);
   }
 
   /** Schedules the alarm for the earliest thing still owed: a movement, the outbox, or a key to forget. */
   private async scheduleNext(): Promise<void> {
+    const now = Date.now();
     const nextMovement = this.q.nextDue.get()?.at ?? null;
     const outboxRows = this.q.countOutbox.get()?.n ?? 0;
     const oldestKey = this.q.oldestKey.get()?.at ?? null;
     const config = this.config();
     const candidates = [
       nextMovement,
-      outboxRows > 0 ? Date.now() + backoffMs(this.outbox.failureCount + 1, config.recovery_delay_ms, config.recovery_max_delay_ms) : null,
+      outboxRows > 0 || this.finished.size > 0 ? (this.outbox.retryAt ?? now + jittered(config.outbox_flush_delay_ms)) : null,
       oldestKey === null ? null : oldestKey + config.idempotency_retention_ms,
     ].filter((at): at is number => at !== null);
-    if (candidates.length > 0) await this.ensureAlarm(Math.min(...candidates));
+    if (candidates.length === 0) return;
+    // After failed runs, never sooner than the back-off: a movement due in the past must not wake us at once.
+    const floor = this.alarmFailures > 0 ? now + backoffMs(this.alarmFailures, config.recovery_delay_ms, config.recovery_max_delay_ms) : 0;
+    await this.ensureAlarm(Math.max(floor, Math.min(...candidates)));
   }
 
-  /** Makes sure an alarm fires no later than `at_ms` (one alarm per object: keep the earliest). */
+  /**
+   * Makes sure an alarm fires no later than `at_ms` (one alarm per object: keep the earliest). The time is
+   * remembered before the write, so that a concurrent caller with a later time does not overwrite it, and
+   * forgotten again if the write fails, so that a failed setting is never trusted.
+   */
   private async ensureAlarm(at_ms: number): Promise<void> {
     if (this.alarmBy(at_ms)) return;
     this.alarmAtMs = at_ms;
-    await this.ctx.storage.setAlarm(at_ms);
+    try {
+      await this.storage.setAlarm(at_ms);
+    } catch (error) {
+      if (this.alarmAtMs === at_ms) this.alarmAtMs = null;
+      throw error;
+    }
   }
 
-  /** Whether the alarm is already set to fire no later than `at_ms`. */
-  private readonly alarmBy = (at_ms: number): boolean => this.alarmAtMs !== null && this.alarmAtMs <= at_ms;
+  /** `ensureAlarm` for callers that answer anyway: the movement is recorded, and recovery finds it later. */
+  private async ensureAlarmQuietly(at_ms: number): Promise<void> {
+    try {
+      await this.ensureAlarm(at_ms);
+    } catch (error) {
+      log("warn", "alarm not set", { error: errorText(error) });
+    }
+  }
+
+  /**
+   * Whether an alarm is already set to fire no later than `at_ms`. A time long past is not trusted: an alarm
+   * that should have fired by then and did not was lost (see ALARM_LOST_AFTER_MS).
+   */
+  private readonly alarmBy = (at_ms: number): boolean =>
+    this.alarmAtMs !== null && this.alarmAtMs <= at_ms && this.alarmAtMs > Date.now() - ALARM_LOST_AFTER_MS;
 
   /** Creates the tables on the first write (and migrates them on every start once they exist). */
   private ensureSchema(): void {
     if (this.schemaReady) return;
-    migrate(this.ctx.storage, COORDINATOR_MIGRATIONS);
+    migrate(this.storage, COORDINATOR_MIGRATIONS);
     this.schemaReady = true;
   }
 
@@ -380,6 +532,10 @@ export class TransferCoordinator extends DurableObject<Env> {
     const mode = this.failpoints.get(name);
     if (mode === undefined) return;
     this.failpoints.delete(name);
+    if (mode === "fill_disk") {
+      this.faults.disk_full = true;
+      return;
+    }
     if (mode === "abort") this.ctx.abort(`failpoint ${name}`);
     throw new StepUnavailable(`failpoint ${name}`);
   }

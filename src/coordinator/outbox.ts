@@ -73,8 +73,13 @@ export interface OutboxPorts {
   pending(limit: number): MovementRow[];
   /** Clears the pending mark of these movements, in one transaction. */
   markDelivered(ids: string[]): void;
-  /** Test failpoints around the D1 write. */
-  beforeWrite(): void;
+  /**
+   * A delivery failed and the outbox is backing off: the coordinator moves what it keeps in memory for D1 into
+   * storage, so that nothing waits in memory while D1 is down.
+   */
+  failed(): void;
+  /** Test failpoints and faults around the D1 write. */
+  beforeWrite(): Promise<void>;
   afterWrite(): void;
   /** Makes sure the alarm comes back by `at_ms` to try again. */
   retryAt(at_ms: number): Promise<void>;
@@ -104,6 +109,8 @@ export class Outbox {
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private failures = 0;
+  /** After a failed delivery, the earliest time of the next attempt (0: no back-off). */
+  private retryAtMs = 0;
 
   constructor(
     private readonly ports: OutboxPorts,
@@ -115,14 +122,34 @@ export class Outbox {
     return this.failures;
   }
 
-  /** Flushes after the delay, unless a flush is already planned (a timer, or the alarm, which flushes first). */
+  /** Whether a delivery failed recently and the back-off before the next attempt has not passed yet. */
+  backingOff(now_ms = Date.now()): boolean {
+    return this.failures > 0 && now_ms < this.retryAtMs;
+  }
+
+  /** When the next attempt is due after a failure, or null when the last delivery succeeded. */
+  get retryAt(): number | null {
+    return this.failures > 0 ? this.retryAtMs : null;
+  }
+
+  /**
+   * Flushes after the delay, unless a flush is already planned (a timer, or the alarm, which flushes first).
+   * While backing off it waits for the back-off too: a stream of new movements must not turn a D1 outage into a
+   * stream of failing batches.
+   */
   soon(): void {
-    const delay_ms = jittered(this.limits.flush_delay_ms);
-    if (this.timer !== null || this.ports.alarmBy(Date.now() + delay_ms)) return;
+    const now = Date.now();
+    const at_ms = Math.max(now + jittered(this.limits.flush_delay_ms), this.retryAtMs);
+    if (this.timer !== null || this.ports.alarmBy(at_ms)) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.now();
-    }, delay_ms);
+    }, at_ms - now);
+  }
+
+  /** Flushes unless backing off (the alarm's call: the back-off decides, not the alarm's own schedule). */
+  due(): Promise<void> {
+    return this.backingOff() ? Promise.resolve() : this.now();
   }
 
   /** Flushes now (one flush at a time: a second caller waits for the running one). */
@@ -138,19 +165,41 @@ export class Outbox {
       const rows = this.ports.pending(this.limits.batch_max);
       if (rows.length === 0) return;
       try {
-        this.ports.beforeWrite();
+        await this.ports.beforeWrite();
         await deliver(this.ports.d1, rows);
         this.ports.afterWrite();
+        // Clearing the marks is a storage write, which fails on a full disk: D1 then has the rows and the next
+        // delivery repeats them, which ON CONFLICT DO NOTHING makes harmless.
+        this.ports.markDelivered(rows.map((r) => r.id));
       } catch (error) {
-        this.failures++;
-        this.ports.log("outbox delivery failed", { rows: rows.length, failures: this.failures, error: errorText(error) });
-        await this.ports.retryAt(Date.now() + this.ports.backoffMs(this.failures));
+        await this.backOff(rows.length, error);
         return;
       }
       this.failures = 0;
-      this.ports.markDelivered(rows.map((r) => r.id));
+      this.retryAtMs = 0;
     }
     // More than one flush's worth is pending: the alarm continues at once.
-    await this.ports.retryAt(Date.now());
+    await this.schedule(Date.now());
+  }
+
+  /** Counts the failure, hands the in-memory rows to storage, and has the alarm come back after the back-off. */
+  private async backOff(rows: number, error: unknown): Promise<void> {
+    this.failures++;
+    this.retryAtMs = Date.now() + this.ports.backoffMs(this.failures);
+    this.ports.log("outbox delivery failed", { rows, failures: this.failures, retry_in_ms: this.retryAtMs - Date.now(), error: errorText(error) });
+    this.ports.failed();
+    await this.schedule(this.retryAtMs);
+  }
+
+  /**
+   * Asks for the alarm by `at_ms`. Setting an alarm is a storage write too; when it fails the flush still ends
+   * normally, because the alarm that is running (or the next request) schedules again with its own back-off.
+   */
+  private async schedule(at_ms: number): Promise<void> {
+    try {
+      await this.ports.retryAt(at_ms);
+    } catch (error) {
+      this.ports.log("outbox could not schedule its retry", { error: errorText(error) });
+    }
   }
 }

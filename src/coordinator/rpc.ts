@@ -14,9 +14,11 @@ export interface Profile {
   wallet_ids: string[];
 }
 
-/** The authenticated caller: the profile behind a live session, and that session's token hash. */
+/** The authenticated caller: the profile behind a live session, that session's token hash and its expiry. */
 export interface Caller extends Profile {
   token_hash: string;
+  /** When the session expires (epoch ms): a live feed socket opened with it gets nothing after this. */
+  expires_at_ms: number;
 }
 
 export type AuthResult = { code: "ok"; caller: Caller } | { code: "unauthenticated" };
@@ -107,7 +109,12 @@ export type Failpoint =
   | "after_release"
   | "after_finish"
   | "before_d1_write"
-  | "after_d1_write";
+  | "after_d1_write"
+  /** After a movement is recorded, before its recovery alarm is set. */
+  | "before_alarm";
 
-/** How a failpoint fails: throw out of the step, or abort the whole object (losing its memory). */
-export type FailMode = "throw" | "abort";
+/**
+ * How a failpoint fails: throw out of the step, abort the whole object (losing its memory), or fill the disk
+ * under the object's storage (src/db/faults.ts) and carry on, so the next write fails.
+ */
+export type FailMode = "throw" | "abort" | "fill_disk";
