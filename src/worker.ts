@@ -7,6 +7,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { createApp } from "./api/app";
 import { selfAudit } from "./audit/self-audit";
 import { configOf } from "./config";
+import { recoverySweep } from "./cron/recovery-sweep";
 import { log } from "./observability/log";
 
 export { WalletObject } from "./wallet-object";
@@ -32,7 +33,10 @@ export default {
   fetch(request, env, ctx) {
     return app.fetch(request, env, ctx);
   },
-  /** The Cron Trigger: one run of the continuous self-audit. */
+  /**
+   * The Cron Trigger, every minute: one run of the continuous self-audit and one step of the recovery sweep,
+   * side by side, each spread over the same window so neither takes the money path's thread in a burst.
+   */
   async scheduled(controller, env, _ctx) {
     const config = configOf(env);
     const limits = {
@@ -40,7 +44,11 @@ export default {
       entries_per_wallet: config.self_audit_entries_per_wallet,
       spread_ms: config.self_audit_spread_ms,
     };
-    const result = await selfAudit(env, limits, controller.scheduledTime);
-    log(result.findings > 0 ? "error" : "info", "self-audit run", { ...result });
+    const [audit, sweep] = await Promise.all([
+      selfAudit(env, limits, controller.scheduledTime),
+      recoverySweep(env, { per_run: config.recovery_sweep_per_run, spread_ms: config.self_audit_spread_ms }, controller.scheduledTime),
+    ]);
+    log(audit.findings > 0 ? "error" : "info", "self-audit run", { ...audit });
+    log(sweep.scheduled > 0 || sweep.failed > 0 ? "warn" : "info", "recovery sweep", { ...sweep });
   },
 } satisfies ExportedHandler<Env>;

@@ -1,19 +1,26 @@
 /**
- * The continuous self-audit, run by a Cron Trigger. Each run takes the wallets verified least recently, and
- * for each recomputes the entries D1 has received since its mark (the seq through which the chain was already
+ * The continuous self-audit, run by a Cron Trigger. Each run takes the wallets that changed since the last run
+ * (those named by the audit rows D1 has received since its position in `cron_cursors`), and for each
+ * recomputes the entries D1 has received since its verified mark (the seq through which the chain was already
  * verified), continuing the chain from the mark's hash. If the new links are sound and the wallet object
  * confirms its own entry at the new end has the same hash, the mark moves forward, in D1 and on the wallet
  * (whose view and live feed then carry it). Anything wrong is recorded in `audit_findings` and logged, and
- * the mark stays where it was. A gap (an entry still in an outbox) simply ends this run's progress.
+ * the mark stays where it was. A gap (an entry still in an outbox) simply ends that wallet's progress; the
+ * missing entry arrives with its own audit row, which names the wallet again.
  *
- * A run spreads its wallets over `spread_ms`, pausing between them. Its total work is small (about 1 % of a
- * busy local server's thread), but done in one burst it took that thread from the money path for a second or
- * two at the top of every minute: every transfer slower than 400 ms in a 75 s benchmark fell there
- * (docs/performance.md). A mark only ever moves forward, so a run that overlaps the next one cannot undo it.
+ * A run's work follows the traffic: a quiet minute costs one query, and a busy one audits up to
+ * `wallets_per_run` wallets, leaving the rest to the next run (the auditor's view shows how far behind it is).
+ * It used to take a fixed 100 least-recently-verified wallets, so with 2,000 wallets one pass took 20 minutes
+ * whatever had changed (issue 19).
+ *
+ * A run spreads its wallets over `spread_ms`, pausing between them. Its total work is small, but done in one
+ * burst it took the local server's thread from the money path for a second or two at the top of every minute
+ * (docs/performance.md). A mark only ever moves forward, and so does the run's position, so a run that overlaps
+ * the next one cannot undo it.
  */
-import { asc, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { auditFindings, verifiedMarks, wallets } from "../db/schema";
+import { auditFindings, cronCursors, verifiedMarks } from "../db/schema";
 import { sleep } from "../domain/delays";
 import type { EntryView } from "../domain/views";
 import { log } from "../observability/log";
@@ -24,7 +31,7 @@ import { GENESIS, verifyChain, type ChainEnd, type Problem } from "./chain";
 export interface SelfAuditLimits {
   wallets_per_run: number;
   entries_per_wallet: number;
-  /** A run pauses `spread_ms / wallets_per_run` between wallets, so a full run lasts about this long (0: no pause). */
+  /** A run pauses `spread_ms / wallets` between the wallets it audits, so it lasts about this long (0: no pause). */
   spread_ms: number;
 }
 
@@ -71,34 +78,123 @@ async function auditWallet(env: Env, walletId: string, mark: ChainEnd, limits: S
   return { advanced: true, problems };
 }
 
-/** One run of the self-audit over the least recently verified wallets. */
+/** The wallets a run audits, and the audit row through which they cover every change. */
+interface Due {
+  wallet_ids: string[];
+  through_seq: number;
+}
+
+/**
+ * The wallets named by the audit rows after `after_seq`, oldest first, at most `max_wallets`: a row is taken
+ * only with all its wallets, so that the position returned covers every row up to it.
+ */
+async function changedSince(env: Env, after_seq: number, max_wallets: number): Promise<Due> {
+  const scan = await env.DB.prepare("SELECT seq, from_wallet_id, to_wallet_id FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
+    .bind(after_seq, max_wallets * ROWS_SCANNED_PER_WALLET)
+    .all<{ seq: number; from_wallet_id: string | null; to_wallet_id: string | null }>();
+  const wallets = new Set<string>();
+  let through_seq = after_seq;
+  for (const row of scan.results) {
+    const named = [row.from_wallet_id, row.to_wallet_id].filter((w): w is string => w !== null && !wallets.has(w));
+    if (wallets.size + named.length > max_wallets) break;
+    for (const w of named) wallets.add(w);
+    through_seq = row.seq;
+  }
+  return { wallet_ids: [...wallets], through_seq };
+}
+
+/** Audit rows read per wallet a run may audit: a busy wallet appears in many rows, and the scan stays bounded. */
+const ROWS_SCANNED_PER_WALLET = 4;
+
+async function cursorOf(env: Env): Promise<number> {
+  const row = await drizzle(env.DB).select({ position: cronCursors.position }).from(cronCursors).where(eq(cronCursors.name, "self_audit")).get();
+  return row === undefined ? 0 : Number(row.position);
+}
+
+/** Moves the run's position forward (never back: an older run that ends late cannot undo a newer one). */
+async function advanceCursor(env: Env, through_seq: number, now: string): Promise<void> {
+  const row = { name: "self_audit" as const, position: String(through_seq), updated_at: now };
+  await drizzle(env.DB)
+    .insert(cronCursors)
+    .values(row)
+    .onConflictDoUpdate({ target: cronCursors.name, set: row, setWhere: sql`CAST(${cronCursors.position} AS INTEGER) <= ${through_seq}` });
+}
+
+/**
+ * One run of the self-audit: every wallet that changed since the last run (named by the audit rows D1 has
+ * received since), up to `wallets_per_run`; the rest are the next run's. A run's work therefore follows the
+ * traffic, not the number of wallets, and a quiet minute costs one query.
+ */
 export async function selfAudit(env: Env, limits: SelfAuditLimits, now_ms: number): Promise<SelfAuditResult> {
   const db = drizzle(env.DB);
   const now = new Date(now_ms).toISOString();
-  const due = await db
-    .select({ id: wallets.id, seq: verifiedMarks.seq, hash: verifiedMarks.hash, balance: verifiedMarks.balance })
-    .from(wallets)
-    .leftJoin(verifiedMarks, eq(verifiedMarks.wallet_id, wallets.id))
-    .orderBy(sql`${verifiedMarks.verified_at} IS NOT NULL`, asc(verifiedMarks.verified_at))
-    .limit(limits.wallets_per_run)
-    .all();
-  const result: SelfAuditResult = { wallets: due.length, advanced: 0, findings: 0 };
-  const pause_ms = Math.floor(limits.spread_ms / limits.wallets_per_run);
-  for (const [i, w] of due.entries()) {
+  const due = await changedSince(env, await cursorOf(env), limits.wallets_per_run);
+  const result: SelfAuditResult = { wallets: due.wallet_ids.length, advanced: 0, findings: 0 };
+  const marks = await marksOf(env, due.wallet_ids);
+  const pause_ms = due.wallet_ids.length > 1 ? Math.floor(limits.spread_ms / due.wallet_ids.length) : 0;
+  for (const [i, wallet_id] of due.wallet_ids.entries()) {
     if (i > 0 && pause_ms > 0) await sleep(pause_ms);
-    const mark: ChainEnd = w.seq === null || w.hash === null || w.balance === null ? GENESIS : { last_seq: w.seq, head_hash: w.hash, balance: w.balance };
-    const { advanced, problems } = await auditWallet(env, w.id, mark, limits, now);
+    const mark = marks.get(wallet_id) ?? GENESIS;
+    const { advanced, problems } = await auditWallet(env, wallet_id, mark, limits, now);
     if (advanced) result.advanced++;
-    else if (problems.length === 0) {
-      // Nothing new: note the visit, so the next run starts with other wallets.
-      const row = { wallet_id: w.id, seq: mark.last_seq, hash: mark.head_hash, balance: mark.balance, verified_at: now };
-      await db.insert(verifiedMarks).values(row).onConflictDoUpdate({ target: verifiedMarks.wallet_id, set: { verified_at: now } });
-    }
     for (const p of problems) {
       result.findings++;
       await db.insert(auditFindings).values({ wallet_id: p.wallet_id, entry_seq: p.seq, kind: p.kind, detail: p.detail, found_at: now });
       log("error", "self-audit finding", { wallet_id: p.wallet_id, seq: p.seq, kind: p.kind, detail: p.detail });
     }
   }
+  await advanceCursor(env, due.through_seq, now);
   return result;
+}
+
+/** The verified marks of `wallet_ids` (a wallet never verified has none: it starts from the genesis). */
+async function marksOf(env: Env, wallet_ids: string[]): Promise<Map<string, ChainEnd>> {
+  const marks = new Map<string, ChainEnd>();
+  if (wallet_ids.length === 0) return marks;
+  const rows = await env.DB.prepare("SELECT wallet_id, seq, hash, balance FROM verified_marks WHERE wallet_id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(wallet_ids))
+    .all<{ wallet_id: string; seq: number; hash: string; balance: number }>();
+  for (const r of rows.results) marks.set(r.wallet_id, { last_seq: r.seq, head_hash: r.hash, balance: r.balance });
+  return marks;
+}
+
+/** How far the self-audit is behind the audit log, for the auditor's view. */
+export interface SelfAuditStatus {
+  /** The last audit row whose wallets have been audited, and the newest audit row. */
+  audited_through_seq: number;
+  newest_seq: number;
+  /** Audit rows received but not yet covered by a run (counted up to `BACKLOG_COUNT_MAX`). */
+  backlog_rows: number;
+  /** When the oldest row not yet covered was created, and how long ago that is; null when none is waiting. */
+  oldest_waiting_at: string | null;
+  lag_ms: number;
+  /** When a run last moved the position; null before the first run. */
+  last_run_at: string | null;
+  /** Findings recorded so far (append-only). */
+  findings: number;
+}
+
+/** The backlog is counted up to this many rows, so the status query stays cheap however far behind it is. */
+export const BACKLOG_COUNT_MAX = 100_000;
+
+/** The self-audit's position against the audit log. */
+export async function selfAuditStatus(env: Env, now_ms: number): Promise<SelfAuditStatus> {
+  const cursor = await drizzle(env.DB).select().from(cronCursors).where(eq(cronCursors.name, "self_audit")).get();
+  const through = cursor === undefined ? 0 : Number(cursor.position);
+  const [newest, backlog, oldest, findings] = await env.DB.batch<{ n: number | null; at?: string }>([
+    env.DB.prepare("SELECT MAX(seq) AS n FROM audit_log"),
+    env.DB.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_log WHERE seq > ? LIMIT ?)").bind(through, BACKLOG_COUNT_MAX),
+    env.DB.prepare("SELECT seq AS n, created_at AS at FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1").bind(through),
+    env.DB.prepare("SELECT COUNT(*) AS n FROM audit_findings"),
+  ]);
+  const oldest_waiting_at = oldest?.results[0]?.at ?? null;
+  return {
+    audited_through_seq: through,
+    newest_seq: newest?.results[0]?.n ?? 0,
+    backlog_rows: backlog?.results[0]?.n ?? 0,
+    oldest_waiting_at,
+    lag_ms: oldest_waiting_at === null ? 0 : Math.max(0, now_ms - Date.parse(oldest_waiting_at)),
+    last_run_at: cursor?.updated_at ?? null,
+    findings: findings?.results[0]?.n ?? 0,
+  };
 }

@@ -122,3 +122,19 @@ export const auditFindings = sqliteTable(
   },
   (t) => [index("audit_findings_wallet").on(t.wallet_id)],
 );
+
+/**
+ * Where each Cron job has got to, one row per job, so that a run continues where the last one stopped instead
+ * of starting over: `self_audit` holds the last `audit_log.seq` whose wallets it has audited (as text), and
+ * `recovery_sweep` the last user id whose coordinator it has woken ('' to start again from the first).
+ * Mutable by design; the self-audit's position only moves forward.
+ */
+export const cronCursors = sqliteTable(
+  "cron_cursors",
+  {
+    name: text("name", { enum: ["self_audit", "recovery_sweep"] }).primaryKey(),
+    position: text("position").notNull(),
+    updated_at: text("updated_at").notNull(),
+  },
+  (t) => [check("cron_cursors_name", sql`${t.name} IN ('self_audit', 'recovery_sweep')`)],
+);

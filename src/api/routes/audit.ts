@@ -12,6 +12,7 @@ import { ApiError } from "../errors";
 import { requireAuditor, requireAuth } from "../middleware";
 import { AuditRow, errorResponses, jsonContent } from "../schemas";
 import { verify } from "../../audit/verify";
+import { selfAuditStatus } from "../../audit/self-audit";
 
 const AuditQuery = z.object({
   limit: z.string().regex(/^\d{1,4}$/).optional(),
@@ -65,6 +66,28 @@ const listRoute = createRoute({
   },
 });
 
+const selfAuditRoute = createRoute({
+  method: "get",
+  path: "/audit/self-audit",
+  summary: "How far the continuous self-audit is behind the audit log (auditor role)",
+  middleware: [requireAuth, requireAuditor] as const,
+  responses: {
+    200: jsonContent(
+      z.object({
+        audited_through_seq: z.number().int().openapi({ description: "the last audit row whose wallets the self-audit has checked" }),
+        newest_seq: z.number().int().openapi({ description: "the newest audit row" }),
+        backlog_rows: z.number().int().openapi({ description: "audit rows not yet covered (counted up to 100,000)" }),
+        oldest_waiting_at: z.string().nullable().openapi({ description: "when the oldest row not yet covered was created" }),
+        lag_ms: z.number().int().openapi({ description: "how long that row has waited (0 when none waits)" }),
+        last_run_at: z.string().nullable(),
+        findings: z.number().int().openapi({ description: "findings recorded so far" }),
+      }),
+      "The self-audit's position",
+    ),
+    ...errorResponses(401, 403),
+  },
+});
+
 /** The audit sub-app, mounted under /api/v1. */
 export const auditRoutes = new OpenAPIHono<AppEnv>();
 
@@ -95,6 +118,8 @@ auditRoutes.openapi(listRoute, async (c) => {
   const items = page.map(({ seq: _seq, user_id: _user, ...row }) => row);
   return c.json({ items, next_cursor: rows.length > limit && last !== undefined ? String(last.seq) : null }, 200);
 });
+
+auditRoutes.openapi(selfAuditRoute, async (c) => c.json(await selfAuditStatus(c.env, Date.now()), 200));
 
 auditRoutes.openapi(verifyRoute, async (c) => {
   const q = c.req.valid("query");
