@@ -124,7 +124,11 @@ describe("the self-audit follows the traffic", () => {
     await settle(users.map((u) => u.id));
     const runs = [];
     for (let i = 0; i < 4; i++) runs.push(await selfAudit(env, limits, Date.now()));
-    expect(runs.map((r) => r.wallets)).toEqual([25, 25, 10, 0]);
+    // A run takes an audit row only with all its wallets, so a wallet may be visited again by the next run
+    // (which finds nothing new for it); every wallet advances exactly once.
+    expect(runs.map((r) => r.wallets).slice(0, 2)).toEqual([25, 25]);
+    expect(runs[2]?.wallets).toBeGreaterThanOrEqual(10);
+    expect(runs[3]?.wallets).toBe(0);
     expect(runs.reduce((n, r) => n + r.advanced, 0)).toBe(60);
     for (const u of users) expect((await chainOf(u)).verified_seq).toBe((await chainOf(u)).head_seq);
   });
