@@ -487,6 +487,8 @@ e2e("a new user tops up and pays bob by handle; bob sees +12.50 within a second 
     .catch(() => undefined);
   const rows = await byTest(auditor, "audit-item").allTextContents();
   assert.ok(paid(rows), rows.join("\n"));
+  // The self-audit's card says where it stands: up to date, or how many audit rows wait and for how long.
+  await auditor.waitForFunction(() => /Up to date|waiting; the oldest for/.test(document.querySelector('[data-testid="self-audit"]')?.textContent ?? ""), null, { timeout: 10_000 });
   await screenshot(auditor, "auditor.png");
   assert.deepEqual([...bob.uncaught, ...bobPhone.uncaught, ...sender.uncaught, ...auditor.uncaught], []);
 });

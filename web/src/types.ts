@@ -106,6 +106,17 @@ export interface VerifyResult {
   problems: unknown[];
 }
 
+/** How far the continuous self-audit is behind the audit log (GET /audit/self-audit). */
+export interface SelfAuditStatus {
+  audited_through_seq: number;
+  newest_seq: number;
+  backlog_rows: number;
+  oldest_waiting_at: string | null;
+  lag_ms: number;
+  last_run_at: string | null;
+  findings: number;
+}
+
 /** A cursor page: `next_cursor` is null on the last page. */
 export interface Page<T> {
   items: T[];

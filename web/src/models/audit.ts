@@ -4,7 +4,7 @@
  */
 import { signal } from "@preact/signals";
 import { api } from "../api";
-import type { AuditRow, Page, VerifyResult } from "../types";
+import type { AuditRow, Page, SelfAuditStatus, VerifyResult } from "../types";
 
 export interface AuditFilters {
   kind: "" | AuditRow["kind"];
@@ -78,4 +78,13 @@ export async function runVerify(): Promise<void> {
   else if (result.status === 404) verifyState.value = { state: "unavailable" };
   else if (result.status === 403) verifyState.value = { state: "forbidden" };
   else verifyState.value = { state: "error" };
+}
+
+/** The continuous self-audit's position, or null until the server has answered (or when it could not). */
+export const selfAuditStatus = signal<SelfAuditStatus | null>(null);
+
+/** Loads how far behind the self-audit is; a failure leaves the last answer shown. */
+export async function loadSelfAudit(): Promise<void> {
+  const result = await api<SelfAuditStatus>("GET", "/audit/self-audit");
+  if (result.ok) selfAuditStatus.value = result.data;
 }

@@ -13,8 +13,10 @@ import {
   auditRows,
   auditStatus,
   loadAudit,
+  loadSelfAudit,
   refreshNewest,
   runVerify,
+  selfAuditStatus,
   verifyState,
   type AuditFilters,
 } from "../models/audit";
@@ -116,12 +118,48 @@ function Verify() {
   );
 }
 
+/** A duration in words, coarse enough to read at a glance. */
+function ago(ms: number): string {
+  const s = Math.round(ms / 1_000);
+  if (s < 90) return `${s} s`;
+  const m = Math.round(s / 60);
+  return m < 90 ? `${m} min` : `${Math.round(m / 60)} h`;
+}
+
+/** The continuous self-audit: whether it has checked every change the audit log has received, or how far behind it is. */
+function SelfAudit() {
+  const s = selfAuditStatus.value;
+  return (
+    <section class="card" aria-labelledby="self-audit-title" data-testid="self-audit">
+      <h2 id="self-audit-title">Continuous self-audit</h2>
+      <p class="muted">Every minute the server re-checks the hash chains of the wallets that changed.</p>
+      {s === null ? (
+        <p class="muted">Loading…</p>
+      ) : (
+        <p aria-live="polite">
+          {s.backlog_rows === 0 ? (
+            <strong>Up to date: every audit row has been checked.</strong>
+          ) : (
+            <strong>
+              {s.backlog_rows.toLocaleString()} audit {s.backlog_rows === 1 ? "row" : "rows"} waiting; the oldest for {ago(s.lag_ms)}.
+            </strong>
+          )}{" "}
+          {s.last_run_at !== null ? `Last run ${formatDate(s.last_run_at)}.` : "No run yet."} {s.findings === 0 ? "No findings." : `${s.findings} findings recorded.`}
+        </p>
+      )}
+    </section>
+  );
+}
+
 export function AuditView() {
   useEffect(() => {
     void loadAudit(true);
+    void loadSelfAudit();
     // New rows arrive in batches a few seconds after the money moves; keep the top of the log current.
     const timer = setInterval(() => {
-      if (document.visibilityState === "visible") void refreshNewest();
+      if (document.visibilityState !== "visible") return;
+      void refreshNewest();
+      void loadSelfAudit();
     }, AUDIT_REFRESH_MS);
     return () => clearInterval(timer);
   }, []);
@@ -130,6 +168,7 @@ export function AuditView() {
   return (
     <main id="main" tabIndex={-1} class="stack">
       <Verify />
+      <SelfAudit />
       <section class="card" aria-labelledby="audit-title">
         <h2 id="audit-title">Audit log</h2>
         <p class="muted">Newest first. Rows are written in batches, so a payment appears here a few seconds after it is made.</p>
