@@ -28,6 +28,8 @@ export default defineConfig({
           OUTBOX_FLUSH_DELAY_MS: "20",
           // Small, so that tests reach several batches and the bound on successes kept in memory (twice this).
           OUTBOX_BATCH_MAX: "10",
+          // Small, so that a whole-ledger verification in a test reaches the wallets it leaves to the self-audit.
+          VERIFY_WHOLE_MAX_WALLETS: "5",
           // A test's self-audit run checks its wallets at once instead of spreading them over half a minute.
           SELF_AUDIT_SPREAD_MS: "0",
           PHONE_ENC_KEY_ID: "test1",

@@ -21,6 +21,9 @@ import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { readEnvFile } from "./env-file.mjs";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
+// Durable Object and D1 files hold balances, histories and session hashes: readable by this user only, also
+// when this script is run on its own rather than by scripts/start.mjs (which sets the same umask).
+process.umask(0o077);
 const required = (name) => {
   const value = process.env[name];
   if (value === undefined || value === "") throw new Error(`serve: ${name} is required`);

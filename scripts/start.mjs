@@ -12,7 +12,7 @@
 // Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), DEV, any [vars] name.
 import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +34,13 @@ const childEnv = {
 
 if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PORT must be 1..65535, got ${process.env.PORT}`);
 if (demoPassword.length < 10 || demoPassword.length > 128) throw new Error("DEMO_PASSWORD must be 10..128 characters");
-mkdirSync(stateDir, { recursive: true });
+// The state holds balances, histories, session hashes, sealed phone numbers and the local secrets: nobody but
+// this user may read it. The umask covers every file this process and its children (wrangler, workerd)
+// create from here on; the chmod covers a state directory made by an older version, whose files stay
+// unreachable to others once their folder is closed.
+process.umask(0o077);
+mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+chmodSync(stateDir, 0o700);
 
 /** Local secrets, generated once per state directory (mode 600) and reused, so stored phone data stays readable. */
 function ensureSecrets() {
@@ -47,6 +53,7 @@ function ensureSecrets() {
     ADMIN_TOKEN: key,
     RECEIPT_KEY_ID: () => "local1",
     RECEIPT_SIGNING_KEY: () => generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
+    SESSION_TOKEN_KEY: key,
   };
   // Existing secrets are kept (stored phone numbers stay readable); any that a newer version needs are added.
   const values = readEnvFile(file);

@@ -14,6 +14,8 @@ export interface Config {
   readonly audit_page_max: number;
   readonly memo_max_chars: number;
   readonly display_name_max_chars: number;
+  readonly text_max_marks_per_grapheme: number;
+  readonly text_max_code_points_per_grapheme: number;
   readonly idempotency_retention_ms: number;
   readonly daily_limit_minor: number;
   readonly max_balance_minor: number;
@@ -32,13 +34,22 @@ export interface Config {
   readonly live_max_inbound_bytes: number;
   readonly live_max_inbound_per_minute: number;
   readonly live_resume_max_entries: number;
+  readonly live_max_unread_bytes: number;
   readonly verify_page_max: number;
   readonly hold_max_age_ms: number;
   readonly outbox_grace_ms: number;
   readonly self_audit_wallets_per_run: number;
+  /** Wallets a whole-ledger verification checks live; the self-audit's marks cover the rest. */
+  readonly verify_whole_max_wallets: number;
+  /** Coordinators the Cron's recovery sweep wakes per run (src/cron/recovery-sweep.ts). */
+  readonly recovery_sweep_per_run: number;
   readonly self_audit_entries_per_wallet: number;
   readonly self_audit_spread_ms: number;
-  readonly rate_login_per_handle_per_minute: number;
+  readonly rate_login_failures_per_handle_per_minute: number;
+  readonly login_free_failures_per_address: number;
+  readonly login_backoff_base_ms: number;
+  readonly login_backoff_max_ms: number;
+  readonly login_max_addresses_per_handle: number;
   readonly rate_login_per_ip_per_minute: number;
   readonly rate_register_per_ip_per_minute: number;
   readonly rate_money_per_user_per_minute: number;
@@ -57,6 +68,8 @@ type ConfigVarName =
   | "AUDIT_PAGE_MAX"
   | "MEMO_MAX_CHARS"
   | "DISPLAY_NAME_MAX_CHARS"
+  | "TEXT_MAX_MARKS_PER_GRAPHEME"
+  | "TEXT_MAX_CODE_POINTS_PER_GRAPHEME"
   | "IDEMPOTENCY_RETENTION_MS"
   | "DAILY_LIMIT_MINOR"
   | "MAX_BALANCE_MINOR"
@@ -76,13 +89,20 @@ type ConfigVarName =
   | "LIVE_MAX_INBOUND_BYTES"
   | "LIVE_MAX_INBOUND_PER_MINUTE"
   | "LIVE_RESUME_MAX_ENTRIES"
+  | "LIVE_MAX_UNREAD_BYTES"
   | "VERIFY_PAGE_MAX"
   | "HOLD_MAX_AGE_MS"
   | "OUTBOX_GRACE_MS"
+  | "VERIFY_WHOLE_MAX_WALLETS"
   | "SELF_AUDIT_WALLETS_PER_RUN"
+  | "RECOVERY_SWEEP_PER_RUN"
   | "SELF_AUDIT_ENTRIES_PER_WALLET"
   | "SELF_AUDIT_SPREAD_MS"
-  | "RATE_LOGIN_PER_HANDLE_PER_MINUTE"
+  | "RATE_LOGIN_FAILURES_PER_HANDLE_PER_MINUTE"
+  | "LOGIN_FREE_FAILURES_PER_ADDRESS"
+  | "LOGIN_BACKOFF_BASE_MS"
+  | "LOGIN_BACKOFF_MAX_MS"
+  | "LOGIN_MAX_ADDRESSES_PER_HANDLE"
   | "RATE_LOGIN_PER_IP_PER_MINUTE"
   | "RATE_REGISTER_PER_IP_PER_MINUTE"
   | "RATE_MONEY_PER_USER_PER_MINUTE"
@@ -113,6 +133,9 @@ export function parseConfig(vars: ConfigVars): Config {
     audit_page_max: integer(vars, "AUDIT_PAGE_MAX", 1, 1_000),
     memo_max_chars: integer(vars, "MEMO_MAX_CHARS", 0, 1_000),
     display_name_max_chars: integer(vars, "DISPLAY_NAME_MAX_CHARS", 1, 256),
+    // Room for a keycap emoji (two marks) and for the longest emoji sequence (10 code points); a few dozen at most.
+    text_max_marks_per_grapheme: integer(vars, "TEXT_MAX_MARKS_PER_GRAPHEME", 2, 32),
+    text_max_code_points_per_grapheme: integer(vars, "TEXT_MAX_CODE_POINTS_PER_GRAPHEME", 10, 64),
     // The contract promises at least 24 hours.
     idempotency_retention_ms: integer(vars, "IDEMPOTENCY_RETENTION_MS", DAY_MS, 30 * DAY_MS),
     daily_limit_minor: integer(vars, "DAILY_LIMIT_MINOR", 1, Number.MAX_SAFE_INTEGER),
@@ -143,15 +166,28 @@ export function parseConfig(vars: ConfigVars): Config {
     live_max_inbound_bytes: integer(vars, "LIVE_MAX_INBOUND_BYTES", 64, 65_536),
     live_max_inbound_per_minute: integer(vars, "LIVE_MAX_INBOUND_PER_MINUTE", 1, 6_000),
     live_resume_max_entries: integer(vars, "LIVE_RESUME_MAX_ENTRIES", 1, 1_000),
+    // At least a snapshot and a few changes; at most 16 MiB per socket, which the runtime holds in memory.
+    live_max_unread_bytes: integer(vars, "LIVE_MAX_UNREAD_BYTES", 16_384, 16_777_216),
     verify_page_max: integer(vars, "VERIFY_PAGE_MAX", 1, 1_000),
+    // About three subrequests per wallet (of 10,000 per request on the paid plan), more for long chains.
+    verify_whole_max_wallets: integer(vars, "VERIFY_WHOLE_MAX_WALLETS", 1, 2_500),
     hold_max_age_ms: integer(vars, "HOLD_MAX_AGE_MS", 1_000, 7 * DAY_MS),
     outbox_grace_ms: integer(vars, "OUTBOX_GRACE_MS", 1_000, DAY_MS),
-    // A run must stay within a Worker invocation's subrequest budget (about 1,000 D1 queries and calls).
-    self_audit_wallets_per_run: integer(vars, "SELF_AUDIT_WALLETS_PER_RUN", 1, 300),
+    // A run must stay within a Worker invocation's subrequest budget (10,000 on the paid plan): three per wallet
+    // audited, one per coordinator the recovery sweep wakes, a few of its own.
+    self_audit_wallets_per_run: integer(vars, "SELF_AUDIT_WALLETS_PER_RUN", 1, 2_000),
+    recovery_sweep_per_run: integer(vars, "RECOVERY_SWEEP_PER_RUN", 1, 3_000),
     self_audit_entries_per_wallet: integer(vars, "SELF_AUDIT_ENTRIES_PER_WALLET", 1, 5_000),
     // Runs start a minute apart; one that is still pausing when the next starts would audit beside it.
     self_audit_spread_ms: integer(vars, "SELF_AUDIT_SPREAD_MS", 0, 50_000),
-    rate_login_per_handle_per_minute: integer(vars, "RATE_LOGIN_PER_HANDLE_PER_MINUTE", 1, 1_000),
+    // Failures on one handle from every address together only tighten the per-address back-off (never a
+    // lockout of the handle), so this may be low without letting anyone lock the owner out.
+    rate_login_failures_per_handle_per_minute: integer(vars, "RATE_LOGIN_FAILURES_PER_HANDLE_PER_MINUTE", 1, 100_000),
+    login_free_failures_per_address: integer(vars, "LOGIN_FREE_FAILURES_PER_ADDRESS", 1, 100),
+    login_backoff_base_ms: integer(vars, "LOGIN_BACKOFF_BASE_MS", 100, 600_000),
+    login_backoff_max_ms: integer(vars, "LOGIN_BACKOFF_MAX_MS", 1_000, DAY_MS),
+    // Each handle's object keeps a record per failing address in memory; beyond this the oldest is forgotten.
+    login_max_addresses_per_handle: integer(vars, "LOGIN_MAX_ADDRESSES_PER_HANDLE", 10, 1_000_000),
     rate_login_per_ip_per_minute: integer(vars, "RATE_LOGIN_PER_IP_PER_MINUTE", 1, 100_000),
     rate_register_per_ip_per_minute: integer(vars, "RATE_REGISTER_PER_IP_PER_MINUTE", 1, 100_000),
     rate_money_per_user_per_minute: integer(vars, "RATE_MONEY_PER_USER_PER_MINUTE", 1, 10_000_000),
@@ -170,6 +206,9 @@ export function parseConfig(vars: ConfigVars): Config {
   // The flush waits up to JITTER_MAX_FACTOR times its delay; the verifier must still count those entries as on their way.
   if (config.outbox_flush_delay_ms * JITTER_MAX_FACTOR >= config.outbox_grace_ms) {
     throw new Error(`config: OUTBOX_FLUSH_DELAY_MS times ${JITTER_MAX_FACTOR} must be below OUTBOX_GRACE_MS`);
+  }
+  if (config.login_backoff_base_ms > config.login_backoff_max_ms) {
+    throw new Error("config: LOGIN_BACKOFF_BASE_MS must not exceed LOGIN_BACKOFF_MAX_MS");
   }
   if (config.recovery_delay_ms > config.recovery_max_delay_ms) {
     throw new Error("config: RECOVERY_DELAY_MS must not exceed RECOVERY_MAX_DELAY_MS");

@@ -1,8 +1,9 @@
 /**
  * Secrets are never in wrangler.toml: `wrangler secret put NAME` sets them in production and `npm start`
- * generates local ones into its state directory. `wrangler types` cannot see them, so they are declared here.
+ * generates local ones into its state directory. `wrangler types` cannot see them, so they are declared here,
+ * on both the global `Env` and `Cloudflare.Env` (the type of `env` from "cloudflare:workers", which tests use).
  */
-interface Env {
+interface Secrets {
   /** The id of the current phone encryption key, stored beside each ciphertext. */
   PHONE_ENC_KEY_ID?: string;
   /** AES-256-GCM key for phone numbers: 32 bytes, base64url. */
@@ -17,4 +18,11 @@ interface Env {
   RECEIPT_KEY_ID?: string;
   /** Ed25519 private key for receipts: PKCS#8 DER, base64url. */
   RECEIPT_SIGNING_KEY?: string;
+  /** HMAC-SHA-256 key that session tokens carry a MAC under: 32 bytes, base64url (src/auth/sessions.ts). */
+  SESSION_TOKEN_KEY?: string;
+}
+
+interface Env extends Secrets {}
+declare namespace Cloudflare {
+  interface Env extends Secrets {}
 }

@@ -86,16 +86,34 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.get("/api/docs.js", (c) => c.body(DOCS_JS, 200, { "content-type": "text/javascript; charset=utf-8" }));
   app.get("/api/docs.css", (c) => c.body(DOCS_CSS, 200, { "content-type": "text/css; charset=utf-8" }));
   app.notFound((c) => errorResponse(c, "not_found"));
-  app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error.code, { ...(error.details ? { details: error.details } : {}), ...(error.headers ? { headers: error.headers } : {}) });
-    if (error instanceof HTTPException && error.status === 413) return errorResponse(c, "payload_too_large");
-    if (error instanceof HTTPException && (error.status === 400 || error.status === 415)) {
-      const field = error.status === 415 ? "Content-Type" : "body";
-      const issue = error.status === 415 ? "must be application/json" : "malformed JSON";
-      return errorResponse(c, "validation_error", { details: [{ field, issue }] });
-    }
+  app.onError(async (error, c) => {
+    if (error instanceof ApiError) return apiErrorResponse(c, error);
+    if (error instanceof HTTPException && [400, 413, 415].includes(error.status)) return bodyErrorResponse(c, error.status);
     log("error", "unhandled error", { request_id: c.get("request_id"), error: errorText(error) });
     return errorResponse(c, "internal");
   });
   return app;
+}
+
+function apiErrorResponse(c: Context<AppEnv>, error: ApiError): Response {
+  return errorResponse(c, error.code, { ...(error.details ? { details: error.details } : {}), ...(error.headers ? { headers: error.headers } : {}) });
+}
+
+/**
+ * A body the parser refused (malformed JSON, too large, not JSON). The request's session, if it presented one
+ * the route has not checked yet, is decided first: a revoked or forged token gets 401, not an answer about a
+ * body the service would never act on.
+ */
+async function bodyErrorResponse(c: Context<AppEnv>, status: number): Promise<Response> {
+  try {
+    await sessionFirst(c);
+  } catch (error) {
+    if (error instanceof ApiError) return apiErrorResponse(c, error);
+    log("error", "session check failed", { request_id: c.get("request_id"), error: errorText(error) });
+    return errorResponse(c, "internal");
+  }
+  if (status === 413) return errorResponse(c, "payload_too_large");
+  const field = status === 415 ? "Content-Type" : "body";
+  const issue = status === 415 ? "must be application/json" : "malformed JSON";
+  return errorResponse(c, "validation_error", { details: [{ field, issue }] });
 }

@@ -3,12 +3,12 @@
  * sets a typed variable for the routes or answers with a contract error.
  */
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
+import { matchedRoutes } from "hono/route";
 import { configOf } from "../config";
 import { SESSION_COOKIE, tokenHash, tokenUser } from "../auth/sessions";
 import type { AppContext, AppEnv, Caller, Credential } from "./context";
-import { ApiError, errorResponse } from "./errors";
+import { ApiError } from "./errors";
 
 /** Gives every request an id, echoed in `X-Request-Id`, in error bodies and in log lines. */
 export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -17,9 +17,57 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.header("X-Request-Id", c.get("request_id"));
 };
 
-/** Refuses bodies over MAX_BODY_BYTES with 413 before anything parses them. */
-export const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
-  bodyLimit({ maxSize: configOf(c.env).max_body_bytes, onError: (ctx) => errorResponse(ctx, "payload_too_large") })(c, next);
+/**
+ * Refuses bodies over MAX_BODY_BYTES with 413 before anything parses them. A declared Content-Length over the
+ * limit is refused without reading; any other body (chunked, or with no length) is read only up to the limit,
+ * then handed on as bytes, so no route can be made to buffer more than the limit whatever its framing. Every
+ * route with a body must list this middleware (or receive its body through another route that does).
+ *
+ * On a route that needs a session, the session is decided first: a missing, forged or revoked token gets 401,
+ * never a 413 that would answer for a request the service will not serve anyway.
+ */
+export const limitBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const max = configOf(c.env).max_body_bytes;
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > max) return refuseTooLarge(c);
+  const body = c.req.raw.body as ReadableStream<Uint8Array> | null;
+  if (body === null) return next();
+  const bytes = await readUpTo(body, max);
+  if (bytes === null) return refuseTooLarge(c);
+  c.req.raw = new Request(c.req.raw, { body: bytes });
+  await next();
+};
+
+/** The whole stream if it holds at most `max` bytes, else null (reading stops, and the stream is cancelled). */
+async function readUpTo(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+async function refuseTooLarge(c: AppContext): Promise<never> {
+  // Set only if `readSession` already ran; before it, the credential is read here.
+  const credential = c.get("credential") as Credential | undefined;
+  if (routeNeedsSession(c)) await checkSession(c, credential ?? (await readCredential(c)));
+  throw new ApiError("payload_too_large");
+}
 
 function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
@@ -36,7 +84,7 @@ function bearerToken(header: string | undefined): string | null {
 async function readCredential(c: AppContext): Promise<Credential> {
   const bearer = bearerToken(c.req.header("authorization"));
   const token = bearer ?? getCookie(c, SESSION_COOKIE) ?? "";
-  const user_id = tokenUser(token);
+  const user_id = await tokenUser(c.env, token);
   if (user_id === null) throw new ApiError("unauthenticated");
   if (bearer === null) assertSameOrigin(c);
   const credential = { user_id, token_hash: await tokenHash(token) };
@@ -66,6 +114,18 @@ export const readSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   await readCredential(c);
   await next();
 };
+
+/** The middleware that make a route need a session, wherever they stand in its list. */
+const SESSION_MIDDLEWARE: ReadonlySet<unknown> = new Set<unknown>([requireAuth, readSession]);
+
+/**
+ * Whether the matched route lists `requireAuth` or `readSession`, before or after the middleware asking, so an
+ * early refusal (such as `limitBody`'s 413) can let authentication answer first without depending on the order
+ * of a route's middleware.
+ */
+function routeNeedsSession(c: AppContext): boolean {
+  return matchedRoutes(c).some((route) => SESSION_MIDDLEWARE.has(route.handler));
+}
 
 /** Before the edge answers an error of its own: 401 instead if the request's session is not live. */
 export async function sessionFirst(c: AppContext): Promise<void> {

@@ -4,6 +4,7 @@
  * Request bodies are strict: an unknown field is a validation error, never silently ignored.
  */
 import { z } from "@hono/zod-openapi";
+import { forbiddenCharacter } from "../domain/text";
 
 /** An amount in minor units: an integer from 1 to 2^53 - 1. Strings, floats, 0 and negatives are refused. */
 export const Amount = z
@@ -27,11 +28,22 @@ export const Currency = z
   .openapi({ example: "USD" });
 const Id = z.string().min(1).max(128);
 
+/**
+ * For free text that other users will see (memos, display names): no control or bidirectional override
+ * character (domain/text.ts says which and why). Each such field also has a bound in UTF-16 code units, a
+ * cheap check before anything segments it; the configured limits in characters as a reader sees them are
+ * checked by the route, which has the configuration.
+ */
+function noForbiddenCharacters(text: string, ctx: z.RefinementCtx): void {
+  const bad = forbiddenCharacter(text);
+  if (bad !== null) ctx.addIssue({ code: "custom", message: `must not contain control or bidirectional override characters (found ${bad})` });
+}
+
 export const RegisterBody = z
   .strictObject({
     handle: Handle,
     password: z.string().min(10).max(128),
-    display_name: z.string().trim().min(1).max(256).optional(),
+    display_name: z.string().trim().min(1).max(1_024).superRefine(noForbiddenCharacters).optional(),
     phone: Phone.optional(),
     currency: Currency.optional(),
   })
@@ -56,7 +68,7 @@ export const TransferBody = z
     from_wallet_id: Id,
     to: Recipient,
     amount: Amount,
-    memo: z.string().max(1_000).nullable().optional(),
+    memo: z.string().max(4_000).superRefine(noForbiddenCharacters).nullable().optional(),
   })
   .openapi("TransferBody");
 

@@ -14,113 +14,125 @@
  */
 import type { WalletObject } from "../wallet-object";
 import type { EntryView } from "../domain/views";
-import { verifyChain, type Problem } from "./chain";
+import { GENESIS, verifyChain, type ChainEnd, type Problem } from "./chain";
 
-/** The verifier's answer for one page. */
+/** The verifier's answer: for one page of wallets, or (a v1 call, no cursor and no limit) the whole ledger. */
 export interface VerifyReport {
+  /** True only when `complete` and nothing is wrong: never for a part of the ledger. */
   ok: boolean;
+  /** Whether every wallet's every mirrored entry was checked, live here or by the self-audit's marks. */
+  complete: boolean;
   wallets_checked: number;
   entries_checked: number;
   pending: number;
   problems: Problem[];
+  /** Problems beyond PROBLEMS_MAX are counted here instead of listed. */
+  problems_omitted: number;
+  /** Wallets this answer relied on the self-audit for (checked by it through their D1 head), and wallets nobody has checked yet. */
+  verified_by_self_audit: number;
+  unverified_wallets: number;
   next_cursor: string | null;
   progress: { wallets_done: number; wallets_total: number };
 }
 
 /** Settings of one verification run. */
 export interface VerifyOptions {
-  limit: number;
+  /** Wallets per page; null for a whole-ledger answer (a v1 client, which knows no cursor). */
+  limit: number | null;
   cursor: string | null;
+  /** A whole-ledger answer checks at most this many wallets live and relies on the self-audit for the rest. */
+  whole_max_wallets: number;
   hold_max_age_ms: number;
   outbox_grace_ms: number;
   now_ms: number;
 }
 
+/** Entries read per query, from D1 or from a wallet object: a chain of any length is checked in bounded memory. */
 const ENTRY_PAGE = 1_000;
+/** Problems listed in one answer; more are counted in `problems_omitted`. */
+export const PROBLEMS_MAX = 1_000;
 
 type WalletStub = DurableObjectStub<WalletObject>;
 
-async function d1Entries(db: D1Database, walletId: string): Promise<EntryView[]> {
-  const out: EntryView[] = [];
-  for (let after = 0; ; ) {
-    const page = await db
-      .prepare(
-        "SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-      )
-      .bind(walletId, after, ENTRY_PAGE)
-      .all<EntryView>();
-    out.push(...page.results);
-    const last = page.results[page.results.length - 1];
-    if (last === undefined || page.results.length < ENTRY_PAGE) return out;
-    after = last.seq;
-  }
+/** D1's mirrored entries with seq in (after, upto], oldest first, at most one page. */
+async function d1Page(db: D1Database, walletId: string, after: number, upto: number): Promise<EntryView[]> {
+  const page = await db
+    .prepare(
+      "SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+    )
+    .bind(walletId, after, upto, ENTRY_PAGE)
+    .all<EntryView>();
+  return page.results;
 }
 
-/** The object's entries with seq in (after, upto], oldest first. */
-async function objectEntries(stub: WalletStub, after: number, upto: number): Promise<EntryView[]> {
+/** The contiguous run of `entries` that starts at `next` (stops at the first gap). */
+function runFrom(next: number, entries: EntryView[]): EntryView[] {
   const out: EntryView[] = [];
-  for (let from = after; from < upto; ) {
-    const page = await stub.entriesAfter(from, Math.min(ENTRY_PAGE, upto - from));
-    out.push(...page.filter((e) => e.seq <= upto));
-    const last = page[page.length - 1];
-    if (last === undefined) return out;
-    from = last.seq;
+  for (const e of entries) {
+    if (e.seq !== next + out.length) break;
+    out.push(e);
   }
   return out;
 }
 
 /**
- * D1's entries with every gap, and the tail D1 has not received yet, filled from the object: young ones count
- * as pending, old ones are problems. Returns the merged chain to verify.
+ * Entries D1 lacks, from the wallet object, seq in (after, upto], at most one page: young ones count as
+ * pending (on their way through an outbox), old ones are problems.
  */
-async function fillFromObject(
-  walletId: string,
-  mirrored: EntryView[],
-  stub: WalletStub,
-  objectLastSeq: number,
-  opts: VerifyOptions,
-  problems: Problem[],
-): Promise<{ merged: EntryView[]; pending: number }> {
-  const have = new Set(mirrored.map((e) => e.seq));
-  const missing: number[] = [];
-  for (let seq = 1; seq <= objectLastSeq; seq++) if (!have.has(seq)) missing.push(seq);
-  if (missing.length === 0) return { merged: mirrored, pending: 0 };
-  const first = missing[0] ?? 1;
-  const fromObject = (await objectEntries(stub, first - 1, objectLastSeq)).filter((e) => !have.has(e.seq));
+async function fromObject(walletId: string, stub: WalletStub, after: number, upto: number, opts: VerifyOptions, problems: Problem[]): Promise<{ entries: EntryView[]; pending: number }> {
+  const page = (await stub.entriesAfter(after, Math.min(ENTRY_PAGE, upto - after))).filter((e) => e.seq <= upto);
   let pending = 0;
-  for (const e of fromObject) {
-    const age = opts.now_ms - Date.parse(e.created_at);
-    if (age < opts.outbox_grace_ms) pending++;
+  for (const e of page) {
+    if (opts.now_ms - Date.parse(e.created_at) < opts.outbox_grace_ms) pending++;
     else problems.push({ wallet_id: walletId, seq: e.seq, transfer_id: e.transfer_id, kind: "missing_in_d1", detail: `the wallet object has seq ${e.seq} (${e.kind} ${e.amount}) but D1 does not: deleted, or never delivered` });
   }
-  const merged = [...mirrored, ...fromObject].sort((a, b) => a.seq - b.seq);
-  return { merged, pending };
+  return { entries: page, pending };
 }
 
-/** Verifies one wallet; returns the number of entries checked and pending. */
+/**
+ * Verifies one wallet, streaming its chain a page at a time: D1's entries where D1 has them, the object's
+ * where D1 has a gap or has not received the tail yet. Returns the entries checked and pending.
+ */
 async function verifyWallet(db: D1Database, stub: WalletStub, walletId: string, opts: VerifyOptions, problems: Problem[]): Promise<{ entries: number; pending: number }> {
   const head = await stub.chainHead();
   if (head.code !== "ok") {
     problems.push({ wallet_id: walletId, seq: null, kind: "wallet_missing", detail: "D1 lists this wallet but its object has no state" });
     return { entries: 0, pending: 0 };
   }
-  const mirrored = await d1Entries(db, walletId);
-  const ahead = mirrored.filter((e) => e.seq > head.last_seq);
-  for (const e of ahead) problems.push({ wallet_id: walletId, seq: e.seq, kind: "unknown_entry", detail: `D1 has seq ${e.seq} but the wallet object's chain ends at ${head.last_seq}` });
-  const known = mirrored.filter((e) => e.seq <= head.last_seq);
-  const { merged, pending } = await fillFromObject(walletId, known, stub, head.last_seq, opts, problems);
-  const end = verifyChain(walletId, merged, problems);
+  let end: ChainEnd = GENESIS;
+  let entries = 0;
+  let pending = 0;
+  while (end.last_seq < head.last_seq && problems.length <= PROBLEMS_MAX) {
+    const next = end.last_seq + 1;
+    const mirrored = runFrom(next, await d1Page(db, walletId, end.last_seq, head.last_seq));
+    let chunk = mirrored;
+    if (chunk.length === 0) {
+      // D1 lacks `next`: fill the gap (up to D1's next entry, or the head) from the object.
+      const upto = (await d1Page(db, walletId, end.last_seq, head.last_seq))[0]?.seq ?? head.last_seq + 1;
+      const filled = await fromObject(walletId, stub, end.last_seq, upto - 1, opts, problems);
+      pending += filled.pending;
+      chunk = filled.entries;
+      if (chunk.length === 0) {
+        problems.push({ wallet_id: walletId, seq: next, kind: "gap", detail: `neither D1 nor the wallet object has seq ${next}` });
+        break;
+      }
+    }
+    end = verifyChain(walletId, chunk, problems, end);
+    entries += chunk.length;
+  }
+  const ahead = await db.prepare("SELECT seq FROM ledger_entries WHERE wallet_id = ? AND seq > ? ORDER BY seq LIMIT 100").bind(walletId, head.last_seq).all<{ seq: number }>();
+  for (const e of ahead.results) problems.push({ wallet_id: walletId, seq: e.seq, kind: "unknown_entry", detail: `D1 has seq ${e.seq} but the wallet object's chain ends at ${head.last_seq}` });
   if (end.last_seq === head.last_seq && end.head_hash !== head.head_hash) {
     problems.push({ wallet_id: walletId, seq: head.last_seq, kind: "head_mismatch", detail: `D1's chain ends in ${end.head_hash.slice(0, 12)}…, the wallet object's in ${head.head_hash.slice(0, 12)}…` });
   }
-  if (end.balance !== head.balance) {
+  if (end.last_seq === head.last_seq && end.balance !== head.balance) {
     problems.push({ wallet_id: walletId, seq: head.last_seq, kind: "balance_mismatch", detail: `entries sum to ${end.balance} but the wallet's balance is ${head.balance}` });
   }
   if (head.oldest_hold_created_at_ms !== null && opts.now_ms - head.oldest_hold_created_at_ms > opts.hold_max_age_ms) {
     const age_s = Math.round((opts.now_ms - head.oldest_hold_created_at_ms) / 1_000);
     problems.push({ wallet_id: walletId, seq: null, kind: "stale_hold", detail: `a hold has been open for ${age_s} s (limit ${opts.hold_max_age_ms / 1_000} s)` });
   }
-  return { entries: merged.length, pending };
+  return { entries, pending };
 }
 
 /** Ledger-wide checks in D1: audit rows against entries, and conservation. */
@@ -162,22 +174,82 @@ async function verifyLedger(db: D1Database, problems: Problem[]): Promise<void> 
   }
 }
 
-/** Verifies one page of wallets (and, on the first page, the whole ledger's cross-checks). */
+/** What one pass over a run of wallets found. */
+interface Pass {
+  ids: string[];
+  entries: number;
+  pending: number;
+  more: boolean;
+}
+
+/** Verifies up to `limit` wallets after `after`, in id order. */
+async function verifyWallets(db: D1Database, wallets: DurableObjectNamespace<WalletObject>, after: string, limit: number, opts: VerifyOptions, problems: Problem[]): Promise<Pass> {
+  const page = await db.prepare("SELECT id FROM wallets WHERE id > ? ORDER BY id LIMIT ?").bind(after, limit + 1).all<{ id: string }>();
+  const ids = page.results.slice(0, limit).map((r) => r.id);
+  const pass: Pass = { ids, entries: 0, pending: 0, more: page.results.length > limit };
+  for (const id of ids) {
+    const r = await verifyWallet(db, wallets.getByName(id), id, opts, problems);
+    pass.entries += r.entries;
+    pass.pending += r.pending;
+  }
+  return pass;
+}
+
+/**
+ * The wallets after `after` that the self-audit has checked through their D1 head (covered) and those it has
+ * not (unverified). A wallet whose D1 entry at its mark no longer has the hash the self-audit verified was
+ * rewritten after the check: a problem, named by wallet and seq. Open findings become problems here too, since
+ * a finding keeps a wallet's mark in place. Everything is aggregated in D1: the answer is small at any size.
+ */
+async function coverageAfter(db: D1Database, after: string, problems: Problem[]): Promise<{ covered: number; unverified: number }> {
+  const perWallet = `SELECT w.id AS wallet_id, coalesce(m.seq, 0) AS mark_seq, m.hash AS mark_hash,
+         coalesce((SELECT max(e.seq) FROM ledger_entries e WHERE e.wallet_id = w.id), 0) AS d1_head,
+         (SELECT e.hash FROM ledger_entries e WHERE e.wallet_id = w.id AND e.seq = m.seq) AS d1_hash_at_mark
+       FROM wallets w LEFT JOIN verified_marks m ON m.wallet_id = w.id WHERE w.id > ?`;
+  const [counts, rewritten, findings] = await db.batch<Record<string, unknown>>([
+    db.prepare(`SELECT sum(CASE WHEN d1_head <= mark_seq THEN 1 ELSE 0 END) AS covered, sum(CASE WHEN d1_head > mark_seq THEN 1 ELSE 0 END) AS unverified FROM (${perWallet})`).bind(after),
+    db.prepare(`SELECT wallet_id, mark_seq FROM (${perWallet}) WHERE mark_seq > 0 AND d1_hash_at_mark IS NOT mark_hash LIMIT 100`).bind(after),
+    db.prepare("SELECT wallet_id, entry_seq, kind, detail FROM audit_findings WHERE wallet_id > ? ORDER BY seq DESC LIMIT 100").bind(after),
+  ]);
+  for (const r of (rewritten?.results ?? []) as { wallet_id: string; mark_seq: number }[]) {
+    problems.push({ wallet_id: r.wallet_id, seq: r.mark_seq, kind: "rewritten_after_check", detail: `D1's entry ${r.mark_seq} no longer has the hash the self-audit verified` });
+  }
+  for (const f of (findings?.results ?? []) as { wallet_id: string; entry_seq: number | null; kind: string; detail: string }[]) {
+    problems.push({ wallet_id: f.wallet_id, seq: f.entry_seq, kind: `self_audit_${f.kind}`, detail: f.detail });
+  }
+  const c = (counts?.results[0] ?? {}) as { covered?: number | null; unverified?: number | null };
+  return { covered: c.covered ?? 0, unverified: c.unverified ?? 0 };
+}
+
+/**
+ * Verifies one page of wallets (and, on the first page, the whole ledger's cross-checks), or, for a v1 call
+ * with no cursor and no limit, the whole ledger: up to `whole_max_wallets` wallets live, the rest through the
+ * self-audit's marks. `ok` is true only for an answer that covers the whole ledger and found nothing.
+ */
 export async function verify(db: D1Database, wallets: DurableObjectNamespace<WalletObject>, opts: VerifyOptions): Promise<VerifyReport> {
   const problems: Problem[] = [];
   const after = opts.cursor ?? "";
-  const page = await db.prepare("SELECT id FROM wallets WHERE id > ? ORDER BY id LIMIT ?").bind(after, opts.limit + 1).all<{ id: string }>();
-  const ids = page.results.slice(0, opts.limit).map((r) => r.id);
   const total = (await db.prepare("SELECT count(*) AS n FROM wallets").first<{ n: number }>())?.n ?? 0;
-  const done = (await db.prepare("SELECT count(*) AS n FROM wallets WHERE id <= ?").bind(ids[ids.length - 1] ?? after).first<{ n: number }>())?.n ?? 0;
   if (opts.cursor === null) await verifyLedger(db, problems);
-  let entries = 0;
-  let pending = 0;
-  for (const id of ids) {
-    const r = await verifyWallet(db, wallets.getByName(id), id, opts, problems);
-    entries += r.entries;
-    pending += r.pending;
-  }
-  const next_cursor = page.results.length > opts.limit ? (ids[ids.length - 1] ?? null) : null;
-  return { ok: problems.length === 0, wallets_checked: ids.length, entries_checked: entries, pending, problems, next_cursor, progress: { wallets_done: done, wallets_total: total } };
+  const whole = opts.limit === null;
+  const pass = await verifyWallets(db, wallets, after, opts.limit ?? opts.whole_max_wallets, opts, problems);
+  const last = pass.ids[pass.ids.length - 1] ?? after;
+  const done = (await db.prepare("SELECT count(*) AS n FROM wallets WHERE id <= ?").bind(last).first<{ n: number }>())?.n ?? 0;
+  // A whole-ledger answer past its live budget leans on the self-audit for the rest, and says how much.
+  const rest = whole && pass.more ? await coverageAfter(db, last, problems) : { covered: 0, unverified: 0 };
+  const complete = opts.cursor === null && (!pass.more || (whole && rest.unverified === 0));
+  const problems_omitted = Math.max(0, problems.length - PROBLEMS_MAX);
+  return {
+    ok: complete && problems.length === 0,
+    complete,
+    wallets_checked: pass.ids.length,
+    entries_checked: pass.entries,
+    pending: pass.pending,
+    problems: problems.slice(0, PROBLEMS_MAX),
+    problems_omitted,
+    verified_by_self_audit: rest.covered,
+    unverified_wallets: rest.unverified,
+    next_cursor: !whole && pass.more ? last : null,
+    progress: { wallets_done: done, wallets_total: total },
+  };
 }

@@ -17,9 +17,13 @@ export class Directory {
 
   constructor(private readonly db: DrizzleD1Database) {}
 
-  /** The wallet that receives money sent to `recipient`, or null when no registered user matches. */
+  /**
+   * The wallet that receives money sent to `recipient`, or null when no registered user matches. A wallet id
+   * is looked up too rather than trusted: the credit would otherwise address a Durable Object named by the
+   * sender's input, and addressing one allocates its storage even when it then answers `not_found`.
+   */
   async resolve(recipient: Recipient): Promise<string | null> {
-    if ("wallet_id" in recipient) return recipient.wallet_id;
+    if ("wallet_id" in recipient) return this.knownWallet(recipient.wallet_id);
     const cacheKey = "handle" in recipient ? `h:${recipient.handle}` : `p:${recipient.phone_index}`;
     const cached = this.cache.get(cacheKey);
     if (cached !== undefined) return cached;
@@ -41,6 +45,15 @@ export class Directory {
   async walletExists(walletId: string): Promise<boolean> {
     const row = await this.db.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, walletId)).get();
     return row !== undefined;
+  }
+
+  /** `walletId` when a registered wallet has it (remembered: wallets are never deleted), else null. */
+  private async knownWallet(walletId: string): Promise<string | null> {
+    const cacheKey = `w:${walletId}`;
+    if (this.cache.has(cacheKey)) return walletId;
+    if (!(await this.walletExists(walletId))) return null;
+    this.remember(cacheKey, walletId);
+    return walletId;
   }
 
   private remember(key: string, walletId: string): void {

@@ -65,6 +65,18 @@ export function isParty(m: MovementRow, requester: { user_id: string; wallet_ids
   return m.user_id === requester.user_id || (m.to_wallet_id !== null && requester.wallet_ids.includes(m.to_wallet_id));
 }
 
+/**
+ * The recipient's wallet id as the sender may see it. A transfer that did not succeed shows it only when the
+ * sender named the wallet id themselves: sent to a handle or a phone number and refused (for lack of funds,
+ * say), it would otherwise tell the sender which wallet, and so which user, a phone number belongs to, with no
+ * money moved (issue 19). The audit row keeps it for the auditor.
+ */
+function visibleRecipientWallet(m: MovementRow): string | null {
+  if (m.state === "succeeded" || m.to_wallet_id === null || m.kind !== "transfer") return m.to_wallet_id;
+  const named = m.recipient === null ? null : (JSON.parse(m.recipient) as { wallet_id?: unknown }).wallet_id;
+  return named === m.to_wallet_id ? m.to_wallet_id : null;
+}
+
 /** The contract's view of a movement row. */
 export function movementView(m: MovementRow): MovementView {
   return {
@@ -72,7 +84,7 @@ export function movementView(m: MovementRow): MovementView {
     kind: m.kind,
     status: m.state === "started" ? "pending" : m.state,
     from_wallet_id: m.from_wallet_id,
-    to_wallet_id: m.to_wallet_id,
+    to_wallet_id: visibleRecipientWallet(m),
     amount: m.amount,
     currency: m.currency,
     memo: m.memo,

@@ -179,7 +179,7 @@ describe("audit log", () => {
   it("every D1 table is STRICT", async () => {
     const tables = await env.DB.prepare("PRAGMA table_list").all<{ name: string; strict: number; schema: string }>();
     const ours = tables.results.filter((t) => t.schema === "main" && !t.name.startsWith("sqlite_") && !t.name.startsWith("_cf") && t.name !== "d1_migrations");
-    expect(ours.map((t) => t.name).sort()).toEqual(["audit_findings", "audit_log", "ledger_entries", "users", "verified_marks", "wallets"]);
+    expect(ours.map((t) => t.name).sort()).toEqual(["audit_findings", "audit_log", "cron_cursors", "ledger_entries", "users", "verified_marks", "wallets"]);
     for (const t of ours) expect(t.strict, t.name).toBe(1);
   });
 

@@ -99,11 +99,36 @@ export interface AuditRow {
   created_at: string;
 }
 
+/** One page of GET /audit/verify (the model asks for pages and combines them). */
 export interface VerifyResult {
+  ok: boolean;
+  complete: boolean;
+  wallets_checked: number;
+  entries_checked: number;
+  pending: number;
+  problems: VerifyProblem[];
+  problems_omitted: number;
+  next_cursor: string | null;
+  progress: { wallets_done: number; wallets_total: number };
+}
+
+/** One thing the verifier found wrong, named by wallet, seq and movement where it can be. */
+export interface VerifyProblem {
+  wallet_id: string | null;
+  seq: number | null;
+  transfer_id?: string;
+  kind: string;
+  detail: string;
+}
+
+/** The combined verdict of every page, as the auditor's screen shows it. */
+export interface VerifySummary {
   ok: boolean;
   wallets_checked: number;
   entries_checked: number;
-  problems: unknown[];
+  pending: number;
+  problems: VerifyProblem[];
+  problems_omitted: number;
 }
 
 /** How far the continuous self-audit is behind the audit log (GET /audit/self-audit). */

@@ -1,3 +1,4 @@
 // Node 24's test runner treats a directory argument as a module to run, not as a folder to search, so
 // `node --test web/test/` loads this index, which imports every test file in the folder.
 import "./money.test.ts";
+import "./text.test.ts";

@@ -40,15 +40,19 @@ const verifyRoute = createRoute({
   responses: {
     200: jsonContent(
       z.object({
-        ok: z.boolean(),
+        ok: z.boolean().openapi({ description: "true only when `complete` and no problem was found; never for a part of the ledger" }),
+        complete: z.boolean().openapi({ description: "whether this answer covers every wallet (live, or through the self-audit's marks)" }),
         wallets_checked: z.number().int(),
         entries_checked: z.number().int(),
         pending: z.number().int(),
         problems: z.array(Problem),
+        problems_omitted: z.number().int().openapi({ description: "problems beyond the first 1,000, counted but not listed" }),
+        verified_by_self_audit: z.number().int().openapi({ description: "wallets past the live budget that the self-audit has checked through their D1 head" }),
+        unverified_wallets: z.number().int().openapi({ description: "wallets past the live budget that nobody has checked through their D1 head yet" }),
         next_cursor: z.string().nullable(),
         progress: z.object({ wallets_done: z.number().int(), wallets_total: z.number().int() }),
       }),
-      "The verification of one page of wallets",
+      "With no cursor and no limit, the whole ledger; otherwise one page of wallets",
     ),
     ...errorResponses(400, 401, 403),
   },
@@ -124,13 +128,17 @@ auditRoutes.openapi(selfAuditRoute, async (c) => c.json(await selfAuditStatus(c.
 auditRoutes.openapi(verifyRoute, async (c) => {
   const q = c.req.valid("query");
   const config = configOf(c.env);
-  const limit = q.limit === undefined ? Math.min(50, config.verify_page_max) : Number(q.limit);
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > config.verify_page_max) {
+  // A call with neither cursor nor limit is a v1 client's, which knows no paging: it is answered for the whole
+  // ledger. A paging client asks for pages and combines them (ok is never true for a part).
+  const whole = q.cursor === undefined && q.limit === undefined;
+  const limit = whole ? null : q.limit === undefined ? Math.min(50, config.verify_page_max) : Number(q.limit);
+  if (limit !== null && (!Number.isSafeInteger(limit) || limit < 1 || limit > config.verify_page_max)) {
     throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${config.verify_page_max}` }]);
   }
   const report = await verify(c.env.DB, c.env.WALLET, {
     limit,
     cursor: q.cursor ?? null,
+    whole_max_wallets: config.verify_whole_max_wallets,
     hold_max_age_ms: config.hold_max_age_ms,
     outbox_grace_ms: config.outbox_grace_ms,
     now_ms: Date.now(),

@@ -4,9 +4,12 @@
  * the request hash it stores ever holds the number itself.
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { configOf } from "../../config";
 import type { Recipient } from "../../coordinator/rpc";
 import { movementOwner } from "../../domain/ids";
+import { memoLimits, textIssue } from "../../domain/text";
 import { phoneIndex } from "../../auth/phone";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
@@ -16,6 +19,8 @@ import { transferJson } from "../render";
 import { IdempotencyHeaders, Transfer, TransferBody, TransferIdParam, errorResponses, jsonContent } from "../schemas";
 import { signReceipt, type ReceiptBody } from "../../audit/receipts";
 import { withCoordinator } from "./wallets";
+import { users } from "../../db/schema";
+import type { TransferCoordinator } from "../../transfer-coordinator";
 
 type TransferInput = z.infer<typeof TransferBody>;
 
@@ -51,10 +56,10 @@ export const transferRoutes = new OpenAPIHono<AppEnv>();
 transferRoutes.openapi(postTransferRoute, async (c) => {
   const body = c.req.valid("json");
   const memo = body.memo ?? null;
-  const max = configOf(c.env).memo_max_chars;
-  if (memo !== null && [...memo].length > max) {
+  const issue = memo === null ? null : textIssue(memo, memoLimits(configOf(c.env)));
+  if (issue !== null) {
     await sessionFirst(c);
-    throw new ApiError("validation_error", [{ field: "memo", issue: `at most ${max} characters` }]);
+    throw new ApiError("validation_error", [{ field: "memo", issue }]);
   }
   const to = await recipientOf(c, body.to);
   const request = {
@@ -70,12 +75,26 @@ transferRoutes.openapi(postTransferRoute, async (c) => {
   return withCoordinator(c, (coordinator) => coordinator.transfer(request));
 });
 
-transferRoutes.openapi(getTransferRoute, async (c) => {
-  const { transfer_id } = c.req.valid("param");
+/**
+ * The coordinator that owns movement `transfer_id`, or 404 before any Durable Object is reached. The id names
+ * its owner's user id, which the caller chooses freely, and addressing a coordinator by a name allocates its
+ * storage; so a movement of another user is looked up only when that user is registered (one D1 read by
+ * primary key, on the reads of transfers the caller received), and a made-up id allocates nothing.
+ */
+async function ownerCoordinator(c: AppContext, transfer_id: string): Promise<DurableObjectStub<TransferCoordinator>> {
   const owner = movementOwner(transfer_id);
   if (owner === null) throw new ApiError("not_found");
+  if (owner !== c.get("caller").user_id) {
+    const known = await drizzle(c.env.DB).select({ id: users.id }).from(users).where(eq(users.id, owner)).get();
+    if (known === undefined) throw new ApiError("not_found");
+  }
+  return c.env.COORDINATOR.getByName(owner);
+}
+
+transferRoutes.openapi(getTransferRoute, async (c) => {
+  const { transfer_id } = c.req.valid("param");
   const caller = c.get("caller");
-  const found = await c.env.COORDINATOR.getByName(owner).getMovement(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
+  const found = await (await ownerCoordinator(c, transfer_id)).getMovement(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
   if (found.code !== "ok") throw new ApiError(found.code);
   return c.json({ transfer: transferJson(found.movement) as z.infer<typeof Transfer> }, 200);
 });
@@ -94,10 +113,8 @@ const receiptRoute = createRoute({
 
 transferRoutes.openapi(receiptRoute, async (c) => {
   const { transfer_id } = c.req.valid("param");
-  const owner = movementOwner(transfer_id);
-  if (owner === null) throw new ApiError("not_found");
   const caller = c.get("caller");
-  const found = await c.env.COORDINATOR.getByName(owner).getMovementEntries(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
+  const found = await (await ownerCoordinator(c, transfer_id)).getMovementEntries(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
   if (found.code !== "ok") throw new ApiError(found.code);
   const m = found.movement;
   // Only a succeeded transfer has a receipt: a failure moved nothing, and a pending one may still fail.

@@ -92,25 +92,42 @@ function Verify() {
       <button type="button" class="primary" data-testid="audit-verify" onClick={() => void runVerify()} disabled={v.state === "loading"}>
         {v.state === "loading" ? "Checking…" : "Verify now"}
       </button>
+      {v.state === "loading" ? (
+        <p>
+          <label for="verify-progress">
+            Checked {v.wallets_done.toLocaleString()} of {v.wallets_total.toLocaleString()} wallets
+          </label>{" "}
+          <progress id="verify-progress" data-testid="audit-verify-progress" max={Math.max(1, v.wallets_total)} value={v.wallets_done} />
+        </p>
+      ) : null}
       <div aria-live="polite" data-testid="audit-verify-result">
         {v.state === "unavailable" ? <p class="muted">Verification is not available yet on this server.</p> : null}
         {v.state === "forbidden" ? <p class="error">Only auditors can run the check.</p> : null}
-        {v.state === "error" ? <p class="error">The check could not be run. Please try again.</p> : null}
+        {v.state === "error" ? <p class="error">The check could not be finished. Please try again.</p> : null}
         {v.state === "done" ? (
           <div class={v.result.ok ? "verify ok" : "verify bad"}>
             <p>
-              <strong>{v.result.ok ? "All chains are intact." : "Problems found."}</strong> Checked {v.result.entries_checked} entries in{" "}
-              {v.result.wallets_checked} wallets.
+              <strong>{v.result.ok ? "All chains are intact." : "Problems found."}</strong> Checked {v.result.entries_checked.toLocaleString()} entries in{" "}
+              {v.result.wallets_checked.toLocaleString()} wallets
+              {v.result.pending > 0 ? `; ${v.result.pending} recent entries were still on their way to the audit store` : ""}.
             </p>
             {v.result.problems.length > 0 ? (
-              <ul>
+              <ul data-testid="audit-verify-problems">
                 {v.result.problems.map((problem, i) => (
                   <li key={i}>
-                    <code>{typeof problem === "string" ? problem : JSON.stringify(problem)}</code>
+                    <strong>{problem.kind}</strong>
+                    {problem.wallet_id !== null ? (
+                      <>
+                        {" "}
+                        in wallet <code>{problem.wallet_id}</code>
+                      </>
+                    ) : null}
+                    {problem.seq !== null ? ` at seq ${problem.seq}` : ""}: {problem.detail}
                   </li>
                 ))}
               </ul>
             ) : null}
+            {v.result.problems_omitted > 0 ? <p class="muted">…and {v.result.problems_omitted.toLocaleString()} more.</p> : null}
           </div>
         ) : null}
       </div>

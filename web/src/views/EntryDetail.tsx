@@ -9,6 +9,7 @@ import { api, seg } from "../api";
 import { formatMinor, formatSignedMinor } from "../money";
 import type { Entry, Transfer } from "../types";
 import { KIND_LABELS, formatDate } from "./format";
+import { UserText } from "./UserText";
 
 type TransferState = { state: "loading" } | { state: "error" } | { state: "done"; transfer: Transfer };
 
@@ -75,7 +76,9 @@ export function EntryDetail({ entry, currency, onClose }: { entry: Entry; curren
         {entry.memo !== null && entry.memo !== "" ? (
           <>
             <dt>Note</dt>
-            <dd>{entry.memo}</dd>
+            <dd>
+              <UserText text={entry.memo} block />
+            </dd>
           </>
         ) : null}
         {entry.counterparty !== null ? (

@@ -7,6 +7,7 @@ import { formatMinor, formatSignedMinor } from "../money";
 import { entries, filters, historyReady, historyStatus, loadMore, nextCursor, visibleEntries, wallet, type HistoryFilters } from "../models/wallet";
 import type { Entry, EntryKind } from "../types";
 import { EntryDetail } from "./EntryDetail";
+import { UserText } from "./UserText";
 import { KIND_LABELS, formatDate } from "./format";
 
 function setFilter<K extends keyof HistoryFilters>(key: K, value: HistoryFilters[K]): void {
@@ -67,7 +68,12 @@ function Item({ entry, currency, onOpen }: { entry: Entry; currency: string; onO
           <span class="entry-kind">{KIND_LABELS[entry.kind]}</span>
           <span class="entry-meta">
             {formatDate(entry.created_at)}
-            {entry.memo !== null && entry.memo !== "" ? ` · ${entry.memo}` : ""}
+            {entry.memo !== null && entry.memo !== "" ? (
+              <>
+                {" · "}
+                <UserText text={entry.memo} />
+              </>
+            ) : null}
           </span>
         </span>
         <span class="entry-amounts">

@@ -9,6 +9,7 @@ import { seg } from "../api";
 import { errorsFor, type FieldErrors, type FormContext } from "../errors";
 import { formatMinor, fractionDigitsFor, parseMajorToMinor } from "../money";
 import { parseRecipient } from "../recipient";
+import { memoProblem } from "../text";
 import { describeMove } from "../models/account";
 import { afterOwnAction } from "../models/live";
 import { submitMove, type MoveOutcome } from "../models/pending";
@@ -17,6 +18,10 @@ import { wallet } from "../models/wallet";
 import type { Wallet } from "../types";
 import { FieldError, StatusLine, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
 
+/**
+ * The server's MEMO_MAX_CHARS default, in characters as a reader sees them. No maxLength on the input: it
+ * counts UTF-16 code units and would cut a note of emoji at half the limit; memoProblem counts as the server.
+ */
 const MEMO_MAX = 140;
 
 /**
@@ -117,7 +122,8 @@ export function SendForm() {
     const problems: FieldErrors = {};
     if (!to.ok) problems.recipient = to.reason;
     if (!parsed.ok) problems.amount = parsed.reason;
-    if ([...note].length > MEMO_MAX) problems.memo = `Keep the note to ${MEMO_MAX} characters.`;
+    const memoIssue = memoProblem(note, MEMO_MAX);
+    if (memoIssue !== null) problems.memo = memoIssue;
     if (!to.ok || !parsed.ok || problems.memo !== undefined) {
       errors.value = problems;
       focusFirstInvalid(form.current);
@@ -165,7 +171,7 @@ export function SendForm() {
         placeholder="0.00"
         required
       />
-      <TextField id="send-memo" label="Note" value={memo} error={e.memo} maxLength={MEMO_MAX} autocomplete="off" required={false} />
+      <TextField id="send-memo" label="Note" value={memo} error={e.memo} autocomplete="off" required={false} />
       <FieldError id="send-form-error" message={e.form} />
       <SubmitButton testid="send-submit" busy={busy.value}>
         {busy.value ? "Sending…" : "Send"}

@@ -1,0 +1,98 @@
+/**
+ * `GET /audit/verify` as a v1 client calls it (no cursor, no limit) answers for the whole ledger: up to
+ * VERIFY_WHOLE_MAX_WALLETS wallets live (5 in tests) and the rest through the self-audit's marks, and it says
+ * `complete: false` (so never `ok: true`) while any wallet is unverified. A page is never `ok`, and a client
+ * that walks every page finds a tampered last wallet by wallet and seq.
+ */
+import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { entryHash } from "../../src/domain/hash-chain";
+import type { EntryView } from "../../src/domain/views";
+import worker from "../../src/worker";
+import { api, deposit, grantAuditor, register, settle, type TestUser } from "./helpers";
+
+interface Report {
+  ok: boolean;
+  complete: boolean;
+  wallets_checked: number;
+  problems: { wallet_id: string | null; seq: number | null; kind: string }[];
+  problems_omitted: number;
+  verified_by_self_audit: number;
+  unverified_wallets: number;
+  next_cursor: string | null;
+  progress: { wallets_done: number; wallets_total: number };
+}
+
+let auditor: TestUser;
+const users: TestUser[] = [];
+
+beforeAll(async () => {
+  auditor = await register({ prefix: "auditor" });
+  await grantAuditor(auditor);
+  for (let i = 0; i < 12; i++) {
+    const u = await register({ prefix: "whole" });
+    await deposit(u, 1_000 + i);
+    users.push(u);
+  }
+  await settle(users.map((u) => u.id));
+});
+
+const runCron = (): Promise<void> => worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, createExecutionContext());
+
+async function verify(query = ""): Promise<Report> {
+  const res = await api<Report>(`/audit/verify${query}`, { token: auditor.token });
+  expect(res.status, res.text).toBe(200);
+  return res.json;
+}
+
+const tamper = async (sql: string, ...binds: unknown[]): Promise<void> => {
+  await env.DB.batch([
+    env.DB.prepare("DROP TRIGGER ledger_entries_no_update"),
+    env.DB.prepare(sql).bind(...binds),
+    env.DB.prepare("CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END"),
+  ]);
+};
+
+describe("whole-ledger verification", () => {
+  it("is not ok while wallets beyond the live budget are unverified, and ok once the self-audit covers them", async () => {
+    const before = await verify();
+    expect(before.wallets_checked).toBe(5);
+    expect(before.next_cursor).toBeNull();
+    expect(before.unverified_wallets).toBeGreaterThan(0);
+    expect(before).toMatchObject({ complete: false, ok: false, problems: [] });
+    await runCron();
+    const after = await verify();
+    expect(after).toMatchObject({ complete: true, ok: true, unverified_wallets: 0, problems: [] });
+    expect(after.verified_by_self_audit).toBe(after.progress.wallets_total - 5);
+  });
+
+  it("never calls a page ok; a client walking every page finds the tampered last wallet by wallet and seq", async () => {
+    const first = await verify("?limit=4");
+    expect(first).toMatchObject({ ok: false, complete: false, problems: [] });
+    expect(first.next_cursor).not.toBeNull();
+    const last = [...users].sort((a, b) => (a.wallet_id < b.wallet_id ? -1 : 1)).at(-1);
+    if (last === undefined) throw new Error("no users");
+    // A careful forger rewrites the memo and the entry's hash to match, so the link itself recomputes.
+    const row = await env.DB.prepare("SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq = 1").bind(last.wallet_id).first<EntryView>();
+    if (row === null) throw new Error("no entry");
+    const { hash: _old, ...fields } = { ...row, memo: "rewritten" };
+    await tamper("UPDATE ledger_entries SET memo = 'rewritten', hash = ? WHERE wallet_id = ? AND seq = 1", entryHash(last.wallet_id, fields), last.wallet_id);
+    const problems: Report["problems"] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: Report = await verify(`?limit=4${cursor === null ? "" : `&cursor=${cursor}`}`);
+      problems.push(...page.problems);
+      if (page.next_cursor !== null) expect(page.ok).toBe(false);
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor !== null);
+    expect(pages).toBeGreaterThan(2);
+    expect(problems).toEqual(expect.arrayContaining([expect.objectContaining({ wallet_id: last.wallet_id, seq: 1, kind: "head_mismatch" })]));
+    // The v1 call checks that wallet through its mark, whose hash D1 no longer has.
+    const whole = await verify();
+    expect(whole.ok).toBe(false);
+    expect(whole.problems).toEqual(expect.arrayContaining([expect.objectContaining({ wallet_id: last.wallet_id, seq: 1 })]));
+  });
+});
