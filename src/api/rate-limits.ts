@@ -1,18 +1,34 @@
 /**
- * Rate limits at the edge, each a RateLimiter object per key. Keys are hashed before they name an object, so
- * no handle or client address appears in an object name. Refusals are 429 `rate_limited` with Retry-After.
+ * Rate limits at the edge, held by RateLimiter objects: client addresses in a fixed set of shards, login
+ * handles that exist in an object each. Keys are hashed before they name an object or a bucket, so no handle
+ * or client address appears in an object name. Refusals are 429 `rate_limited` with Retry-After.
  */
 import { sha256Hex } from "../domain/hash-chain";
 import type { AppContext } from "./context";
 import { ApiError } from "./errors";
+import type { RateLimiter } from "../rate-limiter";
 
 /** The client's address as Cloudflare reports it; "unknown" when not behind Cloudflare (local runs). */
 export function clientAddress(c: AppContext): string {
   return c.req.header("cf-connecting-ip") ?? "unknown";
 }
 
-/** Takes one attempt from the bucket for `key`, or throws 429 with Retry-After. */
-export async function enforce(c: AppContext, key: string, limit_per_minute: number): Promise<void> {
-  const result = await c.env.RATE_LIMITER.getByName(sha256Hex(key)).take(limit_per_minute);
+/**
+ * Client addresses are spread over this many RateLimiter objects, each holding the buckets of its addresses.
+ * An object per address would let anyone with many addresses (an IPv6 block) create objects at will, and
+ * addressing a Durable Object allocates its storage (issue 19); a fixed set of shards bounds that, and the
+ * count per address stays exact, since one address always lands in the same shard.
+ */
+export const ADDRESS_SHARDS = 64;
+
+/** The RateLimiter shard that holds the limits of client address `address` for `purpose`. */
+export function addressShard(c: AppContext, purpose: string, address: string): DurableObjectStub<RateLimiter> {
+  const shard = Number.parseInt(sha256Hex(address).slice(0, 8), 16) % ADDRESS_SHARDS;
+  return c.env.RATE_LIMITER.getByName(sha256Hex(`${purpose}-shard:${shard}`));
+}
+
+/** Takes one attempt from client address `address`'s bucket for `purpose`, or throws 429 with Retry-After. */
+export async function enforceAddress(c: AppContext, purpose: string, address: string, limit_per_minute: number): Promise<void> {
+  const result = await addressShard(c, purpose, address).take(limit_per_minute, sha256Hex(address));
   if (!result.allowed) throw new ApiError("rate_limited", undefined, { "Retry-After": String(result.retry_after_s) });
 }

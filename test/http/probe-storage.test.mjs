@@ -5,6 +5,7 @@
 //
 // The server gets a STATE_DIR that does not exist yet, so `npm start` itself must create it (mode 0700).
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { get as httpGet } from "node:http";
@@ -140,13 +141,27 @@ test("positive control: a real registration creates its coordinator's and its wa
   assert.deepEqual(await newObjectsDuring(() => call("/me", { token: user.token })), []);
 });
 
-test("logins for random handles allocate no storage", { todo: "login rate limits (src/api/rate-limits.ts) name one RateLimiter object per handle; owned by the login rate-limit work (issue 19 item 6)" }, async () => {
+test("logins for random handles from fresh addresses allocate no storage beyond the fixed address shards", async () => {
+  // The address shards (src/api/rate-limits.ts, ADDRESS_SHARDS) are a fixed set that real traffic creates
+  // anyway: first make every shard exist, with one login from an address that lands in each; then probe with
+  // 30 addresses never seen before. An object per address (as before) would create one for each of them.
+  const SHARDS = 64;
+  const shardOf = (address) => Number.parseInt(createHash("sha256").update(address).digest("hex").slice(0, 8), 16) % SHARDS;
+  const attempt = (address) => call("/auth/login", { body: { handle: `ghost_${id26().slice(0, 12)}`, password: "not the password" }, headers: { "cf-connecting-ip": address } });
+  const primed = new Set();
+  for (let i = 0; primed.size < SHARDS && i < 10_000; i++) {
+    const address = `2001:db8::${i.toString(16)}`;
+    if (primed.has(shardOf(address))) continue;
+    primed.add(shardOf(address));
+    await attempt(address);
+  }
+  assert.equal(primed.size, SHARDS);
+  const statuses = [];
   const created = await newObjectsDuring(async () => {
-    for (let i = 0; i < 5; i++) {
-      await call("/auth/login", { body: { handle: `ghost_${id26().slice(0, 12)}`, password: "not the password" } });
-    }
+    for (let i = 0; i < 30; i++) statuses.push((await attempt(`2001:db8:1::${i.toString(16)}`)).status);
   });
-  assert.deepEqual(created, []);
+  assert.ok(statuses.every((s) => s === 401), statuses.join(","));
+  assert.deepEqual(created, [], `${statuses.length} login probes created storage for ${created.length} objects`);
 });
 
 test("the state directory is created 0700 and nothing in it is readable by group or others", async () => {

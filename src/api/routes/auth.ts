@@ -20,7 +20,7 @@ import type { Profile } from "../../coordinator/rpc";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { limitBody, requireAuth } from "../middleware";
-import { clientAddress, enforce } from "../rate-limits";
+import { addressShard, clientAddress, enforceAddress } from "../rate-limits";
 import { LoginBody, RegisterBody, User, Wallet, errorResponses, jsonContent } from "../schemas";
 import type { LoginPolicy } from "../../auth/login-guard";
 import { sha256Hex } from "../../domain/hash-chain";
@@ -196,7 +196,7 @@ function loginGuard(c: AppContext, handle: string, address: string, known: boole
     max_addresses: config.login_max_addresses_per_handle,
   };
   if (known) return { stub: c.env.RATE_LIMITER.getByName(sha256Hex(`login-handle:${handle}`)), key: address, policy };
-  return { stub: c.env.RATE_LIMITER.getByName(sha256Hex(`login-ip:${address}`)), key: `handle:${handle}`, policy };
+  return { stub: addressShard(c, "login-unknown", address), key: `${sha256Hex(address)}:handle:${handle}`, policy };
 }
 
 /**
@@ -276,7 +276,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>();
 authRoutes.openapi(registerRoute, async (c) => {
   const body = c.req.valid("json");
   const config = configOf(c.env);
-  await enforce(c, `register-ip:${clientAddress(c)}`, config.rate_register_per_ip_per_minute);
+  await enforceAddress(c, "register", clientAddress(c), config.rate_register_per_ip_per_minute);
   const user = await newUser(c, body, config);
   const currency = body.currency ?? config.default_currency;
   const walletId = newWalletId();
@@ -292,7 +292,7 @@ authRoutes.openapi(loginRoute, async (c) => {
   const config = configOf(c.env);
   const address = clientAddress(c);
   // Every attempt from an address counts against it, whatever the handle (credential stuffing).
-  await enforce(c, `login-ip:${address}`, config.rate_login_per_ip_per_minute);
+  await enforceAddress(c, "login", address, config.rate_login_per_ip_per_minute);
   const user = await whenD1(c, "login lookup", () => drizzle(c.env.DB).select().from(users).where(eq(users.handle, body.handle)).get());
   const guard = loginGuard(c, body.handle, address, user !== undefined);
   const gate = await guard.stub.loginBegin(guard.key, guard.policy);
