@@ -1,5 +1,6 @@
 // `npm test`: every check, in order, with one summary line at the end.
-//   1. build the web client (the Worker's static assets; also checks it compiles and reports its size);
+//   1. check that the web client's generated contract matches the server's schemas, and build the web client
+//      (the Worker's static assets; also checks it compiles and reports its size);
 //   2. type-check the Worker, the tests and the web client; lint (floating promises, any, non-null);
 //   3. the Workers tests inside workerd (Vitest with the Cloudflare integration);
 //   4. the web client's unit tests and the out-of-process HTTP tests against `npm start` (node:test);
@@ -40,6 +41,7 @@ function countNodeTest(out) {
 
 const filesUnder = (dir, suffix) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((f) => f.endsWith(suffix)).map((f) => join(dir, f)) : []);
 
+await run("the web client's contract matches the server's schemas (npm run gen:api)", process.execPath, [join(root, "scripts", "gen-api.mjs"), "--check"]);
 if (existsSync(join(root, "web", "vite.config.ts"))) await run("build the web client", bin("vite"), ["build", "--config", "web/vite.config.ts"]);
 await run("type-check the Worker and its tests", bin("tsc"), ["--noEmit", "-p", "."]);
 if (existsSync(join(root, "web", "tsconfig.json"))) await run("type-check the web client", bin("tsc"), ["--noEmit", "-p", "web/tsconfig.json"]);

@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { forbiddenCharacter } from "../domain/text";
+import { ERRORS, type ErrorCode } from "./errors";
 
 /** An amount in minor units: an integer from 1 to 2^53 - 1. Strings, floats, 0 and negatives are refused. */
 export const Amount = z
@@ -167,10 +168,13 @@ export const AuditRow = z
   })
   .openapi("AuditRow");
 
+/** Every code the API answers with, from the one table in errors.ts: clients branch on these. */
+const ERROR_CODES = Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]];
+
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.string(),
+      code: z.enum(ERROR_CODES),
       message: z.string(),
       request_id: z.string(),
       details: z.array(z.object({ field: z.string(), issue: z.string() })).optional(),

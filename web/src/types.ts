@@ -1,125 +1,44 @@
 /**
- * The shapes of the public contract (/work/shared/api-contract.md) as the client reads them. They mirror the
- * server's views; the client never sends or trusts anything beyond these fields.
+ * The shapes of the public contract as the client reads them, under short names. Every one comes from
+ * ./generated/api.ts, which `npm run gen:api` makes from the server's own OpenAPI document (built from the zod
+ * schemas that validate each request), so the client cannot drift from the server: `npm test` checks that the
+ * generated files match the server's schemas.
  */
 
+import type { components, paths } from "./generated/api";
+
+type Schemas = components["schemas"];
+/** The JSON body of a route's 200 answer. */
+type Ok<P extends keyof paths, M extends "get" | "post"> = paths[P][M] extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
+
+/** The error body's inner object: clients branch on `code`, never on `message`. */
+export type ContractError = Schemas["Error"]["error"];
 /** One field-level problem of a `validation_error`. */
-export interface ErrorDetail {
-  field: string;
-  issue: string;
-}
+export type ErrorDetail = NonNullable<ContractError["details"]>[number];
+/**
+ * An error as the client handles it: a contract error, or one the client makes itself (`network_error` when
+ * nothing came back, `http_error` when a proxy answered with something that is not the contract's body). A code
+ * this client does not know yet (a newer server's) is kept as it came and handled by its HTTP status.
+ */
+export type ApiErrorBody = Omit<ContractError, "code" | "transfer_id"> & { code: ContractError["code"] | "network_error" | "http_error" | (string & {}) };
 
-/** The body of every error: clients branch on `code`, never on `message`. */
-export interface ApiErrorBody {
-  code: string;
-  message: string;
-  request_id: string;
-  details?: ErrorDetail[];
-}
-
-export interface User {
-  id: string;
-  handle: string;
-  display_name: string;
-  created_at: string;
-}
-
+export type User = Schemas["User"];
+export type Wallet = Schemas["Wallet"];
+export type Me = Ok<"/me", "get">;
 /** The user as `GET /me` shows them to themselves: with the masked phone and the role. */
-export interface MeUser extends User {
-  phone: string | null;
-  role: string;
-}
-
-export interface Wallet {
-  id: string;
-  owner_id: string;
-  currency: string;
-  balance: number;
-  available: number;
-  held: number;
-  version: number;
-}
-
-export interface Me {
-  user: MeUser;
-  wallets: Wallet[];
-}
-
-export type EntryKind = "deposit" | "withdrawal" | "transfer_in" | "transfer_out";
-
-export interface Entry {
-  id: string;
-  seq: number;
-  kind: EntryKind;
-  amount: number;
-  balance_after: number;
-  transfer_id: string;
-  counterparty: string | null;
-  memo: string | null;
-  created_at: string;
-  prev_hash: string;
-  hash: string;
-}
-
-export interface Transfer {
-  id: string;
-  status: "succeeded" | "failed" | "pending";
-  from_wallet_id: string | null;
-  to_wallet_id: string | null;
-  amount: number;
-  currency: string | null;
-  memo: string | null;
-  created_at: string;
-  completed_at: string | null;
-  failure_code?: string;
-}
-
+export type MeUser = Me["user"];
+export type Entry = Schemas["Entry"];
+export type EntryKind = Entry["kind"];
+export type Transfer = Schemas["Transfer"];
 /** A deposit or withdrawal as its POST answers it. */
-export interface Movement {
-  id: string;
-  status: "succeeded" | "failed" | "pending";
-  wallet_id: string;
-  amount: number;
-  currency: string | null;
-  created_at: string;
-  completed_at: string | null;
-  failure_code?: string;
-}
-
-export interface AuditRow {
-  id: string;
-  transfer_id: string;
-  kind: "transfer" | "deposit" | "withdrawal";
-  status: "succeeded" | "failed";
-  from_wallet_id: string | null;
-  to_wallet_id: string | null;
-  amount: number;
-  currency: string | null;
-  failure_code: string | null;
-  created_at: string;
-}
-
+export type Movement = Schemas["Movement"];
+export type AuditRow = Schemas["AuditRow"];
 /** One page of GET /audit/verify (the model asks for pages and combines them). */
-export interface VerifyResult {
-  ok: boolean;
-  complete: boolean;
-  wallets_checked: number;
-  entries_checked: number;
-  pending: number;
-  problems: VerifyProblem[];
-  problems_omitted: number;
-  next_cursor: string | null;
-  progress: { wallets_done: number; wallets_total: number };
-}
-
+export type VerifyResult = Ok<"/audit/verify", "get">;
 /** One thing the verifier found wrong, named by wallet, seq and movement where it can be. */
-export interface VerifyProblem {
-  wallet_id: string | null;
-  seq: number | null;
-  transfer_id?: string;
-  kind: string;
-  detail: string;
-}
+export type VerifyProblem = VerifyResult["problems"][number];
+/** How far the continuous self-audit is behind the audit log (GET /audit/self-audit). */
+export type SelfAuditStatus = Ok<"/audit/self-audit", "get">;
 
 /** The combined verdict of every page, as the auditor's screen shows it. */
 export interface VerifySummary {
@@ -129,17 +48,6 @@ export interface VerifySummary {
   pending: number;
   problems: VerifyProblem[];
   problems_omitted: number;
-}
-
-/** How far the continuous self-audit is behind the audit log (GET /audit/self-audit). */
-export interface SelfAuditStatus {
-  audited_through_seq: number;
-  newest_seq: number;
-  backlog_rows: number;
-  oldest_waiting_at: string | null;
-  lag_ms: number;
-  last_run_at: string | null;
-  findings: number;
 }
 
 /** A cursor page: `next_cursor` is null on the last page. */

@@ -37,7 +37,7 @@ const postTransferRoute = createRoute({
   request: { headers: IdempotencyHeaders, body: { required: true, content: { "application/json": { schema: TransferBody } } } },
   responses: {
     201: jsonContent(z.object({ transfer: Transfer }), "Succeeded (or replayed, with Idempotent-Replayed: true)"),
-    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 503),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
   },
 });
 

@@ -125,7 +125,7 @@ function movementRoute(path: string, summary: string, key: "deposit" | "withdraw
     },
     responses: {
       201: jsonContent(z.object({ [key]: Movement }), "Done (or replayed, with Idempotent-Replayed: true)"),
-      ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 503),
+      ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
     },
   });
 }
