@@ -9,15 +9,8 @@
 // Exit 0: valid. Exit 1: invalid (the reason is printed). Exit 2: usage.
 import { createPublicKey, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
-
-function canonicalJson(value) {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
+// The same canonical JSON the service signs with: one implementation, loaded as TypeScript by Node.
+import { canonicalJson } from "../src/domain/canonical.ts";
 
 function usage(message) {
   console.error(`verify-receipt: ${message}\nusage: npm run verify-receipt -- RECEIPT.json (--key-file FILE | --public-key B64URL | --url URL)`);

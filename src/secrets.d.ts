@@ -22,7 +22,10 @@ interface Secrets {
   SESSION_TOKEN_KEY?: string;
 }
 
+// Declaration merging: each interface gains the secrets' members (an empty body is the point here).
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 interface Env extends Secrets {}
 declare namespace Cloudflare {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface Env extends Secrets {}
 }

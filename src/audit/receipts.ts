@@ -8,7 +8,7 @@
  * Secrets: RECEIPT_KEY_ID (a short name) and RECEIPT_SIGNING_KEY (an Ed25519 private key, PKCS#8 DER,
  * base64url). `npm start` generates them; production sets them with `wrangler secret put`.
  */
-import { canonicalJson } from "../api/canonical";
+import { canonicalJson } from "../domain/canonical";
 import { base64urlDecode, base64urlEncode } from "../auth/encoding";
 
 /** What a receipt attests. */

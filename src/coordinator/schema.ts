@@ -101,5 +101,3 @@ export const sessionsTable = sqliteTable("sessions", {
   created_at_ms: integer("created_at_ms").notNull(),
   expires_at_ms: integer("expires_at_ms").notNull(),
 });
-
-export type SessionRow = typeof sessionsTable.$inferSelect;

@@ -29,7 +29,6 @@ export function randomBase32(bytes = 16): string {
 
 const BODY = "[0-9a-hjkmnp-tv-z]{26}";
 const USER_ID = new RegExp(`^usr_(${BODY})$`);
-const WALLET_ID = new RegExp(`^wal_${BODY}$`);
 const MOVEMENT_ID = new RegExp(`^(trf|dep|wdr)_(${BODY})_${BODY}$`);
 
 export const newUserId = (): string => `usr_${randomBase32()}`;
@@ -51,6 +50,3 @@ export function movementOwner(id: string): string | null {
   const match = MOVEMENT_ID.exec(id);
   return match === null || match[2] === undefined ? null : `usr_${match[2]}`;
 }
-
-export const isUserId = (id: string): boolean => USER_ID.test(id);
-export const isWalletId = (id: string): boolean => WALLET_ID.test(id);

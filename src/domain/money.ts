@@ -22,8 +22,3 @@ export function assertNonNegative(value: unknown, what: string): asserts value i
   assertSafeInteger(value, what);
   if (value < 0) throw new Error(`invariant: ${what} must not be negative, got ${value}`);
 }
-
-/** True when `value` is an amount the contract accepts: an integer from 1 to 2^53 - 1. */
-export function isAmount(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
-}

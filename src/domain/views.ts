@@ -36,31 +36,3 @@ export interface EntryView {
   prev_hash: string;
   hash: string;
 }
-
-/** A transfer (or deposit, or withdrawal) as a response shows it. */
-export interface TransferView {
-  id: string;
-  status: "succeeded" | "failed" | "pending";
-  from_wallet_id: string | null;
-  to_wallet_id: string | null;
-  amount: number;
-  currency: string | null;
-  memo: string | null;
-  created_at: string;
-  completed_at: string | null;
-  failure_code?: string;
-}
-
-/** One append-only audit row in D1: one per money movement attempted, refusals included. */
-export interface AuditRowView {
-  id: string;
-  transfer_id: string;
-  kind: "transfer" | "deposit" | "withdrawal";
-  status: "succeeded" | "failed";
-  from_wallet_id: string | null;
-  to_wallet_id: string | null;
-  amount: number;
-  currency: string | null;
-  failure_code: string | null;
-  created_at: string;
-}

@@ -5,7 +5,7 @@
  * together. Being pure, the same functions are checked against a simple model by the property tests.
  */
 import { GENESIS_HASH, entryHash } from "../domain/hash-chain";
-import { assertAmount, assertNonNegative, assertSafeInteger } from "../domain/money";
+import { assertAmount, assertNonNegative } from "../domain/money";
 import type { EntryKind, EntryView, WalletView } from "../domain/views";
 import type {
   CaptureInput,
@@ -295,13 +295,4 @@ export function planWithdraw(
   const fields = { kind: "withdrawal" as const, amount: -input.amount, transfer_id: input.transfer_id, counterparty: null, memo: null };
   const { wallet, entry } = appendEntry({ ...current, daily_used: current.daily_used + input.amount }, fields, now_ms);
   return { result: { code: "debited", entry: entryView(entry), wallet: walletView(wallet) }, wallet, entry };
-}
-
-/** Throws unless `e` is a well-formed link that follows `prev_hash` and matches its own hash. */
-export function assertEntry(walletId: string, e: EntryRow): void {
-  assertSafeInteger(e.seq, "seq");
-  assertSafeInteger(e.amount, "entry amount");
-  assertNonNegative(e.balance_after, "balance_after");
-  const { hash, ...rest } = e;
-  if (entryHash(walletId, rest) !== hash) throw new Error(`invariant: entry ${e.seq} hash does not match its fields`);
 }

@@ -13,12 +13,12 @@ import { memoLimits, textIssue } from "../../domain/text";
 import { phoneIndex } from "../../auth/phone";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
-import { requestHash } from "../canonical";
+import { requestHash } from "../../domain/idempotency";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey, sessionFirst } from "../middleware";
 import { transferJson } from "../render";
 import { IdempotencyHeaders, Transfer, TransferBody, TransferIdParam, errorResponses, jsonContent } from "../schemas";
 import { signReceipt, type ReceiptBody } from "../../audit/receipts";
-import { withCoordinator } from "./wallets";
+import { withCoordinator } from "../calls";
 import { users } from "../../db/schema";
 import type { TransferCoordinator } from "../../transfer-coordinator";
 

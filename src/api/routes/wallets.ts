@@ -4,18 +4,13 @@
  * user's coordinator, which checks the Idempotency-Key before anything else.
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { configOf } from "../../config";
-import { log } from "../../observability/log";
-import { wallets } from "../../db/schema";
-import type { MovementOutcome, SingleWalletRequest } from "../../coordinator/rpc";
+import type { SingleWalletRequest } from "../../coordinator/rpc";
+import { assertOwnWallet, withCoordinator } from "../calls";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
-import { requestHash } from "../canonical";
+import { requestHash } from "../../domain/idempotency";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
-import { asTyped, renderOutcome } from "../render";
-import type { TransferCoordinator } from "../../transfer-coordinator";
 import { base64urlDecode, base64urlEncode } from "../../auth/encoding";
 import {
   AmountBody,
@@ -28,13 +23,6 @@ import {
   errorResponses,
   jsonContent,
 } from "../schemas";
-
-/** Throws 403 for another user's wallet and 404 for one that does not exist; passes the caller's own. */
-export async function assertOwnWallet(c: AppContext, walletId: string): Promise<void> {
-  if (c.get("caller").wallet_ids.includes(walletId)) return;
-  const exists = await drizzle(c.env.DB).select({ id: wallets.id }).from(wallets).where(eq(wallets.id, walletId)).get();
-  throw new ApiError(exists === undefined ? "not_found" : "forbidden");
-}
 
 /** History cursors are opaque to clients: base64url of a versioned `seq`. */
 function encodeCursor(before_seq: number): string {
@@ -63,21 +51,6 @@ function pageLimit(raw: string | undefined, fallback: number, max: number): numb
     throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${max}` }]);
   }
   return limit;
-}
-
-/** Calls the caller's coordinator; a failure of the call itself is 503, retried by the client with its key. */
-export async function withCoordinator<T>(
-  c: AppContext,
-  call: (coordinator: DurableObjectStub<TransferCoordinator>) => Promise<MovementOutcome>,
-): Promise<T> {
-  let outcome: MovementOutcome;
-  try {
-    outcome = await call(c.env.COORDINATOR.getByName(c.get("credential").user_id));
-  } catch (error) {
-    log("error", "coordinator call failed", { request_id: c.get("request_id"), error: String(error) });
-    outcome = { code: "unavailable" };
-  }
-  return asTyped<T>(renderOutcome(c, outcome));
 }
 
 function singleWalletRequest(c: AppContext, route: string, walletId: string, body: { amount: number }): SingleWalletRequest {

@@ -1,9 +1,10 @@
 /**
- * The identity of a money-moving request, for idempotency: SHA-256 over the route and the body in canonical
- * JSON (keys sorted at every level). Two requests are "the same" when these hashes are equal, whatever their
- * whitespace or key order; anything else under the same key is `idempotency_key_reused`.
+ * Canonical JSON: object keys sorted at every level (by UTF-16 code unit), no whitespace, `undefined` members
+ * left out. The one implementation behind every hash and signature over JSON: the request hash an
+ * Idempotency-Key is stored with (domain/idempotency.ts), signed receipts (audit/receipts.ts), and the offline
+ * `npm run verify-receipt`, which imports this very file. It therefore imports nothing, so that Node can load it
+ * directly (its types stripped) outside the Worker's build.
  */
-import { sha256Hex } from "../domain/hash-chain";
 
 /** JSON with object keys sorted recursively. */
 export function canonicalJson(value: unknown): string {
@@ -15,9 +16,4 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);
-}
-
-/** The request hash stored with an Idempotency-Key. */
-export function requestHash(route: string, body: unknown): string {
-  return sha256Hex(`${route}\n${canonicalJson(body)}`);
 }

@@ -1,0 +1,36 @@
+/**
+ * What several route files share when they reach the caller's objects: the ownership check of a wallet in the
+ * path, and the call to the caller's coordinator with its outcome rendered. Route files import from here,
+ * never from each other.
+ */
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { MovementOutcome } from "../coordinator/rpc";
+import { wallets } from "../db/schema";
+import { log } from "../observability/log";
+import type { TransferCoordinator } from "../transfer-coordinator";
+import type { AppContext } from "./context";
+import { ApiError } from "./errors";
+import { asTyped, renderOutcome } from "./render";
+
+/** Throws 403 for another user's wallet and 404 for one that does not exist; passes the caller's own. */
+export async function assertOwnWallet(c: AppContext, walletId: string): Promise<void> {
+  if (c.get("caller").wallet_ids.includes(walletId)) return;
+  const exists = await drizzle(c.env.DB).select({ id: wallets.id }).from(wallets).where(eq(wallets.id, walletId)).get();
+  throw new ApiError(exists === undefined ? "not_found" : "forbidden");
+}
+
+/** Calls the caller's coordinator; a failure of the call itself is 503, retried by the client with its key. */
+export async function withCoordinator<T>(
+  c: AppContext,
+  call: (coordinator: DurableObjectStub<TransferCoordinator>) => Promise<MovementOutcome>,
+): Promise<T> {
+  let outcome: MovementOutcome;
+  try {
+    outcome = await call(c.env.COORDINATOR.getByName(c.get("credential").user_id));
+  } catch (error) {
+    log("error", "coordinator call failed", { request_id: c.get("request_id"), error: String(error) });
+    outcome = { code: "unavailable" };
+  }
+  return asTyped<T>(renderOutcome(c, outcome));
+}
