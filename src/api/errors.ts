@@ -5,23 +5,18 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { FailureCode } from "../coordinator/rpc";
 
-/** Every error code the API can answer with. */
+/** Every error code the API can answer with: a movement's refusals (listed once, in coordinator/rpc.ts) and the edge's own. */
 export type ErrorCode =
+  | FailureCode
   | "validation_error"
   | "unauthenticated"
-  | "forbidden"
-  | "not_found"
   | "handle_taken"
   | "phone_taken"
   | "idempotency_in_progress"
   | "payload_too_large"
   | "idempotency_key_reused"
-  | "insufficient_funds"
-  | "daily_limit_exceeded"
-  | "currency_mismatch"
-  | "same_wallet"
-  | "balance_limit_exceeded"
   | "idempotency_key_required"
   | "rate_limited"
   | "unavailable"

@@ -50,15 +50,9 @@ export interface SingleWalletRequest extends MovementRequestBase {
   amount: number;
 }
 
-/** The refusals a movement can end with; each is stored and replayed like a success. */
-export type FailureCode =
-  | "forbidden"
-  | "not_found"
-  | "insufficient_funds"
-  | "daily_limit_exceeded"
-  | "currency_mismatch"
-  | "same_wallet"
-  | "balance_limit_exceeded";
+/** The refusals a movement can end with; each is stored and replayed like a success. The one list of them. */
+export const FAILURE_CODES = ["forbidden", "not_found", "insufficient_funds", "daily_limit_exceeded", "currency_mismatch", "same_wallet", "balance_limit_exceeded"] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
 
 /** A movement as the coordinator records it, in the contract's transfer shape plus its kind. */
 export interface MovementView {

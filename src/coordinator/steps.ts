@@ -22,7 +22,7 @@ import type {
   WithdrawInput,
   WithdrawResult,
 } from "../wallet/rpc";
-import type { Failpoint, FailureCode, Recipient } from "./rpc";
+import { FAILURE_CODES, type Failpoint, type FailureCode, type Recipient } from "./rpc";
 import type { ProducedEntry } from "./outbox";
 import type { MovementRow } from "./schema";
 
@@ -60,18 +60,10 @@ export interface Decision {
   completed_at: string | null;
 }
 
-const FAILURE_CODES: ReadonlySet<string> = new Set<FailureCode>([
-  "forbidden",
-  "not_found",
-  "insufficient_funds",
-  "daily_limit_exceeded",
-  "currency_mismatch",
-  "same_wallet",
-  "balance_limit_exceeded",
-]);
+const KNOWN_FAILURES: ReadonlySet<string> = new Set<string>(FAILURE_CODES);
 
 function failed(code: string, to_wallet_id: string | null = null, currency: string | null = null): Decision {
-  if (!FAILURE_CODES.has(code)) throw new Error(`invariant: ${code} is not a failure code`);
+  if (!KNOWN_FAILURES.has(code)) throw new Error(`invariant: ${code} is not a failure code`);
   return { status: "failed", failure_code: code as FailureCode, to_wallet_id, currency, entries: [], completed_at: null };
 }
 
