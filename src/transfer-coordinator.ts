@@ -53,6 +53,8 @@ const FLUSH_BATCHES_PER_CALL = 20;
  * is written to storage with its outbox mark at once, like a refusal, so memory stays bounded whatever D1 does.
  */
 const FINISHED_MAX_BATCHES = 2;
+/** Movements this coordinator drives (or is recording) at once; a new one past this is refused with 503. */
+export const DRIVING_MAX = 1_000;
 /**
  * An alarm time this far in the past that has not fired is taken as lost (its setting, or its handler, failed
  * while the disk was full) and is set again, instead of being trusted to come.
@@ -281,6 +283,9 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (seen !== null) return seen;
     // A key whose movement is being recorded right now (its group has not committed yet) is in progress too.
     if (this.starting.has(req.idempotency_key)) return { code: "idempotency_in_progress" };
+    // Bounded work in flight: past it (wallets that answer slowly), a new movement is refused before it is
+    // recorded, so nothing moves and the client retries its key.
+    if (this.driving.size + this.starting.size >= DRIVING_MAX) return { code: "unavailable" };
     const wait = this.moneyBucket.take(this.config().rate_money_per_user_per_minute, Date.now());
     if (wait !== null) return { code: "rate_limited", retry_after_s: wait };
     this.starting.add(req.idempotency_key);

@@ -14,6 +14,16 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** Operations one object may have waiting, as a number of full groups: past it, `run` refuses at once. */
+export const QUEUE_MAX_GROUPS = 16;
+
+/** Thrown by `run` when the queue is full. */
+export class GroupCommitFull extends Error {
+  constructor(waiting: number) {
+    super(`group commit queue full (${waiting} operations waiting)`);
+  }
+}
+
 /** Queues synchronous storage operations and runs each queue in one transaction. */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -31,6 +41,9 @@ export class GroupCommit {
    * queued before it, and if it throws, only its own writes are rolled back and only its caller sees the error.
    */
   run<R>(op: () => R): Promise<R> {
+    // A bounded queue: operations arriving faster than commits can take them are refused at once rather than
+    // held in memory; the caller answers `unavailable` and the client retries with its key.
+    if (this.queue.length >= this.max_batch * QUEUE_MAX_GROUPS) return Promise.reject(new GroupCommitFull(this.queue.length));
     return new Promise<R>((resolve, reject) => {
       // Always through the next turn, even when the queue is empty: running a lone operation at once measured
       // 14 % slower on a hot wallet (docs/performance.md), because the operations that reach it a moment

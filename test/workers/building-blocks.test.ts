@@ -13,13 +13,25 @@ import { Outbox, type OutboxPorts } from "../../src/coordinator/outbox";
 import type { Failpoint } from "../../src/coordinator/rpc";
 import type { MovementRow } from "../../src/coordinator/schema";
 import { runTransfer, type StepPorts, type WalletPort } from "../../src/coordinator/steps";
-import { GroupCommit } from "../../src/db/group-commit";
+import { GroupCommit, GroupCommitFull, QUEUE_MAX_GROUPS } from "../../src/db/group-commit";
 import type { EntryView, WalletView } from "../../src/domain/views";
 import { coordinatorStub } from "./helpers";
 
 const scratchUser = (): string => `usr_${Array.from({ length: 26 }, () => "abcdefghjkmnpqrstvwxyz0123456789"[Math.floor(Math.random() * 32)]).join("")}`;
 
 describe("group commit", () => {
+  it("refuses at once past its bound instead of queueing without limit", async () => {
+    await runInDurableObject(coordinatorStub(scratchUser()), async (_instance, state) => {
+      const group = new GroupCommit(state.storage, 2);
+      const bound = 2 * QUEUE_MAX_GROUPS;
+      const results = await Promise.allSettled(Array.from({ length: bound + 5 }, () => group.run(() => 1)));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(bound);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      expect(refused).toHaveLength(5);
+      expect(refused[0]?.reason).toBeInstanceOf(GroupCommitFull);
+    });
+  });
+
   it("a failing operation rolls back only its own writes; the others in its group commit", async () => {
     await runInDurableObject(coordinatorStub(scratchUser()), async (_instance, state) => {
       state.storage.sql.exec("CREATE TABLE gc_test (k TEXT PRIMARY KEY) STRICT");
