@@ -25,6 +25,7 @@ export default defineConfig({
           HOLD_MAX_AGE_MS: "1000",
           RATE_MONEY_PER_USER_PER_MINUTE: "150",
           OUTBOX_GRACE_MS: "1000",
+          OUTBOX_RETRY_MAX_MS: "400",
           OUTBOX_FLUSH_DELAY_MS: "20",
           // Small, so that tests reach several batches and the bound on successes kept in memory (twice this).
           OUTBOX_BATCH_MAX: "10",

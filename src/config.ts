@@ -38,6 +38,8 @@ export interface Config {
   readonly verify_page_max: number;
   readonly hold_max_age_ms: number;
   readonly outbox_grace_ms: number;
+  /** The cap on the outbox's back-off while D1 refuses writes: how long D1 may stay behind once it is back. */
+  readonly outbox_retry_max_ms: number;
   readonly self_audit_wallets_per_run: number;
   /** Wallets a whole-ledger verification checks live; the self-audit's marks cover the rest. */
   readonly verify_whole_max_wallets: number;
@@ -93,6 +95,7 @@ type ConfigVarName =
   | "VERIFY_PAGE_MAX"
   | "HOLD_MAX_AGE_MS"
   | "OUTBOX_GRACE_MS"
+  | "OUTBOX_RETRY_MAX_MS"
   | "VERIFY_WHOLE_MAX_WALLETS"
   | "SELF_AUDIT_WALLETS_PER_RUN"
   | "RECOVERY_SWEEP_PER_RUN"
@@ -173,6 +176,8 @@ export function parseConfig(vars: ConfigVars): Config {
     verify_whole_max_wallets: integer(vars, "VERIFY_WHOLE_MAX_WALLETS", 1, 2_500),
     hold_max_age_ms: integer(vars, "HOLD_MAX_AGE_MS", 1_000, 7 * DAY_MS),
     outbox_grace_ms: integer(vars, "OUTBOX_GRACE_MS", 1_000, DAY_MS),
+    // Below the grace period, so that an entry delayed by an outage is delivered soon after D1 is back.
+    outbox_retry_max_ms: integer(vars, "OUTBOX_RETRY_MAX_MS", 100, 3_600_000),
     // A run must stay within a Worker invocation's subrequest budget (10,000 on the paid plan): three per wallet
     // audited, one per coordinator the recovery sweep wakes, a few of its own.
     self_audit_wallets_per_run: integer(vars, "SELF_AUDIT_WALLETS_PER_RUN", 1, 2_000),
@@ -204,6 +209,9 @@ export function parseConfig(vars: ConfigVars): Config {
     throw new Error("config: WALLET_CALL_RETRY_BASE_MS must not exceed WALLET_CALL_RETRY_MAX_MS");
   }
   // The flush waits up to JITTER_MAX_FACTOR times its delay; the verifier must still count those entries as on their way.
+  if (config.outbox_retry_max_ms >= config.outbox_grace_ms) {
+    throw new Error("config: OUTBOX_RETRY_MAX_MS must be below OUTBOX_GRACE_MS");
+  }
   if (config.outbox_flush_delay_ms * JITTER_MAX_FACTOR >= config.outbox_grace_ms) {
     throw new Error(`config: OUTBOX_FLUSH_DELAY_MS times ${JITTER_MAX_FACTOR} must be below OUTBOX_GRACE_MS`);
   }

@@ -117,7 +117,7 @@ export class TransferCoordinator extends DurableObject<Env> {
         afterWrite: () => this.failpoint("after_d1_write"),
         retryAt: (at_ms) => this.ensureAlarm(at_ms),
         alarmBy: (at_ms) => this.alarmBy(at_ms),
-        backoffMs: (failures) => backoffMs(failures, config.recovery_delay_ms, config.recovery_max_delay_ms),
+        backoffMs: (failures) => backoffMs(failures, Math.min(config.recovery_delay_ms, config.outbox_retry_max_ms), config.outbox_retry_max_ms),
         log: (message, fields) => log("warn", message, fields),
       },
       { batch_max: config.outbox_batch_max, flush_delay_ms: config.outbox_flush_delay_ms, batches_per_flush: FLUSH_BATCHES_PER_CALL },
@@ -208,6 +208,16 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (m === null) return { code: "not_found" };
     if (!isParty(m, requester)) return { code: "forbidden" };
     return { code: "ok", movement: movementView(m), entries: JSON.parse(m.entries ?? "[]") as ProducedEntry[] };
+  }
+
+  /**
+   * Whether D1 is still owed movement `id` (it is unfinished, or finished and waiting for the outbox), for the
+   * verifier: an entry D1 lacks is on its way, not missing, while its movement is owed, however long D1 was down.
+   */
+  async outboxState(id: string): Promise<{ code: "owed" | "delivered" | "not_found" }> {
+    const m = this.movement(id);
+    if (m === null) return { code: "not_found" };
+    return { code: m.state === "started" || m.outbox_pending === 1 || this.finished.has(id) ? "owed" : "delivered" };
   }
 
   /** Unfinished movements and undelivered outbox rows: what recovery still owes (for tests and audits). */

@@ -13,6 +13,8 @@
  * movement reaches D1 in one batch with its entries, so these hold at every instant, outbox lag or not.
  */
 import type { WalletObject } from "../wallet-object";
+import type { TransferCoordinator } from "../transfer-coordinator";
+import { movementOwner } from "../domain/ids";
 import type { EntryView } from "../domain/views";
 import { GENESIS, verifyChain, type ChainEnd, type Problem } from "./chain";
 
@@ -42,6 +44,10 @@ export interface VerifyOptions {
   cursor: string | null;
   /** A whole-ledger answer checks at most this many wallets live and relies on the self-audit for the rest. */
   whole_max_wallets: number;
+  /** The coordinators, asked whether an old entry D1 lacks is still owed to it (see `stillOwed`). */
+  coordinators: DurableObjectNamespace<TransferCoordinator>;
+  /** How many of those questions this answer may still ask. */
+  owed_lookups: { left: number };
   hold_max_age_ms: number;
   outbox_grace_ms: number;
   now_ms: number;
@@ -76,14 +82,29 @@ function runFrom(next: number, entries: EntryView[]): EntryView[] {
 }
 
 /**
- * Entries D1 lacks, from the wallet object, seq in (after, upto], at most one page: young ones count as
- * pending (on their way through an outbox), old ones are problems.
+ * Whether the coordinator that owns movement `transfer_id` still owes D1 its rows. Asked only for entries older
+ * than the grace period (an outage can hold them back much longer), at most OWED_LOOKUPS_MAX times per answer;
+ * past that, age alone decides.
+ */
+async function stillOwed(coordinators: DurableObjectNamespace<TransferCoordinator>, transfer_id: string, budget: { left: number }): Promise<boolean> {
+  const owner = movementOwner(transfer_id);
+  if (owner === null || budget.left <= 0) return false;
+  budget.left--;
+  return (await coordinators.getByName(owner).outboxState(transfer_id)).code === "owed";
+}
+
+/** Coordinators asked per answer whether they still owe an old entry (see `stillOwed`). */
+export const OWED_LOOKUPS_MAX = 200;
+
+/**
+ * Entries D1 lacks, from the wallet object, seq in (after, upto], at most one page: young ones, and old ones
+ * whose coordinator still owes them to D1 (held back by an outage), count as pending; the rest are problems.
  */
 async function fromObject(walletId: string, stub: WalletStub, after: number, upto: number, opts: VerifyOptions, problems: Problem[]): Promise<{ entries: EntryView[]; pending: number }> {
   const page = (await stub.entriesAfter(after, Math.min(ENTRY_PAGE, upto - after))).filter((e) => e.seq <= upto);
   let pending = 0;
   for (const e of page) {
-    if (opts.now_ms - Date.parse(e.created_at) < opts.outbox_grace_ms) pending++;
+    if (opts.now_ms - Date.parse(e.created_at) < opts.outbox_grace_ms || (await stillOwed(opts.coordinators, e.transfer_id, opts.owed_lookups))) pending++;
     else problems.push({ wallet_id: walletId, seq: e.seq, transfer_id: e.transfer_id, kind: "missing_in_d1", detail: `the wallet object has seq ${e.seq} (${e.kind} ${e.amount}) but D1 does not: deleted, or never delivered` });
   }
   return { entries: page, pending };

@@ -19,7 +19,7 @@ let browser;
 
 before(async () => {
   if (!existsSync(join(root, "web", "dist", "index.html"))) throw new Error("web/dist is missing: run `npm run build:web` first");
-  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", OUTBOX_FLUSH_DELAY_MS: "200", OUTBOX_GRACE_MS: "1000" } });
+  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", OUTBOX_FLUSH_DELAY_MS: "200", OUTBOX_GRACE_MS: "1000", OUTBOX_RETRY_MAX_MS: "500" } });
   await server.start();
   call = client(server.baseUrl);
   browser = await chromium.launch({

@@ -11,7 +11,7 @@ import { client, testServer } from "./server.mjs";
 let server;
 let call;
 before(async () => {
-  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", OUTBOX_GRACE_MS: "1000", OUTBOX_FLUSH_DELAY_MS: "200" } });
+  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", OUTBOX_GRACE_MS: "1000", OUTBOX_RETRY_MAX_MS: "500", OUTBOX_FLUSH_DELAY_MS: "200" } });
   await server.start();
   call = client(server.baseUrl);
 });

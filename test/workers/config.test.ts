@@ -15,6 +15,11 @@ describe("config", () => {
     expect(() => parseConfig({ ...base, OUTBOX_FLUSH_DELAY_MS: "5000", OUTBOX_GRACE_MS: "7000" })).toThrow(/OUTBOX_FLUSH_DELAY_MS/);
   });
 
+  it("refuses an outbox retry cap the verifier would have to wait past", () => {
+    expect(() => parseConfig({ ...base, OUTBOX_GRACE_MS: "60000", OUTBOX_RETRY_MAX_MS: "60000" })).toThrow(/OUTBOX_RETRY_MAX_MS/);
+    expect(parseConfig({ ...base, OUTBOX_GRACE_MS: "60000", OUTBOX_RETRY_MAX_MS: "10000" }).outbox_retry_max_ms).toBe(10_000);
+  });
+
   it("refuses group-commit and session limits out of range, naming the variable", () => {
     expect(() => parseConfig({ ...base, GROUP_COMMIT_MAX_OPS: "0" })).toThrow(/GROUP_COMMIT_MAX_OPS/);
     expect(() => parseConfig({ ...base, SESSIONS_MAX_PER_USER: "0" })).toThrow(/SESSIONS_MAX_PER_USER/);

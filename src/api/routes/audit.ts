@@ -11,7 +11,7 @@ import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuditor, requireAuth } from "../middleware";
 import { AuditRow, errorResponses, jsonContent } from "../schemas";
-import { verify } from "../../audit/verify";
+import { OWED_LOOKUPS_MAX, verify } from "../../audit/verify";
 import { selfAuditStatus } from "../../audit/self-audit";
 
 const AuditQuery = z.object({
@@ -139,6 +139,8 @@ auditRoutes.openapi(verifyRoute, async (c) => {
     limit,
     cursor: q.cursor ?? null,
     whole_max_wallets: config.verify_whole_max_wallets,
+    coordinators: c.env.COORDINATOR,
+    owed_lookups: { left: OWED_LOOKUPS_MAX },
     hold_max_age_ms: config.hold_max_age_ms,
     outbox_grace_ms: config.outbox_grace_ms,
     now_ms: Date.now(),
