@@ -9,9 +9,10 @@
  * so probing random ids cannot make the service allocate storage.
  *
  * It is also the live feed's server: the owner's WebSockets are accepted with the hibernation API, so an idle
- * wallet sleeps with its sockets open, and every committed change is pushed to each of them. Messages sent
- * right after a write are held by the output gate until that write is durable, and a write that fails resets
- * the object before anything is sent, so no event describes a change that did not happen.
+ * wallet sleeps with its sockets open, and every committed change is pushed to each of them (wallet/sockets.ts
+ * keeps each socket within its session and its unread budget). Messages sent right after a write are held by
+ * the output gate until that write is durable, and a write that fails resets the object before anything is
+ * sent, so no event describes a change that did not happen.
  */
 import { DurableObject } from "cloudflare:workers";
 import { desc, eq, lt, sql } from "drizzle-orm";
@@ -58,16 +59,8 @@ import type {
   WithdrawResult,
 } from "./wallet/rpc";
 import { WALLET_MIGRATIONS, entriesTable, holdsTable, walletTable, type EntryRow, type HoldRow, type WalletRow } from "./wallet/schema";
-import {
-  LIVE_USER_HEADER,
-  balanceEvent,
-  entryEvent,
-  errorEvent,
-  incompleteEvent,
-  readInbound,
-  snapshotEvent,
-  type SocketState,
-} from "./wallet/live";
+import { balanceEvent, entryEvent } from "./wallet/live";
+import { LiveSockets, readUpgrade, type EntryReader } from "./wallet/sockets";
 import { log } from "./observability/log";
 
 /** The Durable Object that owns one wallet's balance, holds and history. */
@@ -75,6 +68,10 @@ export class WalletObject extends DurableObject<Env> {
   private readonly db: DrizzleSqliteDODatabase;
   private readonly q: ReturnType<typeof prepareStatements>;
   private readonly commits: GroupCommit;
+  /** The live feed's sockets (wallet/sockets.ts). */
+  private readonly live: LiveSockets;
+  /** The entries a replay sends, read straight from storage. */
+  private readonly readEntries: EntryReader;
   /** The wallet row as last committed; null until `init()` has run. */
   private wallet: WalletRow | null = null;
   /** When this instance was constructed: a new value after a wake-up shows the object had hibernated. */
@@ -84,7 +81,16 @@ export class WalletObject extends DurableObject<Env> {
     super(ctx, env);
     this.db = drizzle(ctx.storage);
     this.q = prepareStatements(this.db);
-    this.commits = new GroupCommit(ctx.storage, configOf(env).group_commit_max_ops);
+    const config = configOf(env);
+    this.commits = new GroupCommit(ctx.storage, config.group_commit_max_ops);
+    this.live = new LiveSockets(ctx, {
+      max_sockets: config.live_max_sockets_per_wallet,
+      max_inbound_bytes: config.live_max_inbound_bytes,
+      max_inbound_per_minute: config.live_max_inbound_per_minute,
+      resume_max_entries: config.live_resume_max_entries,
+      max_unread_bytes: config.live_max_unread_bytes,
+    });
+    this.readEntries = (after, upto, limit) => this.q.entriesAfter.all({ after, upto, limit }).map(entryView);
     // Heartbeats are answered by the runtime, without waking a hibernating object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     void ctx.blockConcurrencyWhile(async () => {
@@ -214,39 +220,31 @@ export class WalletObject extends DurableObject<Env> {
   }
 
   /**
-   * The live feed's upgrade, reached only through the edge, which has authenticated the session and names
-   * the user in LIVE_USER_HEADER. `?after_seq=N` replays the entries after N before any live event.
+   * The live feed's upgrade, reached only through the edge, which has authenticated the session and names the
+   * user, the session and its expiry in headers (wallet/live.ts). `?after_seq=N` replays the entries after N
+   * before any live event.
    */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response(null, { status: 426 });
     const w = this.wallet;
-    if (w === null) return new Response(null, { status: 404 });
-    const user_id = request.headers.get(LIVE_USER_HEADER);
-    if (user_id !== w.owner_id) return new Response(null, { status: 403 });
-    const config = configOf(this.env);
-    if (this.ctx.getWebSockets().length >= config.live_max_sockets_per_wallet) return new Response(null, { status: 429 });
-    const afterText = new URL(request.url).searchParams.get("after_seq");
-    const after_seq = afterText === null ? null : Number(afterText);
-    if (after_seq !== null && (!Number.isSafeInteger(after_seq) || after_seq < 0)) return new Response(null, { status: 400 });
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server, [`user:${user_id}`]);
-    const state: SocketState = { user_id, live_from_seq: w.last_seq, window_start_ms: Date.now(), window_count: 0 };
-    server.serializeAttachment(state);
-    server.send(snapshotEvent(walletView(w)));
-    if (after_seq !== null) this.replay(server, state, after_seq);
+    if (w === null) return new Response(null, { status: request.headers.get("upgrade")?.toLowerCase() === "websocket" ? 404 : 426 });
+    const now_ms = Date.now();
+    const upgrade = readUpgrade(request, w.owner_id, now_ms);
+    if (!upgrade.ok) return new Response(null, { status: upgrade.status });
+    if (!this.live.hasRoom()) return new Response(null, { status: 429 });
+    const client = this.live.accept(upgrade.connection, walletView(w), this.readEntries, now_ms);
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  /**
+   * Closes the live sockets opened with any of these sessions (their `liveSessionId`s), which the user's
+   * coordinator has just ended. Touches no storage, so a wallet that was never created stays unallocated.
+   */
+  async closeSessions(session_ids: string[]): Promise<{ closed: number }> {
+    return { closed: this.live.closeSessions(session_ids) };
+  }
+
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const state = ws.deserializeAttachment() as SocketState | null;
-    if (state === null) return ws.close(1011, "lost socket state");
-    const config = configOf(this.env);
-    const limits = { max_bytes: config.live_max_inbound_bytes, per_minute: config.live_max_inbound_per_minute };
-    const inbound = readInbound(message, state, limits, Date.now());
-    ws.serializeAttachment(state);
-    if (inbound.kind === "close") return ws.close(inbound.code, inbound.reason);
-    if (inbound.kind === "invalid") return ws.send(errorEvent("validation_error", inbound.message));
-    this.replay(ws, state, inbound.after_seq);
+    this.live.onMessage(ws, message, this.readEntries, Date.now());
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -261,35 +259,10 @@ export class WalletObject extends DurableObject<Env> {
     log("warn", "live socket error", { wallet_id: this.wallet?.id, error: String(error) });
   }
 
-  /**
-   * Sends the entries after `after_seq` that this socket has not had live (those up to the seq it connected
-   * at), oldest first, at most LIVE_RESUME_MAX_ENTRIES; then says where to resume if more remain. Runs in one
-   * turn, so no live event can interleave with the replay.
-   */
-  private replay(ws: WebSocket, state: SocketState, after_seq: number): void {
-    const upto = state.live_from_seq;
-    if (after_seq >= upto) return;
-    const max = configOf(this.env).live_resume_max_entries;
-    const rows = this.q.entriesAfter.all({ after: after_seq, upto, limit: max });
-    for (const row of rows) ws.send(entryEvent(entryView(row)));
-    const last = rows[rows.length - 1];
-    if (last !== undefined && last.seq < upto) ws.send(incompleteEvent(last.seq));
-  }
-
-  /** Pushes a committed change to every open socket of this wallet. */
+  /** Pushes a committed change to every open socket of this wallet: the balance, then the entry if any. */
   private broadcast(wallet: WalletRow, entry: EntryRow | undefined): void {
-    const sockets = this.ctx.getWebSockets();
-    if (sockets.length === 0) return;
     const balance = balanceEvent(walletView(wallet));
-    const entryText = entry === undefined ? null : entryEvent(entryView(entry));
-    for (const ws of sockets) {
-      try {
-        ws.send(balance);
-        if (entryText !== null) ws.send(entryText);
-      } catch {
-        // A socket that is closing cannot be written to; its close handler cleans up.
-      }
-    }
+    this.live.broadcast(entry === undefined ? [balance] : [balance, entryEvent(entryView(entry))], Date.now());
   }
 
   private readWallet(): WalletRow | null {

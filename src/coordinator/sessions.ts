@@ -33,19 +33,24 @@ export class SessionStore {
     this.q = prepareStatements(db);
   }
 
-  /** Records the profile as given and a new session; call inside a transaction. */
-  open(input: OpenSessionInput): void {
+  /**
+   * Records the profile as given and a new session; call inside a transaction. Returns the token hashes of
+   * the live sessions it ended to stay within `max_sessions` (their live feed sockets must close too).
+   */
+  open(input: OpenSessionInput): string[] {
     const { profile, token_hash, now_ms, ttl_ms, max_sessions } = input;
     if (!Number.isSafeInteger(ttl_ms) || ttl_ms < 1) throw new Error(`invariant: session ttl ${ttl_ms}`);
     this.q.upsertProfile.run({ user_id: profile.user_id, handle: profile.handle, role: profile.role, wallet_ids: JSON.stringify(profile.wallet_ids) });
     this.q.deleteExpired.run({ now: now_ms });
     this.q.insertSession.run({ token_hash, created_at_ms: now_ms, expires_at_ms: now_ms + ttl_ms });
     const sessions = this.q.count.get()?.n ?? 0;
-    if (sessions > max_sessions) this.q.deleteOldest.run({ excess: sessions - max_sessions });
+    const evicted = sessions > max_sessions ? this.q.oldest.all({ excess: sessions - max_sessions }).map((r) => r.token_hash) : [];
+    for (const hash of evicted) this.q.deleteOne.run({ token_hash: hash });
     // Expired and evicted sessions left storage above; the cache forgets everything and refills on demand.
     this.expiries.clear();
     this.expiries.set(token_hash, now_ms + ttl_ms);
     this.cachedProfile = null;
+    return evicted;
   }
 
   /** The caller behind a live session, or unauthenticated. */
@@ -54,7 +59,7 @@ export class SessionStore {
     if (expires_at_ms === null || expires_at_ms <= now_ms) return { code: "unauthenticated" };
     const profile = this.profile();
     if (profile === null) return { code: "unauthenticated" };
-    return { code: "ok", caller: { ...profile, token_hash } };
+    return { code: "ok", caller: { ...profile, token_hash, expires_at_ms } };
   }
 
   /** The profile, or null before the first session. */
@@ -73,9 +78,12 @@ export class SessionStore {
     this.expiries.delete(token_hash);
   }
 
-  revokeAll(): void {
+  /** Ends every session; returns the token hashes of those that were still stored. */
+  revokeAll(): string[] {
+    const ended = this.q.allSessions.all().map((r) => r.token_hash);
     this.q.deleteAll.run();
     this.expiries.clear();
+    return ended;
   }
 
   /** Changes the role; false when this coordinator has no profile yet (the user never logged in). */
@@ -111,7 +119,8 @@ function prepareStatements(db: DrizzleSqliteDODatabase) {
     session: () => db.select().from(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
     insertSession: () => db.insert(s).values({ token_hash: p("token_hash"), created_at_ms: p("created_at_ms"), expires_at_ms: p("expires_at_ms") }).prepare(),
     count: () => db.select({ n: count() }).from(s).prepare(),
-    deleteOldest: () => db.delete(s).where(sql`${s.token_hash} IN (SELECT ${s.token_hash} FROM ${s} ORDER BY ${s.created_at_ms} LIMIT ${p("excess")})`).prepare(),
+    oldest: () => db.select({ token_hash: s.token_hash }).from(s).orderBy(s.created_at_ms).limit(p("excess")).prepare(),
+    allSessions: () => db.select({ token_hash: s.token_hash }).from(s).prepare(),
     deleteExpired: () => db.delete(s).where(lte(s.expires_at_ms, p("now"))).prepare(),
     deleteOne: () => db.delete(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
     deleteAll: () => db.delete(s).prepare(),

@@ -3,6 +3,12 @@
  * socket is up, the server pushes every change; while it is down, the wallet and the first history page are
  * refetched every 5 s and after each of the user's own actions, so the screen is never more than a few
  * seconds stale.
+ *
+ * The server bounds what it keeps unread for a socket: now and then it sends `ack_request`, answered here with
+ * an `ack` as soon as that message is handled (everything before it has been handled too, in order). A socket
+ * that falls too far behind (a frozen tab) is closed with 4413 and this client reconnects and resumes from its
+ * last entry. A socket closed with 4401 belongs to a session that has ended: reconnecting is pointless, so the
+ * feed stops and one refresh lets the 401 take the user to the login screen.
  */
 import { signal } from "@preact/signals";
 import type { Entry, Wallet } from "../types";
@@ -26,6 +32,8 @@ const OFFLINE_AFTER_FAILURES = 3;
  */
 const PING_EVERY_MS = 30_000;
 const PING_GRACE_MS = 10_000;
+/** The server's close code for a session that was logged out, revoked or expired. */
+const CLOSE_SESSION_ENDED = 4401;
 
 let walletId: string | null = null;
 let socket: WebSocket | null = null;
@@ -73,6 +81,9 @@ function onMessage(ws: WebSocket, data: unknown): void {
   } else if (message.type === "entry" && isEntry(message.entry)) {
     // A hole in the seqs means entries were missed; the HTTP first page fills it.
     if (!applyEntry(message.entry)) void refresh();
+  } else if (message.type === "ack_request" && typeof message.nonce === "string") {
+    // Handled in order, so every event before this one has been applied: tell the server it may send more.
+    ws.send(JSON.stringify({ type: "ack", nonce: message.nonce }));
   } else if (message.type === "resume_incomplete" && typeof message.next_after_seq === "number") {
     // The server replays a bounded number of entries per resume and says where to continue.
     ws.send(JSON.stringify({ type: "resume", after_seq: message.next_after_seq }));
@@ -117,7 +128,17 @@ function connect(): void {
   ws.addEventListener("message", (event) => {
     if (socket === ws) onMessage(ws, event.data);
   });
-  ws.addEventListener("close", () => lost(ws));
+  ws.addEventListener("close", (event) => (event.code === CLOSE_SESSION_ENDED ? sessionEnded(ws) : lost(ws)));
+}
+
+/** The session behind the socket has ended: stop following, and let the 401 of a refresh show the login. */
+function sessionEnded(ws: WebSocket): void {
+  if (socket !== ws) return;
+  socket = null;
+  walletId = null;
+  clearTimers();
+  liveState.value = "offline";
+  void refresh();
 }
 
 /** Forgets a socket that closed or stopped answering, and schedules the next attempt. */
