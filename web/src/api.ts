@@ -22,9 +22,15 @@ export interface RequestOptions {
 
 let unauthenticatedListener: (() => void) | null = null;
 
-/** Registers what happens when any call finds the session gone (the session model logs the user out). */
-export function onUnauthenticated(listener: () => void): void {
+/**
+ * Registers what happens when any call finds the session gone (the session model logs the user out). Returns
+ * the function that removes it again, which removes only this listener: a newer one registered meanwhile stays.
+ */
+export function onUnauthenticated(listener: () => void): () => void {
   unauthenticatedListener = listener;
+  return () => {
+    if (unauthenticatedListener === listener) unauthenticatedListener = null;
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

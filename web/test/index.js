@@ -2,3 +2,4 @@
 // `node --test web/test/` loads this index, which imports every test file in the folder.
 import "./money.test.ts";
 import "./text.test.ts";
+import "./models.test.ts";

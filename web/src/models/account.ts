@@ -1,62 +1,85 @@
 /**
  * Ties the models together: whenever the logged-in user changes, pick their wallet, follow it live and
- * resubmit their saved requests. Kept apart from the models it joins so none of them imports another's
- * life cycle.
+ * resubmit their saved requests. Kept apart from the models it joins, which it is handed, so none of them
+ * imports another's life cycle.
  */
-import { effect, signal } from "@preact/signals";
+import { createModel, effect, signal } from "@preact/signals";
 import { formatMinor } from "../money";
 import { sentenceFor, type FormContext } from "../errors";
 import { afterOwnAction, startLive, stopLive } from "./live";
-import { pushNotice } from "./notices";
-import { onBackgroundOutcome, resumePending } from "./pending";
-import { me } from "./session";
-import { activeWalletId, refresh, resetWallet } from "./wallet";
-
-/** The wallet the user picked, when they have more than one; otherwise their first. */
-export const chosenWalletId = signal<string | null>(null);
+import type { NoticesModel } from "./notices";
+import type { PendingModel } from "./pending";
+import type { SessionModel } from "./session";
+import type { WalletModel } from "./wallet";
 
 /** How often saved requests are tried again while the page stays open. */
-const RESUME_EVERY_MS = 30_000;
+export const RESUME_EVERY_MS = 30_000;
 
-function follow(): void {
-  const current = me.value;
-  const wanted = chosenWalletId.value;
-  if (current === null) {
-    stopLive();
-    resetWallet(null);
-    return;
-  }
-  const next = current.wallets.find((w) => w.id === wanted) ?? current.wallets[0] ?? null;
-  if (next === null) {
-    stopLive();
-    resetWallet(null);
-    return;
-  }
-  // `me` is reloaded after login and register; only a different wallet restarts the feed.
-  if (next.id !== activeWalletId()) {
-    resetWallet(next);
-    void refresh();
-    startLive(next.id);
-  }
-  resumePending(current.user.id);
+/** The models the account wiring joins. */
+export interface AccountParts {
+  session: SessionModel;
+  wallet: WalletModel;
+  pending: PendingModel;
+  notices: NoticesModel;
 }
 
-/** Starts the wiring; called once by main. */
-export function startAccountSync(): void {
+/**
+ * The wiring of one app instance. Its effects follow the user, resubmit saved requests every
+ * RESUME_EVERY_MS and when the browser comes back online, and report background outcomes as notices;
+ * disposing the model stops all of that and the live feed it started.
+ */
+export const AccountModel = createModel(({ session, wallet, pending, notices }: AccountParts) => {
+  /** The wallet the user picked, when they have more than one; otherwise their first. */
+  const chosenWalletId = signal<string | null>(null);
+
+  function follow(): void {
+    const current = session.me.value;
+    const wanted = chosenWalletId.value;
+    const next = current?.wallets.find((w) => w.id === wanted) ?? current?.wallets[0] ?? null;
+    if (current === null || next === null) {
+      stopLive();
+      wallet.resetWallet(null);
+      return;
+    }
+    // `me` is reloaded after login and register; only a different wallet restarts the feed.
+    if (next.id !== wallet.activeWalletId()) {
+      wallet.resetWallet(next);
+      void wallet.refresh();
+      startLive(next.id);
+    }
+    pending.resumePending(current.user.id);
+  }
+
+  function resume(): void {
+    const current = session.me.peek();
+    if (current !== null) pending.resumePending(current.user.id);
+  }
+
   effect(follow);
-  onBackgroundOutcome((record, outcome) => {
-    const context: FormContext = record.kind === "transfer" ? "send" : record.kind;
-    if (outcome.state === "done") pushNotice(`Confirmed: ${record.summary}.`, "ok");
-    if (outcome.state === "refused") pushNotice(`Not done: ${record.summary}. ${sentenceFor(outcome.error, context)}`, "error");
-    afterOwnAction();
+  // The live feed is a module of its own (./live.ts), started by `follow`; the model that started it stops it.
+  effect(() => stopLive);
+  effect(() => {
+    pending.onBackgroundOutcome((record, outcome) => {
+      const context: FormContext = record.kind === "transfer" ? "send" : record.kind;
+      if (outcome.state === "done") notices.pushNotice(`Confirmed: ${record.summary}.`, "ok");
+      if (outcome.state === "refused") notices.pushNotice(`Not done: ${record.summary}. ${sentenceFor(outcome.error, context)}`, "error");
+      afterOwnAction();
+    });
+    return () => pending.onBackgroundOutcome(() => undefined);
   });
-  const resume = (): void => {
-    const current = me.value;
-    if (current !== null) resumePending(current.user.id);
-  };
-  setInterval(resume, RESUME_EVERY_MS);
-  window.addEventListener("online", resume);
-}
+  effect(() => {
+    const timer = setInterval(resume, RESUME_EVERY_MS);
+    window.addEventListener("online", resume);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener("online", resume);
+    };
+  });
+
+  return { chosenWalletId };
+});
+
+export type AccountModel = InstanceType<typeof AccountModel>;
 
 /** The summary sentence stored with a request, shown in the pending panel and in notices. */
 export function describeMove(kind: "deposit" | "withdrawal" | "transfer", minor: number, currency: string, to?: string): string {

@@ -4,7 +4,7 @@
  * key for the same intent. Transient failures are retried with the same key; the record is deleted only
  * when the server gives a final answer, and records left over are resubmitted on the next page load.
  */
-import { signal } from "@preact/signals";
+import { createModel, effect, signal } from "@preact/signals";
 import { api, type ApiResult } from "../api";
 import type { ApiErrorBody } from "../types";
 
@@ -33,8 +33,7 @@ export interface PendingItem {
   stale: boolean;
 }
 
-/** Every stored request with no final answer yet, for the "still in progress" panel. */
-export const pendingItems = signal<PendingItem[]>([]);
+type OutcomeListener = (record: PendingRecord, outcome: MoveOutcome) => void;
 
 const PREFIX = "wallet.pending.";
 const MAX_ATTEMPTS = 5;
@@ -46,13 +45,9 @@ const MAX_DELAY_MS = 4_000;
  */
 const STALE_MS = 23 * 60 * 60 * 1_000;
 
-/** Records also live in memory, so retries still work where storage is blocked (some private modes). */
-const memory = new Map<string, PendingRecord>();
-const inFlight = new Map<string, Promise<MoveOutcome>>();
-
 function storage(): Storage | null {
   try {
-    return window.localStorage;
+    return window.localStorage ?? null;
   } catch {
     return null;
   }
@@ -68,48 +63,8 @@ function isPendingRecord(value: unknown): value is PendingRecord {
   );
 }
 
-function save(record: PendingRecord): void {
-  memory.set(record.key, record);
-  try {
-    storage()?.setItem(PREFIX + record.key, JSON.stringify(record));
-  } catch {
-    // A full or blocked storage must not stop the payment; the in-memory copy still covers retries.
-  }
-}
-
-function forget(key: string): void {
-  memory.delete(key);
-  try {
-    storage()?.removeItem(PREFIX + key);
-  } catch {
-    // Nothing to do: the record is gone from memory and storage refused the removal.
-  }
-}
-
-function readAll(): PendingRecord[] {
-  const found = new Map(memory);
-  const store = storage();
-  if (store !== null) {
-    for (let i = 0; i < store.length; i++) {
-      const name = store.key(i);
-      if (name === null || !name.startsWith(PREFIX)) continue;
-      try {
-        const parsed: unknown = JSON.parse(store.getItem(name) ?? "null");
-        if (isPendingRecord(parsed)) found.set(parsed.key, parsed);
-      } catch {
-        // A corrupt record cannot be resubmitted safely; it is left for the user to clear.
-      }
-    }
-  }
-  return [...found.values()].sort((a, b) => a.created_at.localeCompare(b.created_at));
-}
-
 function isStale(record: PendingRecord): boolean {
   return Date.now() - Date.parse(record.created_at) > STALE_MS;
-}
-
-function sync(): void {
-  pendingItems.value = readAll().map((record) => ({ record, sending: inFlight.has(record.key), stale: isStale(record) }));
 }
 
 /** A fresh key; randomUUID exists only in secure contexts, so plain-http development gets an equivalent. */
@@ -145,89 +100,168 @@ function outcomeOf(record: PendingRecord, result: ApiResult<unknown>): MoveOutco
   return isTransient(result) ? { state: "pending", error: result.error } : { state: "refused", error: result.error };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function backoffMs(attempt: number, retryAfterMs: number | null): number {
+  const backoff = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
+  return Math.min(MAX_DELAY_MS, Math.max(backoff, retryAfterMs ?? 0));
 }
 
-async function attemptAll(record: PendingRecord): Promise<MoveOutcome> {
-  let outcome: MoveOutcome = { state: "pending", error: { code: "network_error", message: "", request_id: "" } };
-  let retryAfterMs: number | null = null;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (attempt > 0) {
-      const backoff = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
-      await sleep(Math.min(MAX_DELAY_MS, Math.max(backoff, retryAfterMs ?? 0)));
+/**
+ * The saved requests of one app instance and the runs that send them. Disposing the model removes its
+ * storage listener and cuts short every retry wait: a run that is waiting stops there with "pending", and
+ * its record stays stored, to be resubmitted by the next model (the next page load), as after a crash.
+ */
+export const PendingModel = createModel(() => {
+  /** Every stored request with no final answer yet, for the "still in progress" panel. */
+  const pendingItems = signal<PendingItem[]>([]);
+  /** Records also live in memory, so retries still work where storage is blocked (some private modes). */
+  const memory = new Map<string, PendingRecord>();
+  const inFlight = new Map<string, Promise<MoveOutcome>>();
+  /** The retry waits under way, each with the function that ends it early. */
+  const waits = new Map<ReturnType<typeof setTimeout>, () => void>();
+  let disposed = false;
+  let backgroundListener: OutcomeListener = () => undefined;
+
+  function save(record: PendingRecord): void {
+    memory.set(record.key, record);
+    try {
+      storage()?.setItem(PREFIX + record.key, JSON.stringify(record));
+    } catch {
+      // A full or blocked storage must not stop the payment; the in-memory copy still covers retries.
     }
-    const result = await api<unknown>("POST", record.route, { body: record.body, idempotencyKey: record.key });
-    outcome = outcomeOf(record, result);
-    if (outcome.state !== "pending") {
-      forget(record.key);
-      return outcome;
-    }
-    if (!result.ok && result.status === 401) break;
-    retryAfterMs = result.ok ? null : result.retryAfterMs;
   }
-  return outcome;
-}
 
-/** Runs a stored record to a final answer or to the attempt limit; one run per key at a time. */
-function run(record: PendingRecord): Promise<MoveOutcome> {
-  const running = inFlight.get(record.key);
-  if (running !== undefined) return running;
-  const promise = attemptAll(record).finally(() => {
-    inFlight.delete(record.key);
+  function forget(key: string): void {
+    memory.delete(key);
+    try {
+      storage()?.removeItem(PREFIX + key);
+    } catch {
+      // Nothing to do: the record is gone from memory and storage refused the removal.
+    }
+  }
+
+  function readAll(): PendingRecord[] {
+    const found = new Map(memory);
+    const store = storage();
+    if (store !== null) {
+      for (let i = 0; i < store.length; i++) {
+        const name = store.key(i);
+        if (name === null || !name.startsWith(PREFIX)) continue;
+        try {
+          const parsed: unknown = JSON.parse(store.getItem(name) ?? "null");
+          if (isPendingRecord(parsed)) found.set(parsed.key, parsed);
+        } catch {
+          // A corrupt record cannot be resubmitted safely; it is left for the user to clear.
+        }
+      }
+    }
+    return [...found.values()].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  function sync(): void {
+    pendingItems.value = readAll().map((record) => ({ record, sending: inFlight.has(record.key), stale: isStale(record) }));
+  }
+
+  /** Waits `ms` before a retry; disposing the model ends the wait at once (the caller then stops). */
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (disposed) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(() => {
+        waits.delete(timer);
+        resolve();
+      }, ms);
+      waits.set(timer, resolve);
+    });
+  }
+
+  async function attemptAll(record: PendingRecord): Promise<MoveOutcome> {
+    let outcome: MoveOutcome = { state: "pending", error: { code: "network_error", message: "", request_id: "" } };
+    let retryAfterMs: number | null = null;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt > 0) await sleep(backoffMs(attempt, retryAfterMs));
+      if (disposed) break;
+      const result = await api<unknown>("POST", record.route, { body: record.body, idempotencyKey: record.key });
+      outcome = outcomeOf(record, result);
+      if (outcome.state !== "pending") {
+        forget(record.key);
+        return outcome;
+      }
+      if (!result.ok && result.status === 401) break;
+      retryAfterMs = result.ok ? null : result.retryAfterMs;
+    }
+    return outcome;
+  }
+
+  /** Runs a stored record to a final answer or to the attempt limit; one run per key at a time. */
+  function run(record: PendingRecord): Promise<MoveOutcome> {
+    const running = inFlight.get(record.key);
+    if (running !== undefined) return running;
+    const promise = attemptAll(record).finally(() => {
+      inFlight.delete(record.key);
+      sync();
+    });
+    inFlight.set(record.key, promise);
     sync();
-  });
-  inFlight.set(record.key, promise);
-  sync();
-  return promise;
-}
-
-/** Creates, stores and sends a money move; resolves with its final answer, or "pending" if there is none yet. */
-export function submitMove(input: Omit<PendingRecord, "key" | "created_at">): Promise<MoveOutcome> {
-  const record: PendingRecord = { ...input, key: newKey(), created_at: new Date().toISOString() };
-  save(record);
-  return run(record);
-}
-
-type OutcomeListener = (record: PendingRecord, outcome: MoveOutcome) => void;
-let backgroundListener: OutcomeListener = () => undefined;
-
-/** Who hears about requests that finish outside any form (resubmissions after a reload). */
-export function onBackgroundOutcome(listener: OutcomeListener): void {
-  backgroundListener = listener;
-}
-
-function runInBackground(record: PendingRecord): void {
-  void run(record).then((outcome) => {
-    if (outcome.state !== "pending") backgroundListener(record, outcome);
-  });
-}
-
-/** Resubmits every fresh stored request of `userId` that is not already running, each with its own key. */
-export function resumePending(userId: string): void {
-  for (const record of readAll()) {
-    if (record.user_id === userId && !inFlight.has(record.key) && !isStale(record)) runInBackground(record);
+    return promise;
   }
-  sync();
-}
 
-/** "Retry now" in the panel. */
-export function retryPending(key: string): void {
-  const record = readAll().find((r) => r.key === key);
-  if (record !== undefined && !isStale(record)) runInBackground(record);
-}
+  function runInBackground(record: PendingRecord): void {
+    void run(record).then((outcome) => {
+      if (outcome.state !== "pending") backgroundListener(record, outcome);
+    });
+  }
 
-/** "Dismiss" for a stale record the user has checked against their history. */
-export function discardPending(key: string): void {
-  if (inFlight.has(key)) return;
-  forget(key);
-  sync();
-}
-
-// Another tab may add or finish records; its changes arrive as storage events.
-if (typeof window !== "undefined") {
-  window.addEventListener("storage", (event) => {
-    if (event.key === null || event.key.startsWith(PREFIX)) sync();
+  // Another tab may add or finish records; its changes arrive as storage events.
+  effect(() => {
+    const onStorage = (event: StorageEvent): void => {
+      if (event.key === null || event.key.startsWith(PREFIX)) sync();
+    };
+    if (typeof window !== "undefined") window.addEventListener("storage", onStorage);
+    return () => {
+      disposed = true;
+      if (typeof window !== "undefined") window.removeEventListener("storage", onStorage);
+      for (const [timer, end] of waits) {
+        clearTimeout(timer);
+        end();
+      }
+      waits.clear();
+    };
   });
-}
-sync();
+  sync();
+
+  return {
+    pendingItems,
+    /** Creates, stores and sends a money move; resolves with its final answer, or "pending" if there is none yet. */
+    submitMove(input: Omit<PendingRecord, "key" | "created_at">): Promise<MoveOutcome> {
+      const record: PendingRecord = { ...input, key: newKey(), created_at: new Date().toISOString() };
+      save(record);
+      return run(record);
+    },
+    /** Who hears about requests that finish outside any form (resubmissions after a reload). */
+    onBackgroundOutcome(listener: OutcomeListener): void {
+      backgroundListener = listener;
+    },
+    /** Resubmits every fresh stored request of `userId` that is not already running, each with its own key. */
+    resumePending(userId: string): void {
+      for (const record of readAll()) {
+        if (record.user_id === userId && !inFlight.has(record.key) && !isStale(record)) runInBackground(record);
+      }
+      sync();
+    },
+    /** "Retry now" in the panel. */
+    retryPending(key: string): void {
+      const record = readAll().find((r) => r.key === key);
+      if (record !== undefined && !isStale(record)) runInBackground(record);
+    },
+    /** "Dismiss" for a stale record the user has checked against their history. */
+    discardPending(key: string): void {
+      if (inFlight.has(key)) return;
+      forget(key);
+      sync();
+    },
+  };
+});
+
+export type PendingModel = InstanceType<typeof PendingModel>;

@@ -2,7 +2,7 @@
  * The two screens of a logged-in user, kept in the URL hash so the back button and bookmarks work without
  * the server knowing about client routes.
  */
-import { signal } from "@preact/signals";
+import { createModel, effect, signal } from "@preact/signals";
 
 export type Route = "wallet" | "audit";
 
@@ -13,11 +13,23 @@ function fromHash(current: Route): Route {
   return current;
 }
 
-export const route = signal<Route>(fromHash("wallet"));
-
-window.addEventListener("hashchange", () => {
-  route.value = fromHash(route.value);
+/**
+ * The current route, following `hashchange`. The listener is added by an effect of the model, so disposing
+ * the model removes it instead of leaving it on `window` for the life of the page.
+ */
+export const RouteModel = createModel(() => {
+  const route = signal<Route>(fromHash("wallet"));
+  effect(() => {
+    const follow = (): void => {
+      route.value = fromHash(route.peek());
+    };
+    window.addEventListener("hashchange", follow);
+    return () => window.removeEventListener("hashchange", follow);
+  });
+  return { route };
 });
+
+export type RouteModel = InstanceType<typeof RouteModel>;
 
 export function hrefOf(target: Route): string {
   return target === "audit" ? "#/audit" : "#/";

@@ -3,20 +3,23 @@
  * state. Logged-in users get one dashboard with everything on it (balance, forms, history), so every task
  * is reachable by Tab without navigating; auditors also get the audit screen.
  */
-import { useSignal } from "@preact/signals";
-import { hrefOf, route } from "../models/route";
-import { isAuditor, logout, me, sessionStatus } from "../models/session";
+import { useEffect } from "preact/hooks";
+import { useModel, useSignal } from "@preact/signals";
+import { AppModel } from "../models/app";
+import { hrefOf } from "../models/route";
 import { AuditView } from "./AuditView";
 import { AuthView } from "./AuthView";
 import { BalanceCard } from "./BalanceCard";
+import { AppContext, useApp } from "./context";
 import { History } from "./History";
 import { AmountOnlyForm, SendForm } from "./MoveForms";
 import { PendingPanel } from "./PendingPanel";
 
 function Header() {
+  const { session, route } = useApp();
   const busy = useSignal(false);
-  const user = me.value?.user;
-  const current = route.value;
+  const user = session.me.value?.user;
+  const current = route.route.value;
   return (
     <header class="top">
       <div class="brand">Edge Wallet</div>
@@ -25,7 +28,7 @@ function Header() {
           <a href={hrefOf("wallet")} aria-current={current === "wallet" ? "page" : undefined}>
             Wallet
           </a>
-          {isAuditor.value ? (
+          {session.isAuditor.value ? (
             <a href={hrefOf("audit")} aria-current={current === "audit" ? "page" : undefined} data-testid="nav-audit">
               Audit
             </a>
@@ -40,7 +43,7 @@ function Header() {
             disabled={busy.value}
             onClick={() => {
               busy.value = true;
-              void logout().finally(() => {
+              void session.logout().finally(() => {
                 busy.value = false;
               });
             }}
@@ -72,8 +75,22 @@ function Dashboard() {
   );
 }
 
+/** The root: creates the page-long models once, asks who is logged in, and provides the models to the views. */
 export function App() {
-  const status = sessionStatus.value;
+  const app = useModel(AppModel);
+  useEffect(() => {
+    void app.session.loadMe();
+  }, [app]);
+  return (
+    <AppContext.Provider value={app}>
+      <Screen />
+    </AppContext.Provider>
+  );
+}
+
+function Screen() {
+  const { session, route } = useApp();
+  const status = session.status.value;
   return (
     <>
       {/* The hash holds the route, so the skip link moves focus itself instead of changing the hash. */}
@@ -96,7 +113,7 @@ export function App() {
         </main>
       ) : status === "anon" ? (
         <AuthView />
-      ) : route.value === "audit" && isAuditor.value ? (
+      ) : route.route.value === "audit" && session.isAuditor.value ? (
         <AuditView />
       ) : (
         <Dashboard />

@@ -2,24 +2,9 @@
  * The auditor screen: the append-only audit log with server-side filters and paging, and the hash-chain
  * verification. Rendered only for auditors; the server refuses everyone else anyway.
  */
-import { useEffect } from "preact/hooks";
-import { useSignal } from "@preact/signals";
+import { useModel, useSignal } from "@preact/signals";
 import { formatMinor } from "../money";
-import {
-  AUDIT_REFRESH_MS,
-  auditCursor,
-  auditFilters,
-  auditReady,
-  auditRows,
-  auditStatus,
-  loadAudit,
-  loadSelfAudit,
-  refreshNewest,
-  runVerify,
-  selfAuditStatus,
-  verifyState,
-  type AuditFilters,
-} from "../models/audit";
+import { AuditModel, type AuditFilters } from "../models/audit";
 import type { AuditRow } from "../types";
 import { formatDate } from "./format";
 
@@ -27,18 +12,17 @@ function amountOf(row: AuditRow): string {
   return row.currency !== null ? formatMinor(row.amount, row.currency) : `${row.amount} minor units`;
 }
 
-function Filters() {
-  const kind = useSignal<AuditFilters["kind"]>(auditFilters.value.kind);
-  const status = useSignal<AuditFilters["status"]>(auditFilters.value.status);
-  const walletId = useSignal(auditFilters.value.wallet_id);
+function Filters({ audit }: { audit: AuditModel }) {
+  const kind = useSignal<AuditFilters["kind"]>(audit.filters.value.kind);
+  const status = useSignal<AuditFilters["status"]>(audit.filters.value.status);
+  const walletId = useSignal(audit.filters.value.wallet_id);
   return (
     <form
       class="filters"
       aria-label="Audit filters"
       onSubmit={(event) => {
         event.preventDefault();
-        auditFilters.value = { kind: kind.value, status: status.value, wallet_id: walletId.value };
-        void loadAudit(true);
+        audit.applyFilters({ kind: kind.value, status: status.value, wallet_id: walletId.value });
       }}
     >
       <div class="field">
@@ -83,13 +67,13 @@ function Filters() {
   );
 }
 
-function Verify() {
-  const v = verifyState.value;
+function Verify({ audit }: { audit: AuditModel }) {
+  const v = audit.verifyState.value;
   return (
     <section class="card" aria-labelledby="verify-title">
       <h2 id="verify-title">Hash-chain check</h2>
       <p class="muted">Recomputes every wallet's history hashes on the server and reports any break.</p>
-      <button type="button" class="primary" data-testid="audit-verify" onClick={() => void runVerify()} disabled={v.state === "loading"}>
+      <button type="button" class="primary" data-testid="audit-verify" onClick={() => void audit.runVerify()} disabled={v.state === "loading"}>
         {v.state === "loading" ? "Checking…" : "Verify now"}
       </button>
       {v.state === "loading" ? (
@@ -144,8 +128,8 @@ function ago(ms: number): string {
 }
 
 /** The continuous self-audit: whether it has checked every change the audit log has received, or how far behind it is. */
-function SelfAudit() {
-  const s = selfAuditStatus.value;
+function SelfAudit({ audit }: { audit: AuditModel }) {
+  const s = audit.selfAudit.value;
   return (
     <section class="card" aria-labelledby="self-audit-title" data-testid="self-audit">
       <h2 id="self-audit-title">Continuous self-audit</h2>
@@ -168,28 +152,19 @@ function SelfAudit() {
   );
 }
 
+/** The screen; its model (and the model's refresh timer) lives exactly as long as the screen is shown. */
 export function AuditView() {
-  useEffect(() => {
-    void loadAudit(true);
-    void loadSelfAudit();
-    // New rows arrive in batches a few seconds after the money moves; keep the top of the log current.
-    const timer = setInterval(() => {
-      if (document.visibilityState !== "visible") return;
-      void refreshNewest();
-      void loadSelfAudit();
-    }, AUDIT_REFRESH_MS);
-    return () => clearInterval(timer);
-  }, []);
-  const status = auditStatus.value;
-  const rows = auditRows.value;
+  const audit = useModel(AuditModel);
+  const status = audit.status.value;
+  const rows = audit.rows.value;
   return (
     <main id="main" tabIndex={-1} class="stack">
-      <Verify />
-      <SelfAudit />
+      <Verify audit={audit} />
+      <SelfAudit audit={audit} />
       <section class="card" aria-labelledby="audit-title">
         <h2 id="audit-title">Audit log</h2>
         <p class="muted">Newest first. Rows are written in batches, so a payment appears here a few seconds after it is made.</p>
-        <Filters />
+        <Filters audit={audit} />
         {status === "forbidden" ? <p class="error">Only auditors can read the audit log.</p> : null}
         {status === "error" ? <p class="error" role="alert">The audit log could not be loaded.</p> : null}
         <ul class="audit-rows" data-testid="audit-list" aria-label="Audit rows, newest first">
@@ -206,9 +181,9 @@ export function AuditView() {
             </li>
           ))}
         </ul>
-        {auditReady.value && rows.length === 0 && status === "idle" ? <p class="muted">No audit rows match.</p> : null}
-        {auditCursor.value !== null ? (
-          <button type="button" class="secondary" onClick={() => void loadAudit(false)} disabled={status === "loading"}>
+        {audit.ready.value && rows.length === 0 && status === "idle" ? <p class="muted">No audit rows match.</p> : null}
+        {audit.cursor.value !== null ? (
+          <button type="button" class="secondary" onClick={() => void audit.loadAudit(false)} disabled={status === "loading"}>
             {status === "loading" ? "Loading…" : "Load more"}
           </button>
         ) : null}

@@ -5,7 +5,8 @@
 import { useRef } from "preact/hooks";
 import { useSignal } from "@preact/signals";
 import { errorsFor } from "../errors";
-import { login, register, type RegisterInput } from "../models/session";
+import type { RegisterInput } from "../models/session";
+import { useApp } from "./context";
 import { FieldError, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
 
 const HANDLE = /^[a-z0-9_]{3,32}$/;
@@ -13,6 +14,7 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
 function LoginForm() {
+  const { session } = useApp();
   const handle = useSignal("");
   const password = useSignal("");
   const { errors, busy } = useFormState();
@@ -27,7 +29,7 @@ function LoginForm() {
     }
     busy.value = true;
     errors.value = {};
-    const result = await login(handle.value.trim().toLowerCase(), password.value);
+    const result = await session.login(handle.value.trim().toLowerCase(), password.value);
     busy.value = false;
     if (!result.ok) {
       errors.value = errorsFor(result.error, "login");
@@ -51,6 +53,7 @@ function LoginForm() {
 }
 
 function RegisterForm() {
+  const { session } = useApp();
   const handle = useSignal("");
   const password = useSignal("");
   const displayName = useSignal("");
@@ -91,7 +94,7 @@ function RegisterForm() {
     }
     busy.value = true;
     errors.value = {};
-    const result = await register(checked.input);
+    const result = await session.register(checked.input);
     busy.value = false;
     if (!result.ok) {
       errors.value = errorsFor(result.error, "register");

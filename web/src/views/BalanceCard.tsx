@@ -3,10 +3,8 @@
  * atomic live region, and each change replays a short highlight (skipped under prefers-reduced-motion).
  */
 import { formatMinor } from "../money";
-import { chosenWalletId } from "../models/account";
 import { liveFirstAttempt, liveState } from "../models/live";
-import { me } from "../models/session";
-import { balanceFlash, wallet } from "../models/wallet";
+import { useApp } from "./context";
 
 const LIVE_TEXT = {
   live: "Live",
@@ -26,8 +24,9 @@ export function LiveIndicator() {
 }
 
 function WalletPicker() {
-  const wallets = me.value?.wallets ?? [];
-  const current = wallet.value;
+  const { session, wallet, account } = useApp();
+  const wallets = session.me.value?.wallets ?? [];
+  const current = wallet.wallet.value;
   if (wallets.length < 2 || current === null) return null;
   return (
     <div class="field">
@@ -36,7 +35,7 @@ function WalletPicker() {
         id="wallet-picker"
         value={current.id}
         onChange={(event) => {
-          chosenWalletId.value = event.currentTarget.value;
+          account.chosenWalletId.value = event.currentTarget.value;
         }}
       >
         {wallets.map((w) => (
@@ -50,8 +49,9 @@ function WalletPicker() {
 }
 
 export function BalanceCard() {
-  const w = wallet.value;
-  const flash = balanceFlash.value;
+  const { wallet } = useApp();
+  const w = wallet.wallet.value;
+  const flash = wallet.balanceFlash.value;
   return (
     <section class="card balance-card" aria-labelledby="balance-title">
       <div class="card-head">

@@ -4,22 +4,23 @@
  */
 import { useSignal } from "@preact/signals";
 import { formatMinor, formatSignedMinor } from "../money";
-import { entries, filters, historyReady, historyStatus, loadMore, nextCursor, visibleEntries, wallet, type HistoryFilters } from "../models/wallet";
+import type { HistoryFilters, WalletModel } from "../models/wallet";
 import type { Entry, EntryKind } from "../types";
+import { useApp } from "./context";
 import { EntryDetail } from "./EntryDetail";
 import { UserText } from "./UserText";
 import { KIND_LABELS, formatDate } from "./format";
 
-function setFilter<K extends keyof HistoryFilters>(key: K, value: HistoryFilters[K]): void {
-  filters.value = { ...filters.value, [key]: value };
+function setFilter<K extends keyof HistoryFilters>(wallet: WalletModel, key: K, value: HistoryFilters[K]): void {
+  wallet.filters.value = { ...wallet.filters.value, [key]: value };
 }
 
 function isKind(value: string): value is EntryKind | "all" {
   return value === "all" || value in KIND_LABELS;
 }
 
-function Filters() {
-  const f = filters.value;
+function Filters({ wallet }: { wallet: WalletModel }) {
+  const f = wallet.filters.value;
   const active = f.kind !== "all" || f.from !== "" || f.to !== "";
   return (
     <fieldset class="filters">
@@ -31,7 +32,7 @@ function Filters() {
           value={f.kind}
           onChange={(event) => {
             const value = event.currentTarget.value;
-            if (isKind(value)) setFilter("kind", value);
+            if (isKind(value)) setFilter(wallet, "kind", value);
           }}
         >
           <option value="all">All</option>
@@ -44,14 +45,14 @@ function Filters() {
       </div>
       <div class="field">
         <label for="filter-from">From</label>
-        <input id="filter-from" type="date" value={f.from} max={f.to || undefined} onInput={(event) => setFilter("from", event.currentTarget.value)} />
+        <input id="filter-from" type="date" value={f.from} max={f.to || undefined} onInput={(event) => setFilter(wallet, "from", event.currentTarget.value)} />
       </div>
       <div class="field">
         <label for="filter-to">To</label>
-        <input id="filter-to" type="date" value={f.to} min={f.from || undefined} onInput={(event) => setFilter("to", event.currentTarget.value)} />
+        <input id="filter-to" type="date" value={f.to} min={f.from || undefined} onInput={(event) => setFilter(wallet, "to", event.currentTarget.value)} />
       </div>
       {active ? (
-        <button type="button" class="link" onClick={() => (filters.value = { kind: "all", from: "", to: "" })}>
+        <button type="button" class="link" onClick={() => (wallet.filters.value = { kind: "all", from: "", to: "" })}>
           Clear filters
         </button>
       ) : null}
@@ -86,18 +87,19 @@ function Item({ entry, currency, onOpen }: { entry: Entry; currency: string; onO
 }
 
 export function History() {
+  const { wallet } = useApp();
   const selected = useSignal<Entry | null>(null);
-  const w = wallet.value;
-  const shown = visibleEntries.value;
-  const loaded = entries.value.length;
-  const status = historyStatus.value;
+  const w = wallet.wallet.value;
+  const shown = wallet.visibleEntries.value;
+  const loaded = wallet.entries.value.length;
+  const status = wallet.historyStatus.value;
   const filtered = shown.length !== loaded;
   return (
     <section class="card history" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
-      <Filters />
+      <Filters wallet={wallet} />
       <p class="muted" aria-live="polite">
-        {!historyReady.value && status !== "error"
+        {!wallet.historyReady.value && status !== "error"
           ? "Loading history…"
           : filtered
             ? `Showing ${shown.length} of ${loaded} loaded entries.`
@@ -113,8 +115,8 @@ export function History() {
           The history could not be loaded. It will be tried again shortly.
         </p>
       ) : null}
-      {nextCursor.value !== null ? (
-        <button type="button" class="secondary" data-testid="history-more" onClick={() => void loadMore()} disabled={status === "loading"}>
+      {wallet.nextCursor.value !== null ? (
+        <button type="button" class="secondary" data-testid="history-more" onClick={() => void wallet.loadMore()} disabled={status === "loading"}>
           {status === "loading" ? "Loading…" : filtered ? "Load more to search older entries" : "Load more"}
         </button>
       ) : null}

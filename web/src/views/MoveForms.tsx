@@ -12,10 +12,9 @@ import { parseRecipient } from "../recipient";
 import { memoProblem } from "../text";
 import { describeMove } from "../models/account";
 import { afterOwnAction } from "../models/live";
-import { submitMove, type MoveOutcome } from "../models/pending";
-import { me } from "../models/session";
-import { wallet } from "../models/wallet";
+import type { MoveOutcome } from "../models/pending";
 import type { Wallet } from "../types";
+import { useApp } from "./context";
 import { FieldError, StatusLine, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
 
 /**
@@ -44,8 +43,9 @@ export function AmountOnlyForm({ kind }: AmountOnlyProps) {
   const amount = useSignal("");
   const { errors, busy, done } = useFormState();
   const form = useRef<HTMLFormElement>(null);
-  const w = wallet.value;
-  const user = me.value?.user;
+  const { wallet, session, pending } = useApp();
+  const w = wallet.wallet.value;
+  const user = session.me.value?.user;
   const prefix = kind === "deposit" ? "deposit" : "withdraw";
   const title = kind === "deposit" ? "Deposit" : "Withdraw";
 
@@ -63,7 +63,7 @@ export function AmountOnlyForm({ kind }: AmountOnlyProps) {
     errors.value = {};
     const route = `/wallets/${seg(w.id)}/${kind === "deposit" ? "deposits" : "withdrawals"}`;
     const summary = describeMove(kind, parsed.minor, w.currency);
-    const outcome = await submitMove({ kind, route, body: { amount: parsed.minor }, user_id: user.id, summary });
+    const outcome = await pending.submitMove({ kind, route, body: { amount: parsed.minor }, user_id: user.id, summary });
     busy.value = false;
     const result = settle(outcome, kind, errors);
     if (result !== "refused") amount.value = "";
@@ -109,8 +109,9 @@ export function SendForm() {
   const memo = useSignal("");
   const { errors, busy, done } = useFormState();
   const form = useRef<HTMLFormElement>(null);
-  const w = wallet.value;
-  const user = me.value?.user;
+  const { wallet, session, pending } = useApp();
+  const w = wallet.wallet.value;
+  const user = session.me.value?.user;
 
   async function onSubmit(event: Event): Promise<void> {
     event.preventDefault();
@@ -133,7 +134,7 @@ export function SendForm() {
     errors.value = {};
     const summary = describeMove("transfer", parsed.minor, w.currency, to.label);
     const body = transferBody(w, to.to, parsed.minor, note);
-    const outcome = await submitMove({ kind: "transfer", route: "/transfers", body, user_id: user.id, summary });
+    const outcome = await pending.submitMove({ kind: "transfer", route: "/transfers", body, user_id: user.id, summary });
     busy.value = false;
     const result = settle(outcome, "send", errors);
     if (result !== "refused") {

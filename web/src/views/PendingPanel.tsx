@@ -3,13 +3,12 @@
  * them keeps the retry machinery honest: the user can see a request is still being tried, and a stale one
  * (older than the server's memory of keys) is handed back to them instead of being resent blindly.
  */
-import { dismissNotice, notices } from "../models/notices";
-import { discardPending, pendingItems, retryPending } from "../models/pending";
-import { me } from "../models/session";
+import { useApp } from "./context";
 
 function Pending() {
-  const userId = me.value?.user.id;
-  const items = pendingItems.value.filter((item) => item.record.user_id === userId);
+  const { session, pending } = useApp();
+  const userId = session.me.value?.user.id;
+  const items = pending.pendingItems.value.filter((item) => item.record.user_id === userId);
   if (items.length === 0) return null;
   return (
     <section class="card pending" aria-labelledby="pending-title" data-testid="pending-list">
@@ -21,14 +20,14 @@ function Pending() {
             {stale ? (
               <>
                 <span class="muted">Never confirmed. Check your history before doing it again.</span>{" "}
-                <button type="button" class="link" onClick={() => discardPending(record.key)}>
+                <button type="button" class="link" onClick={() => pending.discardPending(record.key)}>
                   Dismiss
                 </button>
               </>
             ) : sending ? (
               <span class="muted">Sending…</span>
             ) : (
-              <button type="button" class="link" onClick={() => retryPending(record.key)}>
+              <button type="button" class="link" onClick={() => pending.retryPending(record.key)}>
                 Retry now
               </button>
             )}
@@ -40,14 +39,15 @@ function Pending() {
 }
 
 export function PendingPanel() {
-  const list = notices.value;
+  const { notices } = useApp();
+  const list = notices.notices.value;
   return (
     <>
       <div aria-live="polite" class="notices">
         {list.map((notice) => (
           <p key={notice.id} class={`notice ${notice.tone}`}>
             <span>{notice.text}</span>
-            <button type="button" class="link" onClick={() => dismissNotice(notice.id)} aria-label="Dismiss message">
+            <button type="button" class="link" onClick={() => notices.dismissNotice(notice.id)} aria-label="Dismiss message">
               Dismiss
             </button>
           </p>

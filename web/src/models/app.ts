@@ -1,0 +1,26 @@
+/**
+ * The models that live as long as the page: who is logged in, the route, the active wallet, the saved
+ * requests, the notices, and the wiring between them. The root component creates one AppModel with
+ * `useModel` and provides it to the views (views/context.ts); disposing it disposes every part, since
+ * createModel captures the effects of the models created inside its factory.
+ */
+import { createModel } from "@preact/signals";
+import { AccountModel } from "./account";
+import { NoticesModel } from "./notices";
+import { PendingModel } from "./pending";
+import { RouteModel } from "./route";
+import { SessionModel } from "./session";
+import { WalletModel } from "./wallet";
+
+/** Every page-long model of one app instance. */
+export const AppModel = createModel(() => {
+  const session = new SessionModel();
+  const route = new RouteModel();
+  const notices = new NoticesModel();
+  const wallet = new WalletModel();
+  const pending = new PendingModel();
+  const account = new AccountModel({ session, wallet, pending, notices });
+  return { session, route, notices, wallet, pending, account };
+});
+
+export type AppModel = InstanceType<typeof AppModel>;
