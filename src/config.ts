@@ -142,7 +142,8 @@ export function parseConfig(vars: ConfigVars): Config {
     // The contract promises at least 24 hours.
     idempotency_retention_ms: integer(vars, "IDEMPOTENCY_RETENTION_MS", DAY_MS, 30 * DAY_MS),
     daily_limit_minor: integer(vars, "DAILY_LIMIT_MINOR", 1, Number.MAX_SAFE_INTEGER),
-    // Capped well below 2^53 so that the sum of many balances is still a safe integer.
+    // Capped well below 2^53 so that a balance plus any amount is still a safe integer; sums over many wallets
+    // are compared in SQLite, exact to 2^63 (audit/verify.ts).
     max_balance_minor: integer(vars, "MAX_BALANCE_MINOR", 1, 1_000_000_000_000_000),
     session_ttl_ms: integer(vars, "SESSION_TTL_MS", 60_000, 90 * DAY_MS),
     sessions_max_per_user: integer(vars, "SESSIONS_MAX_PER_USER", 1, 1_000),
