@@ -14,17 +14,34 @@ const option = (name, fallback) => {
 };
 const base = option("--url", "http://127.0.0.1:8787");
 const page = Number(option("--page", "50"));
-const fail = (message) => {
+/**
+ * Prints a usage or connection error and exits 2.
+ * @param {string} message
+ * @returns {never}
+ */
+function fail(message) {
   console.error(`audit:verify: ${message}`);
   process.exit(2);
-};
+}
+
+/**
+ * Why fetch could not reach the service: the system error's code (ECONNREFUSED, ENOTFOUND) when fetch's `cause`
+ * carries one, else the error's message.
+ * @param {unknown} error
+ */
+function unreachable(error) {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? cause.code : undefined;
+  return String(code ?? error.message);
+}
 
 async function call(path, init = {}) {
   let res;
   try {
     res = await fetch(new URL(`/api/v1${path}`, base), init);
   } catch (error) {
-    fail(`cannot reach ${base}: ${error.cause?.code ?? error.message}`);
+    fail(`cannot reach ${base}: ${unreachable(error)}`);
   }
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null };

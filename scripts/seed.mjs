@@ -9,6 +9,14 @@ const DEMO_USERS = [
   { handle: "auditor", display_name: "Auditor", phone: null, deposit_minor: 0 },
 ];
 
+/**
+ * One JSON call to the API.
+ * @param {string} baseUrl
+ * @param {string} path under /api/v1
+ * @param {{ method?: string, body?: unknown, token?: string, headers?: Record<string, string> }} [options] POST by
+ *   default; `body` is sent as JSON and `token` as a bearer token
+ * @returns {Promise<{ status: number, json: any }>} `json` is the parsed body, or null when it is empty
+ */
 async function call(baseUrl, path, { method = "POST", body, token, headers = {} } = {}) {
   const res = await fetch(`${baseUrl}/api/v1${path}`, {
     method,
@@ -19,7 +27,10 @@ async function call(baseUrl, path, { method = "POST", body, token, headers = {} 
   return { status: res.status, json: text ? JSON.parse(text) : null };
 }
 
-/** Registers (or logs in) the demo users and funds them. */
+/**
+ * Registers (or logs in) the demo users and funds them.
+ * @param {{ baseUrl: string, password: string, adminToken: string, log: (line: string) => void }} options
+ */
 export async function seedDemo({ baseUrl, password, adminToken, log }) {
   for (const user of DEMO_USERS) {
     const body = { handle: user.handle, password, display_name: user.display_name, ...(user.phone ? { phone: user.phone } : {}) };

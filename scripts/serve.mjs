@@ -45,8 +45,10 @@ function workerOptionsFromConfig() {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
   const defined = Object.entries(workerOptions).filter(([name, value]) => value !== undefined && name !== "modulesRules");
   const options = Object.fromEntries(defined);
-  const overrides = Object.fromEntries(Object.keys(options.bindings ?? {}).filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]]));
-  options.bindings = { ...options.bindings, ...overrides, ...readEnvFile(secretsFile) };
+  // wrangler's published types leave `bindings` (the [vars], name -> value) as unknown: it is an object or absent.
+  const bindings = typeof options.bindings === "object" && options.bindings !== null ? options.bindings : {};
+  const overrides = Object.fromEntries(Object.keys(bindings).filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]]));
+  options.bindings = { ...bindings, ...overrides, ...readEnvFile(secretsFile) };
   return options;
 }
 

@@ -147,6 +147,8 @@ const child = process.env.DEV === "1" ? wranglerDev() : bundledServer();
 writeFileSync(join(stateDir, "server.pid"), String(child.pid));
 const watchdog = spawn(process.execPath, [join(root, "scripts", "watchdog.mjs"), String(child.pid)], { stdio: ["pipe", "ignore", "ignore"] });
 const stop = (signal) => {
+  // No pid means the spawn itself failed: there is no process group to stop.
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {

@@ -12,6 +12,11 @@ import { readFileSync } from "node:fs";
 // The same canonical JSON the service signs with: one implementation, loaded as TypeScript by Node.
 import { canonicalJson } from "../src/domain/canonical.ts";
 
+/**
+ * Prints what is wrong with the command line and how to use it, and exits 2.
+ * @param {string} message
+ * @returns {never}
+ */
 function usage(message) {
   console.error(`verify-receipt: ${message}\nusage: npm run verify-receipt -- RECEIPT.json (--key-file FILE | --public-key B64URL | --url URL)`);
   process.exit(2);
@@ -29,14 +34,16 @@ let signed;
 try {
   signed = JSON.parse(readFileSync(file, "utf8"));
 } catch (error) {
-  console.error(`INVALID: ${file} is not readable JSON (${error.message})`);
+  console.error(`INVALID: ${file} is not readable JSON (${error instanceof Error ? error.message : String(error)})`);
   process.exit(1);
 }
 
 let key = option("--public-key");
 let keyId = null;
-if (option("--key-file")) ({ public_key: key, key_id: keyId } = JSON.parse(readFileSync(option("--key-file"), "utf8")));
-if (option("--url")) ({ public_key: key, key_id: keyId } = await (await fetch(new URL("/api/v1/receipts/public-key", option("--url")))).json());
+const keyFile = option("--key-file");
+const url = option("--url");
+if (keyFile) ({ public_key: key, key_id: keyId } = JSON.parse(readFileSync(keyFile, "utf8")));
+if (url) ({ public_key: key, key_id: keyId } = await (await fetch(new URL("/api/v1/receipts/public-key", url))).json());
 if (!key) usage("no public key given");
 
 const problems = [];
@@ -47,7 +54,7 @@ try {
   const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: key }, format: "jwk" });
   valid = verify(null, Buffer.from(canonicalJson(signed.receipt)), publicKey, Buffer.from(signed.signature.value, "base64url"));
 } catch (error) {
-  problems.push(`could not check the signature: ${error.message}`);
+  problems.push(`could not check the signature: ${error instanceof Error ? error.message : String(error)}`);
 }
 if (!valid) problems.push("the signature does not match the receipt");
 const t = signed?.receipt?.transfer;

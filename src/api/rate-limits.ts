@@ -3,14 +3,18 @@
  * handles that exist in an object each. Keys are hashed before they name an object or a bucket, so no handle
  * or client address appears in an object name. Refusals are 429 `rate_limited` with Retry-After.
  */
+import { addressGroup } from "../domain/address-group";
 import { sha256Hex } from "../domain/hash-chain";
 import type { AppContext } from "./context";
 import { ApiError } from "./errors";
 import type { RateLimiter } from "../rate-limiter";
 
-/** The client's address as Cloudflare reports it; "unknown" when not behind Cloudflare (local runs). */
+/**
+ * The client as rate limits count it: the address Cloudflare reports, an IPv6 one grouped by its /64
+ * (domain/address-group.ts); "unknown" when not behind Cloudflare (local runs).
+ */
 export function clientAddress(c: AppContext): string {
-  return c.req.header("cf-connecting-ip") ?? "unknown";
+  return addressGroup(c.req.header("cf-connecting-ip") ?? "unknown");
 }
 
 /**

@@ -37,7 +37,7 @@ const Id = z.string().min(1).max(128);
  */
 function noForbiddenCharacters(text: string, ctx: z.RefinementCtx): void {
   const bad = forbiddenCharacter(text);
-  if (bad !== null) ctx.addIssue({ code: "custom", message: `must not contain control or bidirectional override characters (found ${bad})` });
+  if (bad !== null) ctx.addIssue({ code: "custom", message: `must not contain control, invisible or bidirectional override characters (found ${bad})` });
 }
 
 export const RegisterBody = z

@@ -37,7 +37,19 @@ after(async () => {
 function d1File() {
   const dir = join(server.stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
   const name = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  if (name === undefined) throw new Error(`no D1 database file in ${dir}`);
   return join(dir, name);
+}
+
+/**
+ * The first row `sql` selects; a query that finds none is a broken fixture, said so instead of a TypeError later.
+ * @param {DatabaseSync} db
+ * @param {string} sql
+ */
+function oneRow(db, sql) {
+  const row = db.prepare(sql).get();
+  if (row === undefined) throw new Error(`no row for: ${sql}`);
+  return row;
 }
 
 test("Verify now checks every page and names the tampered last wallet and seq", { timeout: 180_000 }, async (t) => {
@@ -52,8 +64,8 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
   await new Promise((r) => setTimeout(r, 2_000));
   await server.stop();
   const db = new DatabaseSync(d1File());
-  const last = db.prepare("SELECT w.id FROM wallets w WHERE EXISTS (SELECT 1 FROM ledger_entries e WHERE e.wallet_id = w.id) ORDER BY w.id DESC LIMIT 1").get().id;
-  const total = db.prepare("SELECT COUNT(*) AS n FROM wallets").get().n;
+  const last = String(oneRow(db, "SELECT w.id FROM wallets w WHERE EXISTS (SELECT 1 FROM ledger_entries e WHERE e.wallet_id = w.id) ORDER BY w.id DESC LIMIT 1").id);
+  const total = Number(oneRow(db, "SELECT COUNT(*) AS n FROM wallets").n);
   assert.ok(total > 50, `expected more than one page of wallets, found ${total}`);
   db.exec("DROP TRIGGER IF EXISTS ledger_entries_no_update");
   db.prepare("UPDATE ledger_entries SET amount = amount + 1 WHERE wallet_id = ? AND seq = 1").run(last);

@@ -44,8 +44,20 @@ after(async () => {
 // Helpers
 
 /** What each page of the running test did on the network, printed when the test fails. */
+/** @type {string[]} */
 let trail = [];
-const started = () => Date.now() - trail.t0;
+/** When the running test started (Date.now()): the trail's lines are stamped relative to it. */
+let trailStart = 0;
+const started = () => Date.now() - trailStart;
+
+/**
+ * The globals the tests set on a page's window from page.evaluate, to time what the person sees. Code run in the
+ * page reads them through a cast of `window` to `Window & TestWindow`.
+ * @typedef {object} TestWindow
+ * @property {number | null} [__balanceChangedAt] browser time at which the balance text first changed, once watched
+ * @property {boolean} [__notReloaded] set when watching starts; a reload of the page would clear it
+ * @property {number | null} [__clickedAt] browser time of the stamped click
+ */
 
 /**
  * A test that, when it fails, prints its pages' API calls, WebSocket frames and errors, so a failure in CI
@@ -55,7 +67,7 @@ const started = () => Date.now() - trail.t0;
 function e2e(name, options, fn) {
   test(name, options, async (t) => {
     trail = [];
-    trail.t0 = Date.now();
+    trailStart = Date.now();
     try {
       await fn(t);
     } catch (error) {
@@ -192,13 +204,16 @@ async function pendingKeys(page) {
  */
 async function watchBalanceChange(watcher) {
   await watcher.evaluate(() => {
-    const start = document.querySelector('[data-testid="balance"]').textContent;
-    window.__balanceChangedAt = null;
-    window.__notReloaded = true;
+    const win = /** @type {Window & TestWindow} */ (window);
+    const balance = document.querySelector('[data-testid="balance"]');
+    if (balance === null) throw new Error("no balance on the page to watch");
+    const start = balance.textContent;
+    win.__balanceChangedAt = null;
+    win.__notReloaded = true;
     const observer = new MutationObserver(() => {
       const now = document.querySelector('[data-testid="balance"]')?.textContent;
-      if (now !== undefined && now !== start && window.__balanceChangedAt === null) {
-        window.__balanceChangedAt = Date.now();
+      if (now !== undefined && now !== start && win.__balanceChangedAt === null) {
+        win.__balanceChangedAt = Date.now();
         observer.disconnect();
       }
     });
@@ -209,11 +224,12 @@ async function watchBalanceChange(watcher) {
 /** Records in `page` the browser time of the next click on the element with test id `id`. */
 async function stampNextClick(page, id) {
   await page.evaluate((testid) => {
-    window.__clickedAt = null;
+    const win = /** @type {Window & TestWindow} */ (window);
+    win.__clickedAt = null;
     document.addEventListener(
       "click",
       (event) => {
-        if (window.__clickedAt === null && event.target instanceof Element && event.target.closest(`[data-testid="${testid}"]`)) window.__clickedAt = Date.now();
+        if (win.__clickedAt === null && event.target instanceof Element && event.target.closest(`[data-testid="${testid}"]`)) win.__clickedAt = Date.now();
       },
       { capture: true },
     );
@@ -222,8 +238,8 @@ async function stampNextClick(page, id) {
 
 /** Milliseconds from the stamped click in `clicker` to the balance change in `watcher`. */
 async function clickToChangeMs(clicker, watcher) {
-  const clickedAt = await clicker.evaluate(() => window.__clickedAt);
-  const changedAt = await watcher.evaluate(() => window.__balanceChangedAt);
+  const clickedAt = await clicker.evaluate(() => /** @type {Window & TestWindow} */ (window).__clickedAt);
+  const changedAt = await watcher.evaluate(() => /** @type {Window & TestWindow} */ (window).__balanceChangedAt);
   assert.ok(clickedAt !== null && changedAt !== null, `click at ${clickedAt}, change at ${changedAt}`);
   return changedAt - clickedAt;
 }
@@ -264,13 +280,13 @@ e2e("A pays B: B's open dashboard shows the new balance and entry live, without 
   assert.ok(ms < 2_000, `B saw the payment after ${ms} ms`);
 
   // The new entry is on top, one seq above the previous top, incoming, with the amount.
-  await b.waitForFunction((seq) => Number(document.querySelector('[data-testid="history-item"]')?.dataset.seq) === seq, bBefore[0].seq + 1, { timeout: 2_000 });
+  await b.waitForFunction((seq) => Number(/** @type {HTMLElement | null} */ (document.querySelector('[data-testid="history-item"]'))?.dataset.seq) === seq, bBefore[0].seq + 1, { timeout: 2_000 });
   const top = (await shownEntries(b))[0];
   assert.equal(top.kind, "transfer_in");
   assert.match(top.text, /\+\$7\.25/);
   assert.match(top.text, /Balance \$257\.25/);
   assert.equal((await shownEntries(b)).length, bBefore.length + 1);
-  assert.equal(await b.evaluate(() => window.__notReloaded), true, "B's page was not reloaded");
+  assert.equal(await b.evaluate(() => /** @type {Window & TestWindow} */ (window).__notReloaded), true, "B's page was not reloaded");
   assert.equal(await byTest(b, "live-status").getAttribute("data-state"), "live");
   assert.equal(await byTest(b, "live-status").textContent(), "Live");
 
@@ -460,12 +476,12 @@ e2e("a new user tops up and pays bob by handle; bob sees +12.50 within a second 
   report(t, `test 6: dana's click on Send -> bob's balance changed: ${ms} ms`);
   assert.ok(ms < 1_000, `bob saw the payment after ${ms} ms`);
   // The balance event comes first and the entry event right after it.
-  await bob.waitForFunction(() => document.querySelector('[data-testid="history-item"]')?.dataset.kind === "transfer_in", null, { timeout: 1_000 });
+  await bob.waitForFunction(() => /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="history-item"]'))?.dataset.kind === "transfer_in", null, { timeout: 1_000 });
   const top = (await shownEntries(bob))[0];
   assert.equal(top.kind, "transfer_in");
   assert.match(top.text, /\+\$12\.50/);
   assert.match(top.text, /Concert tickets/);
-  assert.equal(await bob.evaluate(() => window.__notReloaded), true);
+  assert.equal(await bob.evaluate(() => /** @type {Window & TestWindow} */ (window).__notReloaded), true);
   await waitBalance(sender, "$7.50");
   // Bob's second device got the same event.
   await waitBalance(bobPhone, "$512.50", 2_000);

@@ -25,6 +25,7 @@ const auditVerify = () => spawnSync(process.execPath, [cli, "--url", server.base
 function d1File() {
   const dir = join(server.stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
   const name = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  if (name === undefined) throw new Error(`no D1 database file in ${dir}`);
   return join(dir, name);
 }
 

@@ -37,10 +37,11 @@ after(async () => {
 /** Sends until the outcome is known: any answer but 409 in-progress and 5xx; network errors are retried. */
 async function untilKnown(send) {
   for (let attempt = 0; ; attempt++) {
-    let res = null;
+    let res;
     try {
       res = await send();
     } catch {
+      // A network error: the outcome is still unknown, so this attempt counts as no answer.
       res = null;
     }
     if (res !== null && res.status < 500 && !(res.status === 409 && res.text.includes("idempotency_in_progress"))) return res;

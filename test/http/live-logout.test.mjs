@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
 import { client, testServer } from "./server.mjs";
+import { frameReceiverOf } from "./ws-internals.mjs";
 
 const SESSION_ENDED = 4401;
 
@@ -44,7 +45,7 @@ async function live(u, token) {
     ws.once("open", ok);
     ws.once("error", fail);
   });
-  const closed = new Promise((ok) => ws._receiver.once("conclude", (code, reason) => ok({ code, reason: String(reason) })));
+  const closed = new Promise((ok) => frameReceiverOf(ws).once("conclude", (code, reason) => ok({ code, reason: String(reason) })));
   while (events.length === 0) await new Promise((r) => setTimeout(r, 10));
   return { ws, events, closed };
 }

@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import WebSocket from "ws";
 import { workerdRssMiB } from "./proc.mjs";
 import { client, testServer } from "./server.mjs";
+import { tcpSocketOf } from "./ws-internals.mjs";
 
 const PING = '{"type":"ping"}';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -50,7 +51,7 @@ test("a client that floods pings and reads nothing does not grow the server's me
   const { ws, counts } = await open();
   await sleep(500);
   const before = workerdRssMiB();
-  ws._socket.pause();
+  tcpSocketOf(ws).pause();
   // Keep the client's own buffer topped up for a few seconds: whatever the server reads, it must answer.
   let sent = 0;
   const until = Date.now() + 6_000;
@@ -65,7 +66,7 @@ test("a client that floods pings and reads nothing does not grow the server's me
   console.log(`ping flood: ${sent} pings queued by the client, ${ws.bufferedAmount} bytes still unsent; workerd ${before} → ${during} MiB`);
   assert.ok(during - before <= 32, `workerd grew ${during - before} MiB under a ping flood`);
   // Reading again, the socket still works: the flood cost the server nothing it kept.
-  ws._socket.resume();
+  tcpSocketOf(ws).resume();
   const answered = counts.pong;
   await sleep(500);
   assert.ok(counts.pong > answered || counts.pong > 0);

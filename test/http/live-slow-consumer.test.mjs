@@ -16,6 +16,7 @@ import { after, before, test } from "node:test";
 import WebSocket from "ws";
 import { workerdRssMiB } from "./proc.mjs";
 import { client, testServer } from "./server.mjs";
+import { tcpSocketOf } from "./ws-internals.mjs";
 
 const SOCKETS = Number(process.env.LIVE_FAULT_SOCKETS ?? 40);
 const SECONDS = Number(process.env.LIVE_FAULT_SECONDS ?? 4);
@@ -75,11 +76,13 @@ function openSocket(u) {
 /** A socket that stops reading as soon as it opens, and keeps asking for replays; counts what it gets once resumed. */
 async function pausedSocket(u) {
   const s = openSocket(u);
-  const state = { ...s, bytes: 0 };
-  s.ws.on("message", (data) => (state.bytes += data.length));
+  /** @type {ReturnType<typeof openSocket> & { bytes: number, stopAsking: () => void }} */
+  const state = { ...s, bytes: 0, stopAsking: () => undefined };
+  // With ws's default binaryType ("nodebuffer") every message arrives as one Buffer, fragments included.
+  s.ws.on("message", (data) => (state.bytes += /** @type {Buffer} */ (data).length));
   await s.opened;
   // Pausing the TCP stream is what a stalled client looks like to the server: nothing more is read.
-  s.ws._socket.pause();
+  tcpSocketOf(s.ws).pause();
   const resume = setInterval(() => {
     if (s.ws.readyState === WebSocket.OPEN) s.ws.send(JSON.stringify({ type: "resume", after_seq: 0 }));
   }, RESUME_EVERY_MS);
@@ -195,7 +198,7 @@ test(`${SOCKETS} sockets that stop reading are closed with 4413 and the server's
   assert.deepEqual(follower.seqs, Array.from({ length: transfers - seeded }, (_, i) => seeded + i + 1));
 
   // Resumed, each paused socket drains what the server queued for it, then the server's close frame.
-  for (const p of paused) p.ws._socket.resume();
+  for (const p of paused) tcpSocketOf(p.ws).resume();
   let timer;
   const timeout = new Promise((ok) => (timer = setTimeout(() => ok(null), 30_000)));
   const outcome = await Promise.race([Promise.all(paused.map((p) => p.closed)), timeout]);

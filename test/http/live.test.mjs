@@ -23,6 +23,12 @@ async function user(handle) {
   return { handle, token: res.json.token, wallet_id: res.json.wallet.id };
 }
 
+/**
+ * A predicate for assert.rejects: the refusal `live()` rejects with, carrying the upgrade's HTTP status.
+ * @param {number} status
+ */
+const refusedWith = (status) => (/** @type {unknown} */ error) => error instanceof Error && "status" in error && error.status === status;
+
 function live(u, token = u.token) {
   const ws = new WebSocket(`${server.baseUrl.replace("http", "ws")}/api/v1/wallets/${u.wallet_id}/live`, { headers: { authorization: `Bearer ${token}` } });
   const events = [];
@@ -82,8 +88,8 @@ test("another user's token, a revoked token and no token get no socket", async (
   const suffix = Date.now() % 1_000_000;
   const owner = await user(`live_o_${suffix}`);
   const other = await user(`live_x_${suffix}`);
-  await assert.rejects(live(owner, other.token).opened, (e) => e.status === 403);
-  await assert.rejects(live(owner, "").opened, (e) => e.status === 401);
+  await assert.rejects(live(owner, other.token).opened, refusedWith(403));
+  await assert.rejects(live(owner, "").opened, refusedWith(401));
   assert.equal((await call("/auth/logout", { method: "POST", token: owner.token })).status, 204);
-  await assert.rejects(live(owner).opened, (e) => e.status === 401);
+  await assert.rejects(live(owner).opened, refusedWith(401));
 });

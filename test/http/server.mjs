@@ -9,22 +9,31 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-/** A TCP port nobody is listening on right now. */
+/**
+ * A TCP port nobody is listening on right now.
+ * @returns {Promise<number>}
+ */
 export function freePort() {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.once("error", fail);
     server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
+      // A server listening on a TCP port has an AddressInfo; null and a string are for unbound servers and pipes.
+      const address = server.address();
+      if (address === null || typeof address === "string") return fail(new Error(`not a TCP address: ${address}`));
+      server.close(() => ok(address.port));
     });
   });
 }
 
-/** A server under test: `start()`, `kill()` (SIGKILL), `stop()`, `dispose()` (stop and delete its state), and its `baseUrl`. */
+/**
+ * A server under test: `start()`, `kill()` (SIGKILL), `stop()`, `dispose()` (stop and delete its state), and its `baseUrl`.
+ * @param {{ env?: Record<string, string> }} [options] `env` is added to the server's environment, over the defaults
+ */
 export async function testServer({ env = {} } = {}) {
   const port = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "wallet-state-"));
+  /** @type {import("node:child_process").ChildProcessByStdio<null, import("node:stream").Readable, import("node:stream").Readable> | null} */
   let child = null;
   let log = "";
   const server = {
@@ -37,7 +46,7 @@ export async function testServer({ env = {} } = {}) {
     async start() {
       // Each start waits for its own "ready" line, not one left in the log by an earlier start.
       log = "";
-      child = spawn(process.execPath, [join(root, "scripts", "start.mjs")], {
+      const started = spawn(process.execPath, [join(root, "scripts", "start.mjs")], {
         cwd: root,
         // Out-of-process tests all come from one address; the rate limits are tested inside workerd.
         env: {
@@ -52,12 +61,13 @@ export async function testServer({ env = {} } = {}) {
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
-      const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
-      child.stdout.on("data", (d) => (log += d));
-      child.stderr.on("data", (d) => (log += d));
+      child = started;
+      const exited = new Promise((resolveExit) => started.once("exit", resolveExit));
+      started.stdout.on("data", (d) => (log += d));
+      started.stderr.on("data", (d) => (log += d));
       const deadline = Date.now() + 90_000;
       while (!log.includes("[start] ready on")) {
-        if (child.exitCode !== null) throw new Error(`server exited early:\n${log}`);
+        if (started.exitCode !== null) throw new Error(`server exited early:\n${log}`);
         if (Date.now() > deadline) throw new Error(`server did not start:\n${log}`);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -65,6 +75,7 @@ export async function testServer({ env = {} } = {}) {
     },
     /** SIGKILL, as a crash would; the watchdog takes wrangler and workerd down with it. */
     async kill() {
+      if (child === null) throw new Error("kill() before start()");
       child.kill("SIGKILL");
       await server.exited;
       await waitPortFree(port);
@@ -95,7 +106,30 @@ async function waitPortFree(port) {
   throw new Error(`port ${port} still busy after the kill`);
 }
 
-/** A small JSON client for the contract. */
+/**
+ * What a call sends besides its path.
+ * @typedef {object} CallOptions
+ * @property {string} [method] the HTTP method; POST when there is a body, GET when there is none
+ * @property {unknown} [body] sent as JSON, with its content-type
+ * @property {string} [token] a session token, sent as a bearer token
+ * @property {string} [key] the Idempotency-Key
+ * @property {Record<string, string>} [headers] any other headers, sent last so they win
+ */
+
+/**
+ * A call's answer: `json` is the parsed body (null when empty or not JSON), typed loosely as the tests read it.
+ * @typedef {object} CallResult
+ * @property {number} status
+ * @property {Headers} headers
+ * @property {string} text
+ * @property {any} json
+ */
+
+/**
+ * A small JSON client for the contract.
+ * @param {string} baseUrl
+ * @returns {(path: string, options?: CallOptions) => Promise<CallResult>}
+ */
 export function client(baseUrl) {
   return async function call(path, { method, body, token, key, headers = {} } = {}) {
     const res = await fetch(`${baseUrl}/api/v1${path}`, {
@@ -109,10 +143,11 @@ export function client(baseUrl) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    let json = null;
+    let json;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
+      // Not JSON (an HTML error page, say): the tests read `text` instead.
       json = null;
     }
     return { status: res.status, headers: res.headers, text, json };

@@ -20,11 +20,14 @@ function code(res: ApiResponse): string | undefined {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A block of addresses no other test uses, so the per-address bucket (30 a minute) is never shared. */
+/**
+ * A block of clients no other test uses, so the per-address bucket (30 a minute) is never shared: each is its
+ * own IPv6 /64, since addresses within one /64 count as one client (domain/address-group.ts).
+ */
 let block = 0;
 function addresses(): (i: number) => string {
   block++;
-  return (i) => `2001:db8:${block}::${i.toString(16)}`;
+  return (i) => `2001:db8:${block}:${i.toString(16)}::1`;
 }
 
 describe("login guessing without lockout", () => {

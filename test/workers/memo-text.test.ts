@@ -36,11 +36,39 @@ describe("the text policy", () => {
     const refused = ["\u0000", "\t", "\n", "\r", "\u001B[31m", "\u007F", "\u0085", "\u009B", "\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066", "\u2067", "\u2068", "\u2069", "\u2028", "\u2029", "\u206A", "\uD800", "\uDC00x"];
     for (const bad of refused) {
       const issue = textIssue(`pay ${bad} back`, LIMITS);
-      expect([JSON.stringify(bad), issue]).toEqual([JSON.stringify(bad), expect.stringMatching(/^must not contain control or bidirectional override characters/)]);
+      expect([JSON.stringify(bad), issue]).toEqual([JSON.stringify(bad), expect.stringMatching(/^must not contain control, invisible or bidirectional override characters/)]);
     }
     expect(textIssue("invoice \u202Egpj.exe", LIMITS)).toContain("U+202E");
     // Directional marks open no embedding and are needed in mixed Arabic and Hebrew text: allowed.
-    expect(textIssue("\u200E\u200F\u061C", LIMITS)).toBeNull();
+    expect(textIssue("\u200E\u200F\u061C", LIMITS)).toBe("must contain at least one visible character");
+    expect(textIssue("\u05E9\u200F 12 \u061C\u0627", LIMITS)).toBeNull();
+  });
+});
+
+describe("invisible characters (outside probe, L3)", () => {
+  it.each([
+    ["a zero-width space", "pay\u200Bme"],
+    ["a word joiner", "pay\u2060me"],
+    ["a byte-order mark", "pay\uFEFFme"],
+    ["an interlinear annotation", "pay\uFFF9me\uFFFB"],
+    ["a Hangul filler", "pay\u3164me"],
+    ["tag characters hiding text", "pay\u{E0068}\u{E0069}me"],
+    ["a private-use character", "pay\uE000me"],
+    ["a noncharacter", "pay\uFFFFme"],
+    ["a plane-end noncharacter", "pay\u{1FFFE}me"],
+  ])("refuses %s", (_name, text) => {
+    expect(textIssue(text, LIMITS)).toMatch(/must not contain/);
+  });
+
+  it("keeps what writers need: joiners in emoji and scripts, and the flags made of tag characters", () => {
+    const family = "\u{1F468}\u200D\u{1F469}\u200D\u{1F467}";
+    const england = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}";
+    const persian = "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645";
+    expect(textIssue(`${family} ${england} ${persian}`, LIMITS)).toBeNull();
+  });
+
+  it("refuses text that shows nothing", () => {
+    for (const text of ["\u200B", "\u3164", "   ", "\u200D"]) expect(textIssue(text, LIMITS)).not.toBeNull();
   });
 });
 

@@ -14,6 +14,8 @@
  * function did not foresee cannot reorder or overlap its surroundings.
  */
 
+import { forbiddenCharacter } from "../../src/domain/text.ts";
+
 /** Combining marks kept on one character (the server's TEXT_MAX_MARKS_PER_GRAPHEME default). */
 export const DISPLAY_MAX_MARKS = 5;
 
@@ -41,8 +43,6 @@ export function displayText(text: string, maxMarks = DISPLAY_MAX_MARKS): string 
   return out;
 }
 
-const REFUSED = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069\u206A-\u206F]/u;
-
 /** Counts characters as a reader sees them (graphemes), the way the server counts its limits. */
 export function graphemeCount(text: string): number {
   if (typeof Intl.Segmenter !== "function") return Array.from(text).length;
@@ -53,7 +53,8 @@ export function graphemeCount(text: string): number {
 
 /** Why the server would refuse `note` as a memo of at most `max` characters, in words for the form; or null. */
 export function memoProblem(note: string, max: number): string | null {
-  if (REFUSED.test(note)) return "The note cannot contain control or text-direction characters.";
+  // The server's own policy (src/domain/text.ts, bundled in), so the form refuses exactly what the server would.
+  if (forbiddenCharacter(note) !== null) return "The note cannot contain control, invisible or text-direction characters.";
   if (graphemeCount(note) > max) return `Keep the note to ${max} characters.`;
   return null;
 }

@@ -45,6 +45,6 @@ void describe("memoProblem", () => {
   });
 
   void test("refuses what the server refuses, before sending", () => {
-    for (const bad of ["\u202Eevil", "a\nb", "\u2066x"]) assert.match(memoProblem(bad, 140) ?? "", /control or text-direction/);
+    for (const bad of ["\u202Eevil", "a\nb", "\u2066x"]) assert.match(memoProblem(bad, 140) ?? "", /control, invisible or text-direction/);
   });
 });
