@@ -7,7 +7,15 @@ import tseslint from "typescript-eslint";
 /** Forbids `files` from importing any module under one of `above` (a folder, or a top-level module's name). */
 function layer(files, above) {
   const group = above.flatMap((name) => [`**/${name}`, `**/${name}/**`]);
-  return { files, rules: { "no-restricted-imports": ["error", { patterns: [{ group, message: "Layers point one way: edge -> coordinator -> wallet -> domain/db (eslint.config.js)." }] }] } };
+  return {
+    files,
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group, message: "Layers point one way: edge -> coordinator -> wallet -> domain/db (eslint.config.js)." }] },
+      ],
+    },
+  };
 }
 
 /**
@@ -51,7 +59,10 @@ export default tseslint.config(
   // Layers point one way: the edge (api, cron, worker) -> coordinator -> wallet -> domain and db. A module may
   // import from its own layer and the ones below it, never from one above (config and observability are shared
   // leaves). Each rule lists what its layer must not reach.
-  layer(["src/domain/**"], ["api", "cron", "audit", "auth", "coordinator", "transfer-coordinator", "wallet", "wallet-object", "db", "worker"]),
+  layer(
+    ["src/domain/**"],
+    ["api", "cron", "audit", "auth", "coordinator", "transfer-coordinator", "wallet", "wallet-object", "db", "worker"],
+  ),
   layer(["src/db/**"], ["api", "cron", "audit", "auth", "coordinator", "transfer-coordinator", "wallet", "wallet-object", "worker"]),
   layer(["src/wallet/**", "src/wallet-object.ts"], ["api", "cron", "audit", "coordinator", "transfer-coordinator", "worker"]),
   layer(["src/coordinator/**", "src/transfer-coordinator.ts"], ["api", "cron", "audit", "worker"]),

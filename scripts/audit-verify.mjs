@@ -51,7 +51,11 @@ let token = option("--token", process.env.AUDIT_TOKEN);
 if (!token) {
   const handle = option("--handle", process.env.AUDIT_HANDLE ?? "auditor");
   const password = option("--password", process.env.AUDIT_PASSWORD ?? "demo-password");
-  const login = await call("/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ handle, password }) });
+  const login = await call("/auth/login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ handle, password }),
+  });
   if (login.status !== 200) fail(`login as ${handle} failed (${login.status} ${login.json?.error?.code ?? ""})`);
   token = login.json.token;
 }
@@ -69,7 +73,9 @@ let pending = 0;
 let cursor = null;
 const started = Date.now();
 do {
-  const res = await call(`/audit/verify?limit=${page}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { headers: { authorization: `Bearer ${token}` } });
+  const res = await call(`/audit/verify?limit=${page}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   if (res.status !== 200) fail(`verify answered ${res.status} ${res.json?.error?.code ?? ""}`);
   const r = res.json;
   problems.push(...r.problems);
@@ -93,7 +99,13 @@ for (const p of problems) byKind.set(p.kind, [...(byKind.get(p.kind) ?? []), p])
 for (const [kind, list] of byKind) {
   console.log(`\n  ${kind} (${list.length})`);
   for (const p of list.slice(0, 20)) {
-    const where = [p.wallet_id && `wallet ${p.wallet_id}`, p.seq !== null && p.seq !== undefined && `seq ${p.seq}`, p.transfer_id && `movement ${p.transfer_id}`].filter(Boolean).join(", ");
+    const where = [
+      p.wallet_id && `wallet ${p.wallet_id}`,
+      p.seq !== null && p.seq !== undefined && `seq ${p.seq}`,
+      p.transfer_id && `movement ${p.transfer_id}`,
+    ]
+      .filter(Boolean)
+      .join(", ");
     console.log(`    - ${where || "ledger"}: ${p.detail}`);
   }
   if (list.length > 20) console.log(`    … and ${list.length - 20} more`);

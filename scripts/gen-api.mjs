@@ -39,7 +39,15 @@ async function serverDocument() {
     const entry = join(dir, "entry.ts");
     writeFileSync(entry, `export { createApp } from ${JSON.stringify(join(root, "src", "api", "app.ts"))};\n`);
     const bundle = join(dir, "app.mjs");
-    await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", outfile: bundle, external: ["cloudflare:*"], logLevel: "warning" });
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile: bundle,
+      external: ["cloudflare:*"],
+      logLevel: "warning",
+    });
     const { createApp } = await import(pathToFileURL(bundle).href);
     const res = await createApp().request("/api/v1/openapi.json", {}, wranglerVars());
     if (res.status !== 200) throw new Error(`openapi.json answered ${res.status}: ${await res.text()}`);
@@ -66,7 +74,9 @@ if (check) {
     }
   });
   if (stale.length > 0) {
-    console.error(`gen:api: ${stale.map(([p]) => p.slice(root.length + 1)).join(" and ")} differ from the server's schemas; run \`npm run gen:api\` and update the web client`);
+    console.error(
+      `gen:api: ${stale.map(([p]) => p.slice(root.length + 1)).join(" and ")} differ from the server's schemas; run \`npm run gen:api\` and update the web client`,
+    );
     process.exit(1);
   }
   console.log("gen:api: the web client's contract matches the server's schemas");

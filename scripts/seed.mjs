@@ -41,7 +41,11 @@ export async function seedDemo({ baseUrl, password, adminToken, log }) {
     const me = await call(baseUrl, "/me", { method: "GET", token });
     const wallet = me.json.wallets[0];
     if (user.deposit_minor > 0) {
-      const dep = await call(baseUrl, `/wallets/${wallet.id}/deposits`, { token, body: { amount: user.deposit_minor }, headers: { "idempotency-key": `seed-deposit-${user.handle}` } });
+      const dep = await call(baseUrl, `/wallets/${wallet.id}/deposits`, {
+        token,
+        body: { amount: user.deposit_minor },
+        headers: { "idempotency-key": `seed-deposit-${user.handle}` },
+      });
       if (dep.status !== 201) throw new Error(`seed deposit ${user.handle}: ${dep.status} ${JSON.stringify(dep.json)}`);
     }
     if (user.handle === "auditor") {

@@ -38,7 +38,9 @@ const logLevel = process.env.LOG_LEVEL ?? "warn";
 
 // Miniflare is wrangler's own dependency; loading it through wrangler guarantees the same version (and so the
 // same workerd) that `wrangler dev` and `wrangler d1 ... --local` use on this state.
-const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))("miniflare");
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))(
+  "miniflare",
+);
 
 /** The options wrangler derives from wrangler.toml, minus those that only apply to an unbundled source. */
 function workerOptionsFromConfig() {
@@ -47,7 +49,11 @@ function workerOptionsFromConfig() {
   const options = Object.fromEntries(defined);
   // wrangler's published types leave `bindings` (the [vars], name -> value) as unknown: it is an object or absent.
   const bindings = typeof options.bindings === "object" && options.bindings !== null ? options.bindings : {};
-  const overrides = Object.fromEntries(Object.keys(bindings).filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]]));
+  const overrides = Object.fromEntries(
+    Object.keys(bindings)
+      .filter((name) => process.env[name] !== undefined)
+      .map((name) => [name, process.env[name]]),
+  );
   options.bindings = { ...bindings, ...overrides, ...readEnvFile(secretsFile) };
   return options;
 }

@@ -60,7 +60,13 @@ function ensureSecrets() {
   const added = Object.keys(wanted).filter((name) => values[name] === undefined);
   for (const name of added) values[name] = wanted[name]();
   if (added.length > 0) {
-    writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+    writeFileSync(
+      file,
+      Object.entries(values)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n") + "\n",
+      { mode: 0o600 },
+    );
     say(`generated local secrets (${added.join(", ")}) in ${file}`);
   }
   return { file, values };
@@ -120,7 +126,8 @@ async function waitForHealth(child) {
 
 const secrets = ensureSecrets();
 run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], "applying D1 migrations");
-if (process.env.SKIP_WEB_BUILD !== "1") run(bin("vite"), ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"], "building the web client");
+if (process.env.SKIP_WEB_BUILD !== "1")
+  run(bin("vite"), ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"], "building the web client");
 await stopStaleServer();
 
 const overrides = varNames().filter((name) => process.env[name] !== undefined);
@@ -128,7 +135,21 @@ if (overrides.length > 0) say(`limits overridden from the environment: ${overrid
 
 /** `wrangler dev`, with live reloading (DEV=1). */
 function wranglerDev() {
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", stateDir, "--env-file", secrets.file, "--show-interactive-dev-session=false", "--log-level", process.env.LOG_LEVEL ?? "warn", ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [])];
+  const args = [
+    "dev",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    stateDir,
+    "--env-file",
+    secrets.file,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    process.env.LOG_LEVEL ?? "warn",
+    ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : []),
+  ];
   for (const name of overrides) args.push("--var", `${name}:${process.env[name]}`);
   return spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", detached: true, env: childEnv });
 }
@@ -145,7 +166,9 @@ function bundledServer() {
 // process group kills that group if this process dies, even by SIGKILL (see scripts/watchdog.mjs).
 const child = process.env.DEV === "1" ? wranglerDev() : bundledServer();
 writeFileSync(join(stateDir, "server.pid"), String(child.pid));
-const watchdog = spawn(process.execPath, [join(root, "scripts", "watchdog.mjs"), String(child.pid)], { stdio: ["pipe", "ignore", "ignore"] });
+const watchdog = spawn(process.execPath, [join(root, "scripts", "watchdog.mjs"), String(child.pid)], {
+  stdio: ["pipe", "ignore", "ignore"],
+});
 const stop = (signal) => {
   // No pid means the spawn itself failed: there is no process group to stop.
   if (child.pid === undefined) return;

@@ -23,10 +23,11 @@ function run(title, command, args, { capture = false } = {}) {
     const child = spawn(command, args, { cwd: root, env, stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit" });
     let out = "";
     // With stdio "pipe" for stdout (capture), child.stdout is always set; the check is for the type.
-    if (capture && child.stdout) child.stdout.on("data", (d) => {
-      process.stdout.write(d);
-      out += d;
-    });
+    if (capture && child.stdout)
+      child.stdout.on("data", (d) => {
+        process.stdout.write(d);
+        out += d;
+      });
     child.on("exit", (code) => {
       if (code !== 0) problems.push(`${title} (exit ${code})`);
       ok({ code, out });
@@ -41,15 +42,37 @@ function countNodeTest(out) {
   totals.skipped += pick("skipped");
 }
 
-const filesUnder = (dir, suffix) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((f) => f.endsWith(suffix)).map((f) => join(dir, f)) : []);
+/** What the formatter owns (.prettierignore leaves out what is generated). */
+const FORMATTED = [
+  "src/**/*.{ts,tsx}",
+  "web/src/**/*.{ts,tsx}",
+  "web/test/**/*.ts",
+  "web/vite.config.ts",
+  "test/**/*.{ts,mjs}",
+  "scripts/**/*.mjs",
+  "bench/**/*.mjs",
+  "*.config.{js,ts}",
+];
+const filesUnder = (dir, suffix) =>
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir))
+        .filter((f) => f.endsWith(suffix))
+        .map((f) => join(dir, f))
+    : [];
 
-await run("the web client's contract matches the server's schemas (npm run gen:api)", process.execPath, [join(root, "scripts", "gen-api.mjs"), "--check"]);
-if (existsSync(join(root, "web", "vite.config.ts"))) await run("build the web client", bin("vite"), ["build", "--config", "web/vite.config.ts"]);
+await run("the web client's contract matches the server's schemas (npm run gen:api)", process.execPath, [
+  join(root, "scripts", "gen-api.mjs"),
+  "--check",
+]);
+if (existsSync(join(root, "web", "vite.config.ts")))
+  await run("build the web client", bin("vite"), ["build", "--config", "web/vite.config.ts"]);
 await run("type-check the Worker and its tests", bin("tsc"), ["--noEmit", "-p", "."]);
-if (existsSync(join(root, "web", "tsconfig.json"))) await run("type-check the web client", bin("tsc"), ["--noEmit", "-p", "web/tsconfig.json"]);
+if (existsSync(join(root, "web", "tsconfig.json")))
+  await run("type-check the web client", bin("tsc"), ["--noEmit", "-p", "web/tsconfig.json"]);
 await run("type-check the scripts, HTTP and browser tests and benchmarks", bin("tsc"), ["--noEmit", "-p", "tsconfig.scripts.json"]);
 // bench/ is left out of the lint for now: it has two no-useless-assignment errors that are its owner's to fix.
 await run("lint", bin("eslint"), ["src", "scripts", "test", "web/src"]);
+await run("formatting (Prettier; `npm run format` fixes it)", bin("prettier"), ["--check", ...FORMATTED]);
 
 mkdirSync(join(root, "test-results"), { recursive: true });
 const vitestJson = join(root, "test-results", "vitest.json");
@@ -62,12 +85,26 @@ if (existsSync(vitestJson)) {
 }
 
 const nodeTests = [...filesUnder("web/test", ".test.ts"), ...filesUnder("test/http", ".test.mjs")];
-if (nodeTests.length > 0) countNodeTest((await run("web unit tests and HTTP tests against npm start", process.execPath, ["--test", "--test-concurrency=1", ...nodeTests], { capture: true })).out);
+if (nodeTests.length > 0)
+  countNodeTest(
+    (
+      await run("web unit tests and HTTP tests against npm start", process.execPath, ["--test", "--test-concurrency=1", ...nodeTests], {
+        capture: true,
+      })
+    ).out,
+  );
 
 const e2e = filesUnder("test/e2e", ".test.mjs");
 if (e2e.length > 0) {
-  if (existsSync("/usr/bin/chromium")) countNodeTest((await run("browser end-to-end tests (Chromium)", process.execPath, ["--test", "--test-concurrency=1", ...e2e], { capture: true })).out);
-  else console.log("\n=== browser end-to-end tests SKIPPED: /usr/bin/chromium is not installed (apt-get install -y chromium); .ci/run installs it");
+  if (existsSync("/usr/bin/chromium"))
+    countNodeTest(
+      (await run("browser end-to-end tests (Chromium)", process.execPath, ["--test", "--test-concurrency=1", ...e2e], { capture: true }))
+        .out,
+    );
+  else
+    console.log(
+      "\n=== browser end-to-end tests SKIPPED: /usr/bin/chromium is not installed (apt-get install -y chromium); .ci/run installs it",
+    );
 }
 
 console.log(`\n${problems.length === 0 ? "all checks passed" : `failed: ${problems.join("; ")}`}`);

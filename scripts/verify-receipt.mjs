@@ -18,7 +18,9 @@ import { canonicalJson } from "../src/domain/canonical.ts";
  * @returns {never}
  */
 function usage(message) {
-  console.error(`verify-receipt: ${message}\nusage: npm run verify-receipt -- RECEIPT.json (--key-file FILE | --public-key B64URL | --url URL)`);
+  console.error(
+    `verify-receipt: ${message}\nusage: npm run verify-receipt -- RECEIPT.json (--key-file FILE | --public-key B64URL | --url URL)`,
+  );
   process.exit(2);
 }
 
@@ -48,7 +50,8 @@ if (!key) usage("no public key given");
 
 const problems = [];
 if (signed?.signature?.alg !== "Ed25519") problems.push("the signature is not Ed25519");
-if (keyId !== null && signed?.signature?.key_id !== keyId) problems.push(`signed with key ${signed?.signature?.key_id}, but the key given is ${keyId}`);
+if (keyId !== null && signed?.signature?.key_id !== keyId)
+  problems.push(`signed with key ${signed?.signature?.key_id}, but the key given is ${keyId}`);
 let valid = false;
 try {
   const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: key }, format: "jwk" });
@@ -62,5 +65,7 @@ if (problems.length > 0) {
   console.error(`INVALID receipt${t?.id ? ` for ${t.id}` : ""}:\n- ${problems.join("\n- ")}`);
   process.exit(1);
 }
-console.log(`VALID: ${t.id}: ${t.amount} ${t.currency} minor units from ${t.from_wallet_id} to ${t.to_wallet_id}, completed ${t.completed_at}`);
+console.log(
+  `VALID: ${t.id}: ${t.amount} ${t.currency} minor units from ${t.from_wallet_id} to ${t.to_wallet_id}, completed ${t.completed_at}`,
+);
 for (const e of signed.receipt.entries) console.log(`  ${e.wallet_id} seq ${e.seq} ${e.kind} ${e.amount} hash ${e.hash}`);

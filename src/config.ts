@@ -226,9 +226,13 @@ export function parseConfig(vars: ConfigVars): Config {
 }
 
 function origins(raw: string): string[] {
-  const list = raw.split(",").map((o) => o.trim()).filter((o) => o !== "");
+  const list = raw
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
   for (const o of list) {
-    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o)) throw new Error(`config: ALLOWED_ORIGINS entry ${JSON.stringify(o)} is not an origin like https://example.com`);
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o))
+      throw new Error(`config: ALLOWED_ORIGINS entry ${JSON.stringify(o)} is not an origin like https://example.com`);
   }
   return list;
 }

@@ -23,7 +23,15 @@ import { SessionStore } from "./coordinator/sessions";
 import { closeLiveSockets } from "./coordinator/live-sessions";
 import { StepUnavailable, walletPort, type RetryPolicy } from "./coordinator/wallet-calls";
 import { backoffMs, jittered } from "./domain/delays";
-import { finishedRow, isParty, movementView, newMovementRow, outcomeOf, prepareMovementStatements, type MovementFields } from "./coordinator/movements";
+import {
+  finishedRow,
+  isParty,
+  movementView,
+  newMovementRow,
+  outcomeOf,
+  prepareMovementStatements,
+  type MovementFields,
+} from "./coordinator/movements";
 import type {
   AuthResult,
   FailMode,
@@ -117,7 +125,8 @@ export class TransferCoordinator extends DurableObject<Env> {
         afterWrite: () => this.failpoint("after_d1_write"),
         retryAt: (at_ms) => this.ensureAlarm(at_ms),
         alarmBy: (at_ms) => this.alarmBy(at_ms),
-        backoffMs: (failures) => backoffMs(failures, Math.min(config.recovery_delay_ms, config.outbox_retry_max_ms), config.outbox_retry_max_ms),
+        backoffMs: (failures) =>
+          backoffMs(failures, Math.min(config.recovery_delay_ms, config.outbox_retry_max_ms), config.outbox_retry_max_ms),
         log: (message, fields) => log("warn", message, fields),
       },
       { batch_max: config.outbox_batch_max, flush_delay_ms: config.outbox_flush_delay_ms, batches_per_flush: FLUSH_BATCHES_PER_CALL },
@@ -228,7 +237,12 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   /** What this coordinator holds in memory for D1 (bounded: see FINISHED_MAX_BATCHES), for tests. */
   async memory(): Promise<{ finished: number; finished_max: number; alarm_failures: number; outbox_failures: number }> {
-    return { finished: this.finished.size, finished_max: this.finishedMax(), alarm_failures: this.alarmFailures, outbox_failures: this.outbox.failureCount };
+    return {
+      finished: this.finished.size,
+      finished_max: this.finishedMax(),
+      alarm_failures: this.alarmFailures,
+      outbox_failures: this.outbox.failureCount,
+    };
   }
 
   private pendingCounts(): { started: number; outbox: number } {
@@ -284,7 +298,11 @@ export class TransferCoordinator extends DurableObject<Env> {
     return finishedAll;
   }
 
-  private async submit(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields): Promise<MovementOutcome> {
+  private async submit(
+    kind: MovementKind,
+    req: MovementRequestBase & { amount: number },
+    fields: MovementFields,
+  ): Promise<MovementOutcome> {
     // The session first (it rides along with the movement: no separate call), then the key before anything
     // else: a replay never depends on the state of any wallet.
     const session = await this.authenticate(req.token_hash);
@@ -329,7 +347,12 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   /** Records the movement and its key in one transaction, before any wallet is touched. */
-  private start(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields, owned_wallet_ids: string[]): MovementRow {
+  private start(
+    kind: MovementKind,
+    req: MovementRequestBase & { amount: number },
+    fields: MovementFields,
+    owned_wallet_ids: string[],
+  ): MovementRow {
     const m = newMovementRow(kind, req, fields, owned_wallet_ids, Date.now(), this.config().recovery_delay_ms);
     this.q.insertMovement.run(m);
     return m;
@@ -410,7 +433,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.finished.clear();
     try {
       this.storage.transactionSync(() => {
-        for (const done of rows) if (this.q.byId.get({ id: done.id })?.state === "started") this.q.updateMovement.run({ ...done, outbox_pending: 1 });
+        for (const done of rows)
+          if (this.q.byId.get({ id: done.id })?.state === "started") this.q.updateMovement.run({ ...done, outbox_pending: 1 });
       });
     } catch (error) {
       log("warn", "outbox spill failed; recovery will derive these outcomes again", { movements: rows.length, error: errorText(error) });

@@ -134,7 +134,9 @@ export class WalletObject extends DurableObject<Env> {
   /** Entries with `seq` above `after_seq`, oldest first, at most `limit` (for replays and audits). */
   async entriesAfter(after_seq: number, limit: number): Promise<EntryView[]> {
     if (this.wallet === null) return [];
-    return this.q.entriesAfter.all({ after: after_seq, upto: Number.MAX_SAFE_INTEGER, limit: Math.max(1, Math.min(limit, 1_000)) }).map(entryView);
+    return this.q.entriesAfter
+      .all({ after: after_seq, upto: Number.MAX_SAFE_INTEGER, limit: Math.max(1, Math.min(limit, 1_000)) })
+      .map(entryView);
   }
 
   /** Where the chain ends and what is held, for `GET /audit/verify`. */
@@ -142,7 +144,14 @@ export class WalletObject extends DurableObject<Env> {
     const w = this.wallet;
     if (w === null) return { code: "not_found" };
     const oldest = this.q.openHolds.all()[0];
-    return { code: "ok", last_seq: w.last_seq, head_hash: w.head_hash, balance: w.balance, held: w.held, oldest_hold_created_at_ms: oldest?.created_at_ms ?? null };
+    return {
+      code: "ok",
+      last_seq: w.last_seq,
+      head_hash: w.head_hash,
+      balance: w.balance,
+      held: w.held,
+      oldest_hold_created_at_ms: oldest?.created_at_ms ?? null,
+    };
   }
 
   /**
@@ -152,10 +161,15 @@ export class WalletObject extends DurableObject<Env> {
   async markVerified(seq: number, hash: string): Promise<MarkVerifiedResult> {
     const w = this.wallet;
     if (w === null) return { code: "not_found" };
-    if (!Number.isSafeInteger(seq) || seq < 0 || seq > w.last_seq) return { code: "mismatch", detail: `seq ${seq} is beyond this wallet's chain (${w.last_seq})` };
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq > w.last_seq)
+      return { code: "mismatch", detail: `seq ${seq} is beyond this wallet's chain (${w.last_seq})` };
     if (seq <= w.verified_seq) return { code: "unchanged" };
     const own = this.q.entryAt.get({ seq });
-    if (own === undefined || own.hash !== hash) return { code: "mismatch", detail: `this wallet's entry ${seq} hashes to ${own?.hash.slice(0, 12) ?? "nothing"}…, D1's to ${hash.slice(0, 12)}…` };
+    if (own === undefined || own.hash !== hash)
+      return {
+        code: "mismatch",
+        detail: `this wallet's entry ${seq} hashes to ${own?.hash.slice(0, 12) ?? "nothing"}…, D1's to ${hash.slice(0, 12)}…`,
+      };
     const next: WalletRow = { ...w, verified_seq: seq, verified_hash: hash };
     assertWallet(next);
     this.q.updateWallet.run(next);
@@ -290,29 +304,59 @@ export class WalletObject extends DurableObject<Env> {
 function prepareStatements(db: DrizzleSqliteDODatabase) {
   const p = sql.placeholder;
   return lazily({
-    hold: () => db.select().from(holdsTable).where(eq(holdsTable.transfer_id, p("transfer_id"))).prepare(),
-    entryFor: () => db.select().from(entriesTable).where(eq(entriesTable.transfer_id, p("transfer_id"))).prepare(),
-    entryAt: () => db.select().from(entriesTable).where(eq(entriesTable.seq, p("seq"))).prepare(),
-    updateWallet: () => db.update(walletTable).set(setPlaceholdersFor(walletTable)).where(eq(walletTable.id, p("id"))).prepare(),
-    upsertHold: () => db
-      .insert(holdsTable)
-      .values(placeholdersFor(holdsTable))
-      .onConflictDoUpdate({ target: holdsTable.transfer_id, set: setPlaceholdersFor(holdsTable) })
-      .prepare(),
+    hold: () =>
+      db
+        .select()
+        .from(holdsTable)
+        .where(eq(holdsTable.transfer_id, p("transfer_id")))
+        .prepare(),
+    entryFor: () =>
+      db
+        .select()
+        .from(entriesTable)
+        .where(eq(entriesTable.transfer_id, p("transfer_id")))
+        .prepare(),
+    entryAt: () =>
+      db
+        .select()
+        .from(entriesTable)
+        .where(eq(entriesTable.seq, p("seq")))
+        .prepare(),
+    updateWallet: () =>
+      db
+        .update(walletTable)
+        .set(setPlaceholdersFor(walletTable))
+        .where(eq(walletTable.id, p("id")))
+        .prepare(),
+    upsertHold: () =>
+      db
+        .insert(holdsTable)
+        .values(placeholdersFor(holdsTable))
+        .onConflictDoUpdate({ target: holdsTable.transfer_id, set: setPlaceholdersFor(holdsTable) })
+        .prepare(),
     insertEntry: () => db.insert(entriesTable).values(placeholdersFor(entriesTable)).prepare(),
-    historyPage: () => db.select().from(entriesTable).where(lt(entriesTable.seq, p("before"))).orderBy(desc(entriesTable.seq)).limit(p("limit")).prepare(),
-    entriesAfter: () => db
-      .select()
-      .from(entriesTable)
-      .where(sql`${entriesTable.seq} > ${p("after")} AND ${entriesTable.seq} <= ${p("upto")}`)
-      .orderBy(entriesTable.seq)
-      .limit(p("limit"))
-      .prepare(),
-    openHolds: () => db
-      .select({ transfer_id: holdsTable.transfer_id, amount: holdsTable.amount, created_at_ms: holdsTable.created_at_ms })
-      .from(holdsTable)
-      .where(eq(holdsTable.state, "held"))
-      .orderBy(holdsTable.created_at_ms)
-      .prepare(),
+    historyPage: () =>
+      db
+        .select()
+        .from(entriesTable)
+        .where(lt(entriesTable.seq, p("before")))
+        .orderBy(desc(entriesTable.seq))
+        .limit(p("limit"))
+        .prepare(),
+    entriesAfter: () =>
+      db
+        .select()
+        .from(entriesTable)
+        .where(sql`${entriesTable.seq} > ${p("after")} AND ${entriesTable.seq} <= ${p("upto")}`)
+        .orderBy(entriesTable.seq)
+        .limit(p("limit"))
+        .prepare(),
+    openHolds: () =>
+      db
+        .select({ transfer_id: holdsTable.transfer_id, amount: holdsTable.amount, created_at_ms: holdsTable.created_at_ms })
+        .from(holdsTable)
+        .where(eq(holdsTable.state, "held"))
+        .orderBy(holdsTable.created_at_ms)
+        .prepare(),
   });
 }

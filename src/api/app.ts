@@ -59,7 +59,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", adminRoutes);
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
-    info: { title: "Edge wallet API", version: "1.0.0", description: "Wallets, idempotent two-phase transfers and a verifiable audit log." },
+    info: {
+      title: "Edge wallet API",
+      version: "1.0.0",
+      description: "Wallets, idempotent two-phase transfers and a verifiable audit log.",
+    },
     servers: [{ url: "/api/v1" }],
   });
 
@@ -68,7 +72,15 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use("/api/v1/*", secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
   app.use(
     "/api/docs*",
-    secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], connectSrc: ["'self'"], frameAncestors: ["'none'"] } }),
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
   );
   // CORS only for configured origins, and only for bearer tokens (no credentials): the cookie stays same-site.
   app.use(
@@ -96,7 +108,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
 }
 
 function apiErrorResponse(c: Context<AppEnv>, error: ApiError): Response {
-  return errorResponse(c, error.code, { ...(error.details ? { details: error.details } : {}), ...(error.headers ? { headers: error.headers } : {}) });
+  return errorResponse(c, error.code, {
+    ...(error.details ? { details: error.details } : {}),
+    ...(error.headers ? { headers: error.headers } : {}),
+  });
 }
 
 /**

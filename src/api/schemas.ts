@@ -37,7 +37,8 @@ const Id = z.string().min(1).max(128);
  */
 function noForbiddenCharacters(text: string, ctx: z.RefinementCtx): void {
   const bad = forbiddenCharacter(text);
-  if (bad !== null) ctx.addIssue({ code: "custom", message: `must not contain control, invisible or bidirectional override characters (found ${bad})` });
+  if (bad !== null)
+    ctx.addIssue({ code: "custom", message: `must not contain control, invisible or bidirectional override characters (found ${bad})` });
 }
 
 export const RegisterBody = z
@@ -57,11 +58,7 @@ export const LoginBody = z
 export const AmountBody = z.strictObject({ amount: Amount }).openapi("AmountBody");
 
 export const Recipient = z
-  .union([
-    z.strictObject({ wallet_id: Id }),
-    z.strictObject({ handle: z.string().min(1).max(64) }),
-    z.strictObject({ phone: Phone }),
-  ])
+  .union([z.strictObject({ wallet_id: Id }), z.strictObject({ handle: z.string().min(1).max(64) }), z.strictObject({ phone: Phone })])
   .openapi("Recipient", { description: "Exactly one of wallet_id, handle or phone" });
 
 export const TransferBody = z
@@ -92,9 +89,7 @@ export const IdempotencyHeaders = z.object({
     .optional(),
 });
 
-export const User = z
-  .object({ id: z.string(), handle: z.string(), display_name: z.string(), created_at: z.string() })
-  .openapi("User");
+export const User = z.object({ id: z.string(), handle: z.string(), display_name: z.string(), created_at: z.string() }).openapi("User");
 
 export const Wallet = z
   .object({
@@ -184,13 +179,18 @@ export const ErrorBody = z
   .openapi("Error");
 
 /** The error responses a route may give, for the OpenAPI document. */
-export function errorResponses(...statuses: number[]): Record<number, { description: string; content: { "application/json": { schema: typeof ErrorBody } } }> {
+export function errorResponses(
+  ...statuses: number[]
+): Record<number, { description: string; content: { "application/json": { schema: typeof ErrorBody } } }> {
   const out: Record<number, { description: string; content: { "application/json": { schema: typeof ErrorBody } } }> = {};
   for (const status of statuses) out[status] = { description: "Error", content: { "application/json": { schema: ErrorBody } } };
   return out;
 }
 
 /** A JSON response entry for the OpenAPI document. */
-export function jsonContent<T extends z.ZodType>(schema: T, description: string): { description: string; content: { "application/json": { schema: T } } } {
+export function jsonContent<T extends z.ZodType>(
+  schema: T,
+  description: string,
+): { description: string; content: { "application/json": { schema: T } } } {
   return { description, content: { "application/json": { schema } } };
 }

@@ -36,10 +36,15 @@ export function verifyChain(walletId: string, entries: readonly EntryView[], pro
   for (const e of entries) {
     const at = (kind: string, detail: string): void => void problems.push({ wallet_id: walletId, seq: e.seq, kind, detail });
     if (e.seq !== expected) at("gap", `expected seq ${expected}, found ${e.seq}: entries ${expected}..${e.seq - 1} are missing`);
-    if (e.prev_hash !== prev) at("broken_link", `prev_hash ${e.prev_hash.slice(0, 12)}… does not match the previous entry's hash ${prev.slice(0, 12)}…`);
+    if (e.prev_hash !== prev)
+      at("broken_link", `prev_hash ${e.prev_hash.slice(0, 12)}… does not match the previous entry's hash ${prev.slice(0, 12)}…`);
     const { hash, ...fields } = e;
     const recomputed = entryHash(walletId, fields);
-    if (recomputed !== hash) at("hash_mismatch", `the entry's fields hash to ${recomputed.slice(0, 12)}…, not its stored ${hash.slice(0, 12)}… (a field was changed)`);
+    if (recomputed !== hash)
+      at(
+        "hash_mismatch",
+        `the entry's fields hash to ${recomputed.slice(0, 12)}…, not its stored ${hash.slice(0, 12)}… (a field was changed)`,
+      );
     balance += e.amount;
     if (e.balance_after !== balance) at("balance_after", `balance_after ${e.balance_after} but the amounts so far sum to ${balance}`);
     if (!Number.isSafeInteger(e.amount) || e.amount === 0) at("amount", `amount ${e.amount} is not a non-zero safe integer`);

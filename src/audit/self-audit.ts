@@ -54,7 +54,13 @@ function contiguous(from: number, entries: EntryView[]): EntryView[] {
   return out;
 }
 
-async function auditWallet(env: Env, walletId: string, mark: ChainEnd, limits: SelfAuditLimits, now: string): Promise<{ advanced: boolean; problems: Problem[] }> {
+async function auditWallet(
+  env: Env,
+  walletId: string,
+  mark: ChainEnd,
+  limits: SelfAuditLimits,
+  now: string,
+): Promise<{ advanced: boolean; problems: Problem[] }> {
   const rows = await env.DB.prepare(
     "SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq > ? ORDER BY seq LIMIT ?",
   )
@@ -107,7 +113,11 @@ async function changedSince(env: Env, after_seq: number, max_wallets: number): P
 const ROWS_SCANNED_PER_WALLET = 4;
 
 async function cursorOf(env: Env): Promise<number> {
-  const row = await drizzle(env.DB).select({ position: cronCursors.position }).from(cronCursors).where(eq(cronCursors.name, "self_audit")).get();
+  const row = await drizzle(env.DB)
+    .select({ position: cronCursors.position })
+    .from(cronCursors)
+    .where(eq(cronCursors.name, "self_audit"))
+    .get();
   return row === undefined ? 0 : Number(row.position);
 }
 
@@ -151,7 +161,9 @@ export async function selfAudit(env: Env, limits: SelfAuditLimits, now_ms: numbe
 async function marksOf(env: Env, wallet_ids: string[]): Promise<Map<string, ChainEnd>> {
   const marks = new Map<string, ChainEnd>();
   if (wallet_ids.length === 0) return marks;
-  const rows = await env.DB.prepare("SELECT wallet_id, seq, hash, balance FROM verified_marks WHERE wallet_id IN (SELECT value FROM json_each(?))")
+  const rows = await env.DB.prepare(
+    "SELECT wallet_id, seq, hash, balance FROM verified_marks WHERE wallet_id IN (SELECT value FROM json_each(?))",
+  )
     .bind(JSON.stringify(wallet_ids))
     .all<{ wallet_id: string; seq: number; hash: string; balance: number }>();
   for (const r of rows.results) marks.set(r.wallet_id, { last_seq: r.seq, head_hash: r.hash, balance: r.balance });

@@ -86,7 +86,11 @@ function runFrom(next: number, entries: EntryView[]): EntryView[] {
  * than the grace period (an outage can hold them back much longer), at most OWED_LOOKUPS_MAX times per answer;
  * past that, age alone decides.
  */
-async function stillOwed(coordinators: DurableObjectNamespace<TransferCoordinator>, transfer_id: string, budget: { left: number }): Promise<boolean> {
+async function stillOwed(
+  coordinators: DurableObjectNamespace<TransferCoordinator>,
+  transfer_id: string,
+  budget: { left: number },
+): Promise<boolean> {
   const owner = movementOwner(transfer_id);
   if (owner === null || budget.left <= 0) return false;
   budget.left--;
@@ -100,12 +104,30 @@ export const OWED_LOOKUPS_MAX = 200;
  * Entries D1 lacks, from the wallet object, seq in (after, upto], at most one page: young ones, and old ones
  * whose coordinator still owes them to D1 (held back by an outage), count as pending; the rest are problems.
  */
-async function fromObject(walletId: string, stub: WalletStub, after: number, upto: number, opts: VerifyOptions, problems: Problem[]): Promise<{ entries: EntryView[]; pending: number }> {
+async function fromObject(
+  walletId: string,
+  stub: WalletStub,
+  after: number,
+  upto: number,
+  opts: VerifyOptions,
+  problems: Problem[],
+): Promise<{ entries: EntryView[]; pending: number }> {
   const page = (await stub.entriesAfter(after, Math.min(ENTRY_PAGE, upto - after))).filter((e) => e.seq <= upto);
   let pending = 0;
   for (const e of page) {
-    if (opts.now_ms - Date.parse(e.created_at) < opts.outbox_grace_ms || (await stillOwed(opts.coordinators, e.transfer_id, opts.owed_lookups))) pending++;
-    else problems.push({ wallet_id: walletId, seq: e.seq, transfer_id: e.transfer_id, kind: "missing_in_d1", detail: `the wallet object has seq ${e.seq} (${e.kind} ${e.amount}) but D1 does not: deleted, or never delivered` });
+    if (
+      opts.now_ms - Date.parse(e.created_at) < opts.outbox_grace_ms ||
+      (await stillOwed(opts.coordinators, e.transfer_id, opts.owed_lookups))
+    )
+      pending++;
+    else
+      problems.push({
+        wallet_id: walletId,
+        seq: e.seq,
+        transfer_id: e.transfer_id,
+        kind: "missing_in_d1",
+        detail: `the wallet object has seq ${e.seq} (${e.kind} ${e.amount}) but D1 does not: deleted, or never delivered`,
+      });
   }
   return { entries: page, pending };
 }
@@ -114,7 +136,13 @@ async function fromObject(walletId: string, stub: WalletStub, after: number, upt
  * Verifies one wallet, streaming its chain a page at a time: D1's entries where D1 has them, the object's
  * where D1 has a gap or has not received the tail yet. Returns the entries checked and pending.
  */
-async function verifyWallet(db: D1Database, stub: WalletStub, walletId: string, opts: VerifyOptions, problems: Problem[]): Promise<{ entries: number; pending: number }> {
+async function verifyWallet(
+  db: D1Database,
+  stub: WalletStub,
+  walletId: string,
+  opts: VerifyOptions,
+  problems: Problem[],
+): Promise<{ entries: number; pending: number }> {
   const head = await stub.chainHead();
   if (head.code !== "ok") {
     problems.push({ wallet_id: walletId, seq: null, kind: "wallet_missing", detail: "D1 lists this wallet but its object has no state" });
@@ -141,17 +169,41 @@ async function verifyWallet(db: D1Database, stub: WalletStub, walletId: string, 
     end = verifyChain(walletId, chunk, problems, end);
     entries += chunk.length;
   }
-  const ahead = await db.prepare("SELECT seq FROM ledger_entries WHERE wallet_id = ? AND seq > ? ORDER BY seq LIMIT 100").bind(walletId, head.last_seq).all<{ seq: number }>();
-  for (const e of ahead.results) problems.push({ wallet_id: walletId, seq: e.seq, kind: "unknown_entry", detail: `D1 has seq ${e.seq} but the wallet object's chain ends at ${head.last_seq}` });
+  const ahead = await db
+    .prepare("SELECT seq FROM ledger_entries WHERE wallet_id = ? AND seq > ? ORDER BY seq LIMIT 100")
+    .bind(walletId, head.last_seq)
+    .all<{ seq: number }>();
+  for (const e of ahead.results)
+    problems.push({
+      wallet_id: walletId,
+      seq: e.seq,
+      kind: "unknown_entry",
+      detail: `D1 has seq ${e.seq} but the wallet object's chain ends at ${head.last_seq}`,
+    });
   if (end.last_seq === head.last_seq && end.head_hash !== head.head_hash) {
-    problems.push({ wallet_id: walletId, seq: head.last_seq, kind: "head_mismatch", detail: `D1's chain ends in ${end.head_hash.slice(0, 12)}…, the wallet object's in ${head.head_hash.slice(0, 12)}…` });
+    problems.push({
+      wallet_id: walletId,
+      seq: head.last_seq,
+      kind: "head_mismatch",
+      detail: `D1's chain ends in ${end.head_hash.slice(0, 12)}…, the wallet object's in ${head.head_hash.slice(0, 12)}…`,
+    });
   }
   if (end.last_seq === head.last_seq && end.balance !== head.balance) {
-    problems.push({ wallet_id: walletId, seq: head.last_seq, kind: "balance_mismatch", detail: `entries sum to ${end.balance} but the wallet's balance is ${head.balance}` });
+    problems.push({
+      wallet_id: walletId,
+      seq: head.last_seq,
+      kind: "balance_mismatch",
+      detail: `entries sum to ${end.balance} but the wallet's balance is ${head.balance}`,
+    });
   }
   if (head.oldest_hold_created_at_ms !== null && opts.now_ms - head.oldest_hold_created_at_ms > opts.hold_max_age_ms) {
     const age_s = Math.round((opts.now_ms - head.oldest_hold_created_at_ms) / 1_000);
-    problems.push({ wallet_id: walletId, seq: null, kind: "stale_hold", detail: `a hold has been open for ${age_s} s (limit ${opts.hold_max_age_ms / 1_000} s)` });
+    problems.push({
+      wallet_id: walletId,
+      seq: null,
+      kind: "stale_hold",
+      detail: `a hold has been open for ${age_s} s (limit ${opts.hold_max_age_ms / 1_000} s)`,
+    });
   }
   return { entries, pending };
 }
@@ -175,13 +227,27 @@ async function verifyLedger(db: D1Database, problems: Problem[]): Promise<void> 
     )
     .all<{ transfer_id: string; kind: string; status: string; amount: number; n: number; credited: number; debited: number }>();
   for (const r of mismatched.results) {
-    problems.push({ wallet_id: null, seq: null, transfer_id: r.transfer_id, kind: "audit_entries_mismatch", detail: `${r.status} ${r.kind} of ${r.amount} has ${r.n} entries (credited ${r.credited}, debited ${r.debited})` });
+    problems.push({
+      wallet_id: null,
+      seq: null,
+      transfer_id: r.transfer_id,
+      kind: "audit_entries_mismatch",
+      detail: `${r.status} ${r.kind} of ${r.amount} has ${r.n} entries (credited ${r.credited}, debited ${r.debited})`,
+    });
   }
   const orphans = await db
-    .prepare("SELECT e.wallet_id, e.seq, e.transfer_id FROM ledger_entries e LEFT JOIN audit_log a ON a.transfer_id = e.transfer_id AND a.status = 'succeeded' WHERE a.transfer_id IS NULL LIMIT 100")
+    .prepare(
+      "SELECT e.wallet_id, e.seq, e.transfer_id FROM ledger_entries e LEFT JOIN audit_log a ON a.transfer_id = e.transfer_id AND a.status = 'succeeded' WHERE a.transfer_id IS NULL LIMIT 100",
+    )
     .all<{ wallet_id: string; seq: number; transfer_id: string }>();
   for (const o of orphans.results) {
-    problems.push({ wallet_id: o.wallet_id, seq: o.seq, transfer_id: o.transfer_id, kind: "entry_without_audit", detail: "an entry whose movement has no succeeded audit row" });
+    problems.push({
+      wallet_id: o.wallet_id,
+      seq: o.seq,
+      transfer_id: o.transfer_id,
+      kind: "entry_without_audit",
+      detail: "an entry whose movement has no succeeded audit row",
+    });
   }
   // Conservation per currency, compared inside SQLite: its integers are exact to 2^63, while the sums of many
   // wallets pass 2^53, where JavaScript numbers round (an outside probe made the check report a false problem
@@ -201,7 +267,12 @@ async function verifyLedger(db: D1Database, problems: Problem[]): Promise<void> 
     )
     .all<{ currency: string | null; entries: string; net: string }>();
   for (const u of unbalanced.results) {
-    problems.push({ wallet_id: null, seq: null, kind: "conservation", detail: `${u.currency ?? "no currency"}: all entries sum to ${u.entries}, but deposits minus withdrawals is ${u.net}` });
+    problems.push({
+      wallet_id: null,
+      seq: null,
+      kind: "conservation",
+      detail: `${u.currency ?? "no currency"}: all entries sum to ${u.entries}, but deposits minus withdrawals is ${u.net}`,
+    });
   }
 }
 
@@ -214,8 +285,18 @@ interface Pass {
 }
 
 /** Verifies up to `limit` wallets after `after`, in id order. */
-async function verifyWallets(db: D1Database, wallets: DurableObjectNamespace<WalletObject>, after: string, limit: number, opts: VerifyOptions, problems: Problem[]): Promise<Pass> {
-  const page = await db.prepare("SELECT id FROM wallets WHERE id > ? ORDER BY id LIMIT ?").bind(after, limit + 1).all<{ id: string }>();
+async function verifyWallets(
+  db: D1Database,
+  wallets: DurableObjectNamespace<WalletObject>,
+  after: string,
+  limit: number,
+  opts: VerifyOptions,
+  problems: Problem[],
+): Promise<Pass> {
+  const page = await db
+    .prepare("SELECT id FROM wallets WHERE id > ? ORDER BY id LIMIT ?")
+    .bind(after, limit + 1)
+    .all<{ id: string }>();
   const ids = page.results.slice(0, limit).map((r) => r.id);
   const pass: Pass = { ids, entries: 0, pending: 0, more: page.results.length > limit };
   for (const id of ids) {
@@ -238,12 +319,23 @@ async function coverageAfter(db: D1Database, after: string, problems: Problem[])
          (SELECT e.hash FROM ledger_entries e WHERE e.wallet_id = w.id AND e.seq = m.seq) AS d1_hash_at_mark
        FROM wallets w LEFT JOIN verified_marks m ON m.wallet_id = w.id WHERE w.id > ?`;
   const [counts, rewritten, findings] = await db.batch<Record<string, unknown>>([
-    db.prepare(`SELECT sum(CASE WHEN d1_head <= mark_seq THEN 1 ELSE 0 END) AS covered, sum(CASE WHEN d1_head > mark_seq THEN 1 ELSE 0 END) AS unverified FROM (${perWallet})`).bind(after),
-    db.prepare(`SELECT wallet_id, mark_seq FROM (${perWallet}) WHERE mark_seq > 0 AND d1_hash_at_mark IS NOT mark_hash LIMIT 100`).bind(after),
+    db
+      .prepare(
+        `SELECT sum(CASE WHEN d1_head <= mark_seq THEN 1 ELSE 0 END) AS covered, sum(CASE WHEN d1_head > mark_seq THEN 1 ELSE 0 END) AS unverified FROM (${perWallet})`,
+      )
+      .bind(after),
+    db
+      .prepare(`SELECT wallet_id, mark_seq FROM (${perWallet}) WHERE mark_seq > 0 AND d1_hash_at_mark IS NOT mark_hash LIMIT 100`)
+      .bind(after),
     db.prepare("SELECT wallet_id, entry_seq, kind, detail FROM audit_findings WHERE wallet_id > ? ORDER BY seq DESC LIMIT 100").bind(after),
   ]);
   for (const r of (rewritten?.results ?? []) as { wallet_id: string; mark_seq: number }[]) {
-    problems.push({ wallet_id: r.wallet_id, seq: r.mark_seq, kind: "rewritten_after_check", detail: `D1's entry ${r.mark_seq} no longer has the hash the self-audit verified` });
+    problems.push({
+      wallet_id: r.wallet_id,
+      seq: r.mark_seq,
+      kind: "rewritten_after_check",
+      detail: `D1's entry ${r.mark_seq} no longer has the hash the self-audit verified`,
+    });
   }
   for (const f of (findings?.results ?? []) as { wallet_id: string; entry_seq: number | null; kind: string; detail: string }[]) {
     problems.push({ wallet_id: f.wallet_id, seq: f.entry_seq, kind: `self_audit_${f.kind}`, detail: f.detail });

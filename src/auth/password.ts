@@ -36,7 +36,8 @@ export async function hashPassword(password: string, cost: PasswordCost): Promis
 async function verifyPbkdf2(password: string, stored: string): Promise<boolean> {
   const [, iterationsText, saltText, hashText] = stored.split("$");
   const iterations = Number(iterationsText);
-  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > 100_000 || saltText === undefined || hashText === undefined) return false;
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > 100_000 || saltText === undefined || hashText === undefined)
+    return false;
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: base64urlDecode(saltText), iterations }, key, 256);
   return timingSafeEqual(new Uint8Array(bits), base64urlDecode(hashText));

@@ -39,7 +39,10 @@ function secretBytes(value: string | undefined, name: string): Uint8Array {
 async function importKeys(vars: PhoneSecretVars): Promise<PhoneKeys> {
   const key_id = vars.PHONE_ENC_KEY_ID;
   if (key_id === undefined || !/^[A-Za-z0-9_-]{1,32}$/.test(key_id)) throw new Error("secret PHONE_ENC_KEY_ID is not set");
-  const enc = await crypto.subtle.importKey("raw", secretBytes(vars.PHONE_ENC_KEY, "PHONE_ENC_KEY"), "AES-GCM", false, ["encrypt", "decrypt"]);
+  const enc = await crypto.subtle.importKey("raw", secretBytes(vars.PHONE_ENC_KEY, "PHONE_ENC_KEY"), "AES-GCM", false, [
+    "encrypt",
+    "decrypt",
+  ]);
   const index = await crypto.subtle.importKey(
     "raw",
     secretBytes(vars.PHONE_INDEX_KEY, "PHONE_INDEX_KEY"),
@@ -48,9 +51,15 @@ async function importKeys(vars: PhoneSecretVars): Promise<PhoneKeys> {
     ["sign"],
   );
   const previous = new Map<string, CryptoKey>();
-  const old = vars.PHONE_ENC_KEYS_PREVIOUS === undefined || vars.PHONE_ENC_KEYS_PREVIOUS === "" ? {} : (JSON.parse(vars.PHONE_ENC_KEYS_PREVIOUS) as Record<string, string>);
+  const old =
+    vars.PHONE_ENC_KEYS_PREVIOUS === undefined || vars.PHONE_ENC_KEYS_PREVIOUS === ""
+      ? {}
+      : (JSON.parse(vars.PHONE_ENC_KEYS_PREVIOUS) as Record<string, string>);
   for (const [id, value] of Object.entries(old)) {
-    previous.set(id, await crypto.subtle.importKey("raw", secretBytes(value, `PHONE_ENC_KEYS_PREVIOUS.${id}`), "AES-GCM", false, ["decrypt"]));
+    previous.set(
+      id,
+      await crypto.subtle.importKey("raw", secretBytes(value, `PHONE_ENC_KEYS_PREVIOUS.${id}`), "AES-GCM", false, ["decrypt"]),
+    );
   }
   return { key_id, enc, index, previous };
 }

@@ -28,8 +28,11 @@ export async function closeLiveSockets(
 ): Promise<void> {
   if (wallet_ids.length === 0 || token_hashes.length === 0) return;
   const session_ids = await Promise.all(token_hashes.map(liveSessionId));
-  const results = await Promise.allSettled(wallet_ids.map((id) => callWallet(wallets, id, policy, async (w) => await w.closeSessions(session_ids))));
+  const results = await Promise.allSettled(
+    wallet_ids.map((id) => callWallet(wallets, id, policy, async (w) => await w.closeSessions(session_ids))),
+  );
   results.forEach((r, i) => {
-    if (r.status === "rejected") log("error", "could not close live sockets of ended sessions", { wallet_id: wallet_ids[i], error: errorText(r.reason) });
+    if (r.status === "rejected")
+      log("error", "could not close live sockets of ended sessions", { wallet_id: wallet_ids[i], error: errorText(r.reason) });
   });
 }

@@ -108,17 +108,59 @@ export function prepareMovementStatements(db: DrizzleSqliteDODatabase) {
   const p = sql.placeholder;
   const m = movementsTable;
   return lazily({
-    byId: () => db.select().from(m).where(eq(m.id, p("id"))).prepare(),
-    byKey: () => db.select().from(m).where(eq(m.idempotency_key, p("key"))).prepare(),
+    byId: () =>
+      db
+        .select()
+        .from(m)
+        .where(eq(m.id, p("id")))
+        .prepare(),
+    byKey: () =>
+      db
+        .select()
+        .from(m)
+        .where(eq(m.idempotency_key, p("key")))
+        .prepare(),
     insertMovement: () => db.insert(m).values(placeholdersFor(m)).prepare(),
-    updateMovement: () => db.update(m).set(setPlaceholdersFor(m)).where(eq(m.id, p("id"))).prepare(),
-    due: () => db.select().from(m).where(and(eq(m.state, "started"), lte(m.next_attempt_at_ms, p("now")))).orderBy(asc(m.next_attempt_at_ms)).limit(p("limit")).prepare(),
+    updateMovement: () =>
+      db
+        .update(m)
+        .set(setPlaceholdersFor(m))
+        .where(eq(m.id, p("id")))
+        .prepare(),
+    due: () =>
+      db
+        .select()
+        .from(m)
+        .where(and(eq(m.state, "started"), lte(m.next_attempt_at_ms, p("now"))))
+        .orderBy(asc(m.next_attempt_at_ms))
+        .limit(p("limit"))
+        .prepare(),
     outbox: () => db.select().from(m).where(eq(m.outbox_pending, 1)).orderBy(asc(m.created_at_ms)).limit(p("limit")).prepare(),
-    delivered: () => db.update(m).set({ outbox_pending: 0 }).where(sql`${m.id} IN (SELECT value FROM json_each(${p("ids")}))`).prepare(),
-    forgetKeys: () => db.update(m).set({ idempotency_key: null }).where(and(isNotNull(m.idempotency_key), lt(m.created_at_ms, p("cutoff")))).prepare(),
+    delivered: () =>
+      db
+        .update(m)
+        .set({ outbox_pending: 0 })
+        .where(sql`${m.id} IN (SELECT value FROM json_each(${p("ids")}))`)
+        .prepare(),
+    forgetKeys: () =>
+      db
+        .update(m)
+        .set({ idempotency_key: null })
+        .where(and(isNotNull(m.idempotency_key), lt(m.created_at_ms, p("cutoff"))))
+        .prepare(),
     countStarted: () => db.select({ n: count() }).from(m).where(eq(m.state, "started")).prepare(),
     countOutbox: () => db.select({ n: count() }).from(m).where(eq(m.outbox_pending, 1)).prepare(),
-    nextDue: () => db.select({ at: min(m.next_attempt_at_ms) }).from(m).where(eq(m.state, "started")).prepare(),
-    oldestKey: () => db.select({ at: min(m.created_at_ms) }).from(m).where(isNotNull(m.idempotency_key)).prepare(),
+    nextDue: () =>
+      db
+        .select({ at: min(m.next_attempt_at_ms) })
+        .from(m)
+        .where(eq(m.state, "started"))
+        .prepare(),
+    oldestKey: () =>
+      db
+        .select({ at: min(m.created_at_ms) })
+        .from(m)
+        .where(isNotNull(m.idempotency_key))
+        .prepare(),
   });
 }

@@ -186,7 +186,12 @@ export class Outbox {
   private async backOff(rows: number, error: unknown): Promise<void> {
     this.failures++;
     this.retryAtMs = Date.now() + this.ports.backoffMs(this.failures);
-    this.ports.log("outbox delivery failed", { rows, failures: this.failures, retry_in_ms: this.retryAtMs - Date.now(), error: errorText(error) });
+    this.ports.log("outbox delivery failed", {
+      rows,
+      failures: this.failures,
+      retry_in_ms: this.retryAtMs - Date.now(),
+      error: errorText(error),
+    });
     this.ports.failed();
     await this.schedule(this.retryAtMs);
   }

@@ -51,7 +51,15 @@ export interface SingleWalletRequest extends MovementRequestBase {
 }
 
 /** The refusals a movement can end with; each is stored and replayed like a success. The one list of them. */
-export const FAILURE_CODES = ["forbidden", "not_found", "insufficient_funds", "daily_limit_exceeded", "currency_mismatch", "same_wallet", "balance_limit_exceeded"] as const;
+export const FAILURE_CODES = [
+  "forbidden",
+  "not_found",
+  "insufficient_funds",
+  "daily_limit_exceeded",
+  "currency_mismatch",
+  "same_wallet",
+  "balance_limit_exceeded",
+] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
 /** A movement as the coordinator records it, in the contract's transfer shape plus its kind. */
@@ -82,10 +90,7 @@ export type MovementOutcome =
   /** The movement is recorded but could not finish now; recovery continues and a retry gets the outcome. */
   | { code: "unavailable" };
 
-export type ReadMovementResult =
-  | { code: "ok"; movement: MovementView }
-  | { code: "not_found" }
-  | { code: "forbidden" };
+export type ReadMovementResult = { code: "ok"; movement: MovementView } | { code: "not_found" } | { code: "forbidden" };
 
 /** A movement with the entries it produced (wallet id and entry), for receipts. */
 export type MovementEntriesResult =

@@ -40,7 +40,12 @@ export class SessionStore {
   open(input: OpenSessionInput): string[] {
     const { profile, token_hash, now_ms, ttl_ms, max_sessions } = input;
     if (!Number.isSafeInteger(ttl_ms) || ttl_ms < 1) throw new Error(`invariant: session ttl ${ttl_ms}`);
-    this.q.upsertProfile.run({ user_id: profile.user_id, handle: profile.handle, role: profile.role, wallet_ids: JSON.stringify(profile.wallet_ids) });
+    this.q.upsertProfile.run({
+      user_id: profile.user_id,
+      handle: profile.handle,
+      role: profile.role,
+      wallet_ids: JSON.stringify(profile.wallet_ids),
+    });
     this.q.deleteExpired.run({ now: now_ms });
     this.q.insertSession.run({ token_hash, created_at_ms: now_ms, expires_at_ms: now_ms + ttl_ms });
     const sessions = this.q.count.get()?.n ?? 0;
@@ -110,19 +115,44 @@ function prepareStatements(db: DrizzleSqliteDODatabase) {
   const s = sessionsTable;
   return lazily({
     profile: () => db.select().from(profileTable).limit(1).prepare(),
-    upsertProfile: () => db
-      .insert(profileTable)
-      .values({ user_id: p("user_id"), handle: p("handle"), role: p("role"), wallet_ids: p("wallet_ids") })
-      .onConflictDoUpdate({ target: profileTable.user_id, set: { handle: sql`excluded.handle`, role: sql`excluded.role`, wallet_ids: sql`excluded.wallet_ids` } })
-      .prepare(),
-    setRole: () => db.update(profileTable).set({ role: sql`${p("role")}` }).prepare(),
-    session: () => db.select().from(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
-    insertSession: () => db.insert(s).values({ token_hash: p("token_hash"), created_at_ms: p("created_at_ms"), expires_at_ms: p("expires_at_ms") }).prepare(),
+    upsertProfile: () =>
+      db
+        .insert(profileTable)
+        .values({ user_id: p("user_id"), handle: p("handle"), role: p("role"), wallet_ids: p("wallet_ids") })
+        .onConflictDoUpdate({
+          target: profileTable.user_id,
+          set: { handle: sql`excluded.handle`, role: sql`excluded.role`, wallet_ids: sql`excluded.wallet_ids` },
+        })
+        .prepare(),
+    setRole: () =>
+      db
+        .update(profileTable)
+        .set({ role: sql`${p("role")}` })
+        .prepare(),
+    session: () =>
+      db
+        .select()
+        .from(s)
+        .where(eq(s.token_hash, p("token_hash")))
+        .prepare(),
+    insertSession: () =>
+      db
+        .insert(s)
+        .values({ token_hash: p("token_hash"), created_at_ms: p("created_at_ms"), expires_at_ms: p("expires_at_ms") })
+        .prepare(),
     count: () => db.select({ n: count() }).from(s).prepare(),
     oldest: () => db.select({ token_hash: s.token_hash }).from(s).orderBy(s.created_at_ms).limit(p("excess")).prepare(),
     allSessions: () => db.select({ token_hash: s.token_hash }).from(s).prepare(),
-    deleteExpired: () => db.delete(s).where(lte(s.expires_at_ms, p("now"))).prepare(),
-    deleteOne: () => db.delete(s).where(eq(s.token_hash, p("token_hash"))).prepare(),
+    deleteExpired: () =>
+      db
+        .delete(s)
+        .where(lte(s.expires_at_ms, p("now")))
+        .prepare(),
+    deleteOne: () =>
+      db
+        .delete(s)
+        .where(eq(s.token_hash, p("token_hash")))
+        .prepare(),
     deleteAll: () => db.delete(s).prepare(),
   });
 }

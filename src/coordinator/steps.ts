@@ -97,7 +97,8 @@ export async function runTransfer(m: MovementRow, ports: StepPorts): Promise<Dec
   const reserved = await ports.wallets.reserve(from, { transfer_id: m.id, owner_id: m.user_id, amount: m.amount });
   ports.failpoint("after_reserve");
   if (reserved.code === "released") return failed(reserved.reason, to);
-  if (reserved.code === "insufficient_funds" || reserved.code === "daily_limit_exceeded") return failed(reserved.code, to, reserved.currency);
+  if (reserved.code === "insufficient_funds" || reserved.code === "daily_limit_exceeded")
+    return failed(reserved.code, to, reserved.currency);
   if (reserved.code !== "reserved" && reserved.code !== "exists") return failed(reserved.code, to);
   const currency = reserved.wallet.currency;
 
@@ -146,7 +147,14 @@ export async function runDeposit(m: MovementRow, ports: StepPorts): Promise<Deci
   ports.failpoint("after_credit");
   if (result.code !== "credited" && result.code !== "exists") return failed(result.code, walletId);
   const entries = [{ wallet_id: walletId, entry: result.entry }];
-  return { status: "succeeded", failure_code: null, to_wallet_id: walletId, currency: result.wallet.currency, entries, completed_at: result.entry.created_at };
+  return {
+    status: "succeeded",
+    failure_code: null,
+    to_wallet_id: walletId,
+    currency: result.wallet.currency,
+    entries,
+    completed_at: result.entry.created_at,
+  };
 }
 
 /** Runs (or resumes) a withdrawal to its outcome. */
@@ -159,5 +167,12 @@ export async function runWithdrawal(m: MovementRow, ports: StepPorts): Promise<D
   if (result.code === "insufficient_funds" || result.code === "daily_limit_exceeded") return failed(result.code, null, result.currency);
   if (result.code !== "debited" && result.code !== "exists") return failed(result.code);
   const entries = [{ wallet_id: walletId, entry: result.entry }];
-  return { status: "succeeded", failure_code: null, to_wallet_id: null, currency: result.wallet.currency, entries, completed_at: result.entry.created_at };
+  return {
+    status: "succeeded",
+    failure_code: null,
+    to_wallet_id: null,
+    currency: result.wallet.currency,
+    entries,
+    completed_at: result.entry.created_at,
+  };
 }

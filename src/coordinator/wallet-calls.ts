@@ -29,7 +29,6 @@ export function isRetryable(error: unknown): boolean {
   return flag(error, "retryable") && !flag(error, "overloaded");
 }
 
-
 /**
  * Runs `call` against the wallet named `walletId`, taking a fresh stub for every attempt (a stub that threw
  * may be broken). Throws StepUnavailable when the attempts are spent or the error is not retryable.
@@ -54,7 +53,8 @@ export async function callWallet<R>(
 
 /** The wallet operations the steps use, each a retried call to the wallet object named by its id. */
 export function walletPort(namespace: DurableObjectNamespace<WalletObject>, policy: RetryPolicy): WalletPort {
-  const call = <R>(walletId: string, fn: (w: DurableObjectStub<WalletObject>) => Promise<R>): Promise<R> => callWallet(namespace, walletId, policy, fn);
+  const call = <R>(walletId: string, fn: (w: DurableObjectStub<WalletObject>) => Promise<R>): Promise<R> =>
+    callWallet(namespace, walletId, policy, fn);
   return {
     reserve: (id, input) => call(id, async (w) => await w.reserve(input)),
     capture: (id, input) => call(id, async (w) => await w.capture(input)),

@@ -41,7 +41,8 @@ export function insertIgnoring<T extends SQLiteTable, K extends keyof T["$inferI
     return `"${column.name}"`;
   };
   const rows_per_statement = Math.floor(D1_MAX_BOUND_PARAMETERS / columns.length);
-  if (rows_per_statement < 1) throw new Error(`invariant: ${columns.length} columns exceed D1's ${D1_MAX_BOUND_PARAMETERS} bound parameters`);
+  if (rows_per_statement < 1)
+    throw new Error(`invariant: ${columns.length} columns exceed D1's ${D1_MAX_BOUND_PARAMETERS} bound parameters`);
   const head = `INSERT INTO "${getTableName(table)}" (${columns.map(name).join(", ")}) VALUES `;
   const tail = ` ON CONFLICT (${conflict.map(name).join(", ")}) DO NOTHING`;
   const tuple = `(${columns.map(() => "?").join(", ")})`;

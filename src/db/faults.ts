@@ -22,7 +22,13 @@ export interface Faults {
 }
 
 /** No faults. */
-export const noFaults = (): Faults => ({ disk_full: false, d1_down: false, d1_stalled: false, d1_writes_refused: 0, disk_writes_refused: 0 });
+export const noFaults = (): Faults => ({
+  disk_full: false,
+  d1_down: false,
+  d1_stalled: false,
+  d1_writes_refused: 0,
+  disk_writes_refused: 0,
+});
 
 /** The error SQLite raises when the disk is full (the message workerd passes on). */
 export class DiskFullError extends Error {

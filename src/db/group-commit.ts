@@ -68,7 +68,9 @@ export class GroupCommit {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    batch.forEach((pending, i) => settle(pending, outcomes[i] ?? { ok: false, error: new Error("invariant: group commit lost an outcome") }));
+    batch.forEach((pending, i) =>
+      settle(pending, outcomes[i] ?? { ok: false, error: new Error("invariant: group commit lost an outcome") }),
+    );
   }
 
   /** Runs one operation in its own transaction (a savepoint when inside the group's). */

@@ -13,7 +13,9 @@ export const users = sqliteTable(
     handle: text("handle").notNull(),
     display_name: text("display_name").notNull(),
     password_hash: text("password_hash").notNull(),
-    role: text("role", { enum: ["user", "auditor"] }).notNull().default("user"),
+    role: text("role", { enum: ["user", "auditor"] })
+      .notNull()
+      .default("user"),
     /** AES-GCM ciphertext of the phone number (base64), never the number itself. */
     phone_cipher: text("phone_cipher"),
     /** Which key encrypted `phone_cipher`, so keys can rotate. */
@@ -33,7 +35,9 @@ export const wallets = sqliteTable(
   "wallets",
   {
     id: text("id").primaryKey(),
-    owner_id: text("owner_id").notNull().references(() => users.id),
+    owner_id: text("owner_id")
+      .notNull()
+      .references(() => users.id),
     currency: text("currency").notNull(),
     created_at: text("created_at").notNull(),
   },

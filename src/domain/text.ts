@@ -90,7 +90,12 @@ export function textIssue(text: string, limits: TextLimits): string | null {
  * The settings the text limits come from (a structural part of `Config`): written out here so that this module
  * imports nothing and the web client can use the very same policy (web/src/text.ts).
  */
-type TextConfig = { memo_max_chars: number; display_name_max_chars: number; text_max_marks_per_grapheme: number; text_max_code_points_per_grapheme: number };
+type TextConfig = {
+  memo_max_chars: number;
+  display_name_max_chars: number;
+  text_max_marks_per_grapheme: number;
+  text_max_code_points_per_grapheme: number;
+};
 
 /** A memo's limits, from the configuration. */
 export function memoLimits(config: TextConfig): TextLimits {
@@ -103,5 +108,8 @@ export function displayNameLimits(config: TextConfig): TextLimits {
 }
 
 function perGrapheme(config: TextConfig): Omit<TextLimits, "max_graphemes"> {
-  return { max_marks_per_grapheme: config.text_max_marks_per_grapheme, max_code_points_per_grapheme: config.text_max_code_points_per_grapheme };
+  return {
+    max_marks_per_grapheme: config.text_max_marks_per_grapheme,
+    max_code_points_per_grapheme: config.text_max_code_points_per_grapheme,
+  };
 }

@@ -156,7 +156,8 @@ export function planReserve(
   const day = utcDay(now_ms);
   const current = onDay(w, day);
   if (current.balance - current.held < input.amount) return { result: { code: "insufficient_funds", currency: w.currency } };
-  if (current.daily_used + input.amount > limits.daily_limit_minor) return { result: { code: "daily_limit_exceeded", currency: w.currency } };
+  if (current.daily_used + input.amount > limits.daily_limit_minor)
+    return { result: { code: "daily_limit_exceeded", currency: w.currency } };
   const wallet: WalletRow = {
     ...current,
     held: current.held + input.amount,
@@ -198,7 +199,13 @@ export function planCapture(
     assertSameEntry(existing, "transfer_out", -hold.amount);
     return { result: { code: "exists", entry: entryView(existing), wallet: walletView(w) } };
   }
-  const fields = { kind: "transfer_out" as const, amount: -hold.amount, transfer_id: hold.transfer_id, counterparty: input.counterparty, memo: input.memo };
+  const fields = {
+    kind: "transfer_out" as const,
+    amount: -hold.amount,
+    transfer_id: hold.transfer_id,
+    counterparty: input.counterparty,
+    memo: input.memo,
+  };
   const appended = appendEntry({ ...w, held: w.held - hold.amount }, fields, now_ms);
   const captured: HoldRow = { ...hold, state: "captured", resolved_at_ms: now_ms };
   return {
@@ -250,7 +257,13 @@ export function planCredit(
   }
   if (input.currency !== w.currency) return { result: { code: "currency_mismatch" } };
   if (w.balance + input.amount > limits.max_balance_minor) return { result: { code: "balance_limit_exceeded" } };
-  const fields = { kind: "transfer_in" as const, amount: input.amount, transfer_id: input.transfer_id, counterparty: input.counterparty, memo: input.memo };
+  const fields = {
+    kind: "transfer_in" as const,
+    amount: input.amount,
+    transfer_id: input.transfer_id,
+    counterparty: input.counterparty,
+    memo: input.memo,
+  };
   const { wallet, entry } = appendEntry(w, fields, now_ms);
   return { result: { code: "credited", entry: entryView(entry), wallet: walletView(wallet) }, wallet, entry };
 }
@@ -291,7 +304,8 @@ export function planWithdraw(
   if (input.owner_id !== w.owner_id) return { result: { code: "forbidden" } };
   const current = onDay(w, utcDay(now_ms));
   if (current.balance - current.held < input.amount) return { result: { code: "insufficient_funds", currency: w.currency } };
-  if (current.daily_used + input.amount > limits.daily_limit_minor) return { result: { code: "daily_limit_exceeded", currency: w.currency } };
+  if (current.daily_used + input.amount > limits.daily_limit_minor)
+    return { result: { code: "daily_limit_exceeded", currency: w.currency } };
   const fields = { kind: "withdrawal" as const, amount: -input.amount, transfer_id: input.transfer_id, counterparty: null, memo: null };
   const { wallet, entry } = appendEntry({ ...current, daily_used: current.daily_used + input.amount }, fields, now_ms);
   return { result: { code: "debited", entry: entryView(entry), wallet: walletView(wallet) }, wallet, entry };

@@ -73,7 +73,12 @@ export interface InboundState {
  * answers the outstanding `ack_request` is not counted: the server asked for it, one at a time, so a client
  * cannot send more of them than the server requests, and a busy wallet must not push its readers into the limit.
  */
-export function readInbound(raw: string | ArrayBuffer, state: InboundState, limits: { max_bytes: number; per_minute: number }, now_ms: number): Inbound {
+export function readInbound(
+  raw: string | ArrayBuffer,
+  state: InboundState,
+  limits: { max_bytes: number; per_minute: number },
+  now_ms: number,
+): Inbound {
   const bytes = typeof raw === "string" ? new TextEncoder().encode(raw).byteLength : raw.byteLength;
   if (bytes > limits.max_bytes) return { kind: "close", code: CLOSE.too_big, reason: `messages are limited to ${limits.max_bytes} bytes` };
   const parsed = parseInbound(raw);
@@ -98,9 +103,12 @@ function parseInbound(raw: string | ArrayBuffer): Exclude<Inbound, { kind: "clos
   const message = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
   if (message.type === "ack") {
     const nonce = message.nonce;
-    return typeof nonce === "string" && nonce.length > 0 && nonce.length <= 64 ? { kind: "ack", nonce } : { kind: "invalid", message: "nonce must be the ack_request's nonce" };
+    return typeof nonce === "string" && nonce.length > 0 && nonce.length <= 64
+      ? { kind: "ack", nonce }
+      : { kind: "invalid", message: "nonce must be the ack_request's nonce" };
   }
-  if (message.type !== "resume") return { kind: "invalid", message: 'expected {"type":"resume","after_seq":N} or {"type":"ack","nonce":"..."}' };
+  if (message.type !== "resume")
+    return { kind: "invalid", message: 'expected {"type":"resume","after_seq":N} or {"type":"ack","nonce":"..."}' };
   const after_seq = message.after_seq;
   if (typeof after_seq !== "number" || !Number.isSafeInteger(after_seq) || after_seq < 0) {
     return { kind: "invalid", message: "after_seq must be a whole number >= 0" };

@@ -11,10 +11,7 @@ export interface InitInput {
   owner_id: string;
   currency: string;
 }
-export type InitResult =
-  | { code: "created"; wallet: WalletView }
-  | { code: "exists"; wallet: WalletView }
-  | { code: "conflict" };
+export type InitResult = { code: "created"; wallet: WalletView } | { code: "exists"; wallet: WalletView } | { code: "conflict" };
 
 export type SnapshotResult = { code: "ok"; wallet: WalletView } | { code: "not_found" };
 
@@ -23,9 +20,7 @@ export interface HistoryInput {
   before_seq?: number;
   limit: number;
 }
-export type HistoryResult =
-  | { code: "ok"; items: EntryView[]; next_before_seq: number | null }
-  | { code: "not_found" };
+export type HistoryResult = { code: "ok"; items: EntryView[]; next_before_seq: number | null } | { code: "not_found" };
 
 export interface ReserveInput {
   transfer_id: string;
@@ -60,10 +55,7 @@ export interface ReleaseInput {
   reason: string;
 }
 export type ReleaseResult =
-  | { code: "released"; wallet: WalletView }
-  | { code: "exists"; wallet: WalletView }
-  | { code: "captured" }
-  | { code: "not_found" };
+  { code: "released"; wallet: WalletView } | { code: "exists"; wallet: WalletView } | { code: "captured" } | { code: "not_found" };
 
 export interface CreditInput {
   transfer_id: string;

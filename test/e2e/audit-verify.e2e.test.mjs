@@ -19,12 +19,28 @@ let browser;
 
 before(async () => {
   if (!existsSync(join(root, "web", "dist", "index.html"))) throw new Error("web/dist is missing: run `npm run build:web` first");
-  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", OUTBOX_FLUSH_DELAY_MS: "200", OUTBOX_GRACE_MS: "1000", OUTBOX_RETRY_MAX_MS: "500" } });
+  server = await testServer({
+    env: {
+      PASSWORD_ARGON2_MEMORY_KIB: "1024",
+      PASSWORD_ARGON2_PASSES: "1",
+      OUTBOX_FLUSH_DELAY_MS: "200",
+      OUTBOX_GRACE_MS: "1000",
+      OUTBOX_RETRY_MAX_MS: "500",
+    },
+  });
   await server.start();
   call = client(server.baseUrl);
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      "--no-first-run",
+    ],
   });
 });
 
@@ -57,14 +73,23 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
     const handle = `verify_${i}_${Math.random().toString(36).slice(2, 8)}`;
     const reg = await call("/auth/register", { body: { handle, password: "correct horse battery" } });
     assert.equal(reg.status, 201, reg.text);
-    const dep = await call(`/wallets/${reg.json.wallet.id}/deposits`, { token: reg.json.token, key: crypto.randomUUID(), body: { amount: 100 + i } });
+    const dep = await call(`/wallets/${reg.json.wallet.id}/deposits`, {
+      token: reg.json.token,
+      key: crypto.randomUUID(),
+      body: { amount: 100 + i },
+    });
     assert.equal(dep.status, 201, dep.text);
   }
   // Let every outbox deliver (200 ms batches), then edit the wallet that comes last in id order.
   await new Promise((r) => setTimeout(r, 2_000));
   await server.stop();
   const db = new DatabaseSync(d1File());
-  const last = String(oneRow(db, "SELECT w.id FROM wallets w WHERE EXISTS (SELECT 1 FROM ledger_entries e WHERE e.wallet_id = w.id) ORDER BY w.id DESC LIMIT 1").id);
+  const last = String(
+    oneRow(
+      db,
+      "SELECT w.id FROM wallets w WHERE EXISTS (SELECT 1 FROM ledger_entries e WHERE e.wallet_id = w.id) ORDER BY w.id DESC LIMIT 1",
+    ).id,
+  );
   const total = Number(oneRow(db, "SELECT COUNT(*) AS n FROM wallets").n);
   assert.ok(total > 50, `expected more than one page of wallets, found ${total}`);
   db.exec("DROP TRIGGER IF EXISTS ledger_entries_no_update");
@@ -82,7 +107,9 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
   await page.getByTestId("login-submit").click();
   await page.getByTestId("nav-audit").click();
   await page.getByTestId("audit-verify").click();
-  await page.waitForFunction(() => /Problems found|All chains are intact/.test(document.querySelector('[data-testid="audit-verify-result"]')?.textContent ?? ""));
+  await page.waitForFunction(() =>
+    /Problems found|All chains are intact/.test(document.querySelector('[data-testid="audit-verify-result"]')?.textContent ?? ""),
+  );
   const result = await page.getByTestId("audit-verify-result").textContent();
   assert.match(result, /Problems found/);
   assert.match(result, new RegExp(`Checked [\\d,]+ entries in ${total} wallets`));

@@ -31,7 +31,15 @@ before(async () => {
   call = client(server.baseUrl);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      "--no-first-run",
+    ],
   });
 });
 
@@ -92,13 +100,17 @@ async function openApp(t, { viewport = { width: 1280, height: 900 } } = {}) {
   });
   page.on("request", (request) => {
     const url = new URL(request.url());
-    if (url.pathname.startsWith("/api/") && request.method() === "POST") trail.push(`${started()} ${tag} ${request.method()} ${url.pathname} sent`);
+    if (url.pathname.startsWith("/api/") && request.method() === "POST")
+      trail.push(`${started()} ${tag} ${request.method()} ${url.pathname} sent`);
   });
   page.on("response", (response) => {
     const url = new URL(response.url());
-    if (url.pathname.startsWith("/api/")) trail.push(`${started()} ${tag} ${response.request().method()} ${url.pathname} -> ${response.status()}`);
+    if (url.pathname.startsWith("/api/"))
+      trail.push(`${started()} ${tag} ${response.request().method()} ${url.pathname} -> ${response.status()}`);
   });
-  page.on("requestfailed", (request) => trail.push(`${started()} ${tag} ${request.method()} ${new URL(request.url()).pathname} failed: ${request.failure()?.errorText}`));
+  page.on("requestfailed", (request) =>
+    trail.push(`${started()} ${tag} ${request.method()} ${new URL(request.url()).pathname} failed: ${request.failure()?.errorText}`),
+  );
   page.on("websocket", (ws) => {
     trail.push(`${started()} ${tag} websocket open`);
     ws.on("framereceived", (frame) => trail.push(`${started()} ${tag} ws <- ${String(frame.payload).slice(0, 80)}`));
@@ -119,7 +131,11 @@ async function waitText(page, selector, expected, timeout = 5_000) {
   try {
     await page.waitForFunction(([s, e]) => document.querySelector(s)?.textContent === e, [selector, expected], { timeout, polling: "raf" });
   } catch (error) {
-    const seen = await page.locator(selector).first().textContent().catch(() => "(absent)");
+    const seen = await page
+      .locator(selector)
+      .first()
+      .textContent()
+      .catch(() => "(absent)");
     throw new Error(`${selector}: expected "${expected}", saw "${seen}" after ${timeout} ms`, { cause: error });
   }
 }
@@ -157,7 +173,10 @@ async function depositIn(page, major, expectedBalance) {
   await byTest(page, "deposit-amount").fill(major);
   await byTest(page, "deposit-submit").click();
   await waitBalance(page, expectedBalance);
-  await byTest(page, "deposit-form").getByRole("status").filter({ hasText: `Deposited $${major}.` }).waitFor();
+  await byTest(page, "deposit-form")
+    .getByRole("status")
+    .filter({ hasText: `Deposited $${major}.` })
+    .waitFor();
   await page.waitForFunction(() => document.activeElement?.id === "deposit-amount");
 }
 
@@ -229,7 +248,8 @@ async function stampNextClick(page, id) {
     document.addEventListener(
       "click",
       (event) => {
-        if (win.__clickedAt === null && event.target instanceof Element && event.target.closest(`[data-testid="${testid}"]`)) win.__clickedAt = Date.now();
+        if (win.__clickedAt === null && event.target instanceof Element && event.target.closest(`[data-testid="${testid}"]`))
+          win.__clickedAt = Date.now();
       },
       { capture: true },
     );
@@ -280,7 +300,11 @@ e2e("A pays B: B's open dashboard shows the new balance and entry live, without 
   assert.ok(ms < 2_000, `B saw the payment after ${ms} ms`);
 
   // The new entry is on top, one seq above the previous top, incoming, with the amount.
-  await b.waitForFunction((seq) => Number(/** @type {HTMLElement | null} */ (document.querySelector('[data-testid="history-item"]'))?.dataset.seq) === seq, bBefore[0].seq + 1, { timeout: 2_000 });
+  await b.waitForFunction(
+    (seq) => Number(/** @type {HTMLElement | null} */ (document.querySelector('[data-testid="history-item"]'))?.dataset.seq) === seq,
+    bBefore[0].seq + 1,
+    { timeout: 2_000 },
+  );
   const top = (await shownEntries(b))[0];
   assert.equal(top.kind, "transfer_in");
   assert.match(top.text, /\+\$7\.25/);
@@ -321,7 +345,10 @@ e2e("a double click on Send pays once", { timeout: 30_000 }, async (t) => {
 
   // What A sees: one transfer_out, balance down once.
   const aEntries = await shownEntries(a);
-  assert.deepEqual(aEntries.map((e) => e.kind), ["transfer_out", "deposit"]);
+  assert.deepEqual(
+    aEntries.map((e) => e.kind),
+    ["transfer_out", "deposit"],
+  );
   assert.match(aEntries[0].text, /-\$4\.00/);
   assert.equal(await byTest(a, "balance").textContent(), "$26.00");
   // What B sees: up by exactly 4.00, one new incoming entry.
@@ -363,7 +390,11 @@ e2e("a reload while a transfer is in flight resubmits it with the stored key, an
   const replays = [];
   a.on("response", (response) => {
     if (response.request().method() === "POST" && response.url().endsWith("/api/v1/transfers")) {
-      replays.push({ status: response.status(), replayed: response.headers()["idempotent-replayed"], key: response.request().headers()["idempotency-key"] });
+      replays.push({
+        status: response.status(),
+        replayed: response.headers()["idempotent-replayed"],
+        key: response.request().headers()["idempotency-key"],
+      });
     }
   });
 
@@ -392,7 +423,10 @@ e2e("a reload while a transfer is in flight resubmits it with the stored key, an
   assert.equal((await apiWallet(payer)).balance, 3_001);
   assert.equal((await apiWallet(alice)).balance, aliceBefore + 999);
   assert.equal((await apiHistory(payer)).filter((e) => e.kind === "transfer_out").length, 1);
-  assert.deepEqual((await shownEntries(a)).map((e) => e.kind), ["transfer_out", "deposit"]);
+  assert.deepEqual(
+    (await shownEntries(a)).map((e) => e.kind),
+    ["transfer_out", "deposit"],
+  );
   assert.deepEqual(a.uncaught, []);
 });
 
@@ -419,10 +453,16 @@ e2e("insufficient funds is explained beside the amount, and no money moves", { t
   // Nothing moved, on screen or on the server.
   await a.waitForTimeout(300);
   assert.equal(await byTest(a, "balance").textContent(), "$5.00");
-  assert.deepEqual((await shownEntries(a)).map((e) => e.kind), ["deposit"]);
+  assert.deepEqual(
+    (await shownEntries(a)).map((e) => e.kind),
+    ["deposit"],
+  );
   const payer = await apiSession("short_of_money", NEW_PASSWORD);
   assert.equal((await apiWallet(payer)).balance, 500);
-  assert.deepEqual((await apiHistory(payer)).map((e) => e.kind), ["deposit"]);
+  assert.deepEqual(
+    (await apiHistory(payer)).map((e) => e.kind),
+    ["deposit"],
+  );
   assert.equal((await apiWallet(bob)).balance, bobBefore);
   assert.deepEqual(a.uncaught, []);
 });
@@ -476,7 +516,11 @@ e2e("a new user tops up and pays bob by handle; bob sees +12.50 within a second 
   report(t, `test 6: dana's click on Send -> bob's balance changed: ${ms} ms`);
   assert.ok(ms < 1_000, `bob saw the payment after ${ms} ms`);
   // The balance event comes first and the entry event right after it.
-  await bob.waitForFunction(() => /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="history-item"]'))?.dataset.kind === "transfer_in", null, { timeout: 1_000 });
+  await bob.waitForFunction(
+    () => /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="history-item"]'))?.dataset.kind === "transfer_in",
+    null,
+    { timeout: 1_000 },
+  );
   const top = (await shownEntries(bob))[0];
   assert.equal(top.kind, "transfer_in");
   assert.match(top.text, /\+\$12\.50/);
@@ -499,12 +543,23 @@ e2e("a new user tops up and pays bob by handle; bob sees +12.50 within a second 
   // The audit log trails the payment by up to 1.5 times OUTBOX_FLUSH_DELAY_MS (jittered, 5 s); the open screen picks it up itself.
   const paid = (rows) => rows.some((row) => /succeeded\s*transfer\s*\$12\.50/.test(row));
   await auditor
-    .waitForFunction(() => [...document.querySelectorAll('[data-testid="audit-item"]')].some((el) => /succeeded\s*transfer\s*\$12\.50/.test(el.textContent ?? "")), null, { timeout: 15_000 })
+    .waitForFunction(
+      () =>
+        [...document.querySelectorAll('[data-testid="audit-item"]')].some((el) =>
+          /succeeded\s*transfer\s*\$12\.50/.test(el.textContent ?? ""),
+        ),
+      null,
+      { timeout: 15_000 },
+    )
     .catch(() => undefined);
   const rows = await byTest(auditor, "audit-item").allTextContents();
   assert.ok(paid(rows), rows.join("\n"));
   // The self-audit's card says where it stands: up to date, or how many audit rows wait and for how long.
-  await auditor.waitForFunction(() => /Up to date|waiting; the oldest for/.test(document.querySelector('[data-testid="self-audit"]')?.textContent ?? ""), null, { timeout: 10_000 });
+  await auditor.waitForFunction(
+    () => /Up to date|waiting; the oldest for/.test(document.querySelector('[data-testid="self-audit"]')?.textContent ?? ""),
+    null,
+    { timeout: 10_000 },
+  );
   await screenshot(auditor, "auditor.png");
   assert.deepEqual([...bob.uncaught, ...bobPhone.uncaught, ...sender.uncaught, ...auditor.uncaught], []);
 });
@@ -514,7 +569,10 @@ async function assertLabelled(page, scope) {
   const controls = await page.locator(`${scope} :is(input, select, textarea)`).evaluateAll((elements) =>
     elements.map((el) => ({
       id: el.id,
-      container: el.closest("form, fieldset") === null ? null : el.closest("form, fieldset").getAttribute("data-testid") ?? el.closest("form, fieldset").className,
+      container:
+        el.closest("form, fieldset") === null
+          ? null
+          : (el.closest("form, fieldset").getAttribute("data-testid") ?? el.closest("form, fieldset").className),
       label: [...(el.labels ?? [])].map((l) => l.textContent.replace(/\s+/g, " ").trim()).join(" ") || el.getAttribute("aria-label") || "",
     })),
   );

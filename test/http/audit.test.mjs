@@ -11,7 +11,15 @@ import { client, testServer } from "./server.mjs";
 let server;
 let call;
 before(async () => {
-  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", OUTBOX_GRACE_MS: "1000", OUTBOX_RETRY_MAX_MS: "500", OUTBOX_FLUSH_DELAY_MS: "200" } });
+  server = await testServer({
+    env: {
+      PASSWORD_ARGON2_MEMORY_KIB: "1024",
+      PASSWORD_ARGON2_PASSES: "1",
+      OUTBOX_GRACE_MS: "1000",
+      OUTBOX_RETRY_MAX_MS: "500",
+      OUTBOX_FLUSH_DELAY_MS: "200",
+    },
+  });
   await server.start();
   call = client(server.baseUrl);
 });
@@ -44,7 +52,11 @@ test("the CLI verifies a clean ledger, then names each tampered wallet and seq",
   const me = await call("/me", { token: login.json.token });
   const alice = me.json.wallets[0].id;
   for (const amount of [100, 200, 300]) {
-    const res = await call("/transfers", { token: login.json.token, key: crypto.randomUUID(), body: { from_wallet_id: alice, to: { handle: "bob" }, amount } });
+    const res = await call("/transfers", {
+      token: login.json.token,
+      key: crypto.randomUUID(),
+      body: { from_wallet_id: alice, to: { handle: "bob" }, amount },
+    });
     assert.equal(res.status, 201, res.text);
   }
   // The outbox delivers within OUTBOX_FLUSH_DELAY_MS; verify until nothing is still on its way to D1.

@@ -17,7 +17,7 @@ const seed = Number(process.env.BANK_SEED ?? Date.now() % 1_000_000);
 
 function rng(s) {
   let x = s >>> 0;
-  return () => ((x = (x * 1_664_525 + 1_013_904_223) >>> 0) / 2 ** 32);
+  return () => (x = (x * 1_664_525 + 1_013_904_223) >>> 0) / 2 ** 32;
 }
 const random = rng(seed);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -51,7 +51,20 @@ async function untilKnown(send) {
 }
 
 function entryHash(walletId, e) {
-  const canonical = JSON.stringify(["v1", walletId, e.seq, e.id, e.kind, e.amount, e.balance_after, e.transfer_id, e.counterparty, e.memo, e.created_at, e.prev_hash]);
+  const canonical = JSON.stringify([
+    "v1",
+    walletId,
+    e.seq,
+    e.id,
+    e.kind,
+    e.amount,
+    e.balance_after,
+    e.transfer_id,
+    e.counterparty,
+    e.memo,
+    e.created_at,
+    e.prev_hash,
+  ]);
   return createHash("sha256").update(canonical).digest("hex");
 }
 
@@ -59,7 +72,9 @@ async function fullHistory(user) {
   const items = [];
   let cursor = null;
   do {
-    const res = await untilKnown(() => call(`/wallets/${user.wallet_id}/history?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { token: user.token }));
+    const res = await untilKnown(() =>
+      call(`/wallets/${user.wallet_id}/history?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { token: user.token }),
+    );
     assert.equal(res.status, 200, res.text);
     items.push(...res.json.items);
     cursor = res.json.next_cursor;
@@ -74,7 +89,9 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
     const reg = await call("/auth/register", { body: { handle, password: "bank-password-1" } });
     assert.equal(reg.status, 201, reg.text);
     const user = { handle, token: reg.json.token, wallet_id: reg.json.wallet.id };
-    const dep = await untilKnown(() => call(`/wallets/${user.wallet_id}/deposits`, { token: user.token, key: `seed-${handle}`, body: { amount: START_BALANCE } }));
+    const dep = await untilKnown(() =>
+      call(`/wallets/${user.wallet_id}/deposits`, { token: user.token, key: `seed-${handle}`, body: { amount: START_BALANCE } }),
+    );
     assert.equal(dep.status, 201, dep.text);
     users.push(user);
   }

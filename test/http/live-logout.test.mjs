@@ -38,7 +38,9 @@ async function login(u) {
  * event only about 10 s later, and `ws` reports its `close` event only then, so the frame is watched instead.
  */
 async function live(u, token) {
-  const ws = new WebSocket(`${server.baseUrl.replace("http", "ws")}/api/v1/wallets/${u.wallet_id}/live`, { headers: { authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(`${server.baseUrl.replace("http", "ws")}/api/v1/wallets/${u.wallet_id}/live`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   const events = [];
   ws.on("message", (data) => events.push(JSON.parse(String(data))));
   await new Promise((ok, fail) => {
@@ -52,7 +54,12 @@ async function live(u, token) {
 
 /** The server's close frame, or a failure after five seconds. */
 function closeOf(socket) {
-  return Promise.race([socket.closed, new Promise((_, fail) => setTimeout(() => fail(new Error(`not closed; got ${JSON.stringify(socket.events.map((e) => e.type))}`)), 5_000).unref())]);
+  return Promise.race([
+    socket.closed,
+    new Promise((_, fail) =>
+      setTimeout(() => fail(new Error(`not closed; got ${JSON.stringify(socket.events.map((e) => e.type))}`)), 5_000).unref(),
+    ),
+  ]);
 }
 
 const entries = (socket) => socket.events.filter((e) => e.type === "entry");
@@ -61,8 +68,16 @@ test("logout closes a socket opened before it (4401); a resume after logout repl
   const suffix = Date.now() % 1_000_000;
   const payer = await user(`lo_p_${suffix}`);
   const owner = await user(`lo_o_${suffix}`);
-  assert.equal((await call(`/wallets/${payer.wallet_id}/deposits`, { token: payer.token, key: "fund", body: { amount: 10_000 } })).status, 201);
-  const pay = () => call("/transfers", { token: payer.token, key: crypto.randomUUID(), body: { from_wallet_id: payer.wallet_id, to: { handle: owner.handle }, amount: 1 } });
+  assert.equal(
+    (await call(`/wallets/${payer.wallet_id}/deposits`, { token: payer.token, key: "fund", body: { amount: 10_000 } })).status,
+    201,
+  );
+  const pay = () =>
+    call("/transfers", {
+      token: payer.token,
+      key: crypto.randomUUID(),
+      body: { from_wallet_id: payer.wallet_id, to: { handle: owner.handle }, amount: 1 },
+    });
   for (let i = 0; i < 3; i++) assert.equal((await pay()).status, 201);
 
   const socket = await live(owner, owner.token);

@@ -18,7 +18,9 @@ let owner;
 before(async () => {
   server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", LOG_LEVEL: "error" } });
   await server.start();
-  const res = await client(server.baseUrl)("/auth/register", { body: { handle: `ping_${Date.now() % 1_000_000}`, password: "ping-password-1" } });
+  const res = await client(server.baseUrl)("/auth/register", {
+    body: { handle: `ping_${Date.now() % 1_000_000}`, password: "ping-password-1" },
+  });
   assert.equal(res.status, 201, res.text);
   owner = { token: res.json.token, wallet_id: res.json.wallet.id };
 });
@@ -27,7 +29,9 @@ after(async () => {
 });
 
 async function open() {
-  const ws = new WebSocket(`${server.baseUrl.replace("http", "ws")}/api/v1/wallets/${owner.wallet_id}/live`, { headers: { authorization: `Bearer ${owner.token}` } });
+  const ws = new WebSocket(`${server.baseUrl.replace("http", "ws")}/api/v1/wallets/${owner.wallet_id}/live`, {
+    headers: { authorization: `Bearer ${owner.token}` },
+  });
   const counts = { pong: 0, other: 0 };
   ws.on("message", (data) => (String(data) === '{"type":"pong"}' ? counts.pong++ : counts.other++));
   await new Promise((ok, fail) => {

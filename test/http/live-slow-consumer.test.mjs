@@ -63,7 +63,9 @@ async function user(handle) {
 }
 
 function openSocket(u) {
-  const ws = new WebSocket(`${server.baseUrl.replace("http", "ws")}/api/v1/wallets/${u.wallet_id}/live`, { headers: { authorization: `Bearer ${u.token}` } });
+  const ws = new WebSocket(`${server.baseUrl.replace("http", "ws")}/api/v1/wallets/${u.wallet_id}/live`, {
+    headers: { authorization: `Bearer ${u.token}` },
+  });
   const closed = new Promise((ok) => ws.once("close", (code, reason) => ok({ code, reason: String(reason) })));
   const opened = new Promise((ok, fail) => {
     ws.once("open", ok);
@@ -115,7 +117,12 @@ async function payFor(from, to, { seconds = Infinity, count = Infinity }, concur
   const worker = async () => {
     while (Date.now() < until && started < count) {
       started++;
-      const res = await fetchJson(agent, "/transfers", from.token, { from_wallet_id: from.wallet_id, to: { wallet_id: to.wallet_id }, amount: 1, memo });
+      const res = await fetchJson(agent, "/transfers", from.token, {
+        from_wallet_id: from.wallet_id,
+        to: { wallet_id: to.wallet_id },
+        amount: 1,
+        memo,
+      });
       assert.equal(res.status, 201, res.text);
       ok++;
       onTick();
@@ -128,7 +135,12 @@ async function payFor(from, to, { seconds = Infinity, count = Infinity }, concur
 
 function fetchJson(agent, path, token, body) {
   const payload = JSON.stringify(body);
-  const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(payload), authorization: `Bearer ${token}`, "idempotency-key": crypto.randomUUID() };
+  const headers = {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(payload),
+    authorization: `Bearer ${token}`,
+    "idempotency-key": crypto.randomUUID(),
+  };
   return new Promise((ok, fail) => {
     const req = http.request(new URL(`/api/v1${path}`, server.baseUrl), { method: "POST", agent, headers }, (res) => {
       let text = "";
@@ -149,70 +161,88 @@ after(() => {
   }
 });
 
-test(`${SOCKETS} sockets that stop reading are closed with 4413 and the server's memory stays bounded`, { timeout: 300_000 + SECONDS * 1_000 }, async () => {
-  const suffix = Date.now() % 1_000_000;
-  const a = await user(`slow_a_${suffix}`);
-  const b = await user(`slow_b_${suffix}`);
-  assert.equal((await call(`/wallets/${a.wallet_id}/deposits`, { token: a.token, key: "fund", body: { amount: 1_000_000_000_000 } })).status, 201);
+test(
+  `${SOCKETS} sockets that stop reading are closed with 4413 and the server's memory stays bounded`,
+  { timeout: 300_000 + SECONDS * 1_000 },
+  async () => {
+    const suffix = Date.now() % 1_000_000;
+    const a = await user(`slow_a_${suffix}`);
+    const b = await user(`slow_b_${suffix}`);
+    assert.equal(
+      (await call(`/wallets/${a.wallet_id}/deposits`, { token: a.token, key: "fund", body: { amount: 1_000_000_000_000 } })).status,
+      201,
+    );
 
-  const seeded = await payFor(a, b, { count: SEED }, 8);
-  const follower = await reader(b);
-  opened.push(follower);
-  const paused = [];
-  const started = Date.now();
-  const rssBefore = workerdRssMiB();
-  let rssPeak = rssBefore;
-  let done = 0;
-  report(`slow-consumer ${SEED} entries, workerd RSS ${rssBefore} MiB; opening ${SOCKETS} paused sockets`);
-  // RSS every 5 s, printed as it goes, so that even a run that never ends shows how memory grew.
-  const timeline = setInterval(() => {
-    const rss = workerdRssMiB();
-    rssPeak = Math.max(rssPeak, rss);
-    report(`slow-consumer t=${Math.round((Date.now() - started) / 1_000)}s workerd RSS ${rss} MiB, ${paused.length} paused sockets, ${done} transfers`);
-  }, 5_000);
-  timeline.unref();
-  for (let i = 0; i < SOCKETS; i++) {
-    const p = await pausedSocket(b);
-    paused.push(p);
-    opened.push(p);
-  }
-  await sleep(1_000);
-  let lastSample = 0;
-  const sample = () => {
-    if (Date.now() - lastSample < 250) return;
-    lastSample = Date.now();
-    rssPeak = Math.max(rssPeak, workerdRssMiB());
-  };
-  const transfers = seeded + (await payFor(a, b, { seconds: SECONDS }, 8, () => (done++, sample())));
-  await sleep(3_000);
-  clearInterval(timeline);
-  const rssAfter = workerdRssMiB();
-  rssPeak = Math.max(rssPeak, rssAfter);
-  for (const p of paused) p.stopAsking();
-  const figures = { sockets: SOCKETS, seconds: SECONDS, seed: SEED, transfers, rss_mib: { before: rssBefore, peak: rssPeak, after: rssAfter } };
-  report(`slow-consumer figures: ${JSON.stringify(figures)}`);
+    const seeded = await payFor(a, b, { count: SEED }, 8);
+    const follower = await reader(b);
+    opened.push(follower);
+    const paused = [];
+    const started = Date.now();
+    const rssBefore = workerdRssMiB();
+    let rssPeak = rssBefore;
+    let done = 0;
+    report(`slow-consumer ${SEED} entries, workerd RSS ${rssBefore} MiB; opening ${SOCKETS} paused sockets`);
+    // RSS every 5 s, printed as it goes, so that even a run that never ends shows how memory grew.
+    const timeline = setInterval(() => {
+      const rss = workerdRssMiB();
+      rssPeak = Math.max(rssPeak, rss);
+      report(
+        `slow-consumer t=${Math.round((Date.now() - started) / 1_000)}s workerd RSS ${rss} MiB, ${paused.length} paused sockets, ${done} transfers`,
+      );
+    }, 5_000);
+    timeline.unref();
+    for (let i = 0; i < SOCKETS; i++) {
+      const p = await pausedSocket(b);
+      paused.push(p);
+      opened.push(p);
+    }
+    await sleep(1_000);
+    let lastSample = 0;
+    const sample = () => {
+      if (Date.now() - lastSample < 250) return;
+      lastSample = Date.now();
+      rssPeak = Math.max(rssPeak, workerdRssMiB());
+    };
+    const transfers = seeded + (await payFor(a, b, { seconds: SECONDS }, 8, () => (done++, sample())));
+    await sleep(3_000);
+    clearInterval(timeline);
+    const rssAfter = workerdRssMiB();
+    rssPeak = Math.max(rssPeak, rssAfter);
+    for (const p of paused) p.stopAsking();
+    const figures = {
+      sockets: SOCKETS,
+      seconds: SECONDS,
+      seed: SEED,
+      transfers,
+      rss_mib: { before: rssBefore, peak: rssPeak, after: rssAfter },
+    };
+    report(`slow-consumer figures: ${JSON.stringify(figures)}`);
 
-  // The reader got every entry, in order, with no gap.
-  const deadline = Date.now() + 30_000;
-  while (follower.seqs.length < transfers - seeded && Date.now() < deadline) await sleep(50);
-  assert.deepEqual(follower.seqs, Array.from({ length: transfers - seeded }, (_, i) => seeded + i + 1));
+    // The reader got every entry, in order, with no gap.
+    const deadline = Date.now() + 30_000;
+    while (follower.seqs.length < transfers - seeded && Date.now() < deadline) await sleep(50);
+    assert.deepEqual(
+      follower.seqs,
+      Array.from({ length: transfers - seeded }, (_, i) => seeded + i + 1),
+    );
 
-  // Resumed, each paused socket drains what the server queued for it, then the server's close frame.
-  for (const p of paused) tcpSocketOf(p.ws).resume();
-  let timer;
-  const timeout = new Promise((ok) => (timer = setTimeout(() => ok(null), 30_000)));
-  const outcome = await Promise.race([Promise.all(paused.map((p) => p.closed)), timeout]);
-  clearTimeout(timer);
-  const codes = outcome === null ? [] : outcome.map((c) => c.code);
-  const maxBytes = Math.max(...paused.map((p) => p.bytes));
-  report(`slow-consumer sockets: ${JSON.stringify({ max_bytes_to_a_paused_socket: maxBytes, close_codes: [...new Set(codes)] })}`);
+    // Resumed, each paused socket drains what the server queued for it, then the server's close frame.
+    for (const p of paused) tcpSocketOf(p.ws).resume();
+    let timer;
+    const timeout = new Promise((ok) => (timer = setTimeout(() => ok(null), 30_000)));
+    const outcome = await Promise.race([Promise.all(paused.map((p) => p.closed)), timeout]);
+    clearTimeout(timer);
+    const codes = outcome === null ? [] : outcome.map((c) => c.code);
+    const maxBytes = Math.max(...paused.map((p) => p.bytes));
+    report(`slow-consumer sockets: ${JSON.stringify({ max_bytes_to_a_paused_socket: maxBytes, close_codes: [...new Set(codes)] })}`);
 
-  assert.notEqual(outcome, null, `paused sockets were not closed by the server (largest backlog received: ${maxBytes} bytes)`);
-  assert.deepEqual([...new Set(codes)], [SLOW_CLOSE]);
-  // Nothing past the bound was ever queued for a paused socket.
-  assert.ok(maxBytes <= UNREAD_BYTES, `a paused socket was sent ${maxBytes} bytes`);
-  // The stated bound: each paused socket holds at most LIVE_MAX_UNREAD_BYTES in the runtime, whatever the
-  // runtime's own overhead per queued byte (allowed for fourfold); 64 MiB covers the allocator's noise.
-  const boundMiB = (SOCKETS * UNREAD_BYTES * 4) / 1_048_576 + 64;
-  assert.ok(rssPeak - rssBefore <= boundMiB, `workerd grew ${rssPeak - rssBefore} MiB (bound ${boundMiB} MiB)`);
-});
+    assert.notEqual(outcome, null, `paused sockets were not closed by the server (largest backlog received: ${maxBytes} bytes)`);
+    assert.deepEqual([...new Set(codes)], [SLOW_CLOSE]);
+    // Nothing past the bound was ever queued for a paused socket.
+    assert.ok(maxBytes <= UNREAD_BYTES, `a paused socket was sent ${maxBytes} bytes`);
+    // The stated bound: each paused socket holds at most LIVE_MAX_UNREAD_BYTES in the runtime, whatever the
+    // runtime's own overhead per queued byte (allowed for fourfold); 64 MiB covers the allocator's noise.
+    const boundMiB = (SOCKETS * UNREAD_BYTES * 4) / 1_048_576 + 64;
+    assert.ok(rssPeak - rssBefore <= boundMiB, `workerd grew ${rssPeak - rssBefore} MiB (bound ${boundMiB} MiB)`);
+  },
+);

@@ -30,7 +30,9 @@ async function user(handle) {
 const refusedWith = (status) => (/** @type {unknown} */ error) => error instanceof Error && "status" in error && error.status === status;
 
 function live(u, token = u.token) {
-  const ws = new WebSocket(`${server.baseUrl.replace("http", "ws")}/api/v1/wallets/${u.wallet_id}/live`, { headers: { authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(`${server.baseUrl.replace("http", "ws")}/api/v1/wallets/${u.wallet_id}/live`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   const events = [];
   ws.on("message", (data) => events.push(JSON.parse(String(data))));
   const opened = new Promise((ok, fail) => {
@@ -49,7 +51,12 @@ function live(u, token = u.token) {
   return { ws, events, opened, waitFor };
 }
 
-const pay = (from, to, amount) => call("/transfers", { token: from.token, key: crypto.randomUUID(), body: { from_wallet_id: from.wallet_id, to: { handle: to.handle }, amount } });
+const pay = (from, to, amount) =>
+  call("/transfers", {
+    token: from.token,
+    key: crypto.randomUUID(),
+    body: { from_wallet_id: from.wallet_id, to: { handle: to.handle }, amount },
+  });
 
 test("B's socket sees A's payment, and resume replays exactly what was missed", async () => {
   const suffix = Date.now() % 1_000_000;
@@ -65,7 +72,10 @@ test("B's socket sees A's payment, and resume replays exactly what was missed", 
   assert.equal((await pay(a, b, 1_250)).status, 201);
   const events = await first.waitFor(3);
   console.log(`push after response: ${Date.now() - sentAt} ms`);
-  assert.deepEqual(events.slice(1).map((e) => e.type), ["balance", "entry"]);
+  assert.deepEqual(
+    events.slice(1).map((e) => e.type),
+    ["balance", "entry"],
+  );
   assert.equal(events[1].wallet.balance, 1_250);
   assert.equal(events[2].entry.seq, 1);
   first.ws.close();
@@ -76,10 +86,16 @@ test("B's socket sees A's payment, and resume replays exactly what was missed", 
   await again.waitFor(1);
   again.ws.send(JSON.stringify({ type: "resume", after_seq: 1 }));
   const replay = await again.waitFor(11);
-  assert.deepEqual(replay.slice(1).map((e) => [e.type, e.entry.seq, e.entry.amount]), Array.from({ length: 10 }, (_, i) => ["entry", i + 2, 100 + i]));
+  assert.deepEqual(
+    replay.slice(1).map((e) => [e.type, e.entry.seq, e.entry.amount]),
+    Array.from({ length: 10 }, (_, i) => ["entry", i + 2, 100 + i]),
+  );
   assert.equal((await pay(a, b, 7)).status, 201);
   const liveAgain = await again.waitFor(13);
-  assert.deepEqual(liveAgain.slice(11).map((e) => e.type), ["balance", "entry"]);
+  assert.deepEqual(
+    liveAgain.slice(11).map((e) => e.type),
+    ["balance", "entry"],
+  );
   assert.equal(liveAgain[12].entry.seq, 12);
   again.ws.close();
 });

@@ -48,7 +48,11 @@ function walk(dir) {
  */
 function objectFiles() {
   const doDir = join(stateDir, "v3", "do");
-  return new Set(walk(doDir).filter((p) => p.endsWith(".sqlite")).map((p) => p.slice(doDir.length + 1)));
+  return new Set(
+    walk(doDir)
+      .filter((p) => p.endsWith(".sqlite"))
+      .map((p) => p.slice(doDir.length + 1)),
+  );
 }
 
 /** The objects that gained storage while `run` ran. */
@@ -72,7 +76,13 @@ const forgedToken = (user = randomUser()) => `${user}.${randomBytes(32).toString
 function upgrade(path, token) {
   return new Promise((resolveStatus, fail) => {
     const req = httpGet(`${server.baseUrl}/api/v1${path}`, {
-      headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": randomBytes(16).toString("base64"), authorization: `Bearer ${token}` },
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": randomBytes(16).toString("base64"),
+        authorization: `Bearer ${token}`,
+      },
     });
     req.once("response", (res) => {
       res.resume();
@@ -103,8 +113,21 @@ test("a burst of forged tokens, random ids and random recipients allocates no Du
     ["GET /me, forged bearer", 401, () => call("/me", { token: forgedToken() })],
     ["GET /me, forged cookie", 401, () => call("/me", { headers: { cookie: `sid=${forgedToken()}` } })],
     ["GET /me, real user id, forged secret", 401, () => call("/me", { token: forgedToken(user.id) })],
-    ["POST /transfers, forged", 401, () => call("/transfers", { token: forgedToken(), key: key(), body: { from_wallet_id: randomWallet(), to: { handle: "bob" }, amount: 1 } })],
-    ["POST deposit, forged", 401, () => call(`/wallets/${randomWallet()}/deposits`, { token: forgedToken(), key: key(), body: { amount: 1 } })],
+    [
+      "POST /transfers, forged",
+      401,
+      () =>
+        call("/transfers", {
+          token: forgedToken(),
+          key: key(),
+          body: { from_wallet_id: randomWallet(), to: { handle: "bob" }, amount: 1 },
+        }),
+    ],
+    [
+      "POST deposit, forged",
+      401,
+      () => call(`/wallets/${randomWallet()}/deposits`, { token: forgedToken(), key: key(), body: { amount: 1 } }),
+    ],
     ["GET wallet, forged", 401, () => call(`/wallets/${randomWallet()}`, { token: forgedToken() })],
     ["GET live, forged", 401, () => upgrade(`/wallets/${randomWallet()}/live`, forgedToken())],
     ["GET transfer, forged", 401, () => call(`/transfers/${randomTransfer()}`, { token: forgedToken() })],
@@ -114,9 +137,31 @@ test("a burst of forged tokens, random ids and random recipients allocates no Du
     ["GET wallet, random id", 404, () => call(`/wallets/${randomWallet()}`, { token: user.token })],
     ["GET history, random id", 404, () => call(`/wallets/${randomWallet()}/history`, { token: user.token })],
     ["GET live, random id", 404, () => upgrade(`/wallets/${randomWallet()}/live`, user.token)],
-    ["POST deposit, random wallet", 404, () => call(`/wallets/${randomWallet()}/deposits`, { token: user.token, key: key(), body: { amount: 1 } })],
-    ["POST transfer to a random wallet id", 404, () => call("/transfers", { token: user.token, key: key(), body: { from_wallet_id: user.wallet_id, to: { wallet_id: randomWallet() }, amount: 1 } })],
-    ["POST transfer to a random handle", 404, () => call("/transfers", { token: user.token, key: key(), body: { from_wallet_id: user.wallet_id, to: { handle: `nobody_${id26().slice(0, 10)}` }, amount: 1 } })],
+    [
+      "POST deposit, random wallet",
+      404,
+      () => call(`/wallets/${randomWallet()}/deposits`, { token: user.token, key: key(), body: { amount: 1 } }),
+    ],
+    [
+      "POST transfer to a random wallet id",
+      404,
+      () =>
+        call("/transfers", {
+          token: user.token,
+          key: key(),
+          body: { from_wallet_id: user.wallet_id, to: { wallet_id: randomWallet() }, amount: 1 },
+        }),
+    ],
+    [
+      "POST transfer to a random handle",
+      404,
+      () =>
+        call("/transfers", {
+          token: user.token,
+          key: key(),
+          body: { from_wallet_id: user.wallet_id, to: { handle: `nobody_${id26().slice(0, 10)}` }, amount: 1 },
+        }),
+    ],
   ];
   const statuses = [];
   const created = await newObjectsDuring(async () => {
@@ -151,7 +196,11 @@ test("logins for random handles from fresh addresses allocate no storage beyond 
   // is chosen by that group's hash.
   const groupOf = (address) => `${address.replace(/::1$/, "")}:0::/64`;
   const shardOf = (address) => Number.parseInt(createHash("sha256").update(groupOf(address)).digest("hex").slice(0, 8), 16) % SHARDS;
-  const attempt = (address) => call("/auth/login", { body: { handle: `ghost_${id26().slice(0, 12)}`, password: "not the password" }, headers: { "cf-connecting-ip": address } });
+  const attempt = (address) =>
+    call("/auth/login", {
+      body: { handle: `ghost_${id26().slice(0, 12)}`, password: "not the password" },
+      headers: { "cf-connecting-ip": address },
+    });
   const primed = new Set();
   for (let i = 0; primed.size < SHARDS && i < 10_000; i++) {
     const address = `2001:db8:${i.toString(16)}::1`;
@@ -164,7 +213,10 @@ test("logins for random handles from fresh addresses allocate no storage beyond 
   const created = await newObjectsDuring(async () => {
     for (let i = 0; i < 30; i++) statuses.push((await attempt(`2001:db9:${i.toString(16)}::1`)).status);
   });
-  assert.ok(statuses.every((s) => s === 401), statuses.join(","));
+  assert.ok(
+    statuses.every((s) => s === 401),
+    statuses.join(","),
+  );
   assert.deepEqual(created, [], `${statuses.length} login probes created storage for ${created.length} objects`);
 });
 
@@ -175,6 +227,9 @@ test("the state directory is created 0700 and nothing in it is readable by group
   const open = walk(stateDir)
     .map((path) => [path.slice(stateDir.length + 1), statSync(path).mode & 0o777])
     .filter(([, mode]) => (mode & 0o077) !== 0);
-  assert.deepEqual(open.map(([p, m]) => `${m.toString(8)} ${p}`), []);
+  assert.deepEqual(
+    open.map(([p, m]) => `${m.toString(8)} ${p}`),
+    [],
+  );
   assert.ok(objectFiles().size >= 2, "no Durable Object files were found, so the check saw nothing");
 });

@@ -37,7 +37,9 @@ export function workerdRssMiB(root = process.pid) {
   let kib = 0;
   for (const pid of workerdPids(root)) {
     try {
-      const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+      const line = readFileSync(`/proc/${pid}/status`, "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("VmRSS:"));
       kib += Number(line?.split(/\s+/)[1] ?? 0);
     } catch {
       // Exited meanwhile.

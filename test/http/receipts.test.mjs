@@ -27,7 +27,11 @@ test("a receipt verifies offline, and fails after one byte changes", async () =>
   const login = await call("/auth/login", { body: { handle: "alice", password: "demo-password" } });
   assert.equal(login.status, 200);
   const me = await call("/me", { token: login.json.token });
-  const sent = await call("/transfers", { token: login.json.token, key: crypto.randomUUID(), body: { from_wallet_id: me.json.wallets[0].id, to: { handle: "bob" }, amount: 1_250 } });
+  const sent = await call("/transfers", {
+    token: login.json.token,
+    key: crypto.randomUUID(),
+    body: { from_wallet_id: me.json.wallets[0].id, to: { handle: "bob" }, amount: 1_250 },
+  });
   assert.equal(sent.status, 201, sent.text);
   const receipt = await call(`/transfers/${sent.json.transfer.id}/receipt`, { token: login.json.token });
   assert.equal(receipt.status, 200, receipt.text);

@@ -42,7 +42,11 @@ test("no phone number, password or token is stored in clear", async () => {
   }
   const [a, b] = users;
   assert.equal((await call(`/wallets/${a.wallet_id}/deposits`, { token: a.token, key: "scan-1", body: { amount: 5_000 } })).status, 201);
-  const paid = await call("/transfers", { token: a.token, key: "scan-2", body: { from_wallet_id: a.wallet_id, to: { phone: b.phone }, amount: 1_234, memo: "by phone" } });
+  const paid = await call("/transfers", {
+    token: a.token,
+    key: "scan-2",
+    body: { from_wallet_id: a.wallet_id, to: { phone: b.phone }, amount: 1_234, memo: "by phone" },
+  });
   assert.equal(paid.status, 201, paid.text);
   const me = await call("/me", { token: b.token });
   assert.match(me.json.user.phone, /^\+•+\d{4}$/);

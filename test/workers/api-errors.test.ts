@@ -26,7 +26,9 @@ async function balanceOf(user: TestUser): Promise<number> {
 }
 
 async function auditCount(walletId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE from_wallet_id = ?1 OR to_wallet_id = ?1").bind(walletId).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE from_wallet_id = ?1 OR to_wallet_id = ?1")
+    .bind(walletId)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -224,7 +226,9 @@ describe("409", () => {
     await deposit(a, 1_000);
     const key = crypto.randomUUID();
     // Hold the sender's wallet busy so the first transfer is still in flight when the second arrives.
-    const busy = runInDurableObject(walletStub(a.wallet_id), (_i, ctx) => ctx.blockConcurrencyWhile(() => new Promise((r) => setTimeout(r, 400))));
+    const busy = runInDurableObject(walletStub(a.wallet_id), (_i, ctx) =>
+      ctx.blockConcurrencyWhile(() => new Promise((r) => setTimeout(r, 400))),
+    );
     const first = transfer(a, { handle: b.handle }, 100, key);
     await new Promise((r) => setTimeout(r, 100));
     const second = await transfer(a, { handle: b.handle }, 100, key);
@@ -256,8 +260,16 @@ describe("422", () => {
     const a = await register();
     const key = crypto.randomUUID();
     await deposit(a, 1_000, key);
-    expectError(await api(`/wallets/${a.wallet_id}/deposits`, { token: a.token, key, body: { amount: 999 } }), 422, "idempotency_key_reused");
-    expectError(await api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, key, body: { amount: 1_000 } }), 422, "idempotency_key_reused");
+    expectError(
+      await api(`/wallets/${a.wallet_id}/deposits`, { token: a.token, key, body: { amount: 999 } }),
+      422,
+      "idempotency_key_reused",
+    );
+    expectError(
+      await api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, key, body: { amount: 1_000 } }),
+      422,
+      "idempotency_key_reused",
+    );
     await settle([a.id]);
     expect(await balanceOf(a)).toBe(1_000);
   });
@@ -267,7 +279,11 @@ describe("422", () => {
     const b = await register();
     await deposit(a, 100);
     expectError(await transfer(a, { handle: b.handle }, 101), 422, "insufficient_funds");
-    expectError(await api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, key: crypto.randomUUID(), body: { amount: 101 } }), 422, "insufficient_funds");
+    expectError(
+      await api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, key: crypto.randomUUID(), body: { amount: 101 } }),
+      422,
+      "insufficient_funds",
+    );
     await settle([a.id, b.id]);
     expect(await balanceOf(a)).toBe(100);
     expect(await balanceOf(b)).toBe(0);
@@ -309,7 +325,11 @@ describe("428 idempotency_key_required", () => {
     const a = await register();
     expectError(await api(`/wallets/${a.wallet_id}/deposits`, { token: a.token, body: { amount: 5 } }), 428, "idempotency_key_required");
     expectError(await api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, body: { amount: 5 } }), 428, "idempotency_key_required");
-    expectError(await api("/transfers", { token: a.token, body: { from_wallet_id: a.wallet_id, to: { handle: "x" }, amount: 5 } }), 428, "idempotency_key_required");
+    expectError(
+      await api("/transfers", { token: a.token, body: { from_wallet_id: a.wallet_id, to: { handle: "x" }, amount: 5 } }),
+      428,
+      "idempotency_key_required",
+    );
     expect(await balanceOf(a)).toBe(0);
   });
 });

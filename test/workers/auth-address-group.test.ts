@@ -25,14 +25,20 @@ describe("address groups", () => {
     const victim = await register({ prefix: "v6" });
     const statuses: number[] = [];
     for (let i = 1; i <= 12; i++) {
-      const res = await api("/auth/login", { body: { handle: victim.handle, password: `guess-${i}-xxxxxxxx` }, headers: { "cf-connecting-ip": `2001:db8:77:1::${i.toString(16)}` } });
+      const res = await api("/auth/login", {
+        body: { handle: victim.handle, password: `guess-${i}-xxxxxxxx` },
+        headers: { "cf-connecting-ip": `2001:db8:77:1::${i.toString(16)}` },
+      });
       statuses.push(res.status);
     }
     // LOGIN_FREE_FAILURES_PER_ADDRESS (5) failures are checked; then the whole /64 waits.
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.slice(5).every((s) => s === 429)).toBe(true);
     // Another /64 is another client: the owner's right password from there gets in.
-    const owner = await api("/auth/login", { body: { handle: victim.handle, password: "correct horse battery" }, headers: { "cf-connecting-ip": "2001:db8:99:2::1" } });
+    const owner = await api("/auth/login", {
+      body: { handle: victim.handle, password: "correct horse battery" },
+      headers: { "cf-connecting-ip": "2001:db8:99:2::1" },
+    });
     expect(owner.status).toBe(200);
   });
 });

@@ -98,7 +98,12 @@ describe("authentication first on routes that need a session", () => {
   it("a revoked token gets 401, not 400, for malformed JSON", async () => {
     const user = await revoked();
     for (const route of routes(user)) {
-      const res = await api(route, { token: user.token, key: crypto.randomUUID(), rawBody: "{not json", headers: { "content-type": "application/json" } });
+      const res = await api(route, {
+        token: user.token,
+        key: crypto.randomUUID(),
+        rawBody: "{not json",
+        headers: { "content-type": "application/json" },
+      });
       expect([route, res.status, code(res)]).toEqual([route, 401, "unauthenticated"]);
     }
   });
@@ -126,9 +131,17 @@ describe("authentication first on routes that need a session", () => {
   it("a live session still gets 400 and 413 for the body, and nothing moves", async () => {
     const user = await register();
     for (const route of routes(user)) {
-      const malformed = await api(route, { token: user.token, key: crypto.randomUUID(), rawBody: "{not json", headers: { "content-type": "application/json" } });
+      const malformed = await api(route, {
+        token: user.token,
+        key: crypto.randomUUID(),
+        rawBody: "{not json",
+        headers: { "content-type": "application/json" },
+      });
       expect([route, malformed.status, code(malformed)]).toEqual([route, 400, "validation_error"]);
-      const streamed = await sendStreamed(route, 2 * 1_048_576, { authorization: `Bearer ${user.token}`, "idempotency-key": crypto.randomUUID() });
+      const streamed = await sendStreamed(route, 2 * 1_048_576, {
+        authorization: `Bearer ${user.token}`,
+        "idempotency-key": crypto.randomUUID(),
+      });
       expect([route, streamed.response.status, code(streamed.response)]).toEqual([route, 413, "payload_too_large"]);
     }
     const snap = await walletStub(user.wallet_id).snapshot();

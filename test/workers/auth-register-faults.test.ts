@@ -44,7 +44,9 @@ function recordingWallets(init_fails: boolean): { ns: Env["WALLET"]; ids: string
           if (!init_fails) return stub;
           return new Proxy(stub, {
             get(s, p) {
-              if (p === "init") return async () => Promise.reject(new Error("Durable Object storage operation exceeded timeout which caused object to be reset"));
+              if (p === "init")
+                return async () =>
+                  Promise.reject(new Error("Durable Object storage operation exceeded timeout which caused object to be reset"));
               const value = Reflect.get(s, p) as unknown;
               return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(s) : value;
             },
@@ -104,14 +106,22 @@ async function usersNamed(handle: string): Promise<number> {
 
 /** Whether a wallet object has any storage at all (an orphan would have its schema and a row). */
 async function hasStorage(walletId: string): Promise<boolean> {
-  return runInDurableObject(walletStub(walletId), (_instance, state: DurableObjectState) => state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master").one().n !== 0);
+  return runInDurableObject(
+    walletStub(walletId),
+    (_instance, state: DurableObjectState) => state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master").one().n !== 0,
+  );
 }
 
 async function registersCleanlyAfter(handle: string): Promise<void> {
-  const retry = await api<{ wallet: { id: string } }>("/auth/register", { body: { handle, password: PASSWORD }, headers: { "cf-connecting-ip": "203.0.113.77" } });
+  const retry = await api<{ wallet: { id: string } }>("/auth/register", {
+    body: { handle, password: PASSWORD },
+    headers: { "cf-connecting-ip": "203.0.113.77" },
+  });
   expect(retry.status, retry.text).toBe(201);
   expect(await usersNamed(handle)).toBe(1);
-  const wallets = await env.DB.prepare("SELECT count(*) AS n FROM wallets w JOIN users u ON u.id = w.owner_id WHERE u.handle = ?").bind(handle).first<{ n: number }>();
+  const wallets = await env.DB.prepare("SELECT count(*) AS n FROM wallets w JOIN users u ON u.id = w.owner_id WHERE u.handle = ?")
+    .bind(handle)
+    .first<{ n: number }>();
   expect(wallets?.n).toBe(1);
   expect((await walletStub(retry.json.wallet.id).snapshot()).code).toBe("ok");
 }
@@ -148,7 +158,10 @@ describe("registration while a store fails", () => {
     const handle = uniqueHandle("se");
     const res = await call("/auth/register", { handle, password: PASSWORD }, { COORDINATOR: failingSessions() });
     expectUnavailable(res);
-    const login = await api<{ token: string }>("/auth/login", { body: { handle, password: PASSWORD }, headers: { "cf-connecting-ip": "203.0.113.78" } });
+    const login = await api<{ token: string }>("/auth/login", {
+      body: { handle, password: PASSWORD },
+      headers: { "cf-connecting-ip": "203.0.113.78" },
+    });
     expect(login.status, login.text).toBe(200);
     const me = await api<{ wallets: { balance: number }[] }>("/me", { token: login.json.token });
     expect(me.json.wallets.map((w) => w.balance)).toEqual([0]);
@@ -157,7 +170,11 @@ describe("registration while a store fails", () => {
 
 describe("login while D1 fails", () => {
   it("answers 503 with Retry-After, not 500", async () => {
-    const res = await call("/auth/login", { handle: uniqueHandle("li"), password: PASSWORD }, { DB: failingD1("D1_ERROR: database is locked: SQLITE_BUSY", true) });
+    const res = await call(
+      "/auth/login",
+      { handle: uniqueHandle("li"), password: PASSWORD },
+      { DB: failingD1("D1_ERROR: database is locked: SQLITE_BUSY", true) },
+    );
     expectUnavailable(res);
   });
 });

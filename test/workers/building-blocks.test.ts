@@ -17,7 +17,8 @@ import { GroupCommit, GroupCommitFull, QUEUE_MAX_GROUPS } from "../../src/db/gro
 import type { EntryView, WalletView } from "../../src/domain/views";
 import { coordinatorStub } from "./helpers";
 
-const scratchUser = (): string => `usr_${Array.from({ length: 26 }, () => "abcdefghjkmnpqrstvwxyz0123456789"[Math.floor(Math.random() * 32)]).join("")}`;
+const scratchUser = (): string =>
+  `usr_${Array.from({ length: 26 }, () => "abcdefghjkmnpqrstvwxyz0123456789"[Math.floor(Math.random() * 32)]).join("")}`;
 
 describe("group commit", () => {
   it("refuses at once past its bound instead of queueing without limit", async () => {
@@ -55,7 +56,9 @@ describe("group commit", () => {
     await runInDurableObject(coordinatorStub(scratchUser()), async (_instance, state) => {
       state.storage.sql.exec("CREATE TABLE gc_many (k INTEGER PRIMARY KEY) STRICT");
       const group = new GroupCommit(state.storage, 2);
-      await Promise.all(Array.from({ length: 7 }, (_, i) => group.run(() => void state.storage.sql.exec("INSERT INTO gc_many (k) VALUES (?)", i))));
+      await Promise.all(
+        Array.from({ length: 7 }, (_, i) => group.run(() => void state.storage.sql.exec("INSERT INTO gc_many (k) VALUES (?)", i))),
+      );
       expect(state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM gc_many").one().n).toBe(7);
     });
   });
@@ -66,7 +69,11 @@ function refusedRow(user_id: string): MovementRow {
   const req = { user_id, token_hash: "t", idempotency_key: crypto.randomUUID(), request_hash: "h", request_id: "r", amount: 5 };
   const fields = { from_wallet_id: "wal_x", to_wallet_id: null, recipient: null, memo: null };
   const started = newMovementRow("withdrawal", req, fields, [], Date.now(), 1_000);
-  return finishedRow(started, { status: "failed", failure_code: "insufficient_funds", to_wallet_id: null, currency: "USD", entries: [], completed_at: null }, 1);
+  return finishedRow(
+    started,
+    { status: "failed", failure_code: "insufficient_funds", to_wallet_id: null, currency: "USD", entries: [], completed_at: null },
+    1,
+  );
 }
 
 function fakeOutbox(rows: MovementRow[], failFirst: number) {
@@ -181,7 +188,14 @@ function fakeWallets(options: { creditAnswer?: "currency_mismatch"; captureAnswe
 }
 
 function transferRow(): MovementRow {
-  const req = { user_id: "usr_0000000000000000000000000a", token_hash: "t", idempotency_key: "k", request_hash: "h", request_id: "r", amount: 100 };
+  const req = {
+    user_id: "usr_0000000000000000000000000a",
+    token_hash: "t",
+    idempotency_key: "k",
+    request_hash: "h",
+    request_id: "r",
+    amount: 100,
+  };
   const fields = { from_wallet_id: "wal_from", to_wallet_id: null, recipient: JSON.stringify({ handle: "bob" }), memo: null };
   return newMovementRow("transfer", req, fields, ["wal_from"], Date.now(), 1_000);
 }

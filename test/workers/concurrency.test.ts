@@ -21,8 +21,16 @@ function rng(seed: number): () => number {
 
 async function ledgerCounts(walletIds: string[]): Promise<{ debits: number; credits: number }> {
   const placeholders = walletIds.map(() => "?").join(",");
-  const debits = await env.DB.prepare(`SELECT count(*) AS n FROM ledger_entries WHERE kind = 'transfer_out' AND wallet_id IN (${placeholders})`).bind(...walletIds).first<{ n: number }>();
-  const credits = await env.DB.prepare(`SELECT count(*) AS n FROM ledger_entries WHERE kind = 'transfer_in' AND wallet_id IN (${placeholders})`).bind(...walletIds).first<{ n: number }>();
+  const debits = await env.DB.prepare(
+    `SELECT count(*) AS n FROM ledger_entries WHERE kind = 'transfer_out' AND wallet_id IN (${placeholders})`,
+  )
+    .bind(...walletIds)
+    .first<{ n: number }>();
+  const credits = await env.DB.prepare(
+    `SELECT count(*) AS n FROM ledger_entries WHERE kind = 'transfer_in' AND wallet_id IN (${placeholders})`,
+  )
+    .bind(...walletIds)
+    .first<{ n: number }>();
   return { debits: debits?.n ?? 0, credits: credits?.n ?? 0 };
 }
 
@@ -45,7 +53,10 @@ describe("parallel transfers", () => {
       outcomes.push(...(await Promise.all(sends)));
     }
     const statuses = outcomes.map((r) => r.status);
-    expect(statuses.every((s) => s === 201 || s === 422), `seed ${seed}: ${statuses.join(",")}`).toBe(true);
+    expect(
+      statuses.every((s) => s === 201 || s === 422),
+      `seed ${seed}: ${statuses.join(",")}`,
+    ).toBe(true);
     const succeeded = statuses.filter((s) => s === 201).length;
     expect(succeeded, `seed ${seed}`).toBeGreaterThan(0);
     await settle(users.map((u) => u.id));
@@ -53,10 +64,15 @@ describe("parallel transfers", () => {
     const check = await assertLedger(walletIds);
     expect(check.total_balance, `seed ${seed}`).toBe(25_000);
     expect(await ledgerCounts(walletIds)).toEqual({ debits: succeeded, credits: succeeded });
-    const audit = await env.DB.prepare(`SELECT status, count(*) AS n FROM audit_log WHERE kind = 'transfer' AND from_wallet_id IN (${walletIds.map(() => "?").join(",")}) GROUP BY status`)
+    const audit = await env.DB.prepare(
+      `SELECT status, count(*) AS n FROM audit_log WHERE kind = 'transfer' AND from_wallet_id IN (${walletIds.map(() => "?").join(",")}) GROUP BY status`,
+    )
       .bind(...walletIds)
       .all<{ status: string; n: number }>();
-    expect(Object.fromEntries(audit.results.map((r) => [r.status, r.n]))).toEqual({ succeeded, ...(succeeded < 200 ? { failed: 200 - succeeded } : {}) });
+    expect(Object.fromEntries(audit.results.map((r) => [r.status, r.n]))).toEqual({
+      succeeded,
+      ...(succeeded < 200 ? { failed: 200 - succeeded } : {}),
+    });
   });
 
   it("a wallet paying out of its whole balance in parallel never goes negative", async () => {
@@ -117,7 +133,9 @@ describe("idempotency storm", () => {
     const b = await register();
     await deposit(a, 10_000);
     const key = crypto.randomUUID();
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, key, body: { amount: 100 + i } })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, key, body: { amount: 100 + i } })),
+    );
     const created = answers.filter((r) => r.status === 201);
     expect(created).toHaveLength(1);
     for (const r of answers.filter((x) => x.status !== 201)) expect([409, 422]).toContain(r.status);

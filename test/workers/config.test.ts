@@ -7,7 +7,13 @@ const base = env as unknown as ConfigVars;
 
 describe("config", () => {
   it("accepts the shipped defaults", () => {
-    const config = parseConfig({ ...base, OUTBOX_FLUSH_DELAY_MS: "5000", OUTBOX_GRACE_MS: "60000", GROUP_COMMIT_MAX_OPS: "64", SESSIONS_MAX_PER_USER: "50" });
+    const config = parseConfig({
+      ...base,
+      OUTBOX_FLUSH_DELAY_MS: "5000",
+      OUTBOX_GRACE_MS: "60000",
+      GROUP_COMMIT_MAX_OPS: "64",
+      SESSIONS_MAX_PER_USER: "50",
+    });
     expect([config.outbox_flush_delay_ms, config.group_commit_max_ops, config.sessions_max_per_user]).toEqual([5_000, 64, 50]);
   });
 

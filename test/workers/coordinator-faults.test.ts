@@ -22,7 +22,11 @@ async function setFaults(user: TestUser, change: Partial<Faults>): Promise<Fault
 async function auditCount(userId: string): Promise<number> {
   const row = await api<never>("/health");
   expect(row.status).toBe(200);
-  const { results } = await (await import("cloudflare:workers")).env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE user_id = ?").bind(userId).all<{ n: number }>();
+  const { results } = await (
+    await import("cloudflare:workers")
+  ).env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE user_id = ?")
+    .bind(userId)
+    .all<{ n: number }>();
   return results[0]?.n ?? 0;
 }
 

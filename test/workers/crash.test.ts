@@ -10,9 +10,29 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { describe, expect, it } from "vitest";
 import type { FailMode, Failpoint } from "../../src/coordinator/rpc";
 import type { TransferCoordinator } from "../../src/transfer-coordinator";
-import { api, assertLedger, auditRows, coordinatorStub, deposit, register, settle, walletStub, type ApiResponse, type TestUser } from "./helpers";
+import {
+  api,
+  assertLedger,
+  auditRows,
+  coordinatorStub,
+  deposit,
+  register,
+  settle,
+  walletStub,
+  type ApiResponse,
+  type TestUser,
+} from "./helpers";
 
-const TRANSFER_POINTS: Failpoint[] = ["after_start", "after_resolve", "after_reserve", "after_credit", "after_capture", "after_finish", "before_d1_write", "after_d1_write"];
+const TRANSFER_POINTS: Failpoint[] = [
+  "after_start",
+  "after_resolve",
+  "after_reserve",
+  "after_credit",
+  "after_capture",
+  "after_finish",
+  "before_d1_write",
+  "after_d1_write",
+];
 const MODES: FailMode[] = ["throw", "abort"];
 
 async function arm(user: TestUser, point: Failpoint, mode: FailMode): Promise<void> {
@@ -50,7 +70,13 @@ async function versions(walletIds: string[]): Promise<number[]> {
   return out;
 }
 
-async function crashAndRecover(sender: TestUser, others: TestUser[], point: Failpoint, mode: FailMode, send: () => Promise<ApiResponse>): Promise<ApiResponse> {
+async function crashAndRecover(
+  sender: TestUser,
+  others: TestUser[],
+  point: Failpoint,
+  mode: FailMode,
+  send: () => Promise<ApiResponse>,
+): Promise<ApiResponse> {
   await arm(sender, point, mode);
   await send().catch(() => null);
   const users = [sender, ...others];
@@ -74,7 +100,8 @@ describe.each(MODES)("crash sweep (%s)", (mode) => {
     await deposit(a, 10_000);
     await settle([a.id]);
     const key = crypto.randomUUID();
-    const send = (): Promise<ApiResponse> => api("/transfers", { token: a.token, key, body: { from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 1_234 } });
+    const send = (): Promise<ApiResponse> =>
+      api("/transfers", { token: a.token, key, body: { from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 1_234 } });
     const answer = await crashAndRecover(a, [b], point, mode, send);
     expect(answer.status, answer.text).toBe(201);
     const id = (answer.json as { transfer: { id: string } }).transfer.id;
@@ -86,46 +113,56 @@ describe.each(MODES)("crash sweep (%s)", (mode) => {
     await assertAlarmIsNoOp([a, b]);
   });
 
-  it.each<Failpoint>(["after_reserve", "after_credit", "after_release", "after_finish"])("a refused transfer crashed at %s releases its hold exactly once", async (point) => {
-    const a = await register();
-    const e = await register({ currency: "EUR" });
-    await deposit(a, 10_000);
-    await settle([a.id]);
-    const key = crypto.randomUUID();
-    const send = (): Promise<ApiResponse> => api("/transfers", { token: a.token, key, body: { from_wallet_id: a.wallet_id, to: { wallet_id: e.wallet_id }, amount: 500 } });
-    const answer = await crashAndRecover(a, [e], point, mode, send);
-    expect(answer.status, answer.text).toBe(422);
-    expect(answer.text).toContain("currency_mismatch");
-    const id = (answer.json as { error: { transfer_id: string } }).error.transfer_id;
-    const check = await assertLedger([a.wallet_id, e.wallet_id]);
-    expect(check.wallets.map((w) => w.balance)).toEqual([10_000, 0]);
-    expect(await auditRows(id)).toEqual([expect.objectContaining({ status: "failed", failure_code: "currency_mismatch" })]);
-    await assertAlarmIsNoOp([a, e]);
-  });
+  it.each<Failpoint>(["after_reserve", "after_credit", "after_release", "after_finish"])(
+    "a refused transfer crashed at %s releases its hold exactly once",
+    async (point) => {
+      const a = await register();
+      const e = await register({ currency: "EUR" });
+      await deposit(a, 10_000);
+      await settle([a.id]);
+      const key = crypto.randomUUID();
+      const send = (): Promise<ApiResponse> =>
+        api("/transfers", { token: a.token, key, body: { from_wallet_id: a.wallet_id, to: { wallet_id: e.wallet_id }, amount: 500 } });
+      const answer = await crashAndRecover(a, [e], point, mode, send);
+      expect(answer.status, answer.text).toBe(422);
+      expect(answer.text).toContain("currency_mismatch");
+      const id = (answer.json as { error: { transfer_id: string } }).error.transfer_id;
+      const check = await assertLedger([a.wallet_id, e.wallet_id]);
+      expect(check.wallets.map((w) => w.balance)).toEqual([10_000, 0]);
+      expect(await auditRows(id)).toEqual([expect.objectContaining({ status: "failed", failure_code: "currency_mismatch" })]);
+      await assertAlarmIsNoOp([a, e]);
+    },
+  );
 
-  it.each<Failpoint>(["after_start", "after_credit", "after_finish", "before_d1_write", "after_d1_write"])("a deposit crashed at %s lands exactly once", async (point) => {
-    const a = await register();
-    const key = crypto.randomUUID();
-    const send = (): Promise<ApiResponse> => api(`/wallets/${a.wallet_id}/deposits`, { token: a.token, key, body: { amount: 777 } });
-    const answer = await crashAndRecover(a, [], point, mode, send);
-    expect(answer.status, answer.text).toBe(201);
-    const check = await assertLedger([a.wallet_id]);
-    expect(check.wallets[0]?.balance).toBe(777);
-    await assertAlarmIsNoOp([a]);
-  });
+  it.each<Failpoint>(["after_start", "after_credit", "after_finish", "before_d1_write", "after_d1_write"])(
+    "a deposit crashed at %s lands exactly once",
+    async (point) => {
+      const a = await register();
+      const key = crypto.randomUUID();
+      const send = (): Promise<ApiResponse> => api(`/wallets/${a.wallet_id}/deposits`, { token: a.token, key, body: { amount: 777 } });
+      const answer = await crashAndRecover(a, [], point, mode, send);
+      expect(answer.status, answer.text).toBe(201);
+      const check = await assertLedger([a.wallet_id]);
+      expect(check.wallets[0]?.balance).toBe(777);
+      await assertAlarmIsNoOp([a]);
+    },
+  );
 
-  it.each<Failpoint>(["after_start", "after_capture", "after_finish"])("a withdrawal crashed at %s pays out exactly once", async (point) => {
-    const a = await register();
-    await deposit(a, 1_000);
-    await settle([a.id]);
-    const key = crypto.randomUUID();
-    const send = (): Promise<ApiResponse> => api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, key, body: { amount: 300 } });
-    const answer = await crashAndRecover(a, [], point, mode, send);
-    expect(answer.status, answer.text).toBe(201);
-    const check = await assertLedger([a.wallet_id]);
-    expect(check.wallets[0]?.balance).toBe(700);
-    await assertAlarmIsNoOp([a]);
-  });
+  it.each<Failpoint>(["after_start", "after_capture", "after_finish"])(
+    "a withdrawal crashed at %s pays out exactly once",
+    async (point) => {
+      const a = await register();
+      await deposit(a, 1_000);
+      await settle([a.id]);
+      const key = crypto.randomUUID();
+      const send = (): Promise<ApiResponse> => api(`/wallets/${a.wallet_id}/withdrawals`, { token: a.token, key, body: { amount: 300 } });
+      const answer = await crashAndRecover(a, [], point, mode, send);
+      expect(answer.status, answer.text).toBe(201);
+      const check = await assertLedger([a.wallet_id]);
+      expect(check.wallets[0]?.balance).toBe(700);
+      await assertAlarmIsNoOp([a]);
+    },
+  );
 });
 
 describe("recovery without a retry", () => {
@@ -136,7 +173,8 @@ describe("recovery without a retry", () => {
     await settle([a.id]);
     await arm(a, "after_reserve", "throw");
     const key = crypto.randomUUID();
-    const send = (): Promise<ApiResponse> => api("/transfers", { token: a.token, key, body: { from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 100 } });
+    const send = (): Promise<ApiResponse> =>
+      api("/transfers", { token: a.token, key, body: { from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 100 } });
     const first = await send();
     expect(first.status).toBe(503);
     expect(first.headers.get("retry-after")).toBe("1");

@@ -76,7 +76,10 @@ export async function register(options: { prefix?: string; phone?: string; curre
 /** Deposits `amount` into the user's wallet and asserts it succeeded. */
 /** Grants the auditor role the way an operator does (POST /admin/auditors with the test's ADMIN_TOKEN). */
 export async function grantAuditor(user: TestUser): Promise<void> {
-  const grant = await api("/admin/auditors", { body: { handle: user.handle }, headers: { "x-admin-token": "test-admin-token-0123456789abcdefghijklmnop" } });
+  const grant = await api("/admin/auditors", {
+    body: { handle: user.handle },
+    headers: { "x-admin-token": "test-admin-token-0123456789abcdefghijklmnop" },
+  });
   expect(grant.status).toBe(200);
 }
 
@@ -173,7 +176,9 @@ export async function assertLedger(walletIds: string[]): Promise<LedgerCheck> {
       prev = hash;
     });
     expect(sum, `entries of ${id} sum to its balance`).toBe(w.balance);
-    const mirrored = await env.DB.prepare("SELECT seq, hash FROM ledger_entries WHERE wallet_id = ? ORDER BY seq").bind(id).all<{ seq: number; hash: string }>();
+    const mirrored = await env.DB.prepare("SELECT seq, hash FROM ledger_entries WHERE wallet_id = ? ORDER BY seq")
+      .bind(id)
+      .all<{ seq: number; hash: string }>();
     expect(mirrored.results).toEqual(entries.map((e) => ({ seq: e.seq, hash: e.hash })));
     total_balance += w.balance;
   }

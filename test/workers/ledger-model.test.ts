@@ -145,17 +145,41 @@ class Planner {
     const owner_id = w.owner_id;
     switch (o.op) {
       case "deposit":
-        return this.take(planDeposit(w, this.entry(`dep_${o.n}`), { transfer_id: `dep_${o.n}`, owner_id, amount }, this.limits, this.now_ms));
+        return this.take(
+          planDeposit(w, this.entry(`dep_${o.n}`), { transfer_id: `dep_${o.n}`, owner_id, amount }, this.limits, this.now_ms),
+        );
       case "credit":
-        return this.take(planCredit(w, this.entry(`in_${o.n}`), { transfer_id: `in_${o.n}`, amount, currency: "USD", counterparty: "wal_x", memo: null }, this.limits, this.now_ms));
+        return this.take(
+          planCredit(
+            w,
+            this.entry(`in_${o.n}`),
+            { transfer_id: `in_${o.n}`, amount, currency: "USD", counterparty: "wal_x", memo: null },
+            this.limits,
+            this.now_ms,
+          ),
+        );
       case "withdraw":
-        return this.take(planWithdraw(w, this.entry(`wdr_${o.n}`), { transfer_id: `wdr_${o.n}`, owner_id, amount }, this.limits, this.now_ms));
+        return this.take(
+          planWithdraw(w, this.entry(`wdr_${o.n}`), { transfer_id: `wdr_${o.n}`, owner_id, amount }, this.limits, this.now_ms),
+        );
       case "reserve":
-        return this.take(planReserve(w, this.holds.get(`trf_${o.n}`) ?? null, { transfer_id: `trf_${o.n}`, owner_id, amount }, this.limits, this.now_ms));
+        return this.take(
+          planReserve(w, this.holds.get(`trf_${o.n}`) ?? null, { transfer_id: `trf_${o.n}`, owner_id, amount }, this.limits, this.now_ms),
+        );
       case "capture":
-        return this.take(planCapture(w, this.holds.get(`trf_${o.n}`) ?? null, this.entry(`trf_${o.n}`), { transfer_id: `trf_${o.n}`, counterparty: "wal_y", memo: null }, this.now_ms));
+        return this.take(
+          planCapture(
+            w,
+            this.holds.get(`trf_${o.n}`) ?? null,
+            this.entry(`trf_${o.n}`),
+            { transfer_id: `trf_${o.n}`, counterparty: "wal_y", memo: null },
+            this.now_ms,
+          ),
+        );
       case "release":
-        return this.take(planRelease(w, this.holds.get(`trf_${o.n}`) ?? null, { transfer_id: `trf_${o.n}`, reason: "not_found" }, this.now_ms));
+        return this.take(
+          planRelease(w, this.holds.get(`trf_${o.n}`) ?? null, { transfer_id: `trf_${o.n}`, reason: "not_found" }, this.now_ms),
+        );
     }
   }
 }
@@ -208,7 +232,8 @@ describe("wallet state machine", () => {
           const amount = amountOf(o.n);
           let code: string;
           if (o.op === "deposit") code = (await stub.deposit({ transfer_id: `dep_${o.n}`, owner_id, amount })).code;
-          else if (o.op === "credit") code = (await stub.credit({ transfer_id: `in_${o.n}`, amount, currency: "USD", counterparty: "wal_x", memo: null })).code;
+          else if (o.op === "credit")
+            code = (await stub.credit({ transfer_id: `in_${o.n}`, amount, currency: "USD", counterparty: "wal_x", memo: null })).code;
           else if (o.op === "withdraw") code = (await stub.withdraw({ transfer_id: `wdr_${o.n}`, owner_id, amount })).code;
           else if (o.op === "reserve") code = (await stub.reserve({ transfer_id: `trf_${o.n}`, owner_id, amount })).code;
           else if (o.op === "capture") code = (await stub.capture({ transfer_id: `trf_${o.n}`, counterparty: "wal_y", memo: null })).code;

@@ -62,7 +62,9 @@ describe("live feed: unread budget", () => {
     await deposit(u, 1);
     const total = (await walletStub(u.wallet_id).snapshot()) as { wallet: { chain: { head_seq: number } } };
     await again.waitFor((e) => seqsOf(e).at(-1) === total.wallet.chain.head_seq, "every entry after the last one seen");
-    expect([...seqsOf(silent.events), ...seqsOf(again.events)]).toEqual(Array.from({ length: total.wallet.chain.head_seq }, (_, i) => i + 1));
+    expect([...seqsOf(silent.events), ...seqsOf(again.events)]).toEqual(
+      Array.from({ length: total.wallet.chain.head_seq }, (_, i) => i + 1),
+    );
     again.ws.close(1000);
   });
 
@@ -71,7 +73,8 @@ describe("live feed: unread budget", () => {
     await lowerLimits(u, { max_unread_bytes: BUDGET });
     const liar = await openLive(u);
     liar.ws.addEventListener("message", (m) => {
-      if ((JSON.parse(String(m.data)) as { type: string }).type === "ack_request") liar.ws.send(JSON.stringify({ type: "ack", nonce: "guessed-nonce" }));
+      if ((JSON.parse(String(m.data)) as { type: string }).type === "ack_request")
+        liar.ws.send(JSON.stringify({ type: "ack", nonce: "guessed-nonce" }));
     });
     for (let i = 0; i < 60 && !liar.isClosed(); i++) await deposit(u, 1);
     expect((await closeOf(liar)).code).toBe(SLOW_CONSUMER);
@@ -123,7 +126,10 @@ describe("live feed: unread budget", () => {
     const u = await register();
     const res = await api(`/wallets/${u.wallet_id}`, { token: u.token });
     expect(res.status).toBe(200);
-    const budget = await runInDurableObject(walletStub(u.wallet_id), (instance: WalletObject) => (instance as unknown as { live: { limits: LiveLimits } }).live.limits.max_unread_bytes);
+    const budget = await runInDurableObject(
+      walletStub(u.wallet_id),
+      (instance: WalletObject) => (instance as unknown as { live: { limits: LiveLimits } }).live.limits.max_unread_bytes,
+    );
     expect(budget).toBe(262_144);
   });
 });

@@ -30,7 +30,9 @@ export interface Live {
 /** Opens `user`'s feed (or `token`'s); with `ack`, every `ack_request` is answered at once, as the web client does. */
 export async function openLive(user: TestUser, options: { token?: string; ack?: boolean; query?: string } = {}): Promise<Live> {
   const url = `https://wallet.test/api/v1/wallets/${user.wallet_id}/live${options.query ?? ""}`;
-  const res = await exports.default.fetch(new Request(url, { headers: { upgrade: "websocket", authorization: `Bearer ${options.token ?? user.token}` } }));
+  const res = await exports.default.fetch(
+    new Request(url, { headers: { upgrade: "websocket", authorization: `Bearer ${options.token ?? user.token}` } }),
+  );
   expect(res.status).toBe(101);
   const ws = res.webSocket;
   if (ws === null) throw new Error("no socket");
@@ -64,11 +66,14 @@ export async function openLive(user: TestUser, options: { token?: string; ack?: 
 }
 
 /** The seqs of the entry events received, in order. */
-export const seqsOf = (events: LiveEvent[]): number[] => events.flatMap((e) => (e.type === "entry" && e.entry !== undefined ? [e.entry.seq] : []));
+export const seqsOf = (events: LiveEvent[]): number[] =>
+  events.flatMap((e) => (e.type === "entry" && e.entry !== undefined ? [e.entry.seq] : []));
 
 /** Waits for the close, failing after `timeout_ms`. */
 export async function closeOf(live: Live, timeout_ms = 5_000): Promise<{ code: number; reason: string }> {
-  const timeout = new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`socket not closed; events: ${JSON.stringify(live.events.map((e) => e.type))}`)), timeout_ms));
+  const timeout = new Promise<never>((_, fail) =>
+    setTimeout(() => fail(new Error(`socket not closed; events: ${JSON.stringify(live.events.map((e) => e.type))}`)), timeout_ms),
+  );
   return Promise.race([live.closed, timeout]);
 }
 

@@ -86,7 +86,8 @@ describe("live feed: sessions", () => {
     await resumed.waitFor((e) => e.length >= 1, "snapshot");
     // The session's 7-day life cannot pass in a test; its expiry as the sockets recorded it can be moved back.
     await runInDurableObject(walletStub(u.wallet_id), (_instance: WalletObject, ctx) => {
-      for (const ws of ctx.getWebSockets()) ws.serializeAttachment({ ...(ws.deserializeAttachment() as object), session_expires_ms: Date.now() - 1 });
+      for (const ws of ctx.getWebSockets())
+        ws.serializeAttachment({ ...(ws.deserializeAttachment() as object), session_expires_ms: Date.now() - 1 });
     });
     resumeFromStart(resumed);
     expect((await closeOf(resumed)).code).toBe(SESSION_ENDED);
@@ -98,7 +99,9 @@ describe("live feed: sessions", () => {
 
   it("an upgrade that names a session the wallet cannot check is refused", async () => {
     const u = await register();
-    const bare = await walletStub(u.wallet_id).fetch(new Request("https://wallet.test/live", { headers: { upgrade: "websocket", "x-live-user": u.id } }));
+    const bare = await walletStub(u.wallet_id).fetch(
+      new Request("https://wallet.test/live", { headers: { upgrade: "websocket", "x-live-user": u.id } }),
+    );
     expect(bare.status).toBe(403);
     expect(bare.webSocket).toBeNull();
   });

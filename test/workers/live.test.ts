@@ -40,7 +40,9 @@ async function open(user: TestUser, query = ""): Promise<Live> {
   const events: LiveEvent[] = [];
   ws.accept();
   ws.addEventListener("message", (m) => events.push(JSON.parse(String(m.data)) as LiveEvent));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })),
+  );
   const waitFor = async (count: number, timeout_ms = 5_000): Promise<LiveEvent[]> => {
     const deadline = Date.now() + timeout_ms;
     while (events.length < count) {
@@ -170,7 +172,10 @@ describe("live feed: limits", () => {
     live.ws.send("not json");
     live.ws.send(JSON.stringify({ type: "resume", after_seq: -1 }));
     const events = await live.waitFor(3);
-    expect(events.slice(1)).toEqual([expect.objectContaining({ type: "error", code: "validation_error" }), expect.objectContaining({ type: "error", code: "validation_error" })]);
+    expect(events.slice(1)).toEqual([
+      expect.objectContaining({ type: "error", code: "validation_error" }),
+      expect.objectContaining({ type: "error", code: "validation_error" }),
+    ]);
     await deposit(a, 5);
     await live.waitFor(5);
     live.ws.close(1000);

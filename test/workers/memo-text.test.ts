@@ -17,7 +17,17 @@ describe("the text policy", () => {
   it("counts characters as a reader sees them, so emoji and accents count once", () => {
     const kiss = "\u{1F9D1}\u{1F3FB}\u200D\u2764\uFE0F\u200D\u{1F48B}\u200D\u{1F9D1}\u{1F3FC}"; // 10 code points, 1 character
     const flag = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"; // Scotland: 7 code points
-    for (const ok of ["thanks for lunch", "e\u0301te\u0301", kiss.repeat(140), flag.repeat(140), "שָׁלוֹם", "مرحبا \u200Fبك", "क्षत्रिय", "1\uFE0F\u20E3", "\u{1F44D}\u{1F3FD}".repeat(140)]) {
+    for (const ok of [
+      "thanks for lunch",
+      "e\u0301te\u0301",
+      kiss.repeat(140),
+      flag.repeat(140),
+      "שָׁלוֹם",
+      "مرحبا \u200Fبك",
+      "क्षत्रिय",
+      "1\uFE0F\u20E3",
+      "\u{1F44D}\u{1F3FD}".repeat(140),
+    ]) {
       expect([ok.slice(0, 12), textIssue(ok, LIMITS)]).toEqual([ok.slice(0, 12), null]);
     }
     expect(textIssue("a".repeat(141), LIMITS)).toBe("at most 140 characters");
@@ -33,10 +43,36 @@ describe("the text policy", () => {
   });
 
   it("refuses controls, bidirectional overrides, embeddings and isolates, separators and lone surrogates", () => {
-    const refused = ["\u0000", "\t", "\n", "\r", "\u001B[31m", "\u007F", "\u0085", "\u009B", "\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066", "\u2067", "\u2068", "\u2069", "\u2028", "\u2029", "\u206A", "\uD800", "\uDC00x"];
+    const refused = [
+      "\u0000",
+      "\t",
+      "\n",
+      "\r",
+      "\u001B[31m",
+      "\u007F",
+      "\u0085",
+      "\u009B",
+      "\u202A",
+      "\u202B",
+      "\u202C",
+      "\u202D",
+      "\u202E",
+      "\u2066",
+      "\u2067",
+      "\u2068",
+      "\u2069",
+      "\u2028",
+      "\u2029",
+      "\u206A",
+      "\uD800",
+      "\uDC00x",
+    ];
     for (const bad of refused) {
       const issue = textIssue(`pay ${bad} back`, LIMITS);
-      expect([JSON.stringify(bad), issue]).toEqual([JSON.stringify(bad), expect.stringMatching(/^must not contain control, invisible or bidirectional override characters/)]);
+      expect([JSON.stringify(bad), issue]).toEqual([
+        JSON.stringify(bad),
+        expect.stringMatching(/^must not contain control, invisible or bidirectional override characters/),
+      ]);
     }
     expect(textIssue("invoice \u202Egpj.exe", LIMITS)).toContain("U+202E");
     // Directional marks open no embedding and are needed in mixed Arabic and Hebrew text: allowed.
@@ -119,13 +155,22 @@ describe("memos over HTTP", () => {
 });
 
 describe("display names", () => {
-  const register_ = (display_name: string) => api("/auth/register", { body: { handle: uniqueHandle("dn"), password: "correct horse battery", display_name }, headers: { "cf-connecting-ip": `198.51.100.${Math.floor(Math.random() * 250)}` } });
+  const register_ = (display_name: string) =>
+    api("/auth/register", {
+      body: { handle: uniqueHandle("dn"), password: "correct horse battery", display_name },
+      headers: { "cf-connecting-ip": `198.51.100.${Math.floor(Math.random() * 250)}` },
+    });
 
   it("refuses overrides, controls and mark piles with 400 on display_name, and creates nobody", async () => {
     for (const name of ["\u202Eecila", "Eve\u2066", "tab\there", `Z${ACUTE.repeat(40)}`, "n".repeat(65)]) {
       const res = await register_(name);
       const json = res.json as ErrorJson;
-      expect([JSON.stringify(name).slice(0, 20), res.status, json.error.code, json.error.details?.[0]?.field]).toEqual([JSON.stringify(name).slice(0, 20), 400, "validation_error", "display_name"]);
+      expect([JSON.stringify(name).slice(0, 20), res.status, json.error.code, json.error.details?.[0]?.field]).toEqual([
+        JSON.stringify(name).slice(0, 20),
+        400,
+        "validation_error",
+        "display_name",
+      ]);
     }
   });
 

@@ -11,7 +11,20 @@ import { D1_MAX_BOUND_PARAMETERS, insertIgnoring } from "../../src/db/d1-inserts
 import { ledgerEntries } from "../../src/db/schema";
 import { newUserId, newWalletId } from "../../src/domain/ids";
 
-const ENTRY_COLUMNS = ["wallet_id", "seq", "id", "kind", "amount", "balance_after", "transfer_id", "counterparty", "memo", "created_at", "prev_hash", "hash"] as const;
+const ENTRY_COLUMNS = [
+  "wallet_id",
+  "seq",
+  "id",
+  "kind",
+  "amount",
+  "balance_after",
+  "transfer_id",
+  "counterparty",
+  "memo",
+  "created_at",
+  "prev_hash",
+  "hash",
+] as const;
 
 function entry(walletId: string, seq: number) {
   return {
@@ -33,9 +46,23 @@ function entry(walletId: string, seq: number) {
 /** A succeeded deposit of `amount` into `walletId`, with the one entry it produced. */
 function succeededDeposit(userId: string, walletId: string, seq: number): MovementRow {
   const req = { user_id: userId, token_hash: "t", idempotency_key: `k${seq}`, request_hash: "h", request_id: "r", amount: 100 };
-  const started = newMovementRow("deposit", req, { from_wallet_id: null, to_wallet_id: walletId, recipient: null, memo: null }, [walletId], Date.now(), 5_000);
+  const started = newMovementRow(
+    "deposit",
+    req,
+    { from_wallet_id: null, to_wallet_id: walletId, recipient: null, memo: null },
+    [walletId],
+    Date.now(),
+    5_000,
+  );
   const { wallet_id, ...view } = entry(walletId, seq);
-  const decision = { status: "succeeded" as const, failure_code: null, to_wallet_id: wallet_id, currency: "USD", entries: [{ wallet_id, entry: view }], completed_at: view.created_at };
+  const decision = {
+    status: "succeeded" as const,
+    failure_code: null,
+    to_wallet_id: wallet_id,
+    currency: "USD",
+    entries: [{ wallet_id, entry: view }],
+    completed_at: view.created_at,
+  };
   return finishedRow(started, decision, 0);
 }
 
@@ -57,7 +84,9 @@ describe("outbox inserts", () => {
     expect(statements).toHaveLength(Math.ceil(20 / insert.rows_per_statement));
     await env.DB.batch(statements);
     await env.DB.batch(insert.bind(env.DB, rows));
-    const stored = await env.DB.prepare("SELECT seq, hash FROM ledger_entries WHERE wallet_id = ? ORDER BY rowid").bind(walletId).all<{ seq: number; hash: string }>();
+    const stored = await env.DB.prepare("SELECT seq, hash FROM ledger_entries WHERE wallet_id = ? ORDER BY rowid")
+      .bind(walletId)
+      .all<{ seq: number; hash: string }>();
     expect(stored.results.map((r) => r.seq)).toEqual(rows.map((r) => r.seq));
     expect(stored.results.map((r) => r.hash)).toEqual(rows.map((r) => r.hash));
     expect(insert.bind(env.DB, [])).toEqual([]);
@@ -69,9 +98,13 @@ describe("outbox inserts", () => {
     const movements = Array.from({ length: 23 }, (_, i) => succeededDeposit(userId, walletId, i + 1));
     await deliver(env.DB, movements);
     await deliver(env.DB, movements.slice(0, 10));
-    const audit = await env.DB.prepare("SELECT transfer_id FROM audit_log WHERE user_id = ? ORDER BY seq").bind(userId).all<{ transfer_id: string }>();
+    const audit = await env.DB.prepare("SELECT transfer_id FROM audit_log WHERE user_id = ? ORDER BY seq")
+      .bind(userId)
+      .all<{ transfer_id: string }>();
     expect(audit.results.map((r) => r.transfer_id)).toEqual(movements.map((m) => m.id));
-    const entries = await env.DB.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE wallet_id = ?").bind(walletId).first<{ n: number }>();
+    const entries = await env.DB.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE wallet_id = ?")
+      .bind(walletId)
+      .first<{ n: number }>();
     expect(entries?.n).toBe(23);
     expect(movementInserts(env.DB, [])).toEqual([]);
   });

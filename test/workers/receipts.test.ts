@@ -18,7 +18,13 @@ describe("receipts", () => {
     for (const party of [a, b]) {
       const res = await api<SignedReceipt>(`/transfers/${id}/receipt`, { token: party.token });
       expect(res.status, res.text).toBe(200);
-      expect(res.json.receipt.transfer).toMatchObject({ id, amount: 250, from_wallet_id: a.wallet_id, to_wallet_id: b.wallet_id, memo: "rent" });
+      expect(res.json.receipt.transfer).toMatchObject({
+        id,
+        amount: 250,
+        from_wallet_id: a.wallet_id,
+        to_wallet_id: b.wallet_id,
+        memo: "rent",
+      });
       expect(res.json.receipt.entries.map((e) => [e.wallet_id, e.kind, e.amount])).toEqual([
         [a.wallet_id, "transfer_out", -250],
         [b.wallet_id, "transfer_in", 250],
@@ -35,7 +41,10 @@ describe("receipts", () => {
     const id = (sent.json as { transfer: { id: string } }).transfer.id;
     const key = await api<{ public_key: string }>("/receipts/public-key");
     const res = await api<SignedReceipt>(`/transfers/${id}/receipt`, { token: a.token });
-    const tampered: SignedReceipt = { ...res.json, receipt: { ...res.json.receipt, transfer: { ...res.json.receipt.transfer, amount: 2_500 } } };
+    const tampered: SignedReceipt = {
+      ...res.json,
+      receipt: { ...res.json.receipt, transfer: { ...res.json.receipt.transfer, amount: 2_500 } },
+    };
     expect(await verifyReceipt(tampered, key.json.public_key)).toBe(false);
     const bytes = res.text.replace(`"seq":1`, `"seq":2`);
     expect(bytes).not.toBe(res.text);

@@ -34,7 +34,9 @@ describe("a refused transfer", () => {
     const replay = await transfer(a, to, 1_000, key);
     expect(replay.text).toBe(refused.text);
     await settle([a.id]);
-    const audit = await env.DB.prepare("SELECT to_wallet_id FROM audit_log WHERE transfer_id = ?").bind(id).first<{ to_wallet_id: string }>();
+    const audit = await env.DB.prepare("SELECT to_wallet_id FROM audit_log WHERE transfer_id = ?")
+      .bind(id)
+      .first<{ to_wallet_id: string }>();
     expect(audit?.to_wallet_id).toBe(b.wallet_id);
   });
 

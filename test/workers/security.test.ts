@@ -32,12 +32,23 @@ describe("BOLA: another user's wallet, transfer, receipt and socket", () => {
       ["history", api(`/wallets/${w}/history`, { token: attacker.token })],
       ["deposit", api(`/wallets/${w}/deposits`, { token: attacker.token, key: crypto.randomUUID(), body: { amount: 1 } })],
       ["withdraw", api(`/wallets/${w}/withdrawals`, { token: attacker.token, key: crypto.randomUUID(), body: { amount: 1 } })],
-      ["pay from", api("/transfers", { token: attacker.token, key: crypto.randomUUID(), body: { from_wallet_id: w, to: { wallet_id: attacker.wallet_id }, amount: 1 } })],
+      [
+        "pay from",
+        api("/transfers", {
+          token: attacker.token,
+          key: crypto.randomUUID(),
+          body: { from_wallet_id: w, to: { wallet_id: attacker.wallet_id }, amount: 1 },
+        }),
+      ],
       ["read transfer", api(`/transfers/${transferId}`, { token: attacker.token })],
       ["receipt", api(`/transfers/${transferId}/receipt`, { token: attacker.token })],
     ];
     for (const [name, pending] of attempts) expect((await pending).status, name).toBe(403);
-    const socket = await exports.default.fetch(new Request(`https://wallet.test/api/v1/wallets/${w}/live`, { headers: { upgrade: "websocket", authorization: `Bearer ${attacker.token}` } }));
+    const socket = await exports.default.fetch(
+      new Request(`https://wallet.test/api/v1/wallets/${w}/live`, {
+        headers: { upgrade: "websocket", authorization: `Bearer ${attacker.token}` },
+      }),
+    );
     expect(socket.status).toBe(403);
     expect(socket.webSocket).toBeNull();
     await settle([owner.id, attacker.id]);
@@ -49,7 +60,10 @@ describe("BOLA: another user's wallet, transfer, receipt and socket", () => {
 describe("sessions", () => {
   it("log out everywhere revokes every session of the user", async () => {
     const user = await register();
-    const second = await api<{ token: string }>("/auth/login", { body: { handle: user.handle, password: "correct horse battery" }, headers: { "cf-connecting-ip": "198.51.100.7" } });
+    const second = await api<{ token: string }>("/auth/login", {
+      body: { handle: user.handle, password: "correct horse battery" },
+      headers: { "cf-connecting-ip": "198.51.100.7" },
+    });
     expect(second.status).toBe(200);
     expect((await api("/auth/logout-all", { method: "POST", token: user.token })).status).toBe(204);
     expect((await api("/me", { token: user.token })).status).toBe(401);
@@ -62,13 +76,15 @@ describe("sessions", () => {
     await settle([user.id]);
     expect((await api("/auth/logout", { method: "POST", token: user.token })).status).toBe(204);
     const routes = [`/wallets/${user.wallet_id}/deposits`, `/wallets/${user.wallet_id}/withdrawals`, "/transfers"];
-    const good = (route: string) => (route === "/transfers" ? { from_wallet_id: user.wallet_id, to: { handle: user.handle }, amount: 5 } : { amount: 5 });
+    const good = (route: string) =>
+      route === "/transfers" ? { from_wallet_id: user.wallet_id, to: { handle: user.handle }, amount: 5 } : { amount: 5 };
     for (const route of routes) {
       const valid = await api(route, { token: user.token, key: crypto.randomUUID(), body: good(route) });
       const noKey = await api(route, { token: user.token, body: good(route) });
       const badBody = await api(route, { token: user.token, key: crypto.randomUUID(), body: { amount: 1.5 } });
       const badKey = await api(route, { token: user.token, key: "\u0001", body: good(route) });
-      for (const res of [valid, noKey, badBody, badKey]) expect([route, res.status, (res.json as { error?: { code: string } }).error?.code]).toEqual([route, 401, "unauthenticated"]);
+      for (const res of [valid, noKey, badBody, badKey])
+        expect([route, res.status, (res.json as { error?: { code: string } }).error?.code]).toEqual([route, 401, "unauthenticated"]);
     }
     const snap = await walletStub(user.wallet_id).snapshot();
     expect(snap.code === "ok" ? [snap.wallet.balance, snap.wallet.version] : null).toEqual([1_000, 1]);
@@ -80,7 +96,15 @@ describe("sessions", () => {
     const victim = await register();
     const forged = `${victim.id}.${user.token.split(".")[1] ?? ""}`;
     expect((await api("/me", { token: forged })).status).toBe(401);
-    expect((await api("/transfers", { token: forged, key: crypto.randomUUID(), body: { from_wallet_id: victim.wallet_id, to: { handle: user.handle }, amount: 1 } })).status).toBe(401);
+    expect(
+      (
+        await api("/transfers", {
+          token: forged,
+          key: crypto.randomUUID(),
+          body: { from_wallet_id: victim.wallet_id, to: { handle: user.handle }, amount: 1 },
+        })
+      ).status,
+    ).toBe(401);
     const nobody = `usr_${"0".repeat(26)}.${user.token.split(".")[1] ?? ""}`;
     expect((await api("/me", { token: nobody })).status).toBe(401);
     await runInDurableObject(coordinatorStub(`usr_${"0".repeat(26)}`), (_instance, state: DurableObjectState) => {
@@ -90,7 +114,10 @@ describe("sessions", () => {
 
   it("the session cookie works, is HttpOnly, Secure and SameSite=Strict, and needs a same-site Origin to write", async () => {
     const handle = `cookie_${Date.now() % 1_000_000}`;
-    const res = await api("/auth/register", { body: { handle, password: "correct horse battery" }, headers: { "cf-connecting-ip": "198.51.100.8" } });
+    const res = await api("/auth/register", {
+      body: { handle, password: "correct horse battery" },
+      headers: { "cf-connecting-ip": "198.51.100.8" },
+    });
     const setCookie = res.headers.get("set-cookie") ?? "";
     expect(setCookie).toMatch(/^sid=usr_[0-9a-z]{26}\.[A-Za-z0-9_-]{43};/);
     expect(setCookie).toMatch(/HttpOnly/);
@@ -99,13 +126,25 @@ describe("sessions", () => {
     const cookie = setCookie.split(";")[0] ?? "";
     const walletId = (res.json as { wallet: { id: string } }).wallet.id;
     expect((await api("/me", { headers: { cookie } })).status).toBe(200);
-    const forged = await api(`/wallets/${walletId}/deposits`, { key: crypto.randomUUID(), body: { amount: 5 }, headers: { cookie, origin: "https://evil.example" } });
+    const forged = await api(`/wallets/${walletId}/deposits`, {
+      key: crypto.randomUUID(),
+      body: { amount: 5 },
+      headers: { cookie, origin: "https://evil.example" },
+    });
     expect(forged.status).toBe(403);
     const noOrigin = await api(`/wallets/${walletId}/deposits`, { key: crypto.randomUUID(), body: { amount: 5 }, headers: { cookie } });
     expect(noOrigin.status).toBe(403);
-    const sameSite = await api(`/wallets/${walletId}/deposits`, { key: crypto.randomUUID(), body: { amount: 5 }, headers: { cookie, origin: "https://wallet.test" } });
+    const sameSite = await api(`/wallets/${walletId}/deposits`, {
+      key: crypto.randomUUID(),
+      body: { amount: 5 },
+      headers: { cookie, origin: "https://wallet.test" },
+    });
     expect(sameSite.status).toBe(201);
-    const ws = await exports.default.fetch(new Request(`https://wallet.test/api/v1/wallets/${walletId}/live`, { headers: { upgrade: "websocket", cookie, origin: "https://evil.example" } }));
+    const ws = await exports.default.fetch(
+      new Request(`https://wallet.test/api/v1/wallets/${walletId}/live`, {
+        headers: { upgrade: "websocket", cookie, origin: "https://evil.example" },
+      }),
+    );
     expect(ws.status).toBe(403);
   });
 });
@@ -116,24 +155,40 @@ describe("rate limits", () => {
     // full policy is tested in auth-lockout.test.ts.
     const user = await register();
     for (let i = 0; i < 5; i++) {
-      const res = await api("/auth/login", { body: { handle: user.handle, password: "wrong password" }, headers: { "cf-connecting-ip": "192.0.2.1" } });
+      const res = await api("/auth/login", {
+        body: { handle: user.handle, password: "wrong password" },
+        headers: { "cf-connecting-ip": "192.0.2.1" },
+      });
       expect(res.status).toBe(401);
     }
-    const blocked = await api("/auth/login", { body: { handle: user.handle, password: "correct horse battery" }, headers: { "cf-connecting-ip": "192.0.2.1" } });
+    const blocked = await api("/auth/login", {
+      body: { handle: user.handle, password: "correct horse battery" },
+      headers: { "cf-connecting-ip": "192.0.2.1" },
+    });
     expect(blocked.status).toBe(429);
     expect((blocked.json as { error: { code: string } }).error.code).toBe("rate_limited");
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     for (let i = 0; i < 10; i++) {
-      const res = await api("/auth/login", { body: { handle: user.handle, password: "wrong password" }, headers: { "cf-connecting-ip": `192.0.2.${i + 10}` } });
+      const res = await api("/auth/login", {
+        body: { handle: user.handle, password: "wrong password" },
+        headers: { "cf-connecting-ip": `192.0.2.${i + 10}` },
+      });
       expect(res.status).toBe(401);
     }
-    const owner = await api("/auth/login", { body: { handle: user.handle, password: "correct horse battery" }, headers: { "cf-connecting-ip": "192.0.2.200" } });
+    const owner = await api("/auth/login", {
+      body: { handle: user.handle, password: "correct horse battery" },
+      headers: { "cf-connecting-ip": "192.0.2.200" },
+    });
     expect(owner.status).toBe(200);
   });
 
   it("login attempts from one address across handles are limited", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 31; i++) statuses.push((await api("/auth/login", { body: { handle: `nobody_${i}`, password: "x" }, headers: { "cf-connecting-ip": "192.0.2.250" } })).status);
+    for (let i = 0; i < 31; i++)
+      statuses.push(
+        (await api("/auth/login", { body: { handle: `nobody_${i}`, password: "x" }, headers: { "cf-connecting-ip": "192.0.2.250" } }))
+          .status,
+      );
     expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
     expect(statuses[30]).toBe(429);
   });
@@ -141,7 +196,10 @@ describe("rate limits", () => {
   it("registrations from one address are limited", async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
-      const res = await api("/auth/register", { body: { handle: `reg_${Date.now() % 100_000}_${i}`, password: "correct horse battery" }, headers: { "cf-connecting-ip": "192.0.2.251" } });
+      const res = await api("/auth/register", {
+        body: { handle: `reg_${Date.now() % 100_000}_${i}`, password: "correct horse battery" },
+        headers: { "cf-connecting-ip": "192.0.2.251" },
+      });
       statuses.push(res.status);
     }
     expect(statuses.slice(0, 10).every((s) => s === 201)).toBe(true);
@@ -199,7 +257,10 @@ describe("hardening", () => {
 
   it("CORS answers only configured origins", async () => {
     const preflight = await exports.default.fetch(
-      new Request("https://wallet.test/api/v1/transfers", { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } }),
+      new Request("https://wallet.test/api/v1/transfers", {
+        method: "OPTIONS",
+        headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+      }),
     );
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
   });
@@ -210,17 +271,36 @@ describe("hardening", () => {
     await deposit(user, 1_000);
     await settle([user.id]);
     const json = fc.oneof(fc.json(), fc.string(), fc.constant("{"), fc.constant('{"amount":1e400}'), fc.constant('{"amount":-1}'));
-    const routes = [`/wallets/${user.wallet_id}/deposits`, `/wallets/${user.wallet_id}/withdrawals`, "/transfers", "/auth/register", "/auth/login"];
+    const routes = [
+      `/wallets/${user.wallet_id}/deposits`,
+      `/wallets/${user.wallet_id}/withdrawals`,
+      "/transfers",
+      "/auth/register",
+      "/auth/login",
+    ];
     const header = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 300 }), fc.constant(""), fc.constant("x".repeat(256)));
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...routes), json, header, fc.constantFrom("application/json", "text/plain", ""), async (route, body, key, contentType) => {
-        const headers: Record<string, string> = { "cf-connecting-ip": `198.18.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}` };
-        if (contentType !== "") headers["content-type"] = contentType;
-        if (key !== undefined && /^[\t\x20-\x7e]*$/.test(key)) headers["idempotency-key"] = key;
-        const res = await api(route, { token: route.startsWith("/auth") ? undefined : user.token, rawBody: body, headers, method: "POST" });
-        expect(CONTRACT_STATUSES.has(res.status), `${route} ${res.status} ${res.text}`).toBe(true);
-        if (res.status >= 400) expect((res.json as { error?: { code?: string } } | null)?.error?.code).toEqual(expect.any(String));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        json,
+        header,
+        fc.constantFrom("application/json", "text/plain", ""),
+        async (route, body, key, contentType) => {
+          const headers: Record<string, string> = {
+            "cf-connecting-ip": `198.18.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}`,
+          };
+          if (contentType !== "") headers["content-type"] = contentType;
+          if (key !== undefined && /^[\t\x20-\x7e]*$/.test(key)) headers["idempotency-key"] = key;
+          const res = await api(route, {
+            token: route.startsWith("/auth") ? undefined : user.token,
+            rawBody: body,
+            headers,
+            method: "POST",
+          });
+          expect(CONTRACT_STATUSES.has(res.status), `${route} ${res.status} ${res.text}`).toBe(true);
+          if (res.status >= 400) expect((res.json as { error?: { code?: string } } | null)?.error?.code).toEqual(expect.any(String));
+        },
+      ),
       { numRuns: 150 },
     );
     await settle([user.id, other.id]);
@@ -236,7 +316,12 @@ describe("phone numbers at rest", () => {
     const keyB = "YW5vdGhlci1waG9uZS1lbmNyeXB0aW9uLWtleS0zMmI";
     const index = "dGVzdC1waG9uZS1ibGluZC1pbmRleC1rZXktMzJieXQ";
     const before = { PHONE_ENC_KEY_ID: "k1", PHONE_ENC_KEY: keyA, PHONE_INDEX_KEY: index };
-    const after = { PHONE_ENC_KEY_ID: "k2", PHONE_ENC_KEY: keyB, PHONE_INDEX_KEY: index, PHONE_ENC_KEYS_PREVIOUS: JSON.stringify({ k1: keyA }) };
+    const after = {
+      PHONE_ENC_KEY_ID: "k2",
+      PHONE_ENC_KEY: keyB,
+      PHONE_INDEX_KEY: index,
+      PHONE_ENC_KEYS_PREVIOUS: JSON.stringify({ k1: keyA }),
+    };
     const sealed = await encryptPhone(before, "+14155550111");
     expect(sealed.key_id).toBe("k1");
     expect(sealed.cipher).not.toContain("4155550111");

@@ -12,7 +12,18 @@ import { selfAudit, type SelfAuditStatus } from "../../src/audit/self-audit";
 import { recoverySweep } from "../../src/cron/recovery-sweep";
 import type { TransferCoordinator } from "../../src/transfer-coordinator";
 import worker from "../../src/worker";
-import { api, assertLedger, coordinatorStub, deposit, grantAuditor, register, settle, transfer, walletStub, type TestUser } from "./helpers";
+import {
+  api,
+  assertLedger,
+  coordinatorStub,
+  deposit,
+  grantAuditor,
+  register,
+  settle,
+  transfer,
+  walletStub,
+  type TestUser,
+} from "./helpers";
 
 async function runCron(): Promise<void> {
   await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, createExecutionContext());
@@ -34,7 +45,9 @@ describe("continuous self-audit", () => {
     await runCron();
     expect(await chainOf(a)).toMatchObject({ head_seq: 4, verified_seq: 4 });
     expect(await chainOf(b)).toMatchObject({ head_seq: 3, verified_seq: 3 });
-    const marks = await env.DB.prepare("SELECT wallet_id, seq FROM verified_marks WHERE wallet_id IN (?, ?) ORDER BY seq").bind(a.wallet_id, b.wallet_id).all();
+    const marks = await env.DB.prepare("SELECT wallet_id, seq FROM verified_marks WHERE wallet_id IN (?, ?) ORDER BY seq")
+      .bind(a.wallet_id, b.wallet_id)
+      .all();
     expect(marks.results).toEqual([
       { wallet_id: b.wallet_id, seq: 3 },
       { wallet_id: a.wallet_id, seq: 4 },
@@ -57,11 +70,15 @@ describe("continuous self-audit", () => {
     await env.DB.batch([
       env.DB.prepare("DROP TRIGGER ledger_entries_no_update"),
       env.DB.prepare("UPDATE ledger_entries SET memo = 'rewritten' WHERE wallet_id = ? AND seq = 2").bind(a.wallet_id),
-      env.DB.prepare("CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END"),
+      env.DB.prepare(
+        "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
+      ),
     ]);
     await runCron();
     expect((await chainOf(a)).verified_seq).toBe(1);
-    const findings = await env.DB.prepare("SELECT wallet_id, entry_seq, kind FROM audit_findings WHERE wallet_id = ?").bind(a.wallet_id).all();
+    const findings = await env.DB.prepare("SELECT wallet_id, entry_seq, kind FROM audit_findings WHERE wallet_id = ?")
+      .bind(a.wallet_id)
+      .all();
     expect(findings.results).toEqual([{ wallet_id: a.wallet_id, entry_seq: 2, kind: "hash_mismatch" }]);
   });
 
@@ -69,7 +86,11 @@ describe("continuous self-audit", () => {
     const a = await register();
     await deposit(a, 100);
     await settle([a.id]);
-    const up = await exports.default.fetch(new Request(`https://wallet.test/api/v1/wallets/${a.wallet_id}/live`, { headers: { upgrade: "websocket", authorization: `Bearer ${a.token}` } }));
+    const up = await exports.default.fetch(
+      new Request(`https://wallet.test/api/v1/wallets/${a.wallet_id}/live`, {
+        headers: { upgrade: "websocket", authorization: `Bearer ${a.token}` },
+      }),
+    );
     const ws = up.webSocket;
     if (ws === null) throw new Error("no socket");
     const events: { type: string; wallet?: { chain: { verified_seq: number } } }[] = [];
@@ -77,7 +98,8 @@ describe("continuous self-audit", () => {
     ws.addEventListener("message", (m) => events.push(JSON.parse(String(m.data)) as (typeof events)[number]));
     await runCron();
     const deadline = Date.now() + 3_000;
-    while (!events.some((e) => e.type === "balance" && e.wallet?.chain.verified_seq === 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!events.some((e) => e.type === "balance" && e.wallet?.chain.verified_seq === 1) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(events[0]?.wallet?.chain.verified_seq).toBe(0);
     expect(events.some((e) => e.type === "balance" && e.wallet?.chain.verified_seq === 1)).toBe(true);
     ws.close(1000);

@@ -34,7 +34,10 @@ describe("session tokens", () => {
   it("a real session works and a forged MAC for the same user gets 401", async () => {
     const user = await register();
     expect((await api("/me", { token: user.token })).status).toBe(200);
-    const forged = `${user.id}.${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+    const forged = `${user.id}.${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "")}`;
     const res = await api("/me", { token: forged });
     expect([res.status, (res.json as { error: { code: string } }).error.code]).toEqual([401, "unauthenticated"]);
   });

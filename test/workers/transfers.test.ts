@@ -7,7 +7,16 @@ import { describe, expect, it } from "vitest";
 import { api, assertLedger, auditRows, deposit, grantAuditor, register, settle, transfer, type TestUser } from "./helpers";
 
 interface TransferJson {
-  transfer: { id: string; status: string; from_wallet_id: string; to_wallet_id: string; amount: number; currency: string; memo: string | null; completed_at: string };
+  transfer: {
+    id: string;
+    status: string;
+    from_wallet_id: string;
+    to_wallet_id: string;
+    amount: number;
+    currency: string;
+    memo: string | null;
+    completed_at: string;
+  };
 }
 
 async function pair(amount = 10_000): Promise<[TestUser, TestUser]> {
@@ -30,7 +39,17 @@ describe("transfers", () => {
       expect(res.status, res.text).toBe(201);
       const t = (res.json as unknown as TransferJson).transfer;
       expect(t).toMatchObject({ status: "succeeded", from_wallet_id: a.wallet_id, to_wallet_id: b.wallet_id, currency: "USD" });
-      expect(Object.keys(t)).toEqual(["id", "status", "from_wallet_id", "to_wallet_id", "amount", "currency", "memo", "created_at", "completed_at"]);
+      expect(Object.keys(t)).toEqual([
+        "id",
+        "status",
+        "from_wallet_id",
+        "to_wallet_id",
+        "amount",
+        "currency",
+        "memo",
+        "created_at",
+        "completed_at",
+      ]);
     }
     expect((byHandle.json as unknown as TransferJson).transfer.memo).toBe("lunch");
     await settle([a.id, b.id]);
@@ -138,14 +157,19 @@ describe("history", () => {
     let cursor: string | null = null;
     do {
       const path: string = `/wallets/${a.wallet_id}/history?limit=2${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`;
-      const page = await api<{ items: { seq: number; kind: string; amount: number }[]; next_cursor: string | null }>(path, { token: a.token });
+      const page = await api<{ items: { seq: number; kind: string; amount: number }[]; next_cursor: string | null }>(path, {
+        token: a.token,
+      });
       expect(page.status).toBe(200);
       expect(page.json.items.length).toBeLessThanOrEqual(2);
       seqs.push(...page.json.items.map((e) => e.seq));
       cursor = page.json.next_cursor;
     } while (cursor !== null);
     expect(seqs).toEqual([6, 5, 4, 3, 2, 1]);
-    const newest = await api<{ items: { kind: string; amount: number; counterparty: string }[] }>(`/wallets/${a.wallet_id}/history?limit=1`, { token: a.token });
+    const newest = await api<{ items: { kind: string; amount: number; counterparty: string }[] }>(
+      `/wallets/${a.wallet_id}/history?limit=1`,
+      { token: a.token },
+    );
     expect(newest.json.items[0]).toMatchObject({ kind: "transfer_out", amount: -5, counterparty: b.wallet_id });
   });
 });
@@ -159,18 +183,32 @@ describe("audit log", () => {
     const refusedId = (refused.json as { error: { transfer_id: string } }).error.transfer_id;
     await transfer(a, { handle: b.handle }, 60, crypto.randomUUID());
     await settle([a.id, b.id]);
-    expect(await auditRows(okId)).toEqual([expect.objectContaining({ status: "succeeded", amount: 60, failure_code: null, from_wallet_id: a.wallet_id, to_wallet_id: b.wallet_id })]);
+    expect(await auditRows(okId)).toEqual([
+      expect.objectContaining({
+        status: "succeeded",
+        amount: 60,
+        failure_code: null,
+        from_wallet_id: a.wallet_id,
+        to_wallet_id: b.wallet_id,
+      }),
+    ]);
     expect(await auditRows(refusedId)).toEqual([expect.objectContaining({ status: "failed", failure_code: "insufficient_funds" })]);
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE from_wallet_id = ? OR to_wallet_id = ?").bind(a.wallet_id, a.wallet_id).first<{ n: number }>();
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE from_wallet_id = ? OR to_wallet_id = ?")
+      .bind(a.wallet_id, a.wallet_id)
+      .first<{ n: number }>();
     expect(count?.n).toBe(4);
   });
 
   it("rows cannot be updated or deleted in D1", async () => {
     const [a] = await pair(100);
     await settle([a.id]);
-    await expect(env.DB.prepare("UPDATE audit_log SET amount = 1 WHERE to_wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(/append-only/);
+    await expect(env.DB.prepare("UPDATE audit_log SET amount = 1 WHERE to_wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(
+      /append-only/,
+    );
     await expect(env.DB.prepare("DELETE FROM audit_log WHERE to_wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(/append-only/);
-    await expect(env.DB.prepare("UPDATE ledger_entries SET amount = 1 WHERE wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(/append-only/);
+    await expect(env.DB.prepare("UPDATE ledger_entries SET amount = 1 WHERE wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(
+      /append-only/,
+    );
     await expect(env.DB.prepare("DELETE FROM ledger_entries WHERE wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(/append-only/);
     const rows = await env.DB.prepare("SELECT amount FROM audit_log WHERE to_wallet_id = ?").bind(a.wallet_id).all<{ amount: number }>();
     expect(rows.results).toEqual([{ amount: 100 }]);
@@ -178,8 +216,18 @@ describe("audit log", () => {
 
   it("every D1 table is STRICT", async () => {
     const tables = await env.DB.prepare("PRAGMA table_list").all<{ name: string; strict: number; schema: string }>();
-    const ours = tables.results.filter((t) => t.schema === "main" && !t.name.startsWith("sqlite_") && !t.name.startsWith("_cf") && t.name !== "d1_migrations");
-    expect(ours.map((t) => t.name).sort()).toEqual(["audit_findings", "audit_log", "cron_cursors", "ledger_entries", "users", "verified_marks", "wallets"]);
+    const ours = tables.results.filter(
+      (t) => t.schema === "main" && !t.name.startsWith("sqlite_") && !t.name.startsWith("_cf") && t.name !== "d1_migrations",
+    );
+    expect(ours.map((t) => t.name).sort()).toEqual([
+      "audit_findings",
+      "audit_log",
+      "cron_cursors",
+      "ledger_entries",
+      "users",
+      "verified_marks",
+      "wallets",
+    ]);
     for (const t of ours) expect(t.strict, t.name).toBe(1);
   });
 
@@ -190,12 +238,17 @@ describe("audit log", () => {
     await settle([a.id, b.id]);
     const auditor = await register({ prefix: "aud" });
     await grantAuditor(auditor);
-    const failed = await api<{ items: { transfer_id: string; status: string }[] }>(`/audit?wallet_id=${a.wallet_id}&status=failed`, { token: auditor.token });
+    const failed = await api<{ items: { transfer_id: string; status: string }[] }>(`/audit?wallet_id=${a.wallet_id}&status=failed`, {
+      token: auditor.token,
+    });
     expect(failed.status).toBe(200);
     expect(failed.json.items).toEqual([expect.objectContaining({ status: "failed" })]);
     const page1 = await api<{ items: unknown[]; next_cursor: string }>(`/audit?wallet_id=${a.wallet_id}&limit=2`, { token: auditor.token });
     expect(page1.json.items).toHaveLength(2);
-    const page2 = await api<{ items: unknown[]; next_cursor: string | null }>(`/audit?wallet_id=${a.wallet_id}&limit=2&cursor=${page1.json.next_cursor}`, { token: auditor.token });
+    const page2 = await api<{ items: unknown[]; next_cursor: string | null }>(
+      `/audit?wallet_id=${a.wallet_id}&limit=2&cursor=${page1.json.next_cursor}`,
+      { token: auditor.token },
+    );
     expect(page2.json.items).toHaveLength(1);
     expect(page2.json.next_cursor).toBeNull();
   });
@@ -213,7 +266,20 @@ describe("me and openapi", () => {
     const doc = await api<{ openapi: string; paths: Record<string, unknown> }>("/openapi.json");
     expect(doc.json.openapi).toBe("3.1.0");
     expect(Object.keys(doc.json.paths)).toEqual(
-      expect.arrayContaining(["/auth/register", "/auth/login", "/auth/logout", "/me", "/wallets/{wallet_id}", "/wallets/{wallet_id}/history", "/wallets/{wallet_id}/deposits", "/wallets/{wallet_id}/withdrawals", "/transfers", "/transfers/{transfer_id}", "/audit", "/health"]),
+      expect.arrayContaining([
+        "/auth/register",
+        "/auth/login",
+        "/auth/logout",
+        "/me",
+        "/wallets/{wallet_id}",
+        "/wallets/{wallet_id}/history",
+        "/wallets/{wallet_id}/deposits",
+        "/wallets/{wallet_id}/withdrawals",
+        "/transfers",
+        "/transfers/{transfer_id}",
+        "/audit",
+        "/health",
+      ]),
     );
   });
 });

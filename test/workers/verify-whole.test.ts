@@ -39,7 +39,8 @@ beforeAll(async () => {
   await settle(users.map((u) => u.id));
 });
 
-const runCron = (): Promise<void> => worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, createExecutionContext());
+const runCron = (): Promise<void> =>
+  worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, createExecutionContext());
 
 async function verify(query = ""): Promise<Report> {
   const res = await api<Report>(`/audit/verify${query}`, { token: auditor.token });
@@ -51,7 +52,9 @@ const tamper = async (sql: string, ...binds: unknown[]): Promise<void> => {
   await env.DB.batch([
     env.DB.prepare("DROP TRIGGER ledger_entries_no_update"),
     env.DB.prepare(sql).bind(...binds),
-    env.DB.prepare("CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END"),
+    env.DB.prepare(
+      "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
+    ),
   ]);
 };
 
@@ -75,10 +78,18 @@ describe("whole-ledger verification", () => {
     const last = [...users].sort((a, b) => (a.wallet_id < b.wallet_id ? -1 : 1)).at(-1);
     if (last === undefined) throw new Error("no users");
     // A careful forger rewrites the memo and the entry's hash to match, so the link itself recomputes.
-    const row = await env.DB.prepare("SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq = 1").bind(last.wallet_id).first<EntryView>();
+    const row = await env.DB.prepare(
+      "SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq = 1",
+    )
+      .bind(last.wallet_id)
+      .first<EntryView>();
     if (row === null) throw new Error("no entry");
     const { hash: _old, ...fields } = { ...row, memo: "rewritten" };
-    await tamper("UPDATE ledger_entries SET memo = 'rewritten', hash = ? WHERE wallet_id = ? AND seq = 1", entryHash(last.wallet_id, fields), last.wallet_id);
+    await tamper(
+      "UPDATE ledger_entries SET memo = 'rewritten', hash = ? WHERE wallet_id = ? AND seq = 1",
+      entryHash(last.wallet_id, fields),
+      last.wallet_id,
+    );
     const problems: Report["problems"] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -90,7 +101,9 @@ describe("whole-ledger verification", () => {
       pages++;
     } while (cursor !== null);
     expect(pages).toBeGreaterThan(2);
-    expect(problems).toEqual(expect.arrayContaining([expect.objectContaining({ wallet_id: last.wallet_id, seq: 1, kind: "head_mismatch" })]));
+    expect(problems).toEqual(
+      expect.arrayContaining([expect.objectContaining({ wallet_id: last.wallet_id, seq: 1, kind: "head_mismatch" })]),
+    );
     // The v1 call checks that wallet through its mark, whose hash D1 no longer has.
     const whole = await verify();
     expect(whole.ok).toBe(false);
@@ -115,7 +128,10 @@ describe("verification while D1 is down", () => {
     let pending = 0;
     let cursor: string | null = null;
     do {
-      const page: Report & { pending: number } = await api<Report & { pending: number }>(`/audit/verify?limit=50${cursor === null ? "" : `&cursor=${cursor}`}`, { token: auditor.token }).then((r) => r.json);
+      const page: Report & { pending: number } = await api<Report & { pending: number }>(
+        `/audit/verify?limit=50${cursor === null ? "" : `&cursor=${cursor}`}`,
+        { token: auditor.token },
+      ).then((r) => r.json);
       during.push(...page.problems);
       pending += page.pending;
       cursor = page.next_cursor;
@@ -132,7 +148,6 @@ describe("verification while D1 is down", () => {
   });
 });
 
-
 describe("conservation past 2^53", () => {
   it("ten nearly full wallets and two small withdrawals balance exactly: the sums are compared in SQLite, per currency", async () => {
     const rich: TestUser[] = [];
@@ -141,7 +156,10 @@ describe("conservation past 2^53", () => {
       await deposit(u, 999_999_999_999_990);
       rich.push(u);
     }
-    for (const [u, amount] of [[rich[0], 1], [rich[1], 2]] as const) {
+    for (const [u, amount] of [
+      [rich[0], 1],
+      [rich[1], 2],
+    ] as const) {
       if (u === undefined) throw new Error("no user");
       const res = await api(`/wallets/${u.wallet_id}/withdrawals`, { token: u.token, key: crypto.randomUUID(), body: { amount } });
       expect(res.status, res.text).toBe(201);

@@ -24,14 +24,18 @@ beforeAll(async () => {
 });
 
 /** Runs every page of the verifier and gathers the problems. */
-async function verifyAll(limit = 50): Promise<{ ok: boolean; problems: Report["problems"]; entries: number; pages: number; pending: number }> {
+async function verifyAll(
+  limit = 50,
+): Promise<{ ok: boolean; problems: Report["problems"]; entries: number; pages: number; pending: number }> {
   const problems: Report["problems"] = [];
   let cursor: string | null = null;
   let entries = 0;
   let pages = 0;
   let pending = 0;
   do {
-    const res: ApiResponse<Report> = await api<Report>(`/audit/verify?limit=${limit}${cursor === null ? "" : `&cursor=${cursor}`}`, { token: auditor.token });
+    const res: ApiResponse<Report> = await api<Report>(`/audit/verify?limit=${limit}${cursor === null ? "" : `&cursor=${cursor}`}`, {
+      token: auditor.token,
+    });
     expect(res.status, res.text).toBe(200);
     problems.push(...res.json.problems);
     entries += res.json.entries_checked;
@@ -49,9 +53,15 @@ const tamper = async (sql: string, ...binds: unknown[]): Promise<void> => {
     env.DB.prepare("DROP TRIGGER ledger_entries_no_delete"),
     env.DB.prepare("DROP TRIGGER audit_log_no_update"),
     env.DB.prepare(sql).bind(...binds),
-    env.DB.prepare("CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END"),
-    env.DB.prepare("CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END"),
-    env.DB.prepare("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"),
+    env.DB.prepare(
+      "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
+    ),
+    env.DB.prepare(
+      "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
+    ),
+    env.DB.prepare(
+      "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ),
   ]);
 };
 
@@ -83,7 +93,9 @@ describe("audit verify", () => {
     if (a === undefined) throw new Error("no user");
     await tamper("UPDATE ledger_entries SET amount = amount + 1 WHERE wallet_id = ? AND seq = 2", a.wallet_id);
     const result = await verifyAll();
-    expect(result.problems).toEqual(expect.arrayContaining([expect.objectContaining({ wallet_id: a.wallet_id, seq: 2, kind: "hash_mismatch" })]));
+    expect(result.problems).toEqual(
+      expect.arrayContaining([expect.objectContaining({ wallet_id: a.wallet_id, seq: 2, kind: "hash_mismatch" })]),
+    );
     expect(result.problems.map((p) => p.kind)).toContain("conservation");
     await tamper("UPDATE ledger_entries SET amount = amount - 1 WHERE wallet_id = ? AND seq = 2", a.wallet_id);
     expect((await verifyAll()).problems).toEqual([]);
@@ -92,25 +104,37 @@ describe("audit verify", () => {
   it("names the wallet and seq of an entry deleted from D1", async () => {
     const [a] = await workload();
     if (a === undefined) throw new Error("no user");
-    const row = await env.DB.prepare("SELECT * FROM ledger_entries WHERE wallet_id = ? AND seq = 3").bind(a.wallet_id).first<Record<string, unknown>>();
+    const row = await env.DB.prepare("SELECT * FROM ledger_entries WHERE wallet_id = ? AND seq = 3")
+      .bind(a.wallet_id)
+      .first<Record<string, unknown>>();
     await new Promise((r) => setTimeout(r, 1_100));
     await tamper("DELETE FROM ledger_entries WHERE wallet_id = ? AND seq = 3", a.wallet_id);
     const result = await verifyAll();
-    expect(result.problems).toEqual(expect.arrayContaining([expect.objectContaining({ wallet_id: a.wallet_id, seq: 3, kind: "missing_in_d1" })]));
+    expect(result.problems).toEqual(
+      expect.arrayContaining([expect.objectContaining({ wallet_id: a.wallet_id, seq: 3, kind: "missing_in_d1" })]),
+    );
     expect(result.problems.map((p) => p.kind)).toEqual(expect.arrayContaining(["audit_entries_mismatch", "conservation"]));
     if (row === null) throw new Error("no row");
     const cols = Object.keys(row);
-    await env.DB.prepare(`INSERT INTO ledger_entries (${cols.join(",")}) VALUES (${cols.map(() => "?").join(",")})`).bind(...Object.values(row)).run();
+    await env.DB.prepare(`INSERT INTO ledger_entries (${cols.join(",")}) VALUES (${cols.map(() => "?").join(",")})`)
+      .bind(...Object.values(row))
+      .run();
     expect((await verifyAll()).problems).toEqual([]);
   });
 
   it("names the movement whose audit row was changed", async () => {
     const users = await workload();
-    const row = await env.DB.prepare("SELECT transfer_id FROM audit_log WHERE kind = 'transfer' AND status = 'succeeded' AND from_wallet_id = ? LIMIT 1").bind(users[1]?.wallet_id).first<{ transfer_id: string }>();
+    const row = await env.DB.prepare(
+      "SELECT transfer_id FROM audit_log WHERE kind = 'transfer' AND status = 'succeeded' AND from_wallet_id = ? LIMIT 1",
+    )
+      .bind(users[1]?.wallet_id)
+      .first<{ transfer_id: string }>();
     if (row === null) throw new Error("no transfer");
     await tamper("UPDATE audit_log SET amount = amount * 2 WHERE transfer_id = ?", row.transfer_id);
     const result = await verifyAll();
-    expect(result.problems).toEqual(expect.arrayContaining([expect.objectContaining({ transfer_id: row.transfer_id, kind: "audit_entries_mismatch" })]));
+    expect(result.problems).toEqual(
+      expect.arrayContaining([expect.objectContaining({ transfer_id: row.transfer_id, kind: "audit_entries_mismatch" })]),
+    );
     await tamper("UPDATE audit_log SET amount = amount / 2 WHERE transfer_id = ?", row.transfer_id);
     expect((await verifyAll()).problems).toEqual([]);
   });

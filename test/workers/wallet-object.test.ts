@@ -25,7 +25,9 @@ async function funded(amount: number): Promise<{ id: string; owner: string; stub
   return w;
 }
 
-async function state(stub: DurableObjectStub<WalletObject>): Promise<{ balance: number; held: number; available: number; version: number }> {
+async function state(
+  stub: DurableObjectStub<WalletObject>,
+): Promise<{ balance: number; held: number; available: number; version: number }> {
   const snap = await stub.snapshot();
   if (snap.code !== "ok") throw new Error("missing wallet");
   const { balance, held, available, version } = snap.wallet;
@@ -38,7 +40,9 @@ describe("wallet object: creation", () => {
     expect(await stub.snapshot()).toEqual({ code: "not_found" });
     expect((await stub.reserve({ transfer_id: "t", owner_id: "u", amount: 1 })).code).toBe("not_found");
     expect((await stub.credit({ transfer_id: "t", amount: 1, currency: "USD", counterparty: "x", memo: null })).code).toBe("not_found");
-    const tables = await runInDurableObject(stub, (_instance, ctx) => ctx.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray());
+    const tables = await runInDurableObject(stub, (_instance, ctx) =>
+      ctx.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray(),
+    );
     expect(tables).toEqual([]);
   });
 
@@ -135,7 +139,14 @@ describe("wallet object: holds", () => {
     await w.stub.reserve({ transfer_id: "trf_1", owner_id: w.owner, amount: 300 });
     const captured = await w.stub.capture({ transfer_id: "trf_1", counterparty: "wal_other", memo: "rent" });
     if (captured.code !== "captured") throw new Error(captured.code);
-    expect(captured.entry).toMatchObject({ seq: 2, kind: "transfer_out", amount: -300, balance_after: 700, counterparty: "wal_other", memo: "rent" });
+    expect(captured.entry).toMatchObject({
+      seq: 2,
+      kind: "transfer_out",
+      amount: -300,
+      balance_after: 700,
+      counterparty: "wal_other",
+      memo: "rent",
+    });
     const again = await w.stub.capture({ transfer_id: "trf_1", counterparty: "wal_other", memo: "rent" });
     expect(again.code).toBe("exists");
     expect(await state(w.stub)).toEqual({ balance: 700, held: 0, available: 700, version: 3 });
@@ -148,14 +159,20 @@ describe("wallet object: holds", () => {
     expect((await w.stub.release({ transfer_id: "trf_1", reason: "currency_mismatch" })).code).toBe("released");
     expect((await w.stub.release({ transfer_id: "trf_1", reason: "currency_mismatch" })).code).toBe("exists");
     expect((await w.stub.capture({ transfer_id: "trf_1", counterparty: "x", memo: null })).code).toBe("released");
-    expect(await w.stub.reserve({ transfer_id: "trf_1", owner_id: w.owner, amount: 300 })).toEqual({ code: "released", reason: "currency_mismatch" });
+    expect(await w.stub.reserve({ transfer_id: "trf_1", owner_id: w.owner, amount: 300 })).toEqual({
+      code: "released",
+      reason: "currency_mismatch",
+    });
     expect(await state(w.stub)).toEqual({ balance: 1_000, held: 0, available: 1_000, version: 3 });
   });
 
   it("releasing a hold that never arrived leaves a tombstone that refuses the late reserve", async () => {
     const w = await funded(1_000);
     expect((await w.stub.release({ transfer_id: "trf_late", reason: "not_found" })).code).toBe("released");
-    expect(await w.stub.reserve({ transfer_id: "trf_late", owner_id: w.owner, amount: 10 })).toEqual({ code: "released", reason: "not_found" });
+    expect(await w.stub.reserve({ transfer_id: "trf_late", owner_id: w.owner, amount: 10 })).toEqual({
+      code: "released",
+      reason: "not_found",
+    });
     expect(await state(w.stub)).toEqual({ balance: 1_000, held: 0, available: 1_000, version: 1 });
   });
 
@@ -188,13 +205,17 @@ describe("wallet object: credit", () => {
     const w = await funded(100);
     const res = await w.stub.credit({ transfer_id: "trf_in", amount: 50, currency: "USD", counterparty: "wal_a", memo: null });
     expect(res.code).toBe("credited");
-    expect((await w.stub.credit({ transfer_id: "trf_in", amount: 50, currency: "USD", counterparty: "wal_a", memo: null })).code).toBe("exists");
+    expect((await w.stub.credit({ transfer_id: "trf_in", amount: 50, currency: "USD", counterparty: "wal_a", memo: null })).code).toBe(
+      "exists",
+    );
     expect(await state(w.stub)).toEqual({ balance: 150, held: 0, available: 150, version: 2 });
   });
 
   it("credit in another currency is currency_mismatch", async () => {
     const w = await freshWallet("EUR");
-    expect((await w.stub.credit({ transfer_id: "trf_in", amount: 50, currency: "USD", counterparty: "wal_a", memo: null })).code).toBe("currency_mismatch");
+    expect((await w.stub.credit({ transfer_id: "trf_in", amount: 50, currency: "USD", counterparty: "wal_a", memo: null })).code).toBe(
+      "currency_mismatch",
+    );
     expect(await state(w.stub)).toEqual({ balance: 0, held: 0, available: 0, version: 0 });
   });
 });

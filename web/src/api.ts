@@ -9,8 +9,7 @@ const BASE = "/api/v1";
 
 /** Either the parsed success body, or an error: a contract error, or `network_error` with status 0. */
 export type ApiResult<T> =
-  | { ok: true; status: number; data: T }
-  | { ok: false; status: number; error: ApiErrorBody; retryAfterMs: number | null };
+  { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiErrorBody; retryAfterMs: number | null };
 
 export interface RequestOptions {
   body?: unknown;

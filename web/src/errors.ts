@@ -85,10 +85,18 @@ export function errorsFor(error: ApiErrorBody, context: FormContext): FieldError
     return { form: "That wallet was not found. Please reload the page." };
   }
   if (code === "network_error") {
-    return { form: isAuthForm(context) ? "We could not reach the service. Check your connection and try again." : `You seem to be offline. ${SAVED_AND_RETRYING}` };
+    return {
+      form: isAuthForm(context)
+        ? "We could not reach the service. Check your connection and try again."
+        : `You seem to be offline. ${SAVED_AND_RETRYING}`,
+    };
   }
   if (code === "unavailable" || code === "idempotency_in_progress") {
-    return { form: isAuthForm(context) ? "The service is busy. Please try again in a moment." : `The service has not confirmed this yet. ${SAVED_AND_RETRYING}` };
+    return {
+      form: isAuthForm(context)
+        ? "The service is busy. Please try again in a moment."
+        : `The service has not confirmed this yet. ${SAVED_AND_RETRYING}`,
+    };
   }
   if (code === "balance_limit_exceeded" && context === "deposit") return { amount: "Your wallet cannot hold that much." };
   const known = CODE_MESSAGES[code];

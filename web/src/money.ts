@@ -46,7 +46,9 @@ export function parseMajorToMinor(text: string, fractionDigits: number): ParseRe
     return fail("Type the amount in plain digits, like 12.50.");
   }
   if (fraction.length > fractionDigits) {
-    return fail(fractionDigits === 0 ? "This currency has no decimal places; enter a whole number." : `Use at most ${fractionDigits} decimal places.`);
+    return fail(
+      fractionDigits === 0 ? "This currency has no decimal places; enter a whole number." : `Use at most ${fractionDigits} decimal places.`,
+    );
   }
   // The minor-unit value as a digit string: whole part, then the fraction padded to the currency's digits.
   const digits = (whole + fraction.padEnd(fractionDigits, "0")).replace(/^0+/, "");

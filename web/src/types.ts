@@ -9,7 +9,11 @@ import type { components, paths } from "./generated/api";
 
 type Schemas = components["schemas"];
 /** The JSON body of a route's 200 answer. */
-type Ok<P extends keyof paths, M extends "get" | "post"> = paths[P][M] extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
+type Ok<P extends keyof paths, M extends "get" | "post"> = paths[P][M] extends {
+  responses: { 200: { content: { "application/json": infer B } } };
+}
+  ? B
+  : never;
 
 /** The error body's inner object: clients branch on `code`, never on `message`. */
 export type ContractError = Schemas["Error"]["error"];
@@ -20,7 +24,9 @@ export type ErrorDetail = NonNullable<ContractError["details"]>[number];
  * nothing came back, `http_error` when a proxy answered with something that is not the contract's body). A code
  * this client does not know yet (a newer server's) is kept as it came and handled by its HTTP status.
  */
-export type ApiErrorBody = Omit<ContractError, "code" | "transfer_id"> & { code: ContractError["code"] | "network_error" | "http_error" | (string & {}) };
+export type ApiErrorBody = Omit<ContractError, "code" | "transfer_id"> & {
+  code: ContractError["code"] | "network_error" | "http_error" | (string & {});
+};
 
 export type User = Schemas["User"];
 export type Wallet = Schemas["Wallet"];

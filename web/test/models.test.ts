@@ -70,7 +70,12 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
   const method = init?.method ?? "GET";
   requests.push(`${method} ${path}`);
   const { status, body } = answer(method, path);
-  return { ok: status >= 200 && status < 300, status, headers: new Headers(), text: async () => JSON.stringify(body) } as unknown as Response;
+  return {
+    ok: status >= 200 && status < 300,
+    status,
+    headers: new Headers(),
+    text: async () => JSON.stringify(body),
+  } as unknown as Response;
 };
 
 // Imported only now, so that live.ts (which looks for `window` when it loads) sees the stand-ins.
@@ -89,7 +94,16 @@ async function settle(): Promise<void> {
 }
 
 function walletOf(id: string, owner: string): Wallet {
-  return { id, owner_id: owner, currency: "USD", balance: 0, available: 0, held: 0, version: 1, chain: { head_seq: 0, head_hash: "", verified_seq: 0 } };
+  return {
+    id,
+    owner_id: owner,
+    currency: "USD",
+    balance: 0,
+    available: 0,
+    held: 0,
+    version: 1,
+    chain: { head_seq: 0, head_hash: "", verified_seq: 0 },
+  };
 }
 
 function meOf(userId: string, walletId: string): Me {
@@ -101,7 +115,15 @@ function meOf(userId: string, walletId: string): Me {
 
 /** A saved transfer of `userId`, as the pending model stores it before sending. */
 function storeRequest(key: string, userId: string): void {
-  const record = { key, kind: "transfer", route: "/transfers", body: { amount: 100 }, created_at: new Date().toISOString(), user_id: userId, summary: "Send $1.00 to @bob" };
+  const record = {
+    key,
+    kind: "transfer",
+    route: "/transfers",
+    body: { amount: 100 },
+    created_at: new Date().toISOString(),
+    user_id: userId,
+    summary: "Send $1.00 to @bob",
+  };
   storage.setItem(`wallet.pending.${key}`, JSON.stringify(record));
 }
 
@@ -120,7 +142,8 @@ beforeEach(() => {
     if (path.startsWith("/audit/self-audit")) return { status: 200, body: { backlog_rows: 0, lag_ms: 0, last_run_at: null, findings: 0 } };
     if (path.startsWith("/audit")) return { status: 200, body: { items: [], next_cursor: null } };
     if (path.endsWith("/history?limit=50")) return { status: 200, body: { items: [], next_cursor: null } };
-    if (method === "GET" && path.startsWith("/wallets/")) return { status: 200, body: walletOf(decodeURIComponent(path.split("/")[2] ?? ""), "usr_a") };
+    if (method === "GET" && path.startsWith("/wallets/"))
+      return { status: 200, body: walletOf(decodeURIComponent(path.split("/")[2] ?? ""), "usr_a") };
     return { status: 201, body: {} };
   };
 });
@@ -193,7 +216,13 @@ void describe("PendingModel", () => {
   void test("disposing ends a retry wait at once, and the request stays saved", async () => {
     answer = () => ({ status: 503, body: { error: { code: "unavailable", message: "", request_id: "" } } });
     const pending = new PendingModel();
-    const outcome = pending.submitMove({ kind: "transfer", route: "/transfers", body: { amount: 100 }, user_id: "usr_a", summary: "Send $1.00 to @bob" });
+    const outcome = pending.submitMove({
+      kind: "transfer",
+      route: "/transfers",
+      body: { amount: 100 },
+      user_id: "usr_a",
+      summary: "Send $1.00 to @bob",
+    });
     await settle();
     assert.deepEqual(posts(), ["POST /transfers"]);
     mock.timers.tick(500);

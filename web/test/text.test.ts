@@ -26,7 +26,13 @@ void describe("displayText", () => {
   });
 
   void test("leaves ordinary text, emoji and right-to-left script as they are", () => {
-    for (const text of ["thanks for lunch", "שָׁלוֹם", "مرحبا \u200Fبك", "\u{1F9D1}\u{1F3FB}\u200D\u2764\uFE0F\u200D\u{1F48B}\u200D\u{1F9D1}\u{1F3FC}", "1\uFE0F\u20E3"]) {
+    for (const text of [
+      "thanks for lunch",
+      "שָׁלוֹם",
+      "مرحبا \u200Fبك",
+      "\u{1F9D1}\u{1F3FB}\u200D\u2764\uFE0F\u200D\u{1F48B}\u200D\u{1F9D1}\u{1F3FC}",
+      "1\uFE0F\u20E3",
+    ]) {
       assert.equal(displayText(text), text);
     }
   });

@@ -19,7 +19,10 @@ const grantRoute = createRoute({
   summary: "Grant the auditor role (operator only, X-Admin-Token)",
   middleware: [limitBody] as const,
   request: { body: { required: true, content: { "application/json": { schema: z.strictObject({ handle: Handle }) } } } },
-  responses: { 200: jsonContent(z.object({ handle: z.string(), role: z.literal("auditor") }), "Granted"), ...errorResponses(400, 403, 404) },
+  responses: {
+    200: jsonContent(z.object({ handle: z.string(), role: z.literal("auditor") }), "Granted"),
+    ...errorResponses(400, 403, 404),
+  },
 });
 
 /** The operator sub-app, mounted under /api/v1. */

@@ -15,8 +15,15 @@ import { OWED_LOOKUPS_MAX, verify } from "../../audit/verify";
 import { selfAuditStatus } from "../../audit/self-audit";
 
 const AuditQuery = z.object({
-  limit: z.string().regex(/^\d{1,4}$/).optional(),
-  cursor: z.string().regex(/^\d{1,16}$/).optional().openapi({ description: "next_cursor of the previous page" }),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,16}$/)
+    .optional()
+    .openapi({ description: "next_cursor of the previous page" }),
   wallet_id: z.string().max(128).optional(),
   kind: z.enum(["transfer", "deposit", "withdrawal"]).optional(),
   status: z.enum(["succeeded", "failed"]).optional(),
@@ -25,11 +32,21 @@ const AuditQuery = z.object({
 });
 
 const VerifyQuery = z.object({
-  limit: z.string().regex(/^\d{1,4}$/).optional().openapi({ description: "wallets per page" }),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional()
+    .openapi({ description: "wallets per page" }),
   cursor: z.string().max(128).optional().openapi({ description: "next_cursor of the previous page" }),
 });
 
-const Problem = z.object({ wallet_id: z.string().nullable(), seq: z.number().int().nullable(), transfer_id: z.string().optional(), kind: z.string(), detail: z.string() });
+const Problem = z.object({
+  wallet_id: z.string().nullable(),
+  seq: z.number().int().nullable(),
+  transfer_id: z.string().optional(),
+  kind: z.string(),
+  detail: z.string(),
+});
 
 const verifyRoute = createRoute({
   method: "get",
@@ -47,8 +64,14 @@ const verifyRoute = createRoute({
         pending: z.number().int(),
         problems: z.array(Problem),
         problems_omitted: z.number().int().openapi({ description: "problems beyond the first 1,000, counted but not listed" }),
-        verified_by_self_audit: z.number().int().openapi({ description: "wallets past the live budget that the self-audit has checked through their D1 head" }),
-        unverified_wallets: z.number().int().openapi({ description: "wallets past the live budget that nobody has checked through their D1 head yet" }),
+        verified_by_self_audit: z
+          .number()
+          .int()
+          .openapi({ description: "wallets past the live budget that the self-audit has checked through their D1 head" }),
+        unverified_wallets: z
+          .number()
+          .int()
+          .openapi({ description: "wallets past the live budget that nobody has checked through their D1 head yet" }),
         next_cursor: z.string().nullable(),
         progress: z.object({ wallets_done: z.number().int(), wallets_total: z.number().int() }),
       }),

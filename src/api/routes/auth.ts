@@ -54,7 +54,11 @@ async function openSession(c: AppContext, profile: Profile): Promise<string> {
 
 /** The wallets a user owns, oldest first. */
 async function walletIdsOf(c: AppContext, user_id: string): Promise<string[]> {
-  const rows = await drizzle(c.env.DB).select({ id: wallets.id }).from(wallets).where(eq(wallets.owner_id, user_id)).orderBy(asc(wallets.created_at), asc(wallets.id));
+  const rows = await drizzle(c.env.DB)
+    .select({ id: wallets.id })
+    .from(wallets)
+    .where(eq(wallets.owner_id, user_id))
+    .orderBy(asc(wallets.created_at), asc(wallets.id));
   return rows.map((r) => r.id);
 }
 
@@ -120,7 +124,10 @@ async function newUser(c: AppContext, body: z.infer<typeof RegisterBody>, config
 async function insertUser(c: AppContext, user: UserRow, walletId: string, currency: string): Promise<void> {
   const db = drizzle(c.env.DB);
   try {
-    await db.batch([db.insert(users).values(user), db.insert(wallets).values({ id: walletId, owner_id: user.id, currency, created_at: user.created_at })]);
+    await db.batch([
+      db.insert(users).values(user),
+      db.insert(wallets).values({ id: walletId, owner_id: user.id, currency, created_at: user.created_at }),
+    ]);
   } catch (error) {
     const which = uniqueViolation(error);
     if (which === "handle") throw new ApiError("handle_taken");
@@ -154,7 +161,12 @@ async function undoUser(c: AppContext, user_id: string, walletId: string): Promi
   try {
     await db.batch([db.delete(wallets).where(eq(wallets.id, walletId)), db.delete(users).where(eq(users.id, user_id))]);
   } catch (error) {
-    log("error", "registration half made: user without a wallet object", { request_id: c.get("request_id"), user_id, wallet_id: walletId, error: errorText(error) });
+    log("error", "registration half made: user without a wallet object", {
+      request_id: c.get("request_id"),
+      user_id,
+      wallet_id: walletId,
+      error: errorText(error),
+    });
   }
 }
 
@@ -300,7 +312,9 @@ authRoutes.openapi(loginRoute, async (c) => {
   // An unknown handle is checked against a decoy hash, so it costs the same as a wrong password.
   const ok = await verifyPassword(body.password, user?.password_hash ?? (await decoyHash(config.password_cost)));
   if (user === undefined || !ok) throw new ApiError("unauthenticated");
-  await guard.stub.loginSucceeded(guard.key, guard.policy).catch((error: unknown) => log("warn", "login guard not cleared", { request_id: c.get("request_id"), error: errorText(error) }));
+  await guard.stub
+    .loginSucceeded(guard.key, guard.policy)
+    .catch((error: unknown) => log("warn", "login guard not cleared", { request_id: c.get("request_id"), error: errorText(error) }));
   await upgradeStoredSecrets(c, user, body.password);
   const wallet_ids = await whenD1(c, "login wallets", () => walletIdsOf(c, user.id));
   const token = await openSessionOrUnavailable(c, { user_id: user.id, handle: user.handle, role: user.role, wallet_ids });
@@ -329,5 +343,8 @@ authRoutes.openapi(meRoute, async (c) => {
     user.phone_cipher !== null && user.phone_key_id !== null ? await decryptPhone(c.env, user.phone_cipher, user.phone_key_id) : null;
   const views = await Promise.all(caller.wallet_ids.map((id) => c.env.WALLET.getByName(id).snapshot()));
   const walletsOut: WalletView[] = views.flatMap((v) => (v.code === "ok" ? [v.wallet] : []));
-  return c.json({ user: { ...userJson(user), phone: phone === null ? null : maskPhone(phone), role: user.role }, wallets: walletsOut }, 200);
+  return c.json(
+    { user: { ...userJson(user), phone: phone === null ? null : maskPhone(phone), role: user.role }, wallets: walletsOut },
+    200,
+  );
 });

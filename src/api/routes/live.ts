@@ -13,7 +13,13 @@ import { WalletIdParam, errorResponses } from "../schemas";
 import { assertOwnWallet } from "../calls";
 
 /** What the wallet object's non-101 answers mean in the contract. */
-const UPGRADE_REFUSALS: Record<number, ErrorCode> = { 400: "validation_error", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 429: "rate_limited" };
+const UPGRADE_REFUSALS: Record<number, ErrorCode> = {
+  400: "validation_error",
+  401: "unauthenticated",
+  403: "forbidden",
+  404: "not_found",
+  429: "rate_limited",
+};
 
 /** The live sub-app, mounted under /api/v1. */
 export const liveRoutes = new OpenAPIHono<AppEnv>();

@@ -94,7 +94,9 @@ async function ownerCoordinator(c: AppContext, transfer_id: string): Promise<Dur
 transferRoutes.openapi(getTransferRoute, async (c) => {
   const { transfer_id } = c.req.valid("param");
   const caller = c.get("caller");
-  const found = await (await ownerCoordinator(c, transfer_id)).getMovement(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
+  const found = await (
+    await ownerCoordinator(c, transfer_id)
+  ).getMovement(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
   if (found.code !== "ok") throw new ApiError(found.code);
   return c.json({ transfer: transferJson(found.movement) as z.infer<typeof Transfer> }, 200);
 });
@@ -106,7 +108,13 @@ const receiptRoute = createRoute({
   middleware: [requireAuth] as const,
   request: { params: TransferIdParam },
   responses: {
-    200: jsonContent(z.object({ receipt: z.record(z.string(), z.unknown()), signature: z.object({ alg: z.literal("Ed25519"), key_id: z.string(), value: z.string() }) }), "The receipt"),
+    200: jsonContent(
+      z.object({
+        receipt: z.record(z.string(), z.unknown()),
+        signature: z.object({ alg: z.literal("Ed25519"), key_id: z.string(), value: z.string() }),
+      }),
+      "The receipt",
+    ),
     ...errorResponses(401, 403, 404),
   },
 });
@@ -114,17 +122,42 @@ const receiptRoute = createRoute({
 transferRoutes.openapi(receiptRoute, async (c) => {
   const { transfer_id } = c.req.valid("param");
   const caller = c.get("caller");
-  const found = await (await ownerCoordinator(c, transfer_id)).getMovementEntries(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
+  const found = await (
+    await ownerCoordinator(c, transfer_id)
+  ).getMovementEntries(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
   if (found.code !== "ok") throw new ApiError(found.code);
   const m = found.movement;
   // Only a succeeded transfer has a receipt: a failure moved nothing, and a pending one may still fail.
-  if (m.kind !== "transfer" || m.status !== "succeeded" || m.from_wallet_id === null || m.to_wallet_id === null || m.currency === null || m.completed_at === null) {
+  if (
+    m.kind !== "transfer" ||
+    m.status !== "succeeded" ||
+    m.from_wallet_id === null ||
+    m.to_wallet_id === null ||
+    m.currency === null ||
+    m.completed_at === null
+  ) {
     throw new ApiError("not_found");
   }
   const receipt: ReceiptBody = {
     version: "v1",
-    transfer: { id: m.id, status: "succeeded", from_wallet_id: m.from_wallet_id, to_wallet_id: m.to_wallet_id, amount: m.amount, currency: m.currency, memo: m.memo, created_at: m.created_at, completed_at: m.completed_at },
-    entries: found.entries.map((e) => ({ wallet_id: e.wallet_id, seq: e.entry.seq, kind: e.entry.kind, amount: e.entry.amount, hash: e.entry.hash })),
+    transfer: {
+      id: m.id,
+      status: "succeeded",
+      from_wallet_id: m.from_wallet_id,
+      to_wallet_id: m.to_wallet_id,
+      amount: m.amount,
+      currency: m.currency,
+      memo: m.memo,
+      created_at: m.created_at,
+      completed_at: m.completed_at,
+    },
+    entries: found.entries.map((e) => ({
+      wallet_id: e.wallet_id,
+      seq: e.entry.seq,
+      kind: e.entry.kind,
+      amount: e.entry.amount,
+      hash: e.entry.hash,
+    })),
   };
   return c.json(await signReceipt(c.env, receipt), 200);
 });

@@ -154,7 +154,11 @@ export const AuditModel = createModel(() => {
           return;
         }
         addPage(summary, result.data);
-        verifyState.value = { state: "loading", wallets_done: result.data.progress.wallets_done, wallets_total: result.data.progress.wallets_total };
+        verifyState.value = {
+          state: "loading",
+          wallets_done: result.data.progress.wallets_done,
+          wallets_total: result.data.progress.wallets_total,
+        };
         next = result.data.next_cursor;
       } while (next !== null);
       summary.ok = summary.problems.length === 0 && summary.problems_omitted === 0;

@@ -22,10 +22,7 @@ export interface PendingRecord {
   summary: string;
 }
 
-export type MoveOutcome =
-  | { state: "done" }
-  | { state: "refused"; error: ApiErrorBody }
-  | { state: "pending"; error: ApiErrorBody };
+export type MoveOutcome = { state: "done" } | { state: "refused"; error: ApiErrorBody } | { state: "pending"; error: ApiErrorBody };
 
 export interface PendingItem {
   record: PendingRecord;
@@ -57,9 +54,14 @@ function isPendingRecord(value: unknown): value is PendingRecord {
   if (typeof value !== "object" || value === null) return false;
   const r = value as Record<string, unknown>;
   return (
-    typeof r.key === "string" && typeof r.route === "string" && typeof r.created_at === "string" && typeof r.user_id === "string" &&
-    typeof r.summary === "string" && (r.kind === "deposit" || r.kind === "withdrawal" || r.kind === "transfer") &&
-    typeof r.body === "object" && r.body !== null
+    typeof r.key === "string" &&
+    typeof r.route === "string" &&
+    typeof r.created_at === "string" &&
+    typeof r.user_id === "string" &&
+    typeof r.summary === "string" &&
+    (r.kind === "deposit" || r.kind === "withdrawal" || r.kind === "transfer") &&
+    typeof r.body === "object" &&
+    r.body !== null
   );
 }
 

@@ -58,7 +58,13 @@ function Filters({ audit }: { audit: AuditModel }) {
       </div>
       <div class="field">
         <label for="audit-wallet">Wallet id</label>
-        <input id="audit-wallet" value={walletId.value} onInput={(event) => (walletId.value = event.currentTarget.value)} autocomplete="off" spellcheck={false} />
+        <input
+          id="audit-wallet"
+          value={walletId.value}
+          onInput={(event) => (walletId.value = event.currentTarget.value)}
+          autocomplete="off"
+          spellcheck={false}
+        />
       </div>
       <button type="submit" class="secondary">
         Apply
@@ -73,7 +79,13 @@ function Verify({ audit }: { audit: AuditModel }) {
     <section class="card" aria-labelledby="verify-title">
       <h2 id="verify-title">Hash-chain check</h2>
       <p class="muted">Recomputes every wallet's history hashes on the server and reports any break.</p>
-      <button type="button" class="primary" data-testid="audit-verify" onClick={() => void audit.runVerify()} disabled={v.state === "loading"}>
+      <button
+        type="button"
+        class="primary"
+        data-testid="audit-verify"
+        onClick={() => void audit.runVerify()}
+        disabled={v.state === "loading"}
+      >
         {v.state === "loading" ? "Checking…" : "Verify now"}
       </button>
       {v.state === "loading" ? (
@@ -91,8 +103,8 @@ function Verify({ audit }: { audit: AuditModel }) {
         {v.state === "done" ? (
           <div class={v.result.ok ? "verify ok" : "verify bad"}>
             <p>
-              <strong>{v.result.ok ? "All chains are intact." : "Problems found."}</strong> Checked {v.result.entries_checked.toLocaleString()} entries in{" "}
-              {v.result.wallets_checked.toLocaleString()} wallets
+              <strong>{v.result.ok ? "All chains are intact." : "Problems found."}</strong> Checked{" "}
+              {v.result.entries_checked.toLocaleString()} entries in {v.result.wallets_checked.toLocaleString()} wallets
               {v.result.pending > 0 ? `; ${v.result.pending} recent entries were still on their way to the audit store` : ""}.
             </p>
             {v.result.problems.length > 0 ? (
@@ -145,7 +157,8 @@ function SelfAudit({ audit }: { audit: AuditModel }) {
               {s.backlog_rows.toLocaleString()} audit {s.backlog_rows === 1 ? "row" : "rows"} waiting; the oldest for {ago(s.lag_ms)}.
             </strong>
           )}{" "}
-          {s.last_run_at !== null ? `Last run ${formatDate(s.last_run_at)}.` : "No run yet."} {s.findings === 0 ? "No findings." : `${s.findings} findings recorded.`}
+          {s.last_run_at !== null ? `Last run ${formatDate(s.last_run_at)}.` : "No run yet."}{" "}
+          {s.findings === 0 ? "No findings." : `${s.findings} findings recorded.`}
         </p>
       )}
     </section>
@@ -166,7 +179,11 @@ export function AuditView() {
         <p class="muted">Newest first. Rows are written in batches, so a payment appears here a few seconds after it is made.</p>
         <Filters audit={audit} />
         {status === "forbidden" ? <p class="error">Only auditors can read the audit log.</p> : null}
-        {status === "error" ? <p class="error" role="alert">The audit log could not be loaded.</p> : null}
+        {status === "error" ? (
+          <p class="error" role="alert">
+            The audit log could not be loaded.
+          </p>
+        ) : null}
         <ul class="audit-rows" data-testid="audit-list" aria-label="Audit rows, newest first">
           {rows.map((row) => (
             <li key={row.id} class="audit-row" data-testid="audit-item">

@@ -40,10 +40,25 @@ function LoginForm() {
   }
 
   return (
-    <form ref={form} class="card" data-testid="login-form" onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby="login-title">
+    <form
+      ref={form}
+      class="card"
+      data-testid="login-form"
+      onSubmit={(event) => void onSubmit(event)}
+      noValidate
+      aria-labelledby="login-title"
+    >
       <h2 id="login-title">Log in</h2>
       <TextField id="login-handle" testid="login-handle" label="Handle" value={handle} autocomplete="username" required />
-      <TextField id="login-password" testid="login-password" label="Password" type="password" value={password} autocomplete="current-password" required />
+      <TextField
+        id="login-password"
+        testid="login-password"
+        label="Password"
+        type="password"
+        value={password}
+        autocomplete="current-password"
+        required
+      />
       <FieldError id="login-form-error" message={errors.value.form} />
       <SubmitButton testid="login-submit" busy={busy.value}>
         {busy.value ? "Logging in…" : "Log in"}
@@ -104,13 +119,65 @@ function RegisterForm() {
 
   const e = errors.value;
   return (
-    <form ref={form} class="card" data-testid="register-form" onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby="register-title">
+    <form
+      ref={form}
+      class="card"
+      data-testid="register-form"
+      onSubmit={(event) => void onSubmit(event)}
+      noValidate
+      aria-labelledby="register-title"
+    >
       <h2 id="register-title">Create an account</h2>
-      <TextField id="register-handle" testid="register-handle" label="Handle" value={handle} error={e.handle} hint="3 to 32 lowercase letters, digits or _" autocomplete="username" required />
-      <TextField id="register-password" testid="register-password" label="Password" type="password" value={password} error={e.password} hint="At least 10 characters" autocomplete="new-password" required />
-      <TextField id="register-name" label="Display name" value={displayName} error={e.display_name} maxLength={64} autocomplete="name" required={false} />
-      <TextField id="register-phone" label="Phone" type="tel" value={phone} error={e.phone} hint="International format, like +14155550123" autocomplete="tel" inputMode="tel" required={false} />
-      <TextField id="register-currency" label="Currency" value={currency} error={e.currency} maxLength={3} hint="Your wallet's currency, like USD or EUR" required={false} />
+      <TextField
+        id="register-handle"
+        testid="register-handle"
+        label="Handle"
+        value={handle}
+        error={e.handle}
+        hint="3 to 32 lowercase letters, digits or _"
+        autocomplete="username"
+        required
+      />
+      <TextField
+        id="register-password"
+        testid="register-password"
+        label="Password"
+        type="password"
+        value={password}
+        error={e.password}
+        hint="At least 10 characters"
+        autocomplete="new-password"
+        required
+      />
+      <TextField
+        id="register-name"
+        label="Display name"
+        value={displayName}
+        error={e.display_name}
+        maxLength={64}
+        autocomplete="name"
+        required={false}
+      />
+      <TextField
+        id="register-phone"
+        label="Phone"
+        type="tel"
+        value={phone}
+        error={e.phone}
+        hint="International format, like +14155550123"
+        autocomplete="tel"
+        inputMode="tel"
+        required={false}
+      />
+      <TextField
+        id="register-currency"
+        label="Currency"
+        value={currency}
+        error={e.currency}
+        maxLength={3}
+        hint="Your wallet's currency, like USD or EUR"
+        required={false}
+      />
       <FieldError id="register-form-error" message={e.form} />
       <SubmitButton testid="register-submit" busy={busy.value}>
         {busy.value ? "Creating…" : "Create account"}

@@ -19,7 +19,10 @@ function TransferFacts({ id, currency }: { id: string; currency: string }) {
     let current = true;
     void api<{ transfer: Transfer }>("GET", `/transfers/${seg(id)}`).then((result) => {
       if (!current) return;
-      info.value = result.ok && typeof result.data === "object" && result.data !== null ? { state: "done", transfer: result.data.transfer } : { state: "error" };
+      info.value =
+        result.ok && typeof result.data === "object" && result.data !== null
+          ? { state: "done", transfer: result.data.transfer }
+          : { state: "error" };
     });
     return () => {
       current = false;

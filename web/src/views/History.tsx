@@ -45,11 +45,23 @@ function Filters({ wallet }: { wallet: WalletModel }) {
       </div>
       <div class="field">
         <label for="filter-from">From</label>
-        <input id="filter-from" type="date" value={f.from} max={f.to || undefined} onInput={(event) => setFilter(wallet, "from", event.currentTarget.value)} />
+        <input
+          id="filter-from"
+          type="date"
+          value={f.from}
+          max={f.to || undefined}
+          onInput={(event) => setFilter(wallet, "from", event.currentTarget.value)}
+        />
       </div>
       <div class="field">
         <label for="filter-to">To</label>
-        <input id="filter-to" type="date" value={f.to} min={f.from || undefined} onInput={(event) => setFilter(wallet, "to", event.currentTarget.value)} />
+        <input
+          id="filter-to"
+          type="date"
+          value={f.to}
+          min={f.from || undefined}
+          onInput={(event) => setFilter(wallet, "to", event.currentTarget.value)}
+        />
       </div>
       {active ? (
         <button type="button" class="link" onClick={() => (wallet.filters.value = { kind: "all", from: "", to: "" })}>
@@ -108,7 +120,8 @@ export function History() {
               : `${loaded} entries loaded.`}
       </p>
       <ul class="entries" data-testid="history-list" aria-label="History entries, newest first">
-        {w !== null && shown.map((entry) => <Item key={entry.seq} entry={entry} currency={w.currency} onOpen={(e) => (selected.value = e)} />)}
+        {w !== null &&
+          shown.map((entry) => <Item key={entry.seq} entry={entry} currency={w.currency} onOpen={(e) => (selected.value = e)} />)}
       </ul>
       {status === "error" ? (
         <p class="error" role="alert">
@@ -116,11 +129,19 @@ export function History() {
         </p>
       ) : null}
       {wallet.nextCursor.value !== null ? (
-        <button type="button" class="secondary" data-testid="history-more" onClick={() => void wallet.loadMore()} disabled={status === "loading"}>
+        <button
+          type="button"
+          class="secondary"
+          data-testid="history-more"
+          onClick={() => void wallet.loadMore()}
+          disabled={status === "loading"}
+        >
           {status === "loading" ? "Loading…" : filtered ? "Load more to search older entries" : "Load more"}
         </button>
       ) : null}
-      {selected.value !== null && w !== null ? <EntryDetail entry={selected.value} currency={w.currency} onClose={() => (selected.value = null)} /> : null}
+      {selected.value !== null && w !== null ? (
+        <EntryDetail entry={selected.value} currency={w.currency} onClose={() => (selected.value = null)} />
+      ) : null}
     </section>
   );
 }

@@ -75,7 +75,14 @@ export function AmountOnlyForm({ kind }: AmountOnlyProps) {
   }
 
   return (
-    <form ref={form} class="card" data-testid={`${prefix}-form`} onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby={`${prefix}-title`}>
+    <form
+      ref={form}
+      class="card"
+      data-testid={`${prefix}-form`}
+      onSubmit={(event) => void onSubmit(event)}
+      noValidate
+      aria-labelledby={`${prefix}-title`}
+    >
       <h2 id={`${prefix}-title`}>{title}</h2>
       <TextField
         id={`${prefix}-amount`}
@@ -149,7 +156,14 @@ export function SendForm() {
 
   const e = errors.value;
   return (
-    <form ref={form} class="card" data-testid="send-form" onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby="send-title">
+    <form
+      ref={form}
+      class="card"
+      data-testid="send-form"
+      onSubmit={(event) => void onSubmit(event)}
+      noValidate
+      aria-labelledby="send-title"
+    >
       <h2 id="send-title">Send money</h2>
       <TextField
         id="send-recipient"

@@ -26,7 +26,8 @@ export interface TextFieldProps {
 export function TextField(props: TextFieldProps) {
   const { id, error, hint } = props;
   // Preact types each input `type` with its own allowed roles, so the type is given as one literal per case.
-  const typed = props.type === "password" ? { type: "password" as const } : props.type === "tel" ? { type: "tel" as const } : { type: "text" as const };
+  const typed =
+    props.type === "password" ? { type: "password" as const } : props.type === "tel" ? { type: "tel" as const } : { type: "text" as const };
   const describedBy = [hint !== undefined ? `${id}-hint` : "", error !== undefined ? `${id}-error` : ""].filter(Boolean).join(" ");
   return (
     <div class="field">
