@@ -22,7 +22,22 @@ export function agentFor(connections) {
   return new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
 }
 
-/** A JSON request over `agent`; resolves with status and parsed body. */
+/**
+ * @typedef {object} RequestOptions
+ * @property {string} [method]
+ * @property {unknown} [body]
+ * @property {string} [token] a bearer session token
+ * @property {string} [key] an Idempotency-Key
+ */
+
+/**
+ * A JSON request over `agent`; resolves with status and parsed body.
+ * @param {http.Agent} agent
+ * @param {string} baseUrl
+ * @param {string} path
+ * @param {RequestOptions} [options]
+ * @returns {Promise<{ status: number | undefined, json: any, text: string }>}
+ */
 export function request(agent, baseUrl, path, { method = "GET", body, token, key } = {}) {
   const url = new URL(`/api/v1${path}`, baseUrl);
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -39,7 +54,7 @@ export function request(agent, baseUrl, path, { method = "GET", body, token, key
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8");
-        let json = null;
+        let json;
         try {
           json = text ? JSON.parse(text) : null;
         } catch {
@@ -99,7 +114,12 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** Runs `scenario` with `connections` requests in flight for `seconds`. */
+/**
+ * Runs `scenario` with `connections` requests in flight for `seconds`.
+ * @param {string} baseUrl
+ * @param {any[]} users
+ * @param {{ scenario: string, connections: number, seconds: number, seed?: number, amount?: (rnd: () => number) => number }} options
+ */
 export async function run(baseUrl, users, { scenario, connections, seconds, seed = 1, amount = () => 1 }) {
   const agent = agentFor(connections);
   let x = seed >>> 0;
@@ -121,7 +141,8 @@ export async function run(baseUrl, users, { scenario, connections, seconds, seed
       try {
         res = await request(agent, baseUrl, "/transfers", { method: "POST", token: from.token, key, body: { from_wallet_id: from.wallet_id, to: { wallet_id: to.wallet_id }, amount: amount(rnd) } });
       } catch (error) {
-        res = { status: `error:${error.code ?? error.message}` };
+        const e = /** @type {{ code?: string, message?: string }} */ (error);
+        res = { status: `error:${e.code ?? e.message}` };
       }
       latencies.push(performance.now() - started);
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;

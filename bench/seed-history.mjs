@@ -26,7 +26,7 @@ function walletFile(stateDir, walletId) {
 /** Appends `count` deposits of 1 minor unit to `walletId`'s chain. */
 export function seedHistory(stateDir, walletId, count) {
   const db = new DatabaseSync(walletFile(stateDir, walletId));
-  const w = db.prepare("SELECT * FROM wallet").get();
+  const w = /** @type {{ balance: number, last_seq: number, head_hash: string }} */ (db.prepare("SELECT * FROM wallet").get());
   const insert = db.prepare(
     "INSERT INTO entries (seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash) VALUES (?, ?, 'deposit', 1, ?, ?, NULL, NULL, ?, ?, ?)",
   );

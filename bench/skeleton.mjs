@@ -66,7 +66,9 @@ async function startSkeleton(variant, port) {
   return { name: `skeleton ${variant}`, baseUrl, pids, users, startTotal: WALLETS * BALANCE, stop };
 }
 
+/** @type {any[]} Our service, the peer and the skeleton variants: each a target of `measure`, of its own shape. */
 const targets = [await startOurs({ wallets: WALLETS, balance: BALANCE })];
+/** @type {(() => Promise<unknown>)[]} */
 const stops = [() => targets[0].server.dispose()];
 try {
   if (process.env.BENCH_SKIP_PEER !== "1") {

@@ -99,7 +99,7 @@ function request(/** @type {http.Agent} */ agent, /** @type {string} */ baseUrl,
       const chunks = /** @type {Buffer[]} */ ([]);
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
-        let json = null;
+        let json;
         try {
           json = JSON.parse(Buffer.concat(chunks).toString("utf8"));
         } catch {
