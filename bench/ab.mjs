@@ -53,7 +53,10 @@ function runSide(side) {
     child.stdout.on("data", (d) => (out += d));
     child.on("exit", (code) => {
       if (code !== 0) return fail(new Error(`side ${side.name} exited ${code}`));
-      const lines = out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+      const lines = out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l));
       ok(lines);
     });
   });

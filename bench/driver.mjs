@@ -78,7 +78,12 @@ export async function setup(baseUrl, { count, balance, prefix }) {
     const reg = await request(agent, baseUrl, "/auth/register", { method: "POST", body: { handle, password: "bench-password-1" } });
     if (reg.status !== 201) throw new Error(`register ${handle}: ${reg.status} ${reg.text}`);
     const user = { handle, token: reg.json.token, wallet_id: reg.json.wallet.id };
-    const dep = await request(agent, baseUrl, `/wallets/${user.wallet_id}/deposits`, { method: "POST", body: { amount: balance }, token: user.token, key: `fund-${handle}` });
+    const dep = await request(agent, baseUrl, `/wallets/${user.wallet_id}/deposits`, {
+      method: "POST",
+      body: { amount: balance },
+      token: user.token,
+      key: `fund-${handle}`,
+    });
     if (dep.status !== 201) throw new Error(`fund ${handle}: ${dep.status} ${dep.text}`);
     users.push(user);
   }
@@ -123,7 +128,7 @@ function percentile(sorted, p) {
 export async function run(baseUrl, users, { scenario, connections, seconds, seed = 1, amount = () => 1 }) {
   const agent = agentFor(connections);
   let x = seed >>> 0;
-  const rnd = () => ((x = (x * 1_664_525 + 1_013_904_223) >>> 0) / 2 ** 32);
+  const rnd = () => (x = (x * 1_664_525 + 1_013_904_223) >>> 0) / 2 ** 32;
   const pick = SCENARIOS[scenario];
   const latencies = [];
   const statuses = {};
@@ -139,7 +144,12 @@ export async function run(baseUrl, users, { scenario, connections, seconds, seed
       const started = performance.now();
       let res;
       try {
-        res = await request(agent, baseUrl, "/transfers", { method: "POST", token: from.token, key, body: { from_wallet_id: from.wallet_id, to: { wallet_id: to.wallet_id }, amount: amount(rnd) } });
+        res = await request(agent, baseUrl, "/transfers", {
+          method: "POST",
+          token: from.token,
+          key,
+          body: { from_wallet_id: from.wallet_id, to: { wallet_id: to.wallet_id }, amount: amount(rnd) },
+        });
       } catch (error) {
         const e = /** @type {{ code?: string, message?: string }} */ (error);
         res = { status: `error:${e.code ?? e.message}` };

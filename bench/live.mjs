@@ -21,7 +21,11 @@ function serverRssMiB() {
 
 /** The same, per workerd process (wrangler dev runs the dev proxy and the Worker in two). */
 function rssByProcessMiB() {
-  return execSync("ps -eo rss,args | grep '[w]orkerd serve' | awk '{print $1}'").toString().trim().split("\n").map((kb) => Math.round(Number(kb) / 1024));
+  return execSync("ps -eo rss,args | grep '[w]orkerd serve' | awk '{print $1}'")
+    .toString()
+    .trim()
+    .split("\n")
+    .map((kb) => Math.round(Number(kb) / 1024));
 }
 
 function percentile(sorted, p) {
@@ -33,7 +37,9 @@ async function openSockets(baseUrl, user, count) {
   const sockets = [];
   for (let i = 0; i < count; i++) {
     const received = new Map();
-    const ws = new WebSocket(`${baseUrl.replace("http", "ws")}/api/v1/wallets/${user.wallet_id}/live`, { headers: { authorization: `Bearer ${user.token}` } });
+    const ws = new WebSocket(`${baseUrl.replace("http", "ws")}/api/v1/wallets/${user.wallet_id}/live`, {
+      headers: { authorization: `Bearer ${user.token}` },
+    });
     ws.on("message", (data) => {
       const event = JSON.parse(String(data));
       if (event.type === "entry") received.set(event.entry.transfer_id, performance.now());

@@ -23,7 +23,9 @@ export function renderTable(r) {
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   const noopPeer = find(peer, "noop")?.requests_per_s;
-  lines.push(`| no-op request | ${withRange(find(ours, "noop"), "requests_per_s")} req/s | | ${withRange(find(peer, "noop"), "requests_per_s")} req/s | | ${ratio(noopOurs, noopPeer)} | 1.00x | | | |`);
+  lines.push(
+    `| no-op request | ${withRange(find(ours, "noop"), "requests_per_s")} req/s | | ${withRange(find(peer, "noop"), "requests_per_s")} req/s | | ${ratio(noopOurs, noopPeer)} | 1.00x | | | |`,
+  );
   // Server CPU (every process of the server: workerd; Node and every postgres process for the peer) per transfer.
   const cpuMs = (x) => (x?.server_cpu_s && x?.succeeded ? fmt((x.server_cpu_s * 1_000) / x.succeeded, 2) : "–");
   for (const s of ["uniform", "hot", "disjoint"]) {
@@ -35,7 +37,8 @@ export function renderTable(r) {
   }
   if (ours.history?.length) {
     lines.push("", "| history page (50 entries) | p50 ms | p99 ms |", "| --- | --- | --- |");
-    for (const h of ours.history) lines.push(`| at ${h.entries.toLocaleString("en")} entries | ${fmt(h.p50_ms, 2)} | ${fmt(h.p99_ms, 2)} |`);
+    for (const h of ours.history)
+      lines.push(`| at ${h.entries.toLocaleString("en")} entries | ${fmt(h.p50_ms, 2)} | ${fmt(h.p99_ms, 2)} |`);
     const [a, b] = ours.history;
     if (a && b) lines.push("", `History p50 at 100,000 ÷ at 10,000: ${ratio(b.p50_ms, a.p50_ms)}.`);
   }
@@ -60,11 +63,15 @@ export function renderChart(r) {
     const lines = series
       .map((s) => {
         const d = s.points.map((p, i) => `${i ? "L" : "M"}${(offset + x(p.connections)).toFixed(1)},${y(p[key]).toFixed(1)}`).join(" ");
-        const dots = s.points.map((p) => `<circle cx="${(offset + x(p.connections)).toFixed(1)}" cy="${y(p[key]).toFixed(1)}" r="3" fill="${s.color}"/>`).join("");
+        const dots = s.points
+          .map((p) => `<circle cx="${(offset + x(p.connections)).toFixed(1)}" cy="${y(p[key]).toFixed(1)}" r="3" fill="${s.color}"/>`)
+          .join("");
         return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>${dots}`;
       })
       .join("");
-    const ticks = conns.map((c) => `<text x="${offset + x(c)}" y="${H - pad + 16}" font-size="11" text-anchor="middle">${c}</text>`).join("");
+    const ticks = conns
+      .map((c) => `<text x="${offset + x(c)}" y="${H - pad + 16}" font-size="11" text-anchor="middle">${c}</text>`)
+      .join("");
     return `<text x="${offset + W / 4}" y="20" font-size="13" text-anchor="middle" font-weight="bold">${title}</text>
 <line x1="${offset + pad}" y1="${H - pad}" x2="${offset + W / 2 - pad}" y2="${H - pad}" stroke="#888"/>
 <line x1="${offset + pad}" y1="${pad}" x2="${offset + pad}" y2="${H - pad}" stroke="#888"/>
@@ -72,7 +79,12 @@ export function renderChart(r) {
 <text x="${offset + pad - 6}" y="${H - pad}" font-size="11" text-anchor="end">0</text>
 <text x="${offset + W / 4}" y="${H - 12}" font-size="11" text-anchor="middle">connections</text>${ticks}${lines}`;
   };
-  const legend = series.map((s, i) => `<rect x="${W - 150}" y="${30 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${W - 135}" y="${39 + i * 16}" font-size="11">${s.name}</text>`).join("");
+  const legend = series
+    .map(
+      (s, i) =>
+        `<rect x="${W - 150}" y="${30 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${W - 135}" y="${39 + i * 16}" font-size="11">${s.name}</text>`,
+    )
+    .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
 ${panel(0, "transfers_per_s", maxTps, "transfers/s (uniform)")}

@@ -51,11 +51,15 @@ const failedRuns = new Set();
 /** Every scenario on every target, interleaved; conservation is checked after each transfer run. */
 async function scenarios(targets) {
   const results = new Map(targets.map((t) => [t.name, { target: t.name, runs: [], sweep: [] }]));
-  const noops = await alternate(targets, "requests_per_s", REPEATS, (t) => measured(t.pids, () => noop(t.baseUrl, CONNECTIONS, Math.min(SECONDS, 5))));
+  const noops = await alternate(targets, "requests_per_s", REPEATS, (t) =>
+    measured(t.pids, () => noop(t.baseUrl, CONNECTIONS, Math.min(SECONDS, 5))),
+  );
   for (const t of targets) results.get(t.name).runs.push(noops.get(t.name));
   for (const scenario of ["uniform", "hot", "disjoint"]) {
     const medians = await alternate(targets, "transfers_per_s", REPEATS, async (t) => {
-      const r = await measured(t.pids, () => run(t.baseUrl, t.users, { scenario, connections: CONNECTIONS, seconds: SECONDS, seed: 7, amount }));
+      const r = await measured(t.pids, () =>
+        run(t.baseUrl, t.users, { scenario, connections: CONNECTIONS, seconds: SECONDS, seed: 7, amount }),
+      );
       const check = await conservation(t.baseUrl, t.users, t.startTotal);
       r.conserved = check.conserved;
       if (!r.conserved) {
@@ -95,7 +99,9 @@ async function historyReads(server) {
     let cursor = null;
     for (let i = 0; i < 200; i++) {
       const started = performance.now();
-      const res = await request(agent, server.baseUrl, `/wallets/${user.wallet_id}/history?limit=50${cursor ? `&cursor=${cursor}` : ""}`, { token: user.token });
+      const res = await request(agent, server.baseUrl, `/wallets/${user.wallet_id}/history?limit=50${cursor ? `&cursor=${cursor}` : ""}`, {
+        token: user.token,
+      });
       if (res.status !== 200 || res.json.items.length !== 50) throw new Error(`history ${res.status}`);
       times.push(performance.now() - started);
       cursor = i % 20 === 19 ? null : res.json.next_cursor;
@@ -108,7 +114,14 @@ async function historyReads(server) {
   return out;
 }
 
-const results = { at: new Date().toISOString(), seconds: SECONDS, repeats: REPEATS, wallets: WALLETS, connections: CONNECTIONS, machine: `${execSync("nproc").toString().trim()} cores` };
+const results = {
+  at: new Date().toISOString(),
+  seconds: SECONDS,
+  repeats: REPEATS,
+  wallets: WALLETS,
+  connections: CONNECTIONS,
+  machine: `${execSync("nproc").toString().trim()} cores`,
+};
 const ours = await startOurs({ wallets: WALLETS, balance: 10_000_000 });
 try {
   const peer = process.env.BENCH_SKIP_PEER === "1" ? null : await startPeer({ wallets: WALLETS, balance: 10_000_000 });
@@ -134,9 +147,10 @@ if (existsSync(doc)) {
   const updated = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`);
   writeFileSync(doc, updated);
 }
-const failed = [results.ours, results.peer].filter(Boolean).some((t) => !t.conserved_at_end || !t.all_runs_conserved || t.runs.some((r) => r.conserved === false));
+const failed = [results.ours, results.peer]
+  .filter(Boolean)
+  .some((t) => !t.conserved_at_end || !t.all_runs_conserved || t.runs.some((r) => r.conserved === false));
 if (failed) {
   console.error("FAIL: conservation broken in at least one run");
   process.exitCode = 1;
 }
-

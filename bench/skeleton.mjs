@@ -26,32 +26,39 @@ const BALANCE = 10_000_000;
 const CONNECTIONS = 32;
 const VARIANTS = ["design", "no-intent", "one-phase", "grouped"];
 const root = new URL("..", import.meta.url).pathname;
-const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))("miniflare");
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))(
+  "miniflare",
+);
 
 /** One skeleton variant on its own port, in its own workerd process, with funded users. */
 async function startSkeleton(variant, port) {
   const stateDir = mkdtempSync(join(tmpdir(), `skeleton-${variant}-`));
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    host: "127.0.0.1",
-    port: 0,
-    cf: false,
-    log: new Log(LogLevel.WARN),
-    unsafeObservability: false,
-    unsafeLocalExplorer: false,
-    // On disk, as our service's state is: every commit is a real SQLite commit with its fsync.
-    resourcePersistencePath: stateDir,
-    workers: [
-      {
-        name: "skeleton",
-        modules: true,
-        scriptPath: join(root, "bench", "skeleton", "worker.js"),
-        compatibilityDate: "2026-11-01",
-        bindings: { SKELETON_VARIANT: variant },
-        durableObjects: { WALLET: { className: "SkeletonWallet", useSQLite: true }, COORDINATOR: { className: "SkeletonCoordinator", useSQLite: true } },
-        unsafeDirectSockets: [{ host: "127.0.0.1", port }],
-      },
-    ],
-  }));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      cf: false,
+      log: new Log(LogLevel.WARN),
+      unsafeObservability: false,
+      unsafeLocalExplorer: false,
+      // On disk, as our service's state is: every commit is a real SQLite commit with its fsync.
+      resourcePersistencePath: stateDir,
+      workers: [
+        {
+          name: "skeleton",
+          modules: true,
+          scriptPath: join(root, "bench", "skeleton", "worker.js"),
+          compatibilityDate: "2026-11-01",
+          bindings: { SKELETON_VARIANT: variant },
+          durableObjects: {
+            WALLET: { className: "SkeletonWallet", useSQLite: true },
+            COORDINATOR: { className: "SkeletonCoordinator", useSQLite: true },
+          },
+          unsafeDirectSockets: [{ host: "127.0.0.1", port }],
+        },
+      ],
+    }),
+  );
   await mf.ready;
   const baseUrl = `http://127.0.0.1:${port}`;
   const users = await setup(baseUrl, { count: WALLETS, balance: BALANCE, prefix: `sk${Date.now() % 100_000}` });
@@ -81,7 +88,14 @@ try {
     targets.push(skeleton);
     stops.push(skeleton.stop);
   }
-  const results = { at: new Date().toISOString(), seconds: SECONDS, repeats: REPEATS, wallets: WALLETS, connections: CONNECTIONS, scenarios: {} };
+  const results = {
+    at: new Date().toISOString(),
+    seconds: SECONDS,
+    repeats: REPEATS,
+    wallets: WALLETS,
+    connections: CONNECTIONS,
+    scenarios: {},
+  };
   let conserved = true;
   for (const scenario of ["uniform", "hot"]) {
     const medians = await alternate(targets, "transfers_per_s", REPEATS, async (t) => {

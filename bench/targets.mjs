@@ -30,11 +30,21 @@ export async function startPeer({ wallets, balance, port = 8788 }) {
     const npm = spawnSync("npm", ["install", "--no-audit", "--no-fund"], { cwd: peerDir, stdio: "inherit" });
     if (npm.status !== 0) throw new Error("npm install for the peer failed");
   }
-  const start = spawnSync(join(peerDir, "peer-pg", "start.sh"), [String(port), "--fresh"], { env: { ...process.env, NODE: process.execPath }, stdio: "inherit" });
+  const start = spawnSync(join(peerDir, "peer-pg", "start.sh"), [String(port), "--fresh"], {
+    env: { ...process.env, NODE: process.execPath },
+    stdio: "inherit",
+  });
   if (start.status !== 0) throw new Error("peer-pg did not start (is postgresql installed? apt-get install -y postgresql)");
   const baseUrl = `http://127.0.0.1:${port}`;
   const nodePid = Number(readFileSync("/tmp/peer-pg-data/server.pid", "utf8"));
   const pids = () => [nodePid, ...execSync("pgrep -u postgres || true").toString().split("\n").map(Number).filter(Boolean)];
   const users = await setup(baseUrl, { count: wallets, balance, prefix: `pp${Date.now() % 100_000}` });
-  return { name: "peer-pg", baseUrl, pids, users, startTotal: wallets * balance, stop: () => spawnSync(join(peerDir, "peer-pg", "stop.sh"), [], { stdio: "inherit" }) };
+  return {
+    name: "peer-pg",
+    baseUrl,
+    pids,
+    users,
+    startTotal: wallets * balance,
+    stop: () => spawnSync(join(peerDir, "peer-pg", "stop.sh"), [], { stdio: "inherit" }),
+  };
 }

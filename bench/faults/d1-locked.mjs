@@ -86,7 +86,12 @@ function serverEnv() {
  * A JSON request over `agent`, with a timeout so that a request the server never answers cannot hold the run.
  * @returns {Promise<{ status: number | string, json: any, ms: number }>}
  */
-function request(/** @type {http.Agent} */ agent, /** @type {string} */ baseUrl, /** @type {string} */ path, { method = "GET", body = /** @type {unknown} */ (undefined), token = "", key = "" } = {}) {
+function request(
+  /** @type {http.Agent} */ agent,
+  /** @type {string} */ baseUrl,
+  /** @type {string} */ path,
+  { method = "GET", body = /** @type {unknown} */ (undefined), token = "", key = "" } = {},
+) {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   /** @type {Record<string, string | number>} */
   const headers = { accept: "application/json" };
@@ -109,7 +114,9 @@ function request(/** @type {http.Agent} */ agent, /** @type {string} */ baseUrl,
       });
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", (error) => ok({ status: `error:${/** @type {any} */ (error).code ?? error.message}`, json: null, ms: performance.now() - started }));
+    req.on("error", (error) =>
+      ok({ status: `error:${/** @type {any} */ (error).code ?? error.message}`, json: null, ms: performance.now() - started }),
+    );
     if (payload !== undefined) req.write(payload);
     req.end();
   });
@@ -125,7 +132,12 @@ async function setupUsers(/** @type {string} */ baseUrl, /** @type {number} */ c
     const reg = await request(agent, baseUrl, "/auth/register", { method: "POST", body: { handle, password: "fault-password-1" } });
     if (reg.status !== 201) throw new Error(`register ${handle}: ${reg.status} ${JSON.stringify(reg.json)}`);
     const user = { handle, token: String(reg.json.token), wallet_id: String(reg.json.wallet.id) };
-    const dep = await request(agent, baseUrl, `/wallets/${user.wallet_id}/deposits`, { method: "POST", token: user.token, key: `fund-${handle}`, body: { amount: 1_000_000 } });
+    const dep = await request(agent, baseUrl, `/wallets/${user.wallet_id}/deposits`, {
+      method: "POST",
+      token: user.token,
+      key: `fund-${handle}`,
+      body: { amount: 1_000_000 },
+    });
     if (dep.status !== 201) throw new Error(`fund ${handle}: ${dep.status} ${JSON.stringify(dep.json)}`);
     users.push(user);
   }
@@ -148,7 +160,11 @@ async function auditorToken(/** @type {string} */ baseUrl) {
  * A steady `rate` of transfers between random pairs of `users`, each counted under the phase it started in:
  * answers by status and latencies. A tick with MAX_IN_FLIGHT requests still out is skipped and counted.
  */
-function startLoad(/** @type {string} */ baseUrl, /** @type {{ handle: string, token: string, wallet_id: string }[]} */ users, /** @type {() => string} */ phaseOf) {
+function startLoad(
+  /** @type {string} */ baseUrl,
+  /** @type {{ handle: string, token: string, wallet_id: string }[]} */ users,
+  /** @type {() => string} */ phaseOf,
+) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
   /** @type {Record<string, { statuses: Record<string, number>, skipped: number, latencies: number[] }>} */
   const byPhase = {};
@@ -164,12 +180,14 @@ function startLoad(/** @type {string} */ baseUrl, /** @type {{ handle: string, t
     const to = others[Math.floor(Math.random() * others.length)];
     if (from === undefined || to === undefined) return;
     const body = { from_wallet_id: from.wallet_id, to: { wallet_id: to.wallet_id }, amount: 1 + Math.floor(Math.random() * 100) };
-    const done = request(agent, baseUrl, "/transfers", { method: "POST", token: from.token, key: `d1f-${runId}-${sequence++}`, body }).then((res) => {
-      const b = bucket(phase);
-      b.statuses[res.status] = (b.statuses[res.status] ?? 0) + 1;
-      b.latencies.push(res.ms);
-      inFlight.delete(done);
-    });
+    const done = request(agent, baseUrl, "/transfers", { method: "POST", token: from.token, key: `d1f-${runId}-${sequence++}`, body }).then(
+      (res) => {
+        const b = bucket(phase);
+        b.statuses[res.status] = (b.statuses[res.status] ?? 0) + 1;
+        b.latencies.push(res.ms);
+        inFlight.delete(done);
+      },
+    );
     inFlight.add(done);
   };
   const timer = setInterval(send, 1_000 / RATE);
@@ -205,7 +223,10 @@ function startHealthProbe(/** @type {string} */ baseUrl, /** @type {() => string
     /** Per phase: probes, median and max latency in ms. */
     summary() {
       return Object.fromEntries(
-        Object.entries(byPhase).map(([phase, ms]) => [phase, { probes: ms.length, p50_ms: Number((median(ms) ?? 0).toFixed(1)), max_ms: Number(Math.max(...ms).toFixed(1)) }]),
+        Object.entries(byPhase).map(([phase, ms]) => [
+          phase,
+          { probes: ms.length, p50_ms: Number((median(ms) ?? 0).toFixed(1)), max_ms: Number(Math.max(...ms).toFixed(1)) },
+        ]),
       );
     },
     async stop() {
@@ -222,7 +243,14 @@ function loadSummary(/** @type {{ statuses: Record<string, number>, skipped: num
   const sorted = [...b.latencies].sort((x, y) => x - y);
   const at = (/** @type {number} */ p) => Number((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0).toFixed(1));
   const failed = Object.fromEntries(Object.entries(b.statuses).filter(([s]) => s !== "201"));
-  return { ok: b.statuses["201"] ?? 0, failed: Object.values(failed).reduce((a, n) => a + n, 0), failed_by_status: failed, skipped: b.skipped, p50_ms: at(0.5), p99_ms: at(0.99) };
+  return {
+    ok: b.statuses["201"] ?? 0,
+    failed: Object.values(failed).reduce((a, n) => a + n, 0),
+    failed_by_status: failed,
+    skipped: b.skipped,
+    p50_ms: at(0.5),
+    p99_ms: at(0.99),
+  };
 }
 
 // ---- workerd from /proc -----------------------------------------------------------------------------------
@@ -291,7 +319,13 @@ function startSampler(/** @type {() => string} */ phaseOf, /** @type {number} */
     const u = usage(pids);
     const prev = samples.at(-1);
     const cpu_pct = prev === undefined ? 0 : (100 * (u.cpu_s - prev.cpu_s)) / (now - prev.t_s);
-    samples.push({ t_s: Number(now.toFixed(2)), phase: phaseOf(), rss_mib: u.rss_mib, cpu_s: u.cpu_s, cpu_pct: Number(cpu_pct.toFixed(1)) });
+    samples.push({
+      t_s: Number(now.toFixed(2)),
+      phase: phaseOf(),
+      rss_mib: u.rss_mib,
+      cpu_s: u.cpu_s,
+      cpu_pct: Number(cpu_pct.toFixed(1)),
+    });
   };
   take();
   const timer = setInterval(take, 1_000);
@@ -325,7 +359,9 @@ function readD1(/** @type {string} */ file, /** @type {(db: DatabaseSync) => any
 
 /** The service's D1 database: the candidate that has the `audit_log` table. */
 function findD1(/** @type {string} */ stateDir) {
-  const file = d1Candidates(stateDir).find((f) => readD1(f, (db) => db.prepare("SELECT 1 AS y FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").get() !== undefined));
+  const file = d1Candidates(stateDir).find((f) =>
+    readD1(f, (db) => db.prepare("SELECT 1 AS y FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").get() !== undefined),
+  );
   if (file === undefined) throw new Error(`no D1 file with audit_log under ${stateDir}`);
   return file;
 }
@@ -336,12 +372,16 @@ function d1Counts(/** @type {string} */ file, /** @type {string[]} */ walletIds)
   return readD1(file, (db) => {
     const entries = new Map(
       db
-        .prepare("SELECT wallet_id, count(*) AS n FROM ledger_entries WHERE wallet_id IN (SELECT value FROM json_each(?)) GROUP BY wallet_id")
+        .prepare(
+          "SELECT wallet_id, count(*) AS n FROM ledger_entries WHERE wallet_id IN (SELECT value FROM json_each(?)) GROUP BY wallet_id",
+        )
         .all(list)
         .map((r) => [String(r.wallet_id), Number(r.n)]),
     );
     const audit = db
-      .prepare("SELECT kind, status, from_wallet_id, to_wallet_id, amount FROM audit_log WHERE from_wallet_id IN (SELECT value FROM json_each(?1)) OR to_wallet_id IN (SELECT value FROM json_each(?1))")
+      .prepare(
+        "SELECT kind, status, from_wallet_id, to_wallet_id, amount FROM audit_log WHERE from_wallet_id IN (SELECT value FROM json_each(?1)) OR to_wallet_id IN (SELECT value FROM json_each(?1))",
+      )
       .all(list);
     return { entries, audit };
   });
@@ -404,7 +444,11 @@ async function lockD1(/** @type {string} */ file, /** @type {number} */ capSecon
 const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? null;
 
 /** RSS and CPU of one phase, from the samples taken during it (CPU from the cumulative counter, end to end). */
-function phaseFigures(/** @type {ReturnType<typeof startSampler>["samples"]} */ samples, /** @type {string} */ phase, lastSeconds = Infinity) {
+function phaseFigures(
+  /** @type {ReturnType<typeof startSampler>["samples"]} */ samples,
+  /** @type {string} */ phase,
+  lastSeconds = Infinity,
+) {
   const inPhase = samples.filter((s) => s.phase === phase);
   const first = samples[samples.indexOf(inPhase[0] ?? samples[0]) - 1] ?? inPhase[0];
   const last = inPhase.at(-1);
@@ -423,7 +467,8 @@ function phaseFigures(/** @type {ReturnType<typeof startSampler>["samples"]} */ 
 const firstMatch = (/** @type {string} */ log, /** @type {RegExp} */ pattern) => log.split("\n").find((line) => pattern.test(line)) ?? null;
 
 /** Occurrences of `pattern` in the server's log between two offsets. */
-const countIn = (/** @type {string} */ log, /** @type {RegExp} */ pattern, /** @type {number} */ from, to = log.length) => (log.slice(from, to).match(new RegExp(pattern, "g")) ?? []).length;
+const countIn = (/** @type {string} */ log, /** @type {RegExp} */ pattern, /** @type {number} */ from, to = log.length) =>
+  (log.slice(from, to).match(new RegExp(pattern, "g")) ?? []).length;
 
 /** What the wallets hold (the truth): balance and newest entry seq of each. */
 async function walletTruth(/** @type {string} */ baseUrl, /** @type {{ token: string, wallet_id: string }[]} */ users) {
@@ -453,7 +498,11 @@ function behind(/** @type {string} */ file, /** @type {Map<string, { balance: nu
  * (deposits and transfers in, minus transfers out) equals what the wallet holds, and the succeeded transfer
  * rows number the transfers that were answered 201.
  */
-function auditConservation(/** @type {string} */ file, /** @type {Map<string, { balance: number, seq: number }>} */ truth, /** @type {number} */ answered201) {
+function auditConservation(
+  /** @type {string} */ file,
+  /** @type {Map<string, { balance: number, seq: number }>} */ truth,
+  /** @type {number} */ answered201,
+) {
   const { audit } = d1Counts(file, [...truth.keys()]);
   const fromAudit = new Map([...truth.keys()].map((id) => [id, 0]));
   let transferRows = 0;
@@ -466,7 +515,8 @@ function auditConservation(/** @type {string} */ file, /** @type {Map<string, { 
     if (r.kind === "transfer") transferRows++;
     const amount = Number(r.amount);
     if (fromAudit.has(String(r.to_wallet_id))) fromAudit.set(String(r.to_wallet_id), (fromAudit.get(String(r.to_wallet_id)) ?? 0) + amount);
-    if (fromAudit.has(String(r.from_wallet_id))) fromAudit.set(String(r.from_wallet_id), (fromAudit.get(String(r.from_wallet_id)) ?? 0) - amount);
+    if (fromAudit.has(String(r.from_wallet_id)))
+      fromAudit.set(String(r.from_wallet_id), (fromAudit.get(String(r.from_wallet_id)) ?? 0) - amount);
   }
   const mismatched = [...truth].filter(([id, t]) => fromAudit.get(id) !== t.balance).map(([id]) => id);
   return {
@@ -489,7 +539,13 @@ async function verify(/** @type {string} */ baseUrl, /** @type {string} */ token
   /** @type {Record<string, number>} */
   const codes = {};
   for (const p of problems) codes[p.kind ?? "?"] = (codes[p.kind ?? "?"] ?? 0) + 1;
-  return { ok: res.json.ok, wallets_checked: res.json.wallets_checked, entries_checked: res.json.entries_checked, pending: res.json.pending, problems: codes };
+  return {
+    ok: res.json.ok,
+    wallets_checked: res.json.wallets_checked,
+    entries_checked: res.json.entries_checked,
+    pending: res.json.pending,
+    problems: codes,
+  };
 }
 
 // ---- The run ----------------------------------------------------------------------------------------------
@@ -525,7 +581,9 @@ async function main() {
     const auditor = await auditorToken(server.baseUrl);
     const d1 = findD1(server.stateDir);
     const journal_mode = readD1(d1, (db) => String(db.prepare("PRAGMA journal_mode").get()?.journal_mode));
-    console.log(`[d1-locked] ${root} (${commitOf(root)}) on ${server.baseUrl}; D1 ${d1} (${journal_mode}); ${USERS} users at ${RATE} transfers/s`);
+    console.log(
+      `[d1-locked] ${root} (${commitOf(root)}) on ${server.baseUrl}; D1 ${d1} (${journal_mode}); ${USERS} users at ${RATE} transfers/s`,
+    );
 
     let phase = "idle_before";
     const t0 = performance.now();
@@ -576,7 +634,8 @@ async function main() {
         verifyDuringCatchup.push({ t_after_release_s: Number((at() - released).toFixed(1)), ...(await verify(server.baseUrl, auditor)) });
       }
       const missing = behind(d1, truth);
-      if (trace.length === 0 || at() - (trace.at(-1)?.t_s ?? 0) >= 5 || missing === 0) trace.push({ t_s: Number(at().toFixed(1)), behind: missing });
+      if (trace.length === 0 || at() - (trace.at(-1)?.t_s ?? 0) >= 5 || missing === 0)
+        trace.push({ t_s: Number(at().toFixed(1)), behind: missing });
       if (missing === 0) {
         catchup_s = Number((at() - released).toFixed(1));
         break;
@@ -593,14 +652,23 @@ async function main() {
     const finalTruth = await walletTruth(server.baseUrl, users);
     const answered201 = Object.values(running.byPhase).reduce((n, b) => n + (b.statuses["201"] ?? 0), 0);
     const log = server.log;
-    const d1Failures = (/** @type {string} */ p) => countIn(log, /outbox delivery failed/, logAt[p] ?? 0, logAt[nextPhase(p)] ?? log.length);
+    const d1Failures = (/** @type {string} */ p) =>
+      countIn(log, /outbox delivery failed/, logAt[p] ?? 0, logAt[nextPhase(p)] ?? log.length);
     const result = {
       label: args.label ?? commitOf(root),
       root,
       commit: commitOf(root),
       date: new Date().toISOString(),
       machine: `${execFileSync("nproc", { encoding: "utf8" }).trim()} cores, Node ${process.version}`,
-      settings: { lock_taken: !NO_LOCK, lock_seconds: LOCK_S, users: USERS, transfers_per_s: RATE, max_in_flight: MAX_IN_FLIGHT, server_env: env, journal_mode },
+      settings: {
+        lock_taken: !NO_LOCK,
+        lock_seconds: LOCK_S,
+        users: USERS,
+        transfers_per_s: RATE,
+        max_in_flight: MAX_IN_FLIGHT,
+        server_env: env,
+        journal_mode,
+      },
       startup_s,
       rss_mib: {
         idle_before: phaseFigures(sampler.samples, "idle_before")?.rss_mib_median ?? null,
@@ -616,10 +684,19 @@ async function main() {
         catchup: phaseFigures(sampler.samples, "catchup")?.cpu_pct ?? null,
         idle_after: phaseFigures(sampler.samples, "idle_after")?.cpu_pct ?? null,
       },
-      transfers: { load_before_lock: loadSummary(running.byPhase.load), lock: loadSummary(running.byPhase.lock), after_release: loadSummary(running.byPhase.catchup) },
+      transfers: {
+        load_before_lock: loadSummary(running.byPhase.load),
+        lock: loadSummary(running.byPhase.lock),
+        after_release: loadSummary(running.byPhase.catchup),
+      },
       health_latency: probe.summary(),
       d1_error_sample: firstMatch(log, /outbox delivery failed/),
-      failed_d1_batches_logged: { load: d1Failures("load"), lock: d1Failures("lock"), catchup: d1Failures("catchup"), idle_after: d1Failures("idle_after") },
+      failed_d1_batches_logged: {
+        load: d1Failures("load"),
+        lock: d1Failures("lock"),
+        catchup: d1Failures("catchup"),
+        idle_after: d1Failures("idle_after"),
+      },
       catchup_s,
       catchup_trace: trace,
       verify_during_catchup: verifyDuringCatchup,
@@ -651,11 +728,21 @@ function nextPhase(/** @type {string} */ p) {
 /** The figures as a few lines. */
 function report(/** @type {any} */ r) {
   const lock = r.transfers.lock;
-  console.log(`\n[d1-locked] ${r.label} (${r.commit}), D1 ${r.settings.lock_taken ? "locked" : "NOT locked (control)"} ${r.settings.lock_seconds} s under ${r.settings.transfers_per_s} transfers/s`);
-  console.log(`  RSS MiB     idle before ${r.rss_mib.idle_before} | load ${r.rss_mib.load_before_lock} | lock max ${r.rss_mib.lock_max}, end ${r.rss_mib.lock_end} | idle after ${r.rss_mib.idle_after}`);
-  console.log(`  CPU % core  idle before ${r.cpu_pct_of_a_core.idle_before} | load ${r.cpu_pct_of_a_core.load_before_lock} | lock ${r.cpu_pct_of_a_core.lock} | catch-up ${r.cpu_pct_of_a_core.catchup} | idle after ${r.cpu_pct_of_a_core.idle_after}`);
-  console.log(`  transfers during the lock: ${lock.ok} ok, ${lock.failed} failed ${JSON.stringify(lock.failed_by_status)}, p50 ${lock.p50_ms} ms, p99 ${lock.p99_ms} ms`);
-  console.log(`  failed D1 batches logged: ${JSON.stringify(r.failed_d1_batches_logged)}; health latency ${JSON.stringify(r.health_latency)}`);
+  console.log(
+    `\n[d1-locked] ${r.label} (${r.commit}), D1 ${r.settings.lock_taken ? "locked" : "NOT locked (control)"} ${r.settings.lock_seconds} s under ${r.settings.transfers_per_s} transfers/s`,
+  );
+  console.log(
+    `  RSS MiB     idle before ${r.rss_mib.idle_before} | load ${r.rss_mib.load_before_lock} | lock max ${r.rss_mib.lock_max}, end ${r.rss_mib.lock_end} | idle after ${r.rss_mib.idle_after}`,
+  );
+  console.log(
+    `  CPU % core  idle before ${r.cpu_pct_of_a_core.idle_before} | load ${r.cpu_pct_of_a_core.load_before_lock} | lock ${r.cpu_pct_of_a_core.lock} | catch-up ${r.cpu_pct_of_a_core.catchup} | idle after ${r.cpu_pct_of_a_core.idle_after}`,
+  );
+  console.log(
+    `  transfers during the lock: ${lock.ok} ok, ${lock.failed} failed ${JSON.stringify(lock.failed_by_status)}, p50 ${lock.p50_ms} ms, p99 ${lock.p99_ms} ms`,
+  );
+  console.log(
+    `  failed D1 batches logged: ${JSON.stringify(r.failed_d1_batches_logged)}; health latency ${JSON.stringify(r.health_latency)}`,
+  );
   console.log(`  catch-up after release: ${r.catchup_s === null ? "NOT within the timeout" : `${r.catchup_s} s`}`);
   console.log(`  audit: ${JSON.stringify(r.audit)}; verify: ${JSON.stringify(r.verify)}`);
 }
