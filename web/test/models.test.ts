@@ -10,7 +10,8 @@
 import assert from "node:assert/strict";
 import { registerHooks } from "node:module";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
-import type { Me, Wallet } from "../src/types.ts";
+import type { LiveTarget } from "../src/models/live.ts";
+import type { Entry, Me, Wallet } from "../src/types.ts";
 
 registerHooks({
   resolve(specifier, context, nextResolve) {
@@ -43,22 +44,46 @@ class MemoryStorage {
   }
 }
 
-/** A socket that never connects; the test only sees whether the live feed opened and closed it. */
+/** A socket the test drives by hand: it records what the feed sends and whether it closed it. */
 class FakeSocket extends EventTarget {
   static opened: FakeSocket[] = [];
   closed = false;
+  readonly sent: unknown[] = [];
   constructor() {
     super();
     FakeSocket.opened.push(this);
   }
-  send(): void {}
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
   close(): void {
     this.closed = true;
+  }
+  /** The server pushes one message. */
+  push(message: unknown): void {
+    this.dispatchEvent(Object.assign(new Event("message"), { data: JSON.stringify(message) }));
+  }
+  /** The connection ends with `code`, as the browser reports it. */
+  drop(code: number): void {
+    this.dispatchEvent(Object.assign(new Event("close"), { code }));
   }
 }
 
 const storage = new MemoryStorage();
 const fakeWindow = Object.assign(new EventTarget(), { localStorage: storage });
+/** How many listeners of each event type are registered on the window now, so a test can see them removed. */
+const windowListeners = new Map<string, number>();
+const addListener = fakeWindow.addEventListener.bind(fakeWindow);
+const removeListener = fakeWindow.removeEventListener.bind(fakeWindow);
+fakeWindow.addEventListener = (type: string, ...rest: [EventListenerOrEventListenerObject | null, unknown?]) => {
+  windowListeners.set(type, (windowListeners.get(type) ?? 0) + 1);
+  addListener(type, ...(rest as [EventListenerOrEventListenerObject | null]));
+};
+fakeWindow.removeEventListener = (type: string, ...rest: [EventListenerOrEventListenerObject | null, unknown?]) => {
+  windowListeners.set(type, (windowListeners.get(type) ?? 0) - 1);
+  removeListener(type, ...(rest as [EventListenerOrEventListenerObject | null]));
+};
+const listenerCount = (type: string): number => windowListeners.get(type) ?? 0;
 const fakeLocation = { hash: "", protocol: "http:", host: "wallet.test" };
 Object.assign(globalThis, { window: fakeWindow, location: fakeLocation, document: { visibilityState: "visible" }, WebSocket: FakeSocket });
 
@@ -78,10 +103,11 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
   } as unknown as Response;
 };
 
-// Imported only now, so that live.ts (which looks for `window` when it loads) sees the stand-ins.
+// Imported only now, so that every model module sees the stand-ins even if it looks for them when it loads.
 const { AccountModel, RESUME_EVERY_MS } = await import("../src/models/account.ts");
 const { AppModel } = await import("../src/models/app.ts");
 const { AUDIT_REFRESH_MS, AuditModel } = await import("../src/models/audit.ts");
+const { BACKOFF_CAP_MS, CLOSE_SESSION_ENDED, LiveModel, POLL_MS } = await import("../src/models/live.ts");
 const { NoticesModel } = await import("../src/models/notices.ts");
 const { PendingModel } = await import("../src/models/pending.ts");
 const { RouteModel } = await import("../src/models/route.ts");
@@ -209,6 +235,109 @@ void describe("AccountModel", () => {
     pending[Symbol.dispose]();
     wallet[Symbol.dispose]();
     session[Symbol.dispose]();
+  });
+});
+
+/** A wallet model stand-in for the live feed: it holds entries up to `newestSeq` and counts refreshes. */
+function feedTarget(newestSeq: number): LiveTarget & { refreshes: number; wallets: Wallet[]; entries: Entry[] } {
+  const target = {
+    refreshes: 0,
+    wallets: [] as Wallet[],
+    entries: [] as Entry[],
+    applyWallet(next: Wallet): void {
+      target.wallets.push(next);
+    },
+    applyEntry(entry: Entry): boolean {
+      target.entries.push(entry);
+      return entry.seq <= newestSeq + 1;
+    },
+    lastSeq: (): number => newestSeq,
+    refresh(): Promise<void> {
+      target.refreshes += 1;
+      return Promise.resolve();
+    },
+  };
+  return target;
+}
+
+const entryOf = (seq: number): Entry => ({ id: `ent_${seq}`, seq, amount: 100 }) as Entry;
+
+void describe("LiveModel", () => {
+  void test("resumes after the last seq, answers ack_request, fills holes, and stops for good on 4401", () => {
+    const target = feedTarget(7);
+    const live = new LiveModel(target);
+    live.start("wal_a");
+    const socket = FakeSocket.opened[0];
+    assert.ok(socket);
+    socket.dispatchEvent(new Event("open"));
+    assert.deepEqual(socket.sent, [{ type: "resume", after_seq: 7 }], "the feed resumes after the newest entry held");
+    assert.equal(live.status.value, "reconnecting");
+    assert.equal(live.firstAttempt.value, true, "the indicator says connecting until the first attempt ends");
+
+    socket.push({ type: "snapshot", wallet: walletOf("wal_a", "usr_a") });
+    assert.equal(live.status.value, "live", "the snapshot makes the feed live");
+    assert.equal(target.wallets.length, 1);
+    socket.push({ type: "ack_request", nonce: "n1" });
+    assert.deepEqual(socket.sent.at(-1), { type: "ack", nonce: "n1" }, "ack_request is answered with ack");
+    socket.push({ type: "entry", entry: entryOf(8) });
+    assert.equal(target.refreshes, 0, "the next entry needs no refresh");
+    socket.push({ type: "entry", entry: entryOf(10) });
+    assert.equal(target.refreshes, 1, "a hole in the seqs is filled by a refresh");
+
+    socket.drop(CLOSE_SESSION_ENDED);
+    assert.equal(live.status.value, "offline");
+    assert.equal(target.refreshes, 2, "an ended session refreshes once, so the 401 shows the login");
+    mock.timers.tick(BACKOFF_CAP_MS * 10);
+    fakeWindow.dispatchEvent(new Event("online"));
+    assert.equal(FakeSocket.opened.length, 1, "and never reconnects");
+    assert.equal(target.refreshes, 2, "nor polls");
+    live[Symbol.dispose]();
+  });
+
+  void test("disposing closes the socket, removes the online/offline listeners and clears every timer", () => {
+    const online = listenerCount("online");
+    const offline = listenerCount("offline");
+    const target = feedTarget(0);
+    const live = new LiveModel(target);
+    assert.equal(listenerCount("online"), online + 1, "the model listens for online");
+    assert.equal(listenerCount("offline"), offline + 1, "and for offline");
+    live.start("wal_a");
+
+    FakeSocket.opened[0]?.drop(1006);
+    assert.equal(live.status.value, "reconnecting");
+    mock.timers.tick(BACKOFF_CAP_MS);
+    assert.equal(FakeSocket.opened.length, 2, "the reconnect timer opened a new socket");
+    fakeWindow.dispatchEvent(new Event("offline"));
+    assert.equal(live.status.value, "offline", "the offline listener updates the indicator");
+    FakeSocket.opened[1]?.drop(1006);
+    fakeWindow.dispatchEvent(new Event("online"));
+    assert.equal(FakeSocket.opened.length, 3, "the online listener reconnects at once");
+    const refreshes = target.refreshes;
+    mock.timers.tick(POLL_MS);
+    assert.equal(target.refreshes, refreshes + 1, "the poll timer refreshes while the feed is not live");
+
+    live[Symbol.dispose]();
+    assert.equal(FakeSocket.opened[2]?.closed, true, "disposing closed the open socket");
+    assert.equal(listenerCount("online"), online, "and removed the online listener");
+    assert.equal(listenerCount("offline"), offline, "and the offline listener");
+    FakeSocket.opened[2]?.drop(1000);
+    fakeWindow.dispatchEvent(new Event("offline"));
+    fakeWindow.dispatchEvent(new Event("online"));
+    mock.timers.tick(BACKOFF_CAP_MS * 10);
+    assert.equal(FakeSocket.opened.length, 3, "no reconnect after dispose");
+    assert.equal(target.refreshes, refreshes + 1, "no poll after dispose");
+    live.start("wal_b");
+    assert.equal(FakeSocket.opened.length, 3, "a disposed model cannot be started again");
+  });
+
+  void test("disposing while a reconnect is waiting clears its timer", () => {
+    const live = new LiveModel(feedTarget(0));
+    live.start("wal_a");
+    FakeSocket.opened[0]?.drop(1006);
+    live[Symbol.dispose]();
+    mock.timers.tick(BACKOFF_CAP_MS * 10);
+    fakeWindow.dispatchEvent(new Event("online"));
+    assert.equal(FakeSocket.opened.length, 1, "the waiting reconnect never runs");
   });
 });
 

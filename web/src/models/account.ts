@@ -6,7 +6,7 @@
 import { createModel, effect, signal } from "@preact/signals";
 import { formatMinor } from "../money";
 import { sentenceFor, type FormContext } from "../errors";
-import { afterOwnAction, startLive, stopLive } from "./live";
+import { LiveModel } from "./live";
 import type { NoticesModel } from "./notices";
 import type { PendingModel } from "./pending";
 import type { SessionModel } from "./session";
@@ -25,19 +25,23 @@ export interface AccountParts {
 
 /**
  * The wiring of one app instance. Its effects follow the user, resubmit saved requests every
- * RESUME_EVERY_MS and when the browser comes back online, and report background outcomes as notices;
- * disposing the model stops all of that and the live feed it started.
+ * RESUME_EVERY_MS and when the browser comes back online, and report background outcomes as notices.
+ * It creates and owns the live feed of the followed wallet (`live`), so disposing the model stops all of
+ * that and closes the feed's socket, timers and listeners with it.
  */
 export const AccountModel = createModel(({ session, wallet, pending, notices }: AccountParts) => {
   /** The wallet the user picked, when they have more than one; otherwise their first. */
   const chosenWalletId = signal<string | null>(null);
+  // Created inside this factory, so the live model's own effect (its listeners and, on dispose, its socket
+  // and timers) is disposed together with this model.
+  const live = new LiveModel(wallet);
 
   function follow(): void {
     const current = session.me.value;
     const wanted = chosenWalletId.value;
     const next = current?.wallets.find((w) => w.id === wanted) ?? current?.wallets[0] ?? null;
     if (current === null || next === null) {
-      stopLive();
+      live.stop();
       wallet.resetWallet(null);
       return;
     }
@@ -45,7 +49,7 @@ export const AccountModel = createModel(({ session, wallet, pending, notices }: 
     if (next.id !== wallet.activeWalletId()) {
       wallet.resetWallet(next);
       void wallet.refresh();
-      startLive(next.id);
+      live.start(next.id);
     }
     pending.resumePending(current.user.id);
   }
@@ -56,14 +60,12 @@ export const AccountModel = createModel(({ session, wallet, pending, notices }: 
   }
 
   effect(follow);
-  // The live feed is a module of its own (./live.ts), started by `follow`; the model that started it stops it.
-  effect(() => stopLive);
   effect(() => {
     pending.onBackgroundOutcome((record, outcome) => {
       const context: FormContext = record.kind === "transfer" ? "send" : record.kind;
       if (outcome.state === "done") notices.pushNotice(`Confirmed: ${record.summary}.`, "ok");
       if (outcome.state === "refused") notices.pushNotice(`Not done: ${record.summary}. ${sentenceFor(outcome.error, context)}`, "error");
-      afterOwnAction();
+      live.afterOwnAction();
     });
     return () => pending.onBackgroundOutcome(() => undefined);
   });
@@ -76,7 +78,7 @@ export const AccountModel = createModel(({ session, wallet, pending, notices }: 
     };
   });
 
-  return { chosenWalletId };
+  return { chosenWalletId, live };
 });
 
 export type AccountModel = InstanceType<typeof AccountModel>;

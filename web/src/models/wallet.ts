@@ -34,9 +34,6 @@ function isContiguous(list: readonly Entry[]): boolean {
   return list.every((entry, i) => i === 0 || list[i - 1]?.seq === entry.seq + 1);
 }
 
-/** The wallet model the live feed writes to: the newest one not yet disposed, or none. */
-let feedTarget: Pick<WalletModel, "applyWallet" | "applyEntry" | "lastSeq" | "refresh"> | null = null;
-
 /** The wallet shown by one app instance, with its loaded history. */
 export const WalletModel = createModel(() => {
   const wallet = signal<Wallet | null>(null);
@@ -188,38 +185,13 @@ export const WalletModel = createModel(() => {
     },
   };
 
-  // The live feed (./live.ts) is still a module of its own and reaches the wallet through the functions at
-  // the end of this file; while this model exists it is the one they feed, and disposing it unhooks it.
-  effect(() => {
-    feedTarget = model;
-    return () => {
-      if (feedTarget === model) feedTarget = null;
-      // Forgetting the wallet makes a fetch that is still under way drop its answer instead of applying it.
-      activeId = null;
-    };
+  // The live feed (LiveModel, owned by the account model) is handed this model and writes into it directly.
+  effect(() => () => {
+    // Forgetting the wallet makes a fetch that is still under way drop its answer instead of applying it.
+    activeId = null;
   });
 
   return model;
 });
 
 export type WalletModel = InstanceType<typeof WalletModel>;
-
-/** For the live feed: applies a pushed wallet state to the current wallet model. */
-export function applyWallet(next: Wallet): void {
-  feedTarget?.applyWallet(next);
-}
-
-/** For the live feed: adds a pushed entry; false when it leaves a hole (see WalletModel.applyEntry). */
-export function applyEntry(entry: Entry): boolean {
-  return feedTarget?.applyEntry(entry) ?? true;
-}
-
-/** For the live feed: the newest seq the current wallet model holds, or 0. */
-export function lastSeq(): number {
-  return feedTarget?.lastSeq() ?? 0;
-}
-
-/** For the live feed: refetches the current wallet model's wallet and first history page. */
-export function refresh(): Promise<void> {
-  return feedTarget?.refresh() ?? Promise.resolve();
-}

@@ -3,7 +3,6 @@
  * atomic live region, and each change replays a short highlight (skipped under prefers-reduced-motion).
  */
 import { formatMinor } from "../money";
-import { liveFirstAttempt, liveState } from "../models/live";
 import { useApp } from "./context";
 
 const LIVE_TEXT = {
@@ -13,8 +12,9 @@ const LIVE_TEXT = {
 } as const;
 
 export function LiveIndicator() {
-  const state = liveState.value;
-  const text = state === "reconnecting" && liveFirstAttempt.value ? "Connecting…" : LIVE_TEXT[state];
+  const { live } = useApp().account;
+  const state = live.status.value;
+  const text = state === "reconnecting" && live.firstAttempt.value ? "Connecting…" : LIVE_TEXT[state];
   return (
     <p class={`live live-${state}`} data-testid="live-status" data-state={state} role="status">
       <span class="dot" aria-hidden="true" />

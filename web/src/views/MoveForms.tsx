@@ -11,7 +11,7 @@ import { formatMinor, fractionDigitsFor, parseMajorToMinor } from "../money";
 import { parseRecipient } from "../recipient";
 import { memoProblem } from "../text";
 import { describeMove } from "../models/account";
-import { afterOwnAction } from "../models/live";
+import type { LiveModel } from "../models/live";
 import type { MoveOutcome } from "../models/pending";
 import type { Wallet } from "../types";
 import { useApp } from "./context";
@@ -27,8 +27,13 @@ const MEMO_MAX = 140;
  * Shows the answer and says whether to clear the inputs. A request still pending is cleared too: it is
  * saved and will be retried, and leaving it in the form would invite a second submission with a new key.
  */
-function settle(outcome: MoveOutcome, context: FormContext, errors: { value: FieldErrors }): "done" | "pending" | "refused" {
-  afterOwnAction();
+function settle(
+  outcome: MoveOutcome,
+  context: FormContext,
+  errors: { value: FieldErrors },
+  live: LiveModel,
+): "done" | "pending" | "refused" {
+  live.afterOwnAction();
   if (outcome.state === "done") return "done";
   errors.value = errorsFor(outcome.error, context);
   return outcome.state;
@@ -43,7 +48,7 @@ export function AmountOnlyForm({ kind }: AmountOnlyProps) {
   const amount = useSignal("");
   const { errors, busy, done } = useFormState();
   const form = useRef<HTMLFormElement>(null);
-  const { wallet, session, pending } = useApp();
+  const { wallet, session, pending, account } = useApp();
   const w = wallet.wallet.value;
   const user = session.me.value?.user;
   const prefix = kind === "deposit" ? "deposit" : "withdraw";
@@ -65,7 +70,7 @@ export function AmountOnlyForm({ kind }: AmountOnlyProps) {
     const summary = describeMove(kind, parsed.minor, w.currency);
     const outcome = await pending.submitMove({ kind, route, body: { amount: parsed.minor }, user_id: user.id, summary });
     busy.value = false;
-    const result = settle(outcome, kind, errors);
+    const result = settle(outcome, kind, errors, account.live);
     if (result !== "refused") amount.value = "";
     if (result === "done") done.value = `${kind === "deposit" ? "Deposited" : "Withdrew"} ${formatMinor(parsed.minor, w.currency)}.`;
     // Move focus only if the user is still here: the answer can arrive after they went on to another form.
@@ -116,7 +121,7 @@ export function SendForm() {
   const memo = useSignal("");
   const { errors, busy, done } = useFormState();
   const form = useRef<HTMLFormElement>(null);
-  const { wallet, session, pending } = useApp();
+  const { wallet, session, pending, account } = useApp();
   const w = wallet.wallet.value;
   const user = session.me.value?.user;
 
@@ -143,7 +148,7 @@ export function SendForm() {
     const body = transferBody(w, to.to, parsed.minor, note);
     const outcome = await pending.submitMove({ kind: "transfer", route: "/transfers", body, user_id: user.id, summary });
     busy.value = false;
-    const result = settle(outcome, "send", errors);
+    const result = settle(outcome, "send", errors, account.live);
     if (result !== "refused") {
       amount.value = "";
       memo.value = "";
