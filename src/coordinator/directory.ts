@@ -11,6 +11,16 @@ import type { Recipient } from "./rpc";
 /** How many resolved recipients one coordinator remembers. */
 const CACHE_MAX_ENTRIES = 1_000;
 
+/**
+ * Wallet ids known to exist, shared by every coordinator in this isolate (at most KNOWN_WALLETS_MAX, oldest
+ * forgotten first). A coordinator's own cache dies with the object, which the runtime drops 10 s after its last
+ * request; with many users each coordinator is called rarely, so a per-object cache missed nearly always and
+ * every transfer to a wallet id read D1 (issue 19 item 15, docs/performance.md). Safe to share and keep: a
+ * wallet, once registered, is never deleted.
+ */
+const KNOWN_WALLETS = new Set<string>();
+export const KNOWN_WALLETS_MAX = 100_000;
+
 /** The directory of recipients, read from D1 and cached. */
 export class Directory {
   private readonly cache = new Map<string, string>();
@@ -49,10 +59,13 @@ export class Directory {
 
   /** `walletId` when a registered wallet has it (remembered: wallets are never deleted), else null. */
   private async knownWallet(walletId: string): Promise<string | null> {
-    const cacheKey = `w:${walletId}`;
-    if (this.cache.has(cacheKey)) return walletId;
+    if (KNOWN_WALLETS.has(walletId)) return walletId;
     if (!(await this.walletExists(walletId))) return null;
-    this.remember(cacheKey, walletId);
+    if (KNOWN_WALLETS.size >= KNOWN_WALLETS_MAX) {
+      const oldest = KNOWN_WALLETS.values().next();
+      if (oldest.done !== true) KNOWN_WALLETS.delete(oldest.value);
+    }
+    KNOWN_WALLETS.add(walletId);
     return walletId;
   }
 

@@ -15,7 +15,9 @@ import type { MovementRow } from "../../src/coordinator/schema";
 import { runTransfer, type StepPorts, type WalletPort } from "../../src/coordinator/steps";
 import { GroupCommit, GroupCommitFull, QUEUE_MAX_GROUPS } from "../../src/db/group-commit";
 import type { EntryView, WalletView } from "../../src/domain/views";
-import { coordinatorStub } from "./helpers";
+import { drizzle } from "drizzle-orm/d1";
+import { Directory } from "../../src/coordinator/directory";
+import { coordinatorStub, register } from "./helpers";
 
 const scratchUser = (): string =>
   `usr_${Array.from({ length: 26 }, () => "abcdefghjkmnpqrstvwxyz0123456789"[Math.floor(Math.random() * 32)]).join("")}`;
@@ -236,5 +238,29 @@ describe("runTransfer against fake ports", () => {
     const { port, calls } = fakeWallets({ captureAnswer: "no_hold" });
     await expect(runTransfer(transferRow(), ports(port))).rejects.toThrow(/invariant/);
     expect(calls).not.toContain("release wal_from");
+  });
+});
+
+describe("the directory", () => {
+  it("a wallet id found by one coordinator is known to the next without reading D1 again", async () => {
+    const reads = { n: 0 };
+    const counting = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") reads.n++;
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const someone = await register();
+    const first = new Directory(drizzle(counting));
+    const second = new Directory(drizzle(counting));
+    expect(await first.resolve({ wallet_id: someone.wallet_id })).toBe(someone.wallet_id);
+    const afterFirst = reads.n;
+    expect(afterFirst).toBeGreaterThan(0);
+    expect(await second.resolve({ wallet_id: someone.wallet_id })).toBe(someone.wallet_id);
+    expect(reads.n).toBe(afterFirst);
+    // An unknown id is still looked up every time, and never remembered.
+    expect(await second.resolve({ wallet_id: "wal_0000000000000000000000000z" })).toBeNull();
+    expect(reads.n).toBe(afterFirst + 1);
   });
 });
