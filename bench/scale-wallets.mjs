@@ -35,6 +35,7 @@ import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { BENCH_SERVER_ENV, conservation, run, setup } from "./driver.mjs";
+import { usage, workerdPids } from "../test/http/proc.mjs";
 
 const here = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values: args } = parseArgs({
@@ -71,61 +72,6 @@ function untilPhaseStart() {
 }
 
 // ---- workerd's memory from /proc --------------------------------------------------------------------------
-
-/** Every live process as pid → parent pid. */
-function parents() {
-  /** @type {Map<number, number>} */
-  const table = new Map();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // The command name is in parentheses and may contain spaces: the fields start after the last ")".
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      table.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // Ended while we looked.
-    }
-  }
-  return table;
-}
-
-/**
- * The workerd processes below this one (bench → start.mjs → serve.mjs → workerd): test/http/server.mjs does
- * not expose its child's pid, and starting the walk here rules out everybody else's servers on the machine.
- */
-function workerdPids() {
-  const table = parents();
-  const below = (/** @type {number} */ pid) => {
-    for (let p = table.get(pid); p !== undefined && p > 1; p = table.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  return [...table.keys()].filter((pid) => {
-    try {
-      const argv0 = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "";
-      return argv0.split("/").pop()?.startsWith("workerd") === true && below(pid);
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Resident memory (MiB) and CPU seconds of `pids`. */
-function usage(/** @type {number[]} */ pids) {
-  let kib = 0;
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const rest = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(rest[11]) + Number(rest[12]);
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return { rss_mib: Math.round(kib / 1024), cpu_s: ticks / CLK_TCK };
-}
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
 /** Samples workerd's RSS every 500 ms while `fn` runs; returns its result with the first, peak and last sample. */
 async function sampled(/** @type {number[]} */ pids, /** @type {() => Promise<any>} */ fn) {

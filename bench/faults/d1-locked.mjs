@@ -22,6 +22,7 @@ import { dirname, join, resolve, sep } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { usage, workerdPids } from "../../test/http/proc.mjs";
 
 const here = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const { values: args } = parseArgs({
@@ -51,7 +52,6 @@ const IDLE_BEFORE_S = 10;
 /** Requests in flight at most: past it the generator skips a tick rather than queueing without bound. */
 const MAX_IN_FLIGHT = 8;
 const DEMO_PASSWORD = process.env.DEMO_PASSWORD ?? "demo-password";
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- Server settings --------------------------------------------------------------------------------------
@@ -254,58 +254,6 @@ function loadSummary(/** @type {{ statuses: Record<string, number>, skipped: num
 }
 
 // ---- workerd from /proc -----------------------------------------------------------------------------------
-
-/** Every live process as pid → parent pid. */
-function parents() {
-  const table = new Map();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // The command name is in parentheses and may contain spaces: the fields start after the last ")".
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      table.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // Ended while we looked.
-    }
-  }
-  return table;
-}
-
-/**
- * The workerd processes below this one (bench → start.mjs → serve.mjs → workerd): test/http/server.mjs does
- * not expose its child's pid, so the walk starts here, which also rules out other people's servers.
- */
-function workerdPids() {
-  const table = parents();
-  const below = (/** @type {number} */ pid) => {
-    for (let p = table.get(pid); p !== undefined && p > 1; p = table.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  return [...table.keys()].filter((pid) => {
-    try {
-      const argv0 = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "";
-      return argv0.split("/").pop()?.startsWith("workerd") === true && below(pid);
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** CPU seconds (utime + stime) and resident MiB (VmRSS) of `pids`, now. */
-function usage(/** @type {number[]} */ pids) {
-  let ticks = 0;
-  let kib = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      ticks += Number(fields[11]) + Number(fields[12]);
-      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return { cpu_s: ticks / CLK_TCK, rss_mib: Math.round(kib / 1024) };
-}
 
 /** Samples workerd every second: {t_s, phase, rss_mib, cpu_s (cumulative), cpu_pct (of one core, last second)}. */
 function startSampler(/** @type {() => string} */ phaseOf, /** @type {number} */ t0) {

@@ -249,31 +249,49 @@ async function verifyLedger(db: D1Database, problems: Problem[]): Promise<void> 
       detail: "an entry whose movement has no succeeded audit row",
     });
   }
-  // Conservation per currency, compared inside SQLite: its integers are exact to 2^63, while the sums of many
-  // wallets pass 2^53, where JavaScript numbers round (an outside probe made the check report a false problem
-  // with ten full wallets). The figures come back as text, for the detail only.
-  const unbalanced = await db
+  problems.push(...(await conservationProblems(db)));
+}
+
+/**
+ * Conservation per currency: all entries sum to deposits minus withdrawals. Sums over many wallets pass 2^53,
+ * where JavaScript numbers round (an outside probe made the check report a false, permanent problem with ten
+ * nearly full wallets), and SQLite's own `sum()` stops with "integer overflow" at 2^63 (about 9,200 full
+ * wallets). So each amount is split into its high and low 32 bits, each part is summed in SQLite (exact while
+ * a currency has fewer than 2^31 rows), the parts come back as text, and the totals are put together and
+ * compared as BigInt.
+ */
+export async function conservationProblems(db: D1Database): Promise<Problem[]> {
+  const rows = await db
     .prepare(
-      `WITH e AS (SELECT w.currency AS currency, sum(e.amount) AS total FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id GROUP BY w.currency),
-            a AS (SELECT currency,
-                         sum(CASE WHEN kind = 'deposit' THEN amount ELSE 0 END) AS deposits,
-                         sum(CASE WHEN kind = 'withdrawal' THEN amount ELSE 0 END) AS withdrawals
-                  FROM audit_log WHERE status = 'succeeded' AND kind IN ('deposit', 'withdrawal') GROUP BY currency),
-            c AS (SELECT currency FROM e UNION SELECT currency FROM a)
-       SELECT c.currency AS currency, CAST(coalesce(e.total, 0) AS TEXT) AS entries,
-              CAST(coalesce(a.deposits, 0) - coalesce(a.withdrawals, 0) AS TEXT) AS net
-       FROM c LEFT JOIN e ON e.currency IS c.currency LEFT JOIN a ON a.currency IS c.currency
-       WHERE coalesce(e.total, 0) != coalesce(a.deposits, 0) - coalesce(a.withdrawals, 0)`,
+      `SELECT 'entries' AS side, w.currency AS currency,
+              CAST(sum(e.amount >> 32) AS TEXT) AS hi, CAST(sum(e.amount & 4294967295) AS TEXT) AS lo
+         FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id GROUP BY w.currency
+       UNION ALL
+       SELECT kind AS side, currency,
+              CAST(sum(amount >> 32) AS TEXT) AS hi, CAST(sum(amount & 4294967295) AS TEXT) AS lo
+         FROM audit_log WHERE status = 'succeeded' AND kind IN ('deposit', 'withdrawal') GROUP BY kind, currency`,
     )
-    .all<{ currency: string | null; entries: string; net: string }>();
-  for (const u of unbalanced.results) {
-    problems.push({
-      wallet_id: null,
-      seq: null,
-      kind: "conservation",
-      detail: `${u.currency ?? "no currency"}: all entries sum to ${u.entries}, but deposits minus withdrawals is ${u.net}`,
-    });
+    .all<{ side: "entries" | "deposit" | "withdrawal"; currency: string | null; hi: string | null; lo: string | null }>();
+  const totals = new Map<string, { entries: bigint; deposit: bigint; withdrawal: bigint }>();
+  for (const r of rows.results) {
+    const key = r.currency ?? "no currency";
+    const t = totals.get(key) ?? { entries: 0n, deposit: 0n, withdrawal: 0n };
+    t[r.side] += BigInt(r.hi ?? "0") * 4_294_967_296n + BigInt(r.lo ?? "0");
+    totals.set(key, t);
   }
+  const problems: Problem[] = [];
+  for (const [currency, t] of totals) {
+    const net = t.deposit - t.withdrawal;
+    if (t.entries !== net) {
+      problems.push({
+        wallet_id: null,
+        seq: null,
+        kind: "conservation",
+        detail: `${currency}: all entries sum to ${t.entries}, but deposits minus withdrawals is ${net}`,
+      });
+    }
+  }
+  return problems;
 }
 
 /** What one pass over a run of wallets found. */
