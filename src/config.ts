@@ -3,6 +3,7 @@
  * where it is configured. A value out of its range stops the Worker at the first request with a message that
  * names the variable, rather than letting a typo silently weaken a limit.
  */
+import { isCurrencyCode } from "./domain/currency";
 import { JITTER_MAX_FACTOR } from "./domain/delays";
 
 /** The validated limits. Units are the last part of each name. */
@@ -57,6 +58,14 @@ export interface Config {
   readonly rate_money_per_user_per_minute: number;
   readonly allowed_origins: readonly string[];
   readonly default_currency: string;
+  /** Wallets one user may hold (one per currency). */
+  readonly wallets_max_per_user: number;
+  /** Payment requests one user may have open at once, as requester. */
+  readonly requests_max_open_per_user: number;
+  /** New payment requests one payer may receive per UTC day (spam). */
+  readonly requests_max_per_payer_per_day: number;
+  /** Shares in one split. */
+  readonly split_max_shares: number;
 }
 
 /** The subset of the Worker environment that carries limits; every value arrives as a string. */
@@ -110,7 +119,11 @@ type ConfigVarName =
   | "RATE_REGISTER_PER_IP_PER_MINUTE"
   | "RATE_MONEY_PER_USER_PER_MINUTE"
   | "ALLOWED_ORIGINS"
-  | "DEFAULT_CURRENCY";
+  | "DEFAULT_CURRENCY"
+  | "WALLETS_MAX_PER_USER"
+  | "REQUESTS_MAX_OPEN_PER_USER"
+  | "REQUESTS_MAX_PER_PAYER_PER_DAY"
+  | "SPLIT_MAX_SHARES";
 
 const DAY_MS = 86_400_000;
 
@@ -199,6 +212,13 @@ export function parseConfig(vars: ConfigVars): Config {
     rate_money_per_user_per_minute: integer(vars, "RATE_MONEY_PER_USER_PER_MINUTE", 1, 10_000_000),
     allowed_origins: origins(vars.ALLOWED_ORIGINS),
     default_currency: currency(vars.DEFAULT_CURRENCY),
+    // Each wallet is a Durable Object and a row in every listing of the user's wallets.
+    wallets_max_per_user: integer(vars, "WALLETS_MAX_PER_USER", 1, 200),
+    // Open requests are rows the expiry alarm walks; a requester's list stays small enough to read whole.
+    requests_max_open_per_user: integer(vars, "REQUESTS_MAX_OPEN_PER_USER", 1, 10_000),
+    requests_max_per_payer_per_day: integer(vars, "REQUESTS_MAX_PER_PAYER_PER_DAY", 1, 10_000),
+    // The contract's minimum is 2; a split is created in one transaction of one request per share.
+    split_max_shares: integer(vars, "SPLIT_MAX_SHARES", 2, 200),
   };
   if (config.history_page_default > config.history_page_max) {
     throw new Error("config: HISTORY_PAGE_DEFAULT must not exceed HISTORY_PAGE_MAX");
@@ -238,7 +258,7 @@ function origins(raw: string): string[] {
 }
 
 function currency(raw: string): string {
-  if (!/^[A-Z]{3}$/.test(raw)) throw new Error(`config: DEFAULT_CURRENCY must be ISO 4217, got ${JSON.stringify(raw)}`);
+  if (!isCurrencyCode(raw)) throw new Error(`config: DEFAULT_CURRENCY must be an ISO 4217 currency, got ${JSON.stringify(raw)}`);
   return raw;
 }
 

@@ -16,10 +16,13 @@ import { DurableObject } from "cloudflare:workers";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { configOf, type Config } from "./config";
-import { runDeposit, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./coordinator/steps";
+import { runDeposit, runRefund, runTransfer, runWithdrawal, type Decision, type RefundPort, type StepPorts } from "./coordinator/steps";
+import { RefundRooms, type ClaimRefundInput, type ClaimRefundResult } from "./coordinator/refund-rooms";
+import { movementOwner } from "./domain/ids";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
+import { ReplyStore, type BeginReplyResult, type StoredReply } from "./coordinator/replies";
 import { closeLiveSockets } from "./coordinator/live-sessions";
 import { StepUnavailable, walletPort, type RetryPolicy } from "./coordinator/wallet-calls";
 import { backoffMs, jittered } from "./domain/delays";
@@ -41,6 +44,7 @@ import type {
   MovementRequestBase,
   Profile,
   ReadMovementResult,
+  RefundRequest,
   SingleWalletRequest,
   TransferRequest,
 } from "./coordinator/rpc";
@@ -73,6 +77,10 @@ export const ALARM_LOST_AFTER_MS = 10_000;
 export class TransferCoordinator extends DurableObject<Env> {
   private readonly q: ReturnType<typeof prepareMovementStatements>;
   private readonly sessions: SessionStore;
+  /** Refunds claimed against the transfers this user sent (coordinator/refund-rooms.ts). */
+  private readonly refundRooms: RefundRooms;
+  /** Answers to keyed POSTs that move no money (coordinator/replies.ts). */
+  private readonly replies: ReplyStore;
   private readonly directory: Directory;
   private readonly outbox: Outbox;
   /** Whether this object's tables exist; false until its first write. */
@@ -109,6 +117,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     const db = drizzle(this.storage);
     this.q = prepareMovementStatements(db);
     this.sessions = new SessionStore(db);
+    this.replies = new ReplyStore(db);
+    this.refundRooms = new RefundRooms(db);
     const config = this.config();
     this.commits = new GroupCommit(this.storage, config.group_commit_max_ops);
     this.directory = new Directory(drizzleD1(env.DB));
@@ -177,6 +187,38 @@ export class TransferCoordinator extends DurableObject<Env> {
     return { code: this.sessions.setRole(role) ? "changed" : "no_profile" };
   }
 
+  /** Records the user's wallets after one was added (the D1 directory's list, oldest first). */
+  async setWallets(wallet_ids: string[]): Promise<{ code: "changed" | "no_profile" }> {
+    if (!this.schemaReady) return { code: "no_profile" };
+    return { code: this.sessions.setWallets(wallet_ids) ? "changed" : "no_profile" };
+  }
+
+  // ---- Keyed requests that move no money ------------------------------------------------------------------
+
+  /**
+   * Checks the session, then the key: a repeat of a finished request gets its stored answer, one still running
+   * 409, one with another body 422; a new key is recorded as running (coordinator/replies.ts).
+   */
+  async beginReply(input: {
+    token_hash: string;
+    key: string;
+    request_hash: string;
+    request_id: string;
+  }): Promise<BeginReplyResult | { code: "unauthenticated" }> {
+    const session = await this.authenticate(input.token_hash);
+    if (session.code !== "ok") return { code: "unauthenticated" };
+    const now_ms = Date.now();
+    const begun = this.storage.transactionSync(() => this.replies.begin({ ...input, now_ms }));
+    if (begun.code === "new") await this.ensureAlarmQuietly(now_ms + this.config().idempotency_retention_ms);
+    return begun;
+  }
+
+  /** Stores the answer a repeat of `key` replays; null forgets the key (the request may be tried afresh). */
+  async endReply(key: string, reply: StoredReply | null): Promise<{ code: "stored" }> {
+    this.storage.transactionSync(() => this.replies.end(key, reply));
+    return { code: "stored" };
+  }
+
   /** Closes the live feed sockets of ended sessions on every wallet of the user (coordinator/live-sessions.ts). */
   private async endLiveFeeds(token_hashes: string[]): Promise<void> {
     const wallet_ids = this.sessions.profile()?.wallet_ids ?? [];
@@ -204,11 +246,38 @@ export class TransferCoordinator extends DurableObject<Env> {
     return this.submit("withdrawal", req, { from_wallet_id: req.wallet_id, to_wallet_id: null, recipient: null, memo: null });
   }
 
-  /** A movement, for its sender or its recipient only. */
+  /** Gives money back for transfer `req.refund_of`, as its recipient, once per idempotency key. */
+  async refund(req: RefundRequest): Promise<MovementOutcome> {
+    assertAmount(req.amount);
+    const fields = { from_wallet_id: null, to_wallet_id: null, recipient: null, memo: req.memo, refund_of: req.refund_of };
+    return this.submit("transfer", req, fields);
+  }
+
+  /** A movement, for its sender or its recipient only, with the sum of its succeeded refunds. */
   async getMovement(id: string, requester: { user_id: string; wallet_ids: string[] }): Promise<ReadMovementResult> {
     const m = this.movement(id);
     if (m === null) return { code: "not_found" };
-    return isParty(m, requester) ? { code: "ok", movement: movementView(m) } : { code: "forbidden" };
+    if (!isParty(m, requester)) return { code: "forbidden" };
+    return { code: "ok", movement: { ...movementView(m), refunded_amount: this.refundRooms.refunded(m.id) } };
+  }
+
+  // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
+
+  /** Claims room for a refund of one of this user's transfers (coordinator/refund-rooms.ts). */
+  async claimRefund(input: ClaimRefundInput): Promise<ClaimRefundResult> {
+    const t = this.movement(input.transfer_id);
+    if (t === null) return { code: "not_found" };
+    return this.storage.transactionSync(() => this.refundRooms.claim(t, input, Date.now()));
+  }
+
+  /** The refund's money has moved; its room counts toward the transfer's `refunded_amount`. */
+  async settleRefund(refund_id: string): Promise<{ code: "settled" | "exists" }> {
+    return this.storage.transactionSync(() => this.refundRooms.settle(refund_id));
+  }
+
+  /** The refund was refused after its claim; its room is given back. */
+  async releaseRefund(refund_id: string, reason: string): Promise<{ code: "released" | "exists" }> {
+    return this.storage.transactionSync(() => this.refundRooms.release(refund_id, reason));
   }
 
   /** A movement with the entries it produced, for its sender or its recipient only (receipts). */
@@ -295,6 +364,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     for (const m of due) if ((await this.drive(m, false)).code === "unavailable") finishedAll = false;
     await this.outbox.due();
     this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
+    this.replies.forgetOlderThan(now - this.config().idempotency_retention_ms);
     return finishedAll;
   }
 
@@ -465,6 +535,7 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   private steps(m: MovementRow): Promise<Decision> {
     const ports = this.ports();
+    if (m.kind === "transfer" && m.refund_of !== null) return runRefund(m, ports);
     if (m.kind === "transfer") return runTransfer(m, ports);
     if (m.kind === "deposit") return runDeposit(m, ports);
     return runWithdrawal(m, ports);
@@ -505,7 +576,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     const now = Date.now();
     const nextMovement = this.q.nextDue.get()?.at ?? null;
     const outboxRows = this.q.countOutbox.get()?.n ?? 0;
-    const oldestKey = this.q.oldestKey.get()?.at ?? null;
+    const oldestKeys = [this.q.oldestKey.get()?.at ?? null, this.replies.oldest()].filter((at): at is number => at !== null);
+    const oldestKey = oldestKeys.length === 0 ? null : Math.min(...oldestKeys);
     const config = this.config();
     const candidates = [
       nextMovement,
@@ -560,9 +632,41 @@ export class TransferCoordinator extends DurableObject<Env> {
   private ports(): StepPorts {
     return {
       wallets: walletPort(this.env.WALLET, this.retryPolicy()),
-      resolve: (recipient) => this.directory.resolve(recipient),
+      refunds: this.refundPort(),
+      resolve: (recipient, currency) => this.directory.resolve(recipient, currency),
+      walletCurrency: (walletId) => this.directory.walletCurrency(walletId),
       walletExists: (walletId) => this.directory.walletExists(walletId),
       failpoint: (name) => this.failpoint(name),
+    };
+  }
+
+  /**
+   * The refund rooms of the coordinator that owns a transfer: this one's own (called directly), or another
+   * user's, addressed only once D1 confirms that user exists (addressing an object allocates it).
+   */
+  private refundPort(): RefundPort {
+    const owner = async (transfer_id: string): Promise<DurableObjectStub<TransferCoordinator> | "self" | null> => {
+      const user_id = movementOwner(transfer_id);
+      if (user_id === null) return null;
+      if (user_id === this.sessions.profile()?.user_id) return "self";
+      return (await this.directory.userExists(user_id)) ? this.env.COORDINATOR.getByName(user_id) : null;
+    };
+    return {
+      claim: async (input) => {
+        const at = await owner(input.transfer_id);
+        if (at === null) return { code: "not_found" };
+        return at === "self" ? this.claimRefund(input) : at.claimRefund(input);
+      },
+      settle: async (transfer_id, refund_id) => {
+        const at = await owner(transfer_id);
+        if (at === null) throw new Error(`invariant: settling a refund of unknown transfer ${transfer_id}`);
+        return at === "self" ? this.settleRefund(refund_id) : at.settleRefund(refund_id);
+      },
+      release: async (transfer_id, refund_id, reason) => {
+        const at = await owner(transfer_id);
+        if (at === null) throw new Error(`invariant: releasing a refund of unknown transfer ${transfer_id}`);
+        return at === "self" ? this.releaseRefund(refund_id, reason) : at.releaseRefund(refund_id, reason);
+      },
     };
   }
 

@@ -20,6 +20,7 @@ import { liveRoutes } from "./routes/live";
 import { receiptRoutes } from "./routes/receipts";
 import { transferRoutes } from "./routes/transfers";
 import { walletRoutes } from "./routes/wallets";
+import { newWalletRoutes } from "./routes/new-wallet";
 import { errorText, log } from "../observability/log";
 
 interface Issue {
@@ -52,6 +53,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", healthRoutes);
   api.route("/", authRoutes);
   api.route("/", walletRoutes);
+  api.route("/", newWalletRoutes);
   api.route("/", liveRoutes);
   api.route("/", transferRoutes);
   api.route("/", auditRoutes);

@@ -3,7 +3,7 @@
  * path, and the call to the caller's coordinator with its outcome rendered. Route files import from here,
  * never from each other.
  */
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { MovementOutcome } from "../coordinator/rpc";
 import { wallets } from "../db/schema";
@@ -33,4 +33,14 @@ export async function withCoordinator<T>(
     outcome = { code: "unavailable" };
   }
   return asTyped<T>(renderOutcome(c, outcome));
+}
+
+/** The wallets a user owns, oldest first, as the D1 directory lists them. */
+export async function walletIdsOf(c: AppContext, user_id: string): Promise<string[]> {
+  const rows = await drizzle(c.env.DB)
+    .select({ id: wallets.id })
+    .from(wallets)
+    .where(eq(wallets.owner_id, user_id))
+    .orderBy(asc(wallets.created_at), asc(wallets.id));
+  return rows.map((r) => r.id);
 }

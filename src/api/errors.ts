@@ -20,7 +20,10 @@ export type ErrorCode =
   | "idempotency_key_required"
   | "rate_limited"
   | "unavailable"
-  | "internal";
+  | "internal"
+  | "insufficient_scope"
+  | "wallet_exists"
+  | "limit_exceeded";
 
 /** Status and fixed message of each code. The contract's table, plus the rows we added (documented). */
 export const ERRORS: Readonly<Record<ErrorCode, { status: ContentfulStatusCode; message: string }>> = {
@@ -38,6 +41,12 @@ export const ERRORS: Readonly<Record<ErrorCode, { status: ContentfulStatusCode; 
   currency_mismatch: { status: 422, message: "The wallets hold different currencies." },
   same_wallet: { status: 422, message: "A wallet cannot pay itself." },
   balance_limit_exceeded: { status: 422, message: "The receiving wallet would exceed its balance limit." },
+  request_not_open: { status: 409, message: "This payment request is not open (paid, declined, cancelled or expired)." },
+  transfer_not_refundable: { status: 409, message: "Only a succeeded transfer that is not itself a refund can be refunded." },
+  refund_exceeds_transfer: { status: 422, message: "Refunds of this transfer would sum past its amount." },
+  insufficient_scope: { status: 403, message: "This API key's scopes do not allow this." },
+  wallet_exists: { status: 409, message: "You already hold a wallet in this currency." },
+  limit_exceeded: { status: 422, message: "A count limit would be passed; see details." },
   idempotency_key_required: { status: 428, message: "Money-moving requests need an Idempotency-Key header." },
   rate_limited: { status: 429, message: "Too many requests; retry after the time in Retry-After." },
   unavailable: { status: 503, message: "The request was recorded but could not finish now; retry with the same Idempotency-Key." },

@@ -148,7 +148,8 @@ function assertSameOrigin(c: AppContext): void {
   if (origin === undefined || (origin !== own && !configOf(c.env).allowed_origins.includes(origin))) throw new ApiError("forbidden");
 }
 
-const KEY_SHAPE = /^[\x20-\x7e]{1,255}$/;
+/** The shape of an Idempotency-Key: 1..255 printable ASCII characters. */
+export const KEY_SHAPE = /^[\x20-\x7e]{1,255}$/;
 
 /** Money-moving requests must carry an Idempotency-Key of 1..255 printable ASCII characters. */
 export const requireIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {

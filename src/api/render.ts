@@ -20,6 +20,10 @@ export function transferJson(m: MovementView): Record<string, unknown> {
     completed_at: m.completed_at,
   };
   if (m.failure_code !== null) out.failure_code = m.failure_code;
+  // Contract v1.1 fields, after the v1 ones so that a v1 client's view of the bytes only grows at the end.
+  out.refund_of = m.refund_of;
+  out.refunded_amount = m.refunded_amount;
+  out.payment_request_id = m.payment_request_id;
   return out;
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { forbiddenCharacter } from "../domain/text";
+import { CURRENCY_LIST_DATE, isCurrencyCode } from "../domain/currency";
 import { ERRORS, type ErrorCode } from "./errors";
 
 /** An amount in minor units: an integer from 1 to 2^53 - 1. Strings, floats, 0 and negatives are refused. */
@@ -26,7 +27,8 @@ export const Phone = z
 export const Currency = z
   .string()
   .regex(/^[A-Z]{3}$/, "ISO 4217, like USD")
-  .openapi({ example: "USD" });
+  .refine(isCurrencyCode, "not an ISO 4217 currency a wallet can hold")
+  .openapi({ example: "USD", description: `An active ISO 4217 code (list of ${CURRENCY_LIST_DATE})` });
 const Id = z.string().min(1).max(128);
 
 /**
@@ -82,6 +84,14 @@ export const HistoryQuery = z.object({
 export const WalletIdParam = z.object({ wallet_id: Id.openapi({ param: { name: "wallet_id", in: "path" } }) });
 export const TransferIdParam = z.object({ transfer_id: Id.openapi({ param: { name: "transfer_id", in: "path" } }) });
 
+/** For POSTs that move no money: the key is optional, and a repeat with it replays the first answer. */
+export const OptionalIdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .openapi({ param: { name: "idempotency-key", in: "header", required: false }, description: "1..255 printable ASCII; optional" })
+    .optional(),
+});
+
 export const IdempotencyHeaders = z.object({
   "idempotency-key": z
     .string()
@@ -117,6 +127,7 @@ export const Entry = z
     created_at: z.string(),
     prev_hash: z.string(),
     hash: z.string(),
+    refund_of: z.string().nullable().openapi({ description: "The transfer this entry's refund gives money back for (not hashed)" }),
   })
   .openapi("Entry");
 
@@ -132,8 +143,21 @@ export const Transfer = z
     created_at: z.string(),
     completed_at: z.string().nullable(),
     failure_code: z.string().optional(),
+    refund_of: z.string().nullable().openapi({ description: "The transfer this one refunds; null otherwise" }),
+    refunded_amount: z
+      .number()
+      .int()
+      .openapi({ description: "Sum of this transfer's succeeded refunds (as of a GET; an answer and its replays show 0)" }),
+    payment_request_id: z.string().nullable().openapi({ description: "The payment request this transfer paid; null otherwise" }),
   })
   .openapi("Transfer");
+
+export const RefundBody = z
+  .strictObject({
+    amount: Amount,
+    memo: z.string().max(4_000).superRefine(noForbiddenCharacters).nullable().optional(),
+  })
+  .openapi("RefundBody");
 
 export const Movement = z
   .object({

@@ -24,6 +24,10 @@ export interface ReceiptBody {
     memo: string | null;
     created_at: string;
     completed_at: string;
+    /** Present only on a refund, so that every receipt signed before refunds existed stays the same bytes. */
+    refund_of?: string;
+    /** Present only on the payment of a request. */
+    payment_request_id?: string;
   };
   entries: { wallet_id: string; seq: number; kind: string; amount: number; hash: string }[];
 }

@@ -21,6 +21,17 @@ const CACHE_MAX_ENTRIES = 1_000;
 const KNOWN_WALLETS = new Set<string>();
 export const KNOWN_WALLETS_MAX = 100_000;
 
+/**
+ * Each known wallet's currency, shared like KNOWN_WALLETS (same bound): a wallet's currency never changes.
+ */
+const WALLET_CURRENCIES = new Map<string, string>();
+
+/** User ids known to be registered, shared and bounded like KNOWN_WALLETS. */
+const KNOWN_USERS = new Set<string>();
+
+/** Where money sent to a recipient goes: their wallet in the sender's currency, or why there is none. */
+export type Resolution = { code: "ok"; wallet_id: string } | { code: "not_found" } | { code: "currency_mismatch" };
+
 /** The directory of recipients, read from D1 and cached. */
 export class Directory {
   private readonly cache = new Map<string, string>();
@@ -32,23 +43,55 @@ export class Directory {
    * is looked up too rather than trusted: the credit would otherwise address a Durable Object named by the
    * sender's input, and addressing one allocates its storage even when it then answers `not_found`.
    */
-  async resolve(recipient: Recipient): Promise<string | null> {
-    if ("wallet_id" in recipient) return this.knownWallet(recipient.wallet_id);
-    const cacheKey = "handle" in recipient ? `h:${recipient.handle}` : `p:${recipient.phone_index}`;
+  async resolve(recipient: Recipient, currency: string): Promise<Resolution> {
+    if ("wallet_id" in recipient) {
+      const known = await this.knownWallet(recipient.wallet_id);
+      return known === null ? { code: "not_found" } : { code: "ok", wallet_id: known };
+    }
+    // A user holds at most one wallet per currency (D1's unique index), so the pair names one wallet, for ever.
+    const cacheKey = "handle" in recipient ? `h:${currency}:${recipient.handle}` : `p:${currency}:${recipient.phone_index}`;
     const cached = this.cache.get(cacheKey);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return { code: "ok", wallet_id: cached };
     const match = "handle" in recipient ? eq(users.handle, recipient.handle) : eq(users.phone_index, recipient.phone_index);
-    const row = await this.db
-      .select({ id: wallets.id })
+    const rows = await this.db
+      .select({ id: wallets.id, currency: wallets.currency })
       .from(users)
       .innerJoin(wallets, eq(wallets.owner_id, users.id))
       .where(and(match))
       .orderBy(asc(wallets.created_at), asc(wallets.id))
-      .limit(1)
-      .get();
-    if (row === undefined) return null;
+      .all();
+    if (rows.length === 0) return { code: "not_found" };
+    const row = rows.find((r) => r.currency === currency);
+    if (row === undefined) return { code: "currency_mismatch" };
     this.remember(cacheKey, row.id);
-    return row.id;
+    return { code: "ok", wallet_id: row.id };
+  }
+
+  /** The currency of wallet `walletId`, or null when no wallet has that id. */
+  async walletCurrency(walletId: string): Promise<string | null> {
+    const cached = WALLET_CURRENCIES.get(walletId);
+    if (cached !== undefined) return cached;
+    const row = await this.db.select({ currency: wallets.currency }).from(wallets).where(eq(wallets.id, walletId)).get();
+    if (row === undefined) return null;
+    if (WALLET_CURRENCIES.size >= KNOWN_WALLETS_MAX) {
+      const oldest = WALLET_CURRENCIES.keys().next();
+      if (oldest.done !== true) WALLET_CURRENCIES.delete(oldest.value);
+    }
+    WALLET_CURRENCIES.set(walletId, row.currency);
+    return row.currency;
+  }
+
+  /** Whether a user with this id is registered (remembered: users are never deleted). */
+  async userExists(user_id: string): Promise<boolean> {
+    if (KNOWN_USERS.has(user_id)) return true;
+    const row = await this.db.select({ id: users.id }).from(users).where(eq(users.id, user_id)).get();
+    if (row === undefined) return false;
+    if (KNOWN_USERS.size >= KNOWN_WALLETS_MAX) {
+      const oldest = KNOWN_USERS.values().next();
+      if (oldest.done !== true) KNOWN_USERS.delete(oldest.value);
+    }
+    KNOWN_USERS.add(user_id);
+    return true;
   }
 
   /** Whether any wallet has this id. */

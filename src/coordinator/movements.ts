@@ -12,7 +12,8 @@ import type { Decision } from "./steps";
 import { jittered } from "../domain/delays";
 
 /** The fields that differ by kind of movement. */
-export type MovementFields = Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo">;
+export type MovementFields = Pick<MovementRow, "from_wallet_id" | "to_wallet_id" | "recipient" | "memo"> &
+  Partial<Pick<MovementRow, "refund_of" | "payment_request_id">>;
 
 /** A new movement, `started`, with its key: the intent that recovery resumes until it ends. */
 export function newMovementRow(
@@ -32,6 +33,8 @@ export function newMovementRow(
     request_hash: req.request_hash,
     request_id: req.request_id,
     ...fields,
+    refund_of: fields.refund_of ?? null,
+    payment_request_id: fields.payment_request_id ?? null,
     amount: req.amount,
     currency: null,
     failure_code: null,
@@ -52,6 +55,7 @@ export function finishedRow(m: MovementRow, d: Decision, outbox_pending: 0 | 1):
     ...m,
     state: d.status,
     failure_code: d.failure_code,
+    from_wallet_id: d.from_wallet_id ?? m.from_wallet_id,
     to_wallet_id: d.to_wallet_id ?? m.to_wallet_id,
     currency: d.currency,
     entries: JSON.stringify(d.entries),
@@ -92,6 +96,9 @@ export function movementView(m: MovementRow): MovementView {
     request_id: m.request_id,
     created_at: m.created_at,
     completed_at: m.completed_at,
+    refund_of: m.refund_of,
+    payment_request_id: m.payment_request_id,
+    refunded_amount: 0,
   };
 }
 

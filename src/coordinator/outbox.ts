@@ -20,12 +20,40 @@ export interface ProducedEntry {
 
 const AUDIT_INSERT = insertIgnoring(
   auditLog,
-  ["id", "transfer_id", "kind", "status", "user_id", "from_wallet_id", "to_wallet_id", "amount", "currency", "failure_code", "created_at"],
+  [
+    "id",
+    "transfer_id",
+    "kind",
+    "status",
+    "user_id",
+    "from_wallet_id",
+    "to_wallet_id",
+    "amount",
+    "currency",
+    "failure_code",
+    "created_at",
+    "refund_of",
+    "payment_request_id",
+  ],
   ["transfer_id"],
 );
 const ENTRY_INSERT = insertIgnoring(
   ledgerEntries,
-  ["wallet_id", "seq", "id", "kind", "amount", "balance_after", "transfer_id", "counterparty", "memo", "created_at", "prev_hash", "hash"],
+  [
+    "wallet_id",
+    "seq",
+    "id",
+    "kind",
+    "amount",
+    "balance_after",
+    "transfer_id",
+    "counterparty",
+    "memo",
+    "created_at",
+    "prev_hash",
+    "hash",
+    "refund_of",
+  ],
   ["wallet_id", "seq"],
 );
 
@@ -44,12 +72,19 @@ function auditRow(m: MovementRow) {
     currency: m.currency,
     failure_code: m.failure_code,
     created_at: m.created_at,
+    refund_of: m.refund_of,
+    payment_request_id: m.payment_request_id,
   };
 }
 
 /** The entry mirrors a finished movement produced, as D1 stores them. */
 function entryRows(m: MovementRow) {
-  return (JSON.parse(m.entries ?? "[]") as ProducedEntry[]).map((e) => ({ wallet_id: e.wallet_id, ...e.entry }));
+  // Entries stored before refunds existed have no `refund_of`.
+  return (JSON.parse(m.entries ?? "[]") as ProducedEntry[]).map((e) => ({
+    wallet_id: e.wallet_id,
+    ...e.entry,
+    refund_of: e.entry.refund_of ?? null,
+  }));
 }
 
 /**

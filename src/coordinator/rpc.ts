@@ -45,6 +45,13 @@ export interface TransferRequest extends MovementRequestBase {
   memo: string | null;
 }
 
+export interface RefundRequest extends MovementRequestBase {
+  /** The transfer to give money back for; the caller must be its recipient. */
+  refund_of: string;
+  amount: number;
+  memo: string | null;
+}
+
 export interface SingleWalletRequest extends MovementRequestBase {
   wallet_id: string;
   amount: number;
@@ -59,6 +66,9 @@ export const FAILURE_CODES = [
   "currency_mismatch",
   "same_wallet",
   "balance_limit_exceeded",
+  "request_not_open",
+  "transfer_not_refundable",
+  "refund_exceeds_transfer",
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
@@ -76,6 +86,15 @@ export interface MovementView {
   request_id: string;
   created_at: string;
   completed_at: string | null;
+  /** The transfer this one refunds; null otherwise. */
+  refund_of: string | null;
+  /** The payment request this transfer paid; null otherwise. */
+  payment_request_id: string | null;
+  /**
+   * The sum of this transfer's succeeded refunds as of the read. An answer to the request that made the
+   * transfer (and so its replays) shows 0: replays are frozen at the first answer.
+   */
+  refunded_amount: number;
 }
 
 export type MovementOutcome =
@@ -102,6 +121,8 @@ export type MovementEntriesResult =
 export type Failpoint =
   | "after_start"
   | "after_resolve"
+  /** After a refund claimed its room on the refunded transfer. */
+  | "after_claim"
   | "after_reserve"
   | "after_credit"
   | "after_capture"

@@ -52,6 +52,55 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
      expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms)
    ) STRICT;
    CREATE INDEX sessions_expiry ON sessions (expires_at_ms);`,
+  // Contract v1.1. A movement may be a refund (`refund_of`) or pay a request (`payment_request_id`).
+  // `refund_rooms`: for each transfer this user sent, the refunds claimed against it; the sum of the claimed and
+  // succeeded ones never passes the transfer's amount, checked and written in one transaction here, the one
+  // object that owns the transfer. A released claim stays, so a re-run of its refund finds the same answer.
+  // `payment_requests`: requests this user made (this object is their one authority; a pay claims one here).
+  // `replies`: answers to keyed POSTs that move no money, replayed to a repeat of the key.
+  `ALTER TABLE movements ADD COLUMN refund_of TEXT;
+   ALTER TABLE movements ADD COLUMN payment_request_id TEXT;
+   CREATE INDEX movements_sent ON movements (created_at_ms) WHERE kind = 'transfer';
+   CREATE TABLE refund_rooms (
+     refund_id TEXT PRIMARY KEY,
+     transfer_id TEXT NOT NULL,
+     amount INTEGER NOT NULL CHECK (amount >= 1),
+     state TEXT NOT NULL CHECK (state IN ('claimed', 'succeeded', 'released')),
+     release_reason TEXT,
+     created_at_ms INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX refund_rooms_transfer ON refund_rooms (transfer_id, state);
+   CREATE TABLE payment_requests (
+     id TEXT PRIMARY KEY,
+     status TEXT NOT NULL CHECK (status IN ('open', 'paid', 'declined', 'cancelled', 'expired')),
+     requester_wallet_id TEXT NOT NULL,
+     payer_user_id TEXT NOT NULL,
+     payer TEXT NOT NULL,
+     amount INTEGER NOT NULL CHECK (amount >= 1),
+     currency TEXT NOT NULL,
+     memo TEXT,
+     split_id TEXT,
+     created_at TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL,
+     expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms),
+     resolved_at TEXT,
+     transfer_id TEXT,
+     claimed_by TEXT,
+     CHECK ((status = 'open') = (resolved_at IS NULL)),
+     CHECK ((status = 'paid') = (transfer_id IS NOT NULL)),
+     CHECK (claimed_by IS NULL OR status = 'open')
+   ) STRICT;
+   CREATE INDEX payment_requests_open ON payment_requests (expires_at_ms) WHERE status = 'open';
+   CREATE INDEX payment_requests_created ON payment_requests (created_at_ms, id);
+   CREATE INDEX payment_requests_split ON payment_requests (split_id) WHERE split_id IS NOT NULL;
+   CREATE TABLE replies (
+     idempotency_key TEXT PRIMARY KEY,
+     request_hash TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     result TEXT,
+     created_at_ms INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX replies_age ON replies (created_at_ms);`,
 ];
 
 export const movementsTable = sqliteTable("movements", {
@@ -82,6 +131,10 @@ export const movementsTable = sqliteTable("movements", {
   next_attempt_at_ms: integer("next_attempt_at_ms").notNull(),
   /** 1 while D1 is still owed this movement's audit row and entry mirrors. */
   outbox_pending: integer("outbox_pending").notNull(),
+  /** The transfer this refund gives money back for; null for anything else. */
+  refund_of: text("refund_of"),
+  /** The payment request this transfer pays; null for anything else. */
+  payment_request_id: text("payment_request_id"),
 });
 
 export type MovementRow = typeof movementsTable.$inferSelect;
@@ -100,4 +153,49 @@ export const sessionsTable = sqliteTable("sessions", {
   token_hash: text("token_hash").primaryKey(),
   created_at_ms: integer("created_at_ms").notNull(),
   expires_at_ms: integer("expires_at_ms").notNull(),
+});
+
+/** A refund claimed against a transfer this user sent: the room it takes, until it succeeds or is released. */
+export const refundRoomsTable = sqliteTable("refund_rooms", {
+  refund_id: text("refund_id").primaryKey(),
+  transfer_id: text("transfer_id").notNull(),
+  amount: integer("amount").notNull(),
+  state: text("state", { enum: ["claimed", "succeeded", "released"] }).notNull(),
+  release_reason: text("release_reason"),
+  created_at_ms: integer("created_at_ms").notNull(),
+});
+
+export type RefundRoomRow = typeof refundRoomsTable.$inferSelect;
+
+/** A payment request this user made; this object is its one authority. */
+export const paymentRequestsTable = sqliteTable("payment_requests", {
+  id: text("id").primaryKey(),
+  status: text("status", { enum: ["open", "paid", "declined", "cancelled", "expired"] }).notNull(),
+  requester_wallet_id: text("requester_wallet_id").notNull(),
+  payer_user_id: text("payer_user_id").notNull(),
+  /** JSON of the payer as the requester may see them: `{handle, display_name}` or `{phone}` (masked). */
+  payer: text("payer").notNull(),
+  amount: integer("amount").notNull(),
+  currency: text("currency").notNull(),
+  memo: text("memo"),
+  split_id: text("split_id"),
+  created_at: text("created_at").notNull(),
+  created_at_ms: integer("created_at_ms").notNull(),
+  expires_at_ms: integer("expires_at_ms").notNull(),
+  resolved_at: text("resolved_at"),
+  transfer_id: text("transfer_id"),
+  /** The pay (movement id) that holds the request while it moves money; other pays, declines and cancels wait. */
+  claimed_by: text("claimed_by"),
+});
+
+export type PaymentRequestRow = typeof paymentRequestsTable.$inferSelect;
+
+/** The answer to a keyed POST that moves no money, replayed to a repeat of its key. */
+export const repliesTable = sqliteTable("replies", {
+  idempotency_key: text("idempotency_key").primaryKey(),
+  request_hash: text("request_hash").notNull(),
+  request_id: text("request_id").notNull(),
+  /** JSON of the result; null while the first request is still running. */
+  result: text("result"),
+  created_at_ms: integer("created_at_ms").notNull(),
 });

@@ -99,6 +99,17 @@ export class SessionStore {
     return true;
   }
 
+  /**
+   * Replaces the user's wallet ids (a wallet was added: the directory in D1 lists them, oldest first); false
+   * when this coordinator has no profile yet.
+   */
+  setWallets(wallet_ids: string[]): boolean {
+    if (this.q.profile.get() === undefined) return false;
+    this.q.setWallets.run({ wallet_ids: JSON.stringify(wallet_ids) });
+    this.cachedProfile = null;
+    return true;
+  }
+
   /** A session's expiry, from memory or storage; null when there is no such session. */
   private expiryOf(token_hash: string): number | null {
     const cached = this.expiries.get(token_hash);
@@ -128,6 +139,11 @@ function prepareStatements(db: DrizzleSqliteDODatabase) {
       db
         .update(profileTable)
         .set({ role: sql`${p("role")}` })
+        .prepare(),
+    setWallets: () =>
+      db
+        .update(profileTable)
+        .set({ wallet_ids: sql`${p("wallet_ids")}` })
         .prepare(),
     session: () =>
       db

@@ -25,6 +25,8 @@ import type {
 import { FAILURE_CODES, type Failpoint, type FailureCode, type Recipient } from "./rpc";
 import type { ProducedEntry } from "./outbox";
 import type { MovementRow } from "./schema";
+import type { Resolution } from "./directory";
+import type { ClaimRefundInput, ClaimRefundResult, ReleaseRefundResult, SettleRefundResult } from "./refund-rooms";
 
 /** The wallet operations a movement needs, by wallet id. */
 export interface WalletPort {
@@ -36,11 +38,21 @@ export interface WalletPort {
   withdraw(walletId: string, input: WithdrawInput): Promise<WithdrawResult>;
 }
 
+/** The refund rooms of the coordinator that owns the refunded transfer (coordinator/refund-rooms.ts). */
+export interface RefundPort {
+  claim(input: ClaimRefundInput): Promise<ClaimRefundResult>;
+  settle(transfer_id: string, refund_id: string): Promise<SettleRefundResult>;
+  release(transfer_id: string, refund_id: string, reason: string): Promise<ReleaseRefundResult>;
+}
+
 /** Everything the steps touch outside the coordinator's own storage. */
 export interface StepPorts {
   wallets: WalletPort;
-  /** The recipient's wallet id, or null when nobody is registered under that handle or phone. */
-  resolve(recipient: Recipient): Promise<string | null>;
+  refunds: RefundPort;
+  /** The recipient's wallet in `currency` (a wallet id is taken as it is), or why there is none. */
+  resolve(recipient: Recipient, currency: string): Promise<Resolution>;
+  /** The currency of one of the user's wallets (null: no such wallet). */
+  walletCurrency(walletId: string): Promise<string | null>;
   /** Whether a wallet with this id exists at all, to tell `forbidden` from `not_found`. */
   walletExists(walletId: string): Promise<boolean>;
   failpoint(name: Failpoint): void;
@@ -50,6 +62,8 @@ export interface StepPorts {
 export interface Decision {
   status: "succeeded" | "failed";
   failure_code: FailureCode | null;
+  /** Set when the steps learned the paying wallet (a refund learns it from the refunded transfer). */
+  from_wallet_id?: string | null;
   to_wallet_id: string | null;
   currency: string | null;
   entries: ProducedEntry[];
@@ -89,9 +103,12 @@ export async function runTransfer(m: MovementRow, ports: StepPorts): Promise<Dec
   const from = requireWallet(m.from_wallet_id, m);
   const refusal = await ownershipRefusal(m, from, ports);
   if (refusal !== null) return refusal;
-  const to = await ports.resolve(recipientOf(m));
+  const currency = await ports.walletCurrency(from);
+  if (currency === null) return failed("not_found");
+  const resolved = await ports.resolve(recipientOf(m), currency);
   ports.failpoint("after_resolve");
-  if (to === null) return failed("not_found");
+  if (resolved.code !== "ok") return failed(resolved.code);
+  const to = resolved.wallet_id;
   if (to === from) return failed("same_wallet", to);
 
   const reserved = await ports.wallets.reserve(from, { transfer_id: m.id, owner_id: m.user_id, amount: m.amount });
@@ -100,7 +117,8 @@ export async function runTransfer(m: MovementRow, ports: StepPorts): Promise<Dec
   if (reserved.code === "insufficient_funds" || reserved.code === "daily_limit_exceeded")
     return failed(reserved.code, to, reserved.currency);
   if (reserved.code !== "reserved" && reserved.code !== "exists") return failed(reserved.code, to);
-  const currency = reserved.wallet.currency;
+  if (reserved.wallet.currency !== currency)
+    throw new Error(`invariant: wallet ${from} holds ${reserved.wallet.currency}, D1 says ${currency}`);
 
   const credit = { transfer_id: m.id, amount: m.amount, currency, counterparty: from, memo: m.memo };
   const credited = await ports.wallets.credit(to, credit);
@@ -175,4 +193,76 @@ export async function runWithdrawal(m: MovementRow, ports: StepPorts): Promise<D
     entries,
     completed_at: result.entry.created_at,
   };
+}
+
+/**
+ * Runs (or resumes) a refund to its outcome: claim room on the refunded transfer (in the coordinator that owns
+ * it), then move the money back as a transfer does, from the original recipient's wallet to the original
+ * sender's (not counted toward the daily limit), and settle the claim; a refusal after the claim releases it,
+ * so a refund refused for funds takes no room.
+ */
+export async function runRefund(m: MovementRow, ports: StepPorts): Promise<Decision> {
+  const refund_of = requireRefunded(m);
+  const owned = JSON.parse(m.owned_wallet_ids) as string[];
+  const room = await ports.refunds.claim({
+    transfer_id: refund_of,
+    refund_id: m.id,
+    amount: m.amount,
+    requester: { user_id: m.user_id, wallet_ids: owned },
+  });
+  ports.failpoint("after_claim");
+  if (room.code === "released") return failed(room.reason);
+  if (room.code !== "claimed" && room.code !== "exists") return failed(room.code);
+  const { from_wallet_id: from, to_wallet_id: to, currency } = room;
+  const refused = async (code: string): Promise<Decision> => {
+    await ports.refunds.release(refund_of, m.id, code);
+    ports.failpoint("after_release");
+    return { ...failed(code, to, currency), from_wallet_id: from };
+  };
+
+  const reserved = await ports.wallets.reserve(from, { transfer_id: m.id, owner_id: m.user_id, amount: m.amount, daily: false });
+  ports.failpoint("after_reserve");
+  if (reserved.code === "released") return refused(reserved.reason);
+  if (reserved.code !== "reserved" && reserved.code !== "exists") return refused(reserved.code);
+
+  const credited = await ports.wallets.credit(to, {
+    transfer_id: m.id,
+    amount: m.amount,
+    currency,
+    counterparty: from,
+    memo: m.memo,
+    refund_of,
+  });
+  ports.failpoint("after_credit");
+  if (credited.code !== "credited" && credited.code !== "exists") {
+    const released = await ports.wallets.release(from, { transfer_id: m.id, reason: credited.code });
+    if (released.code !== "released" && released.code !== "exists")
+      throw new Error(`invariant: release of ${m.id} answered ${released.code}`);
+    return refused(credited.code);
+  }
+
+  const captured = await ports.wallets.capture(from, { transfer_id: m.id, counterparty: to, memo: m.memo, refund_of });
+  ports.failpoint("after_capture");
+  if (captured.code !== "captured" && captured.code !== "exists") {
+    throw new Error(`invariant: capture of refund ${m.id} answered ${captured.code} after a credit`);
+  }
+  await ports.refunds.settle(refund_of, m.id);
+  const entries = [
+    { wallet_id: from, entry: captured.entry },
+    { wallet_id: to, entry: credited.entry },
+  ];
+  return {
+    status: "succeeded",
+    failure_code: null,
+    from_wallet_id: from,
+    to_wallet_id: to,
+    currency,
+    entries,
+    completed_at: captured.entry.created_at,
+  };
+}
+
+function requireRefunded(m: MovementRow): string {
+  if (m.refund_of === null) throw new Error(`invariant: refund ${m.id} names no transfer`);
+  return m.refund_of;
 }

@@ -41,7 +41,8 @@ export const wallets = sqliteTable(
     currency: text("currency").notNull(),
     created_at: text("created_at").notNull(),
   },
-  (t) => [index("wallets_owner").on(t.owner_id)],
+  // One wallet per currency per user (contract v1.1: 409 wallet_exists); the insert of a new one relies on it.
+  (t) => [index("wallets_owner").on(t.owner_id), uniqueIndex("wallets_owner_currency").on(t.owner_id, t.currency)],
 );
 
 export const auditLog = sqliteTable(
@@ -60,12 +61,17 @@ export const auditLog = sqliteTable(
     currency: text("currency"),
     failure_code: text("failure_code"),
     created_at: text("created_at").notNull(),
+    /** The transfer this one gives money back for (a refund), else null. */
+    refund_of: text("refund_of"),
+    /** The payment request this transfer paid, else null. */
+    payment_request_id: text("payment_request_id"),
   },
   (t) => [
     uniqueIndex("audit_log_id").on(t.id),
     uniqueIndex("audit_log_transfer").on(t.transfer_id),
     index("audit_log_from").on(t.from_wallet_id),
     index("audit_log_to").on(t.to_wallet_id),
+    index("audit_log_refund_of").on(t.refund_of),
     check("audit_log_kind", sql`${t.kind} IN ('transfer', 'deposit', 'withdrawal')`),
     check("audit_log_status", sql`${t.status} IN ('succeeded', 'failed')`),
     check("audit_log_amount", sql`${t.amount} >= 1`),
@@ -87,6 +93,8 @@ export const ledgerEntries = sqliteTable(
     created_at: text("created_at").notNull(),
     prev_hash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
+    /** The transfer a refund's entry gives money back for, else null (not part of the hash). */
+    refund_of: text("refund_of"),
   },
   (t) => [
     primaryKey({ columns: [t.wallet_id, t.seq] }),

@@ -19,7 +19,7 @@ export const GENESIS_HASH = "0".repeat(64);
 export const CHAIN_VERSION = "v1";
 
 /** The canonical text that is hashed for `entry` of wallet `walletId`. */
-export function canonicalEntry(walletId: string, entry: Omit<EntryView, "hash">): string {
+export function canonicalEntry(walletId: string, entry: Omit<EntryView, "hash" | "refund_of">): string {
   return JSON.stringify([
     CHAIN_VERSION,
     walletId,
@@ -42,6 +42,6 @@ export function sha256Hex(text: string): string {
 }
 
 /** The hash `entry` must carry. */
-export function entryHash(walletId: string, entry: Omit<EntryView, "hash">): string {
+export function entryHash(walletId: string, entry: Omit<EntryView, "hash" | "refund_of">): string {
   return sha256Hex(canonicalEntry(walletId, entry));
 }

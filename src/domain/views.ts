@@ -35,4 +35,6 @@ export interface EntryView {
   created_at: string;
   prev_hash: string;
   hash: string;
+  /** The transfer this entry's refund gives money back for (contract v1.1); null otherwise, and not hashed. */
+  refund_of: string | null;
 }

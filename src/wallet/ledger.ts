@@ -80,6 +80,7 @@ export function entryView(e: EntryRow): EntryView {
     created_at: e.created_at,
     prev_hash: e.prev_hash,
     hash: e.hash,
+    refund_of: e.refund_of,
   };
 }
 
@@ -108,6 +109,7 @@ interface EntryFields {
   transfer_id: string;
   counterparty: string | null;
   memo: string | null;
+  refund_of?: string | null;
 }
 
 /** The next link of the chain and the wallet row that points at it, with `amount` applied to the balance. */
@@ -126,7 +128,7 @@ function appendEntry(w: WalletRow, fields: EntryFields, now_ms: number): { walle
     created_at: new Date(now_ms).toISOString(),
     prev_hash: w.head_hash,
   };
-  const entry: EntryRow = { ...unhashed, hash: entryHash(w.id, unhashed) };
+  const entry: EntryRow = { ...unhashed, hash: entryHash(w.id, unhashed), refund_of: fields.refund_of ?? null };
   const wallet: WalletRow = { ...w, balance: balance_after, version: w.version + 1, last_seq: seq, head_hash: entry.hash };
   return { wallet, entry };
 }
@@ -155,13 +157,14 @@ export function planReserve(
   if (input.owner_id !== w.owner_id) return { result: { code: "forbidden" } };
   const day = utcDay(now_ms);
   const current = onDay(w, day);
+  const counted = input.daily !== false;
   if (current.balance - current.held < input.amount) return { result: { code: "insufficient_funds", currency: w.currency } };
-  if (current.daily_used + input.amount > limits.daily_limit_minor)
+  if (counted && current.daily_used + input.amount > limits.daily_limit_minor)
     return { result: { code: "daily_limit_exceeded", currency: w.currency } };
   const wallet: WalletRow = {
     ...current,
     held: current.held + input.amount,
-    daily_used: current.daily_used + input.amount,
+    daily_used: current.daily_used + (counted ? input.amount : 0),
     version: current.version + 1,
   };
   const newHold: HoldRow = {
@@ -172,6 +175,7 @@ export function planReserve(
     release_reason: null,
     created_at_ms: now_ms,
     resolved_at_ms: null,
+    daily_counted: counted ? 1 : 0,
   };
   return { result: { code: "reserved", wallet: walletView(wallet) }, wallet, hold: newHold };
 }
@@ -205,6 +209,7 @@ export function planCapture(
     transfer_id: hold.transfer_id,
     counterparty: input.counterparty,
     memo: input.memo,
+    refund_of: input.refund_of ?? null,
   };
   const appended = appendEntry({ ...w, held: w.held - hold.amount }, fields, now_ms);
   const captured: HoldRow = { ...hold, state: "captured", resolved_at_ms: now_ms };
@@ -230,13 +235,14 @@ export function planRelease(w: WalletRow, hold: HoldRow | null, input: ReleaseIn
       release_reason: input.reason,
       created_at_ms: now_ms,
       resolved_at_ms: now_ms,
+      daily_counted: 0,
     };
     return { result: { code: "released", wallet: walletView(w) }, hold: tombstone };
   }
   if (hold.state === "released") return { result: { code: "exists", wallet: walletView(w) } };
   if (hold.state === "captured") return { result: { code: "captured" } };
   // A released hold no longer counts towards today's limit; one from an earlier day already rolled off.
-  const refund = hold.day === w.daily_day ? Math.min(hold.amount, w.daily_used) : 0;
+  const refund = hold.daily_counted === 1 && hold.day === w.daily_day ? Math.min(hold.amount, w.daily_used) : 0;
   const wallet: WalletRow = { ...w, held: w.held - hold.amount, daily_used: w.daily_used - refund, version: w.version + 1 };
   const released: HoldRow = { ...hold, state: "released", release_reason: input.reason, resolved_at_ms: now_ms };
   return { result: { code: "released", wallet: walletView(wallet) }, wallet, hold: released };
@@ -263,6 +269,7 @@ export function planCredit(
     transfer_id: input.transfer_id,
     counterparty: input.counterparty,
     memo: input.memo,
+    refund_of: input.refund_of ?? null,
   };
   const { wallet, entry } = appendEntry(w, fields, now_ms);
   return { result: { code: "credited", entry: entryView(entry), wallet: walletView(wallet) }, wallet, entry };

@@ -27,6 +27,8 @@ export interface ReserveInput {
   /** The user moving the money; the wallet refuses anyone but its owner. */
   owner_id: string;
   amount: number;
+  /** False for a refund, which does not count toward the daily limit; omitted: true. */
+  daily?: boolean;
 }
 export type ReserveResult =
   | { code: "reserved"; wallet: WalletView }
@@ -41,6 +43,8 @@ export interface CaptureInput {
   transfer_id: string;
   counterparty: string;
   memo: string | null;
+  /** The transfer a refund gives money back for; omitted or null for any other transfer. */
+  refund_of?: string | null;
 }
 export type CaptureResult =
   | { code: "captured"; entry: EntryView; wallet: WalletView }
@@ -63,6 +67,8 @@ export interface CreditInput {
   currency: string;
   counterparty: string;
   memo: string | null;
+  /** The transfer a refund gives money back for; omitted or null for any other transfer. */
+  refund_of?: string | null;
 }
 export type CreditResult =
   | { code: "credited"; entry: EntryView; wallet: WalletView }

@@ -48,6 +48,10 @@ export const WALLET_MIGRATIONS: readonly string[] = [
   // The continuous self-audit's mark: D1's copy of the chain was recomputed and matched through this seq.
   `ALTER TABLE wallet ADD COLUMN verified_seq INTEGER NOT NULL DEFAULT 0 CHECK (verified_seq >= 0);
    ALTER TABLE wallet ADD COLUMN verified_hash TEXT NOT NULL DEFAULT '${"0".repeat(64)}';`,
+  // Refunds (contract v1.1): an entry names the transfer it gives money back for (outside the hash, which
+  // keeps its v1 form), and a refund's hold does not count toward the daily limit, so its release gives none back.
+  `ALTER TABLE entries ADD COLUMN refund_of TEXT;
+   ALTER TABLE holds ADD COLUMN daily_counted INTEGER NOT NULL DEFAULT 1 CHECK (daily_counted IN (0, 1));`,
 ];
 
 export const walletTable = sqliteTable("wallet", {
@@ -74,6 +78,8 @@ export const holdsTable = sqliteTable("holds", {
   release_reason: text("release_reason"),
   created_at_ms: integer("created_at_ms").notNull(),
   resolved_at_ms: integer("resolved_at_ms"),
+  /** 1 when the hold's amount was added to the daily counter (every hold but a refund's). */
+  daily_counted: integer("daily_counted").notNull(),
 });
 
 export const entriesTable = sqliteTable("entries", {
@@ -88,6 +94,8 @@ export const entriesTable = sqliteTable("entries", {
   created_at: text("created_at").notNull(),
   prev_hash: text("prev_hash").notNull(),
   hash: text("hash").notNull(),
+  /** The transfer this entry's refund gives money back for; null otherwise. Not part of the hash. */
+  refund_of: text("refund_of"),
 });
 
 export type WalletRow = typeof walletTable.$inferSelect;

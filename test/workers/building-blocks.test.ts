@@ -149,6 +149,7 @@ const entry = (seq: number, amount: number, created_at: string): EntryView => ({
   created_at,
   prev_hash: "0".repeat(64),
   hash: "1".repeat(64),
+  refund_of: null,
 });
 
 /** Wallet ports that remember what each transfer id did, as the wallet objects do. */
@@ -206,7 +207,13 @@ function ports(wallets: WalletPort, crashAt?: Failpoint): StepPorts {
   let armed = crashAt;
   return {
     wallets,
-    resolve: async () => "wal_to",
+    resolve: async () => ({ code: "ok", wallet_id: "wal_to" }),
+    walletCurrency: async () => "USD",
+    refunds: {
+      claim: () => Promise.reject(new Error("a transfer claims no refund room")),
+      settle: () => Promise.reject(new Error("a transfer settles no refund room")),
+      release: () => Promise.reject(new Error("a transfer releases no refund room")),
+    },
     walletExists: async () => true,
     failpoint: (name) => {
       if (name !== armed) return;
@@ -254,13 +261,14 @@ describe("the directory", () => {
     const someone = await register();
     const first = new Directory(drizzle(counting));
     const second = new Directory(drizzle(counting));
-    expect(await first.resolve({ wallet_id: someone.wallet_id })).toBe(someone.wallet_id);
+    const found = { code: "ok", wallet_id: someone.wallet_id };
+    expect(await first.resolve({ wallet_id: someone.wallet_id }, "USD")).toEqual(found);
     const afterFirst = reads.n;
     expect(afterFirst).toBeGreaterThan(0);
-    expect(await second.resolve({ wallet_id: someone.wallet_id })).toBe(someone.wallet_id);
+    expect(await second.resolve({ wallet_id: someone.wallet_id }, "USD")).toEqual(found);
     expect(reads.n).toBe(afterFirst);
     // An unknown id is still looked up every time, and never remembered.
-    expect(await second.resolve({ wallet_id: "wal_0000000000000000000000000z" })).toBeNull();
+    expect(await second.resolve({ wallet_id: "wal_0000000000000000000000000z" }, "USD")).toEqual({ code: "not_found" });
     expect(reads.n).toBe(afterFirst + 1);
   });
 });

@@ -165,6 +165,72 @@ describe.each(MODES)("crash sweep (%s)", (mode) => {
   );
 });
 
+describe.each(MODES)("refund crash sweep (%s)", (mode) => {
+  async function received(): Promise<{ a: TestUser; b: TestUser; id: string }> {
+    const a = await register();
+    const b = await register();
+    await deposit(a, 5_000);
+    const sent = await api("/transfers", {
+      token: a.token,
+      key: crypto.randomUUID(),
+      body: { from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 1_000 },
+    });
+    expect(sent.status).toBe(201);
+    await settle([a.id, b.id]);
+    return { a, b, id: (sent.json as { transfer: { id: string } }).transfer.id };
+  }
+
+  const refundedAmount = async (a: TestUser, id: string): Promise<number> =>
+    ((await api(`/transfers/${id}`, { token: a.token })).json as { transfer: { refunded_amount: number } }).transfer.refunded_amount;
+
+  it.each<Failpoint>(["after_start", "after_claim", "after_reserve", "after_credit", "after_capture", "after_finish", "before_d1_write"])(
+    "a refund crashed at %s gives money back exactly once and settles its room",
+    async (point) => {
+      const { a, b, id } = await received();
+      const key = crypto.randomUUID();
+      const send = (): Promise<ApiResponse> => api(`/transfers/${id}/refunds`, { token: b.token, key, body: { amount: 400 } });
+      const answer = await crashAndRecover(b, [a], point, mode, send);
+      expect(answer.status, answer.text).toBe(201);
+      const check = await assertLedger([a.wallet_id, b.wallet_id]);
+      expect(check.wallets.map((w) => w.balance)).toEqual([4_400, 600]);
+      expect(await refundedAmount(a, id)).toBe(400);
+      const rid = (answer.json as { transfer: { id: string } }).transfer.id;
+      expect(await auditRows(rid)).toEqual([expect.objectContaining({ status: "succeeded", refund_of: id })]);
+      expect((await send()).text).toBe(answer.text);
+      await assertAlarmIsNoOp([a, b]);
+      // The room is exactly what succeeded: the rest is still refundable, and no more.
+      expect((await api(`/transfers/${id}/refunds`, { token: b.token, key: crypto.randomUUID(), body: { amount: 601 } })).status).toBe(422);
+    },
+  );
+
+  it.each<Failpoint>(["after_claim", "after_release", "after_finish"])(
+    "a refund refused for funds, crashed at %s, takes no room",
+    async (point) => {
+      const { a, b, id } = await received();
+      const c = await register();
+      expect(
+        (
+          await api("/transfers", {
+            token: b.token,
+            key: crypto.randomUUID(),
+            body: { from_wallet_id: b.wallet_id, to: { handle: c.handle }, amount: 900 },
+          })
+        ).status,
+      ).toBe(201);
+      const key = crypto.randomUUID();
+      const send = (): Promise<ApiResponse> => api(`/transfers/${id}/refunds`, { token: b.token, key, body: { amount: 500 } });
+      const answer = await crashAndRecover(b, [a, c], point, mode, send);
+      expect(answer.status, answer.text).toBe(422);
+      expect(answer.text).toContain("insufficient_funds");
+      expect(await refundedAmount(a, id)).toBe(0);
+      const check = await assertLedger([a.wallet_id, b.wallet_id, c.wallet_id]);
+      expect(check.wallets.map((w) => w.balance)).toEqual([4_000, 100, 900]);
+      expect((await api(`/transfers/${id}/refunds`, { token: b.token, key: crypto.randomUUID(), body: { amount: 100 } })).status).toBe(201);
+      await assertAlarmIsNoOp([a, b, c]);
+    },
+  );
+});
+
 describe("recovery without a retry", () => {
   it("the alarm alone finishes a crashed transfer, and the later retry replays it", async () => {
     const a = await register();

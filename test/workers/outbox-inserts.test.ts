@@ -40,6 +40,7 @@ function entry(walletId: string, seq: number) {
     created_at: new Date(0).toISOString(),
     prev_hash: "0".repeat(64),
     hash: seq.toString(16).padStart(64, "0"),
+    refund_of: null,
   };
 }
 

@@ -5,17 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, deposit, grantAuditor, register, settle, transfer, walletStub, type ApiResponse, type TestUser } from "./helpers";
-
-interface Report {
-  ok: boolean;
-  wallets_checked: number;
-  entries_checked: number;
-  pending: number;
-  problems: { wallet_id: string | null; seq: number | null; kind: string; detail: string; transfer_id?: string }[];
-  next_cursor: string | null;
-  progress: { wallets_done: number; wallets_total: number };
-}
+import { api, deposit, grantAuditor, register, settle, transfer, walletStub, type TestUser } from "./helpers";
+import { tamper, verifyAll as verifyAllAs } from "./audit-helpers";
 
 let auditor: TestUser;
 beforeAll(async () => {
@@ -23,47 +14,7 @@ beforeAll(async () => {
   await grantAuditor(auditor);
 });
 
-/** Runs every page of the verifier and gathers the problems. */
-async function verifyAll(
-  limit = 50,
-): Promise<{ ok: boolean; problems: Report["problems"]; entries: number; pages: number; pending: number }> {
-  const problems: Report["problems"] = [];
-  let cursor: string | null = null;
-  let entries = 0;
-  let pages = 0;
-  let pending = 0;
-  do {
-    const res: ApiResponse<Report> = await api<Report>(`/audit/verify?limit=${limit}${cursor === null ? "" : `&cursor=${cursor}`}`, {
-      token: auditor.token,
-    });
-    expect(res.status, res.text).toBe(200);
-    problems.push(...res.json.problems);
-    entries += res.json.entries_checked;
-    pending += res.json.pending;
-    expect(res.json.progress.wallets_done).toBeLessThanOrEqual(res.json.progress.wallets_total);
-    cursor = res.json.next_cursor;
-    pages++;
-  } while (cursor !== null);
-  return { ok: problems.length === 0, problems, entries, pages, pending };
-}
-
-const tamper = async (sql: string, ...binds: unknown[]): Promise<void> => {
-  await env.DB.batch([
-    env.DB.prepare("DROP TRIGGER ledger_entries_no_update"),
-    env.DB.prepare("DROP TRIGGER ledger_entries_no_delete"),
-    env.DB.prepare("DROP TRIGGER audit_log_no_update"),
-    env.DB.prepare(sql).bind(...binds),
-    env.DB.prepare(
-      "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
-    ),
-    env.DB.prepare(
-      "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
-    ),
-    env.DB.prepare(
-      "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    ),
-  ]);
-};
+const verifyAll = (limit = 50) => verifyAllAs(auditor, limit);
 
 async function workload(): Promise<TestUser[]> {
   const users: TestUser[] = [];

@@ -5,7 +5,7 @@
  * handle works and no empty wallet object is left behind.
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { configOf, type Config } from "../../config";
@@ -19,6 +19,7 @@ import { SESSION_COOKIE, newToken, tokenHash } from "../../auth/sessions";
 import type { Profile } from "../../coordinator/rpc";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
+import { walletIdsOf } from "../calls";
 import { limitBody, requireAuth } from "../middleware";
 import { addressShard, clientAddress, enforceAddress } from "../rate-limits";
 import { LoginBody, RegisterBody, User, Wallet, errorResponses, jsonContent } from "../schemas";
@@ -50,16 +51,6 @@ async function openSession(c: AppContext, profile: Profile): Promise<string> {
   const token = await newToken(c.env, profile.user_id);
   await c.env.COORDINATOR.getByName(profile.user_id).openSession({ profile, token_hash: await tokenHash(token) });
   return token;
-}
-
-/** The wallets a user owns, oldest first. */
-async function walletIdsOf(c: AppContext, user_id: string): Promise<string[]> {
-  const rows = await drizzle(c.env.DB)
-    .select({ id: wallets.id })
-    .from(wallets)
-    .where(eq(wallets.owner_id, user_id))
-    .orderBy(asc(wallets.created_at), asc(wallets.id));
-  return rows.map((r) => r.id);
 }
 
 /** Which unique index a D1 insert tripped, if any. */

@@ -16,7 +16,7 @@ import { ApiError } from "../errors";
 import { requestHash } from "../../domain/idempotency";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey, sessionFirst } from "../middleware";
 import { transferJson } from "../render";
-import { IdempotencyHeaders, Transfer, TransferBody, TransferIdParam, errorResponses, jsonContent } from "../schemas";
+import { IdempotencyHeaders, RefundBody, Transfer, TransferBody, TransferIdParam, errorResponses, jsonContent } from "../schemas";
 import { signReceipt, type ReceiptBody } from "../../audit/receipts";
 import { withCoordinator } from "../calls";
 import { users } from "../../db/schema";
@@ -53,14 +53,51 @@ const getTransferRoute = createRoute({
 /** The transfers sub-app, mounted under /api/v1. */
 export const transferRoutes = new OpenAPIHono<AppEnv>();
 
-transferRoutes.openapi(postTransferRoute, async (c) => {
-  const body = c.req.valid("json");
-  const memo = body.memo ?? null;
-  const issue = memo === null ? null : textIssue(memo, memoLimits(configOf(c.env)));
+/** The memo as given (null when absent), after the configured text policy; 400 (after the session) if it fails. */
+async function checkedMemo(c: AppContext, memo: string | null | undefined): Promise<string | null> {
+  const issue = memo == null ? null : textIssue(memo, memoLimits(configOf(c.env)));
   if (issue !== null) {
     await sessionFirst(c);
     throw new ApiError("validation_error", [{ field: "memo", issue }]);
   }
+  return memo ?? null;
+}
+
+const refundRoute = createRoute({
+  method: "post",
+  path: "/transfers/{transfer_id}/refunds",
+  summary: "Give money back for a transfer you received (partial refunds may repeat, never past its amount)",
+  middleware: [limitBody, readSession, requireIdempotencyKey] as const,
+  request: {
+    params: TransferIdParam,
+    headers: IdempotencyHeaders,
+    body: { required: true, content: { "application/json": { schema: RefundBody } } },
+  },
+  responses: {
+    201: jsonContent(z.object({ transfer: Transfer }), "Refunded (or replayed, with Idempotent-Replayed: true)"),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
+  },
+});
+
+transferRoutes.openapi(refundRoute, async (c) => {
+  const { transfer_id } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const memo = await checkedMemo(c, body.memo);
+  const request = {
+    ...c.get("credential"),
+    idempotency_key: c.get("idempotency_key"),
+    request_hash: requestHash(`refund ${transfer_id}`, body),
+    request_id: c.get("request_id"),
+    refund_of: transfer_id,
+    amount: body.amount,
+    memo,
+  };
+  return withCoordinator(c, (coordinator) => coordinator.refund(request));
+});
+
+transferRoutes.openapi(postTransferRoute, async (c) => {
+  const body = c.req.valid("json");
+  const memo = await checkedMemo(c, body.memo);
   const to = await recipientOf(c, body.to);
   const request = {
     ...c.get("credential"),
@@ -150,6 +187,8 @@ transferRoutes.openapi(receiptRoute, async (c) => {
       memo: m.memo,
       created_at: m.created_at,
       completed_at: m.completed_at,
+      ...(m.refund_of === null ? {} : { refund_of: m.refund_of }),
+      ...(m.payment_request_id === null ? {} : { payment_request_id: m.payment_request_id }),
     },
     entries: found.entries.map((e) => ({
       wallet_id: e.wallet_id,

@@ -774,6 +774,105 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/wallets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open another wallet of yours, in a currency you do not hold yet */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1..255 printable ASCII; optional */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewWalletBody"];
+                };
+            };
+            responses: {
+                /** @description Opened (or replayed, with Idempotent-Replayed: true) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            wallet: components["schemas"]["Wallet"];
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/wallets/{wallet_id}/live": {
         parameters: {
             query?: never;
@@ -849,6 +948,143 @@ export type paths = {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/transfers/{transfer_id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give money back for a transfer you received (partial refunds may repeat, never past its amount) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 1..255 printable ASCII */
+                    "idempotency-key": string;
+                };
+                path: {
+                    transfer_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RefundBody"];
+                };
+            };
+            responses: {
+                /** @description Refunded (or replayed, with Idempotent-Replayed: true) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transfer: components["schemas"]["Transfer"];
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -1513,7 +1749,7 @@ export type components = {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "validation_error" | "unauthenticated" | "forbidden" | "not_found" | "handle_taken" | "phone_taken" | "idempotency_in_progress" | "payload_too_large" | "idempotency_key_reused" | "insufficient_funds" | "daily_limit_exceeded" | "currency_mismatch" | "same_wallet" | "balance_limit_exceeded" | "idempotency_key_required" | "rate_limited" | "unavailable" | "internal";
+                code: "validation_error" | "unauthenticated" | "forbidden" | "not_found" | "handle_taken" | "phone_taken" | "idempotency_in_progress" | "payload_too_large" | "idempotency_key_reused" | "insufficient_funds" | "daily_limit_exceeded" | "currency_mismatch" | "same_wallet" | "balance_limit_exceeded" | "request_not_open" | "transfer_not_refundable" | "refund_exceeds_transfer" | "insufficient_scope" | "wallet_exists" | "limit_exceeded" | "idempotency_key_required" | "rate_limited" | "unavailable" | "internal";
                 message: string;
                 request_id: string;
                 details?: {
@@ -1530,7 +1766,10 @@ export type components = {
             display_name?: string;
             /** @example +14155550123 */
             phone?: string;
-            /** @example USD */
+            /**
+             * @description An active ISO 4217 code (list of 2024-06-25)
+             * @example USD
+             */
             currency?: string;
         };
         LoginBody: {
@@ -1550,6 +1789,8 @@ export type components = {
             created_at: string;
             prev_hash: string;
             hash: string;
+            /** @description The transfer this entry's refund gives money back for (not hashed) */
+            refund_of: string | null;
         };
         Movement: {
             id: string;
@@ -1569,6 +1810,13 @@ export type components = {
              */
             amount: number;
         };
+        NewWalletBody: {
+            /**
+             * @description An active ISO 4217 code (list of 2024-06-25)
+             * @example USD
+             */
+            currency: string;
+        };
         Transfer: {
             id: string;
             /** @enum {string} */
@@ -1581,6 +1829,20 @@ export type components = {
             created_at: string;
             completed_at: string | null;
             failure_code?: string;
+            /** @description The transfer this one refunds; null otherwise */
+            refund_of: string | null;
+            /** @description Sum of this transfer's succeeded refunds (as of a GET; an answer and its replays show 0) */
+            refunded_amount: number;
+            /** @description The payment request this transfer paid; null otherwise */
+            payment_request_id: string | null;
+        };
+        RefundBody: {
+            /**
+             * @description Integer minor units (cents), 1 .. 2^53-1
+             * @example 1250
+             */
+            amount: number;
+            memo?: string | null;
         };
         TransferBody: {
             from_wallet_id: string;
