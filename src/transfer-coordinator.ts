@@ -16,9 +16,29 @@ import { DurableObject } from "cloudflare:workers";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { configOf, type Config } from "./config";
-import { runDeposit, runRefund, runTransfer, runWithdrawal, type Decision, type RefundPort, type StepPorts } from "./coordinator/steps";
+import {
+  runDeposit,
+  runPayment,
+  runRefund,
+  runTransfer,
+  runWithdrawal,
+  type Decision,
+  type RefundPort,
+  type RequestPort,
+  type StepPorts,
+} from "./coordinator/steps";
 import { RefundRooms, type ClaimRefundInput, type ClaimRefundResult } from "./coordinator/refund-rooms";
-import { movementOwner } from "./domain/ids";
+import { IncomingStore, RequestStore, type ListPosition, type RequestStatus } from "./coordinator/payment-requests";
+import {
+  RequestDesk,
+  type CreateRequestsInput,
+  type CreateRequestsResult,
+  type PayQuote,
+  type PaymentRequestView,
+  type RequestChangeResult,
+  type RequestReadResult,
+} from "./coordinator/request-desk";
+import { movementOwner, requestOwner } from "./domain/ids";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
@@ -45,6 +65,7 @@ import type {
   Profile,
   ReadMovementResult,
   RefundRequest,
+  PayRequest,
   SingleWalletRequest,
   TransferRequest,
 } from "./coordinator/rpc";
@@ -79,6 +100,8 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly sessions: SessionStore;
   /** Refunds claimed against the transfers this user sent (coordinator/refund-rooms.ts). */
   private readonly refundRooms: RefundRooms;
+  /** Payment requests this user made or received (coordinator/request-desk.ts). */
+  private readonly desk: RequestDesk;
   /** Answers to keyed POSTs that move no money (coordinator/replies.ts). */
   private readonly replies: ReplyStore;
   private readonly directory: Directory;
@@ -119,9 +142,18 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.sessions = new SessionStore(db);
     this.replies = new ReplyStore(db);
     this.refundRooms = new RefundRooms(db);
+    this.directory = new Directory(drizzleD1(env.DB));
+    this.desk = new RequestDesk(new RequestStore(db), new IncomingStore(db), {
+      env,
+      config: () => this.config(),
+      storage: this.storage,
+      directory: this.directory,
+      self: () => this.sessions.profile()?.user_id ?? null,
+      wallets: () => this.sessions.profile()?.wallet_ids ?? [],
+      alarmBy: (at_ms) => this.ensureAlarmQuietly(at_ms),
+    });
     const config = this.config();
     this.commits = new GroupCommit(this.storage, config.group_commit_max_ops);
-    this.directory = new Directory(drizzleD1(env.DB));
     this.outbox = new Outbox(
       {
         d1: env.DB,
@@ -261,6 +293,128 @@ export class TransferCoordinator extends DurableObject<Env> {
     return { code: "ok", movement: { ...movementView(m), refunded_amount: this.refundRooms.refunded(m.id) } };
   }
 
+  // ---- Payment requests (coordinator/request-desk.ts) -----------------------------------------------------
+
+  /** Creates a request, or a split's requests, for the caller (this user). */
+  async createRequests(
+    token_hash: string,
+    input: Omit<CreateRequestsInput, "requester"> & { display_name: string },
+  ): Promise<CreateRequestsResult | { code: "unauthenticated" }> {
+    const session = await this.authenticate(token_hash);
+    if (session.code !== "ok") return { code: "unauthenticated" };
+    const { user_id, handle, wallet_ids } = session.caller;
+    return this.desk.create({ ...input, requester: { user_id, handle, display_name: input.display_name, wallet_ids } });
+  }
+
+  /** One of this user's requests, for its requester or its payer (`viewer_id`). */
+  async readRequest(id: string, viewer_id: string): Promise<RequestReadResult> {
+    if (!this.schemaReady) return { code: "not_found" };
+    return this.desk.read(id, viewer_id);
+  }
+
+  /** Several of this user's requests, those `viewer_id` may see (a payer's inbox page). */
+  async readRequests(ids: string[], viewer_id: string): Promise<PaymentRequestView[]> {
+    if (!this.schemaReady) return [];
+    return this.desk.readMany(ids, viewer_id);
+  }
+
+  /** A page of the requests this user made, or received (`incoming`). */
+  async listRequests(
+    role: "incoming" | "outgoing",
+    status: RequestStatus | null,
+    after: ListPosition | null,
+    limit: number,
+  ): Promise<{ items: PaymentRequestView[]; last: ListPosition | null; full: boolean }> {
+    if (!this.schemaReady) return { items: [], last: null, full: false };
+    if (role === "incoming") return this.desk.listIncoming(status, after, limit);
+    const items = await this.desk.listOutgoing(status, after, limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      last: last === undefined ? null : { created_at_ms: Date.parse(last.created_at), id: last.id },
+      full: items.length === limit,
+    };
+  }
+
+  /** The requester (this user) cancels an open request. */
+  async cancelRequest(id: string): Promise<RequestChangeResult> {
+    if (!this.schemaReady) return { code: "not_found" };
+    return this.desk.cancel(id);
+  }
+
+  /** The payer declines an open request of this user. */
+  async declineRequest(id: string, payer_user_id: string): Promise<RequestChangeResult> {
+    if (!this.schemaReady) return { code: "not_found" };
+    return this.desk.decline(id, payer_user_id);
+  }
+
+  /** What a pay of request `id` by `payer_user_id` would pay. */
+  async quoteRequest(id: string, payer_user_id: string): Promise<PayQuote> {
+    if (!this.schemaReady) return { code: "not_found" };
+    return this.desk.quote(id, payer_user_id);
+  }
+
+  /** A pay's claim on one of this user's requests (called by the payer's coordinator). */
+  async claimRequest(id: string, payer_user_id: string, movement_id: string, amount: number) {
+    return this.desk.claim(id, payer_user_id, movement_id, amount);
+  }
+
+  /** A claimed pay was refused. */
+  async unclaimRequest(id: string, movement_id: string) {
+    return this.desk.unclaim(id, movement_id);
+  }
+
+  /** A claimed pay moved the money. */
+  async settleRequest(id: string, movement_id: string) {
+    return this.desk.settle(id, movement_id);
+  }
+
+  /** A requester asks this user (the payer) to admit new requests into the inbox, within today's limit. */
+  async admitRequests(ids: string[], requester_id: string) {
+    this.ensureSchema();
+    return this.desk.admit(ids, requester_id);
+  }
+
+  /** The requester takes back admitted requests it did not create after all. */
+  async dropAdmittedRequests(ids: string[]) {
+    if (!this.schemaReady) return { code: "dropped" as const };
+    return this.desk.dropAdmitted(ids);
+  }
+
+  /** A request to this user changed (or was created): inbox and live feed. */
+  async requestHeard(view: PaymentRequestView, requester_id: string) {
+    this.ensureSchema();
+    return this.desk.heard(view, requester_id);
+  }
+
+  /**
+   * Pays request `req.payment_request_id` from one of the user's wallets, once per idempotency key. The key is
+   * checked first; a request that does not exist or is not the caller's to pay is then refused without
+   * recording anything (that answer cannot change). Otherwise the pay is a transfer to the requester's wallet
+   * that claims the request before any money is reserved (coordinator/steps.ts, runPayment).
+   */
+  async payRequest(req: PayRequest): Promise<MovementOutcome | { code: "not_found" | "forbidden" }> {
+    const session = await this.authenticate(req.token_hash);
+    if (session.code !== "ok" || session.caller.user_id !== req.user_id) return { code: "unauthenticated" };
+    const seen = this.seen({ ...req });
+    if (seen !== null) return seen;
+    const owner = requestOwner(req.payment_request_id);
+    if (owner === null || !(await this.directory.userExists(owner))) return { code: "not_found" };
+    const quote =
+      owner === req.user_id
+        ? await this.quoteRequest(req.payment_request_id, req.user_id)
+        : await this.env.COORDINATOR.getByName(owner).quoteRequest(req.payment_request_id, req.user_id);
+    if (quote.code !== "ok") return quote;
+    const fields = {
+      from_wallet_id: req.from_wallet_id,
+      to_wallet_id: null,
+      recipient: JSON.stringify({ wallet_id: quote.requester_wallet_id }),
+      memo: quote.memo,
+      payment_request_id: req.payment_request_id,
+    };
+    return this.submit("transfer", { ...req, amount: quote.amount }, fields);
+  }
+
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
 
   /** Claims room for a refund of one of this user's transfers (coordinator/refund-rooms.ts). */
@@ -360,7 +514,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   private async recover(now: number): Promise<boolean> {
     await this.outbox.due();
     const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
-    let finishedAll = true;
+    let finishedAll = await this.desk.alarmWork(now);
     for (const m of due) if ((await this.drive(m, false)).code === "unavailable") finishedAll = false;
     await this.outbox.due();
     this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
@@ -536,6 +690,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   private steps(m: MovementRow): Promise<Decision> {
     const ports = this.ports();
     if (m.kind === "transfer" && m.refund_of !== null) return runRefund(m, ports);
+    if (m.kind === "transfer" && m.payment_request_id !== null) return runPayment(m, ports);
     if (m.kind === "transfer") return runTransfer(m, ports);
     if (m.kind === "deposit") return runDeposit(m, ports);
     return runWithdrawal(m, ports);
@@ -583,6 +738,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       nextMovement,
       outboxRows > 0 || this.finished.size > 0 ? (this.outbox.retryAt ?? now + jittered(config.outbox_flush_delay_ms)) : null,
       oldestKey === null ? null : oldestKey + config.idempotency_retention_ms,
+      this.desk.nextDue(now),
     ].filter((at): at is number => at !== null);
     if (candidates.length === 0) return;
     // After failed runs, never sooner than the back-off: a movement due in the past must not wake us at once.
@@ -633,6 +789,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     return {
       wallets: walletPort(this.env.WALLET, this.retryPolicy()),
       refunds: this.refundPort(),
+      requests: this.requestPort(),
       resolve: (recipient, currency) => this.directory.resolve(recipient, currency),
       walletCurrency: (walletId) => this.directory.walletCurrency(walletId),
       walletExists: (walletId) => this.directory.walletExists(walletId),
@@ -666,6 +823,28 @@ export class TransferCoordinator extends DurableObject<Env> {
         const at = await owner(transfer_id);
         if (at === null) throw new Error(`invariant: releasing a refund of unknown transfer ${transfer_id}`);
         return at === "self" ? this.releaseRefund(refund_id, reason) : at.releaseRefund(refund_id, reason);
+      },
+    };
+  }
+
+  /** The requester's coordinator of a request being paid (never this one: nobody pays their own request). */
+  private requestPort(): RequestPort {
+    const owner = async (id: string): Promise<DurableObjectStub<TransferCoordinator> | null> => {
+      const user_id = requestOwner(id);
+      return user_id !== null && (await this.directory.userExists(user_id)) ? this.env.COORDINATOR.getByName(user_id) : null;
+    };
+    const payer = (): string => {
+      const id = this.sessions.profile()?.user_id;
+      if (id === undefined) throw new Error("invariant: a pay in a coordinator without a profile");
+      return id;
+    };
+    return {
+      claim: async (id, movement_id, amount) => (await owner(id))?.claimRequest(id, payer(), movement_id, amount) ?? { code: "not_found" },
+      unclaim: async (id, movement_id) => (await owner(id))?.unclaimRequest(id, movement_id),
+      settle: async (id, movement_id) => {
+        const at = await owner(id);
+        if (at === null) throw new Error(`invariant: settling unknown request ${id}`);
+        return at.settleRequest(id, movement_id);
       },
     };
   }

@@ -257,6 +257,16 @@ export class WalletObject extends DurableObject<Env> {
     return { closed: this.live.closeSessions(session_ids) };
   }
 
+  /**
+   * Pushes an event that is not a change of this wallet (a payment request's new status) to its sockets. The
+   * caller sends it after its own change is durable; nothing is stored here, and a wallet that was never
+   * created has no sockets.
+   */
+  async pushEvent(event: string): Promise<{ code: "sent" }> {
+    if (this.wallet !== null) this.live.broadcast([event], Date.now());
+    return { code: "sent" };
+  }
+
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     this.live.onMessage(ws, message, this.readEntries, Date.now());
   }

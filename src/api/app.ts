@@ -21,6 +21,7 @@ import { receiptRoutes } from "./routes/receipts";
 import { transferRoutes } from "./routes/transfers";
 import { walletRoutes } from "./routes/wallets";
 import { newWalletRoutes } from "./routes/new-wallet";
+import { paymentRequestRoutes } from "./routes/payment-requests";
 import { errorText, log } from "../observability/log";
 
 interface Issue {
@@ -54,6 +55,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", authRoutes);
   api.route("/", walletRoutes);
   api.route("/", newWalletRoutes);
+  api.route("/", paymentRequestRoutes);
   api.route("/", liveRoutes);
   api.route("/", transferRoutes);
   api.route("/", auditRoutes);

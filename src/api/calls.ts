@@ -29,6 +29,8 @@ export async function withCoordinator<T>(
   try {
     outcome = await call(c.env.COORDINATOR.getByName(c.get("credential").user_id));
   } catch (error) {
+    // A contract error decided on the way (not a failed call) is answered as it is.
+    if (error instanceof ApiError) throw error;
     log("error", "coordinator call failed", { request_id: c.get("request_id"), error: String(error) });
     outcome = { code: "unavailable" };
   }

@@ -218,3 +218,64 @@ export function jsonContent<T extends z.ZodType>(
 ): { description: string; content: { "application/json": { schema: T } } } {
   return { description, content: { "application/json": { schema } } };
 }
+
+/** A person as a payment request shows them: by handle and display name, or (named by phone) by that phone only. */
+const RequestParty = z.union([z.object({ handle: z.string(), display_name: z.string() }), z.object({ phone: z.string() })]);
+
+export const PaymentRequest = z
+  .object({
+    id: z.string(),
+    status: z.enum(["open", "paid", "declined", "cancelled", "expired"]),
+    requester: z.object({ handle: z.string(), display_name: z.string() }),
+    requester_wallet_id: z.string(),
+    payer: RequestParty,
+    amount: z.number().int(),
+    currency: z.string(),
+    memo: z.string().nullable(),
+    created_at: z.string(),
+    expires_at: z.string(),
+    resolved_at: z.string().nullable(),
+    transfer_id: z.string().nullable(),
+    split_id: z.string().nullable(),
+  })
+  .openapi("PaymentRequest");
+
+const Memo = z.string().max(4_000).superRefine(noForbiddenCharacters).nullable().optional();
+
+export const PaymentRequestBody = z
+  .strictObject({
+    wallet_id: Id,
+    payer: Recipient,
+    amount: Amount,
+    memo: Memo,
+    expires_in_s: z.number().int().min(60).max(2_592_000).optional().openapi({ description: "60 .. 2,592,000; default 604,800" }),
+  })
+  .openapi("PaymentRequestBody");
+
+export const SplitBody = z
+  .strictObject({
+    wallet_id: Id,
+    memo: Memo,
+    shares: z
+      .array(z.strictObject({ payer: Recipient, amount: Amount }))
+      .min(2)
+      .max(200)
+      .openapi({ description: "2 .. SPLIT_MAX_SHARES shares, payers distinct as written" }),
+    expires_in_s: z.number().int().min(60).max(2_592_000).optional(),
+  })
+  .openapi("SplitBody");
+
+export const Split = z
+  .object({ id: z.string(), memo: z.string().nullable(), amount: z.number().int(), requests: z.array(PaymentRequest) })
+  .openapi("Split");
+
+export const PayBody = z.strictObject({ from_wallet_id: Id }).openapi("PayBody");
+
+export const RequestIdParam = z.object({ request_id: Id.openapi({ param: { name: "request_id", in: "path" } }) });
+
+export const RequestListQuery = z.object({
+  role: z.enum(["incoming", "outgoing"]).optional().openapi({ description: "default incoming" }),
+  status: z.enum(["open", "paid", "declined", "cancelled", "expired"]).optional(),
+  limit: z.string().optional(),
+  cursor: z.string().optional(),
+});

@@ -52,6 +52,11 @@ export interface RefundRequest extends MovementRequestBase {
   memo: string | null;
 }
 
+export interface PayRequest extends MovementRequestBase {
+  payment_request_id: string;
+  from_wallet_id: string;
+}
+
 export interface SingleWalletRequest extends MovementRequestBase {
   wallet_id: string;
   amount: number;

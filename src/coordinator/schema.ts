@@ -73,6 +73,7 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
    CREATE TABLE payment_requests (
      id TEXT PRIMARY KEY,
      status TEXT NOT NULL CHECK (status IN ('open', 'paid', 'declined', 'cancelled', 'expired')),
+     requester TEXT NOT NULL,
      requester_wallet_id TEXT NOT NULL,
      payer_user_id TEXT NOT NULL,
      payer TEXT NOT NULL,
@@ -86,6 +87,7 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
      resolved_at TEXT,
      transfer_id TEXT,
      claimed_by TEXT,
+     notify_pending INTEGER NOT NULL CHECK (notify_pending IN (0, 1)),
      CHECK ((status = 'open') = (resolved_at IS NULL)),
      CHECK ((status = 'paid') = (transfer_id IS NOT NULL)),
      CHECK (claimed_by IS NULL OR status = 'open')
@@ -93,6 +95,16 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
    CREATE INDEX payment_requests_open ON payment_requests (expires_at_ms) WHERE status = 'open';
    CREATE INDEX payment_requests_created ON payment_requests (created_at_ms, id);
    CREATE INDEX payment_requests_split ON payment_requests (split_id) WHERE split_id IS NOT NULL;
+   CREATE INDEX payment_requests_notify ON payment_requests (id) WHERE notify_pending = 1;
+   CREATE TABLE incoming_requests (
+     id TEXT PRIMARY KEY,
+     requester_id TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('admitted', 'open', 'paid', 'declined', 'cancelled', 'expired')),
+     day TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX incoming_requests_list ON incoming_requests (created_at_ms, id);
+   CREATE INDEX incoming_requests_day ON incoming_requests (day);
    CREATE TABLE replies (
      idempotency_key TEXT PRIMARY KEY,
      request_hash TEXT NOT NULL,
@@ -171,6 +183,8 @@ export type RefundRoomRow = typeof refundRoomsTable.$inferSelect;
 export const paymentRequestsTable = sqliteTable("payment_requests", {
   id: text("id").primaryKey(),
   status: text("status", { enum: ["open", "paid", "declined", "cancelled", "expired"] }).notNull(),
+  /** JSON `{handle, display_name}` of the requester when the request was made. */
+  requester: text("requester").notNull(),
   requester_wallet_id: text("requester_wallet_id").notNull(),
   payer_user_id: text("payer_user_id").notNull(),
   /** JSON of the payer as the requester may see them: `{handle, display_name}` or `{phone}` (masked). */
@@ -186,6 +200,19 @@ export const paymentRequestsTable = sqliteTable("payment_requests", {
   transfer_id: text("transfer_id"),
   /** The pay (movement id) that holds the request while it moves money; other pays, declines and cancels wait. */
   claimed_by: text("claimed_by"),
+  /** 1 until the payer's coordinator has heard of the latest status (its inbox and live feed). */
+  notify_pending: integer("notify_pending").notNull(),
+});
+
+/** The payer's side: requests this user received, with their status as last heard, for the inbox. */
+export const incomingRequestsTable = sqliteTable("incoming_requests", {
+  id: text("id").primaryKey(),
+  requester_id: text("requester_id").notNull(),
+  /** `admitted` until the requester's coordinator has created it (hidden from the inbox until then). */
+  status: text("status", { enum: ["admitted", "open", "paid", "declined", "cancelled", "expired"] }).notNull(),
+  /** The UTC day it was admitted: the per-payer daily limit counts these. */
+  day: text("day").notNull(),
+  created_at_ms: integer("created_at_ms").notNull(),
 });
 
 export type PaymentRequestRow = typeof paymentRequestsTable.$inferSelect;

@@ -45,10 +45,22 @@ export interface RefundPort {
   release(transfer_id: string, refund_id: string, reason: string): Promise<ReleaseRefundResult>;
 }
 
+/** The requester's coordinator of a request being paid (coordinator/payment-requests.ts). */
+export interface RequestPort {
+  claim(
+    id: string,
+    movement_id: string,
+    amount: number,
+  ): Promise<{ code: "claimed" | "exists" | "request_not_open" | "not_found" | "forbidden" }>;
+  unclaim(id: string, movement_id: string): Promise<unknown>;
+  settle(id: string, movement_id: string): Promise<unknown>;
+}
+
 /** Everything the steps touch outside the coordinator's own storage. */
 export interface StepPorts {
   wallets: WalletPort;
   refunds: RefundPort;
+  requests: RequestPort;
   /** The recipient's wallet in `currency` (a wallet id is taken as it is), or why there is none. */
   resolve(recipient: Recipient, currency: string): Promise<Resolution>;
   /** The currency of one of the user's wallets (null: no such wallet). */
@@ -265,4 +277,25 @@ export async function runRefund(m: MovementRow, ports: StepPorts): Promise<Decis
 function requireRefunded(m: MovementRow): string {
   if (m.refund_of === null) throw new Error(`invariant: refund ${m.id} names no transfer`);
   return m.refund_of;
+}
+
+/**
+ * Runs (or resumes) the pay of a payment request: the sender's wallet is checked, the request is claimed in its
+ * requester's coordinator before any money is reserved, the transfer runs as any other (to the requester's
+ * wallet, for the request's amount), and the claim then ends: `paid` by this transfer, or dropped (open again,
+ * or expired) when the transfer was refused. A re-run finds its own claim, or the request paid by itself.
+ */
+export async function runPayment(m: MovementRow, ports: StepPorts): Promise<Decision> {
+  const request_id = m.payment_request_id;
+  if (request_id === null) throw new Error(`invariant: payment ${m.id} names no request`);
+  const from = requireWallet(m.from_wallet_id, m);
+  const refusal = await ownershipRefusal(m, from, ports);
+  if (refusal !== null) return refusal;
+  const claim = await ports.requests.claim(request_id, m.id, m.amount);
+  ports.failpoint("after_claim");
+  if (claim.code === "not_found" || claim.code === "forbidden" || claim.code === "request_not_open") return failed(claim.code);
+  const decision = await runTransfer(m, ports);
+  if (decision.status === "succeeded") await ports.requests.settle(request_id, m.id);
+  else await ports.requests.unclaim(request_id, m.id);
+  return decision;
 }

@@ -50,3 +50,21 @@ export function movementOwner(id: string): string | null {
   const match = MOVEMENT_ID.exec(id);
   return match === null || match[2] === undefined ? null : `usr_${match[2]}`;
 }
+
+const REQUEST_ID = new RegExp(`^prq_(${BODY})_${BODY}$`);
+
+/** A new payment request id, owned by (and routed to) the requester's coordinator. */
+export function newRequestId(requesterId: string): string {
+  const match = USER_ID.exec(requesterId);
+  if (match === null || match[1] === undefined) throw new Error(`invariant: bad user id ${requesterId}`);
+  return `prq_${match[1]}_${randomBase32()}`;
+}
+
+/** A new split id (its requests carry it). */
+export const newSplitId = (): string => `spl_${randomBase32()}`;
+
+/** The requester whose coordinator owns payment request `id`, or null when `id` is not a request id. */
+export function requestOwner(id: string): string | null {
+  const match = REQUEST_ID.exec(id);
+  return match === null || match[1] === undefined ? null : `usr_${match[1]}`;
+}

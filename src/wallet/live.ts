@@ -10,6 +10,8 @@
  *   {"type":"resume_incomplete","next_after_seq"}  a replay stopped early; resume again from there
  *   {"type":"ack_request","nonce"} answer {"type":"ack","nonce"} once every message before it has been read
  *   {"type":"error","code","message"}              a malformed client message (the socket stays open)
+ *   {"type":"payment_request","payment_request"}  a request to or from the wallet's owner, on creation and on
+ *                                                 every change of its status (contract v1.1)
  * Client → server: {"type":"resume","after_seq":N}; {"type":"ack","nonce":"..."}; {"type":"ping"} is answered
  * with {"type":"pong"} by the runtime itself, without waking a hibernating object.
  */

@@ -209,6 +209,11 @@ function ports(wallets: WalletPort, crashAt?: Failpoint): StepPorts {
     wallets,
     resolve: async () => ({ code: "ok", wallet_id: "wal_to" }),
     walletCurrency: async () => "USD",
+    requests: {
+      claim: () => Promise.reject(new Error("a transfer claims no request")),
+      unclaim: () => Promise.reject(new Error("a transfer claims no request")),
+      settle: () => Promise.reject(new Error("a transfer claims no request")),
+    },
     refunds: {
       claim: () => Promise.reject(new Error("a transfer claims no refund room")),
       settle: () => Promise.reject(new Error("a transfer settles no refund room")),

@@ -49,6 +49,9 @@ describe("transfers", () => {
         "memo",
         "created_at",
         "completed_at",
+        "refund_of",
+        "refunded_amount",
+        "payment_request_id",
       ]);
     }
     expect((byHandle.json as unknown as TransferJson).transfer.memo).toBe("lunch");

@@ -1,0 +1,346 @@
+/**
+ * Payment requests and splits (contract v1.1): ask someone for money, split a bill among several people, and
+ * for the payer: an inbox, pay, decline. Each request lives in its requester's coordinator (its id names it,
+ * `prq_<requester>_<random>`), which decides every change of its status; paying is a transfer made by the
+ * payer's coordinator under an Idempotency-Key, which claims the request before any money is reserved.
+ * Payers are resolved here at the edge (handle, phone or wallet id, registered users only); a phone number is
+ * sealed before it reaches any object, as at registration.
+ */
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { encryptPhone, phoneIndex } from "../../auth/phone";
+import { base64urlDecode, base64urlEncode } from "../../auth/encoding";
+import { configOf } from "../../config";
+import type { ListPosition } from "../../coordinator/payment-requests";
+import type { MovementOutcome } from "../../coordinator/rpc";
+import type { CreateRequestsResult, NewShare, RequestChangeResult, StoredPayer } from "../../coordinator/request-desk";
+import { users, wallets } from "../../db/schema";
+import { canonicalJson } from "../../domain/canonical";
+import { requestOwner } from "../../domain/ids";
+import { requestHash } from "../../domain/idempotency";
+import { memoLimits, textIssue } from "../../domain/text";
+import type { TransferCoordinator } from "../../transfer-coordinator";
+import { withCoordinator } from "../calls";
+import type { AppContext, AppEnv } from "../context";
+import { ApiError } from "../errors";
+import { keyedReply, optionalIdempotencyKey } from "../keyed";
+import { limitBody, readSession, requireAuth, requireIdempotencyKey, sessionFirst } from "../middleware";
+import {
+  IdempotencyHeaders,
+  OptionalIdempotencyHeaders,
+  PayBody,
+  PaymentRequest,
+  PaymentRequestBody,
+  RequestIdParam,
+  RequestListQuery,
+  Split,
+  SplitBody,
+  Transfer,
+  errorResponses,
+  jsonContent,
+} from "../schemas";
+
+type RecipientInput = z.infer<typeof PaymentRequestBody>["payer"];
+
+/** The default time a request stays open: a week. */
+const DEFAULT_EXPIRES_IN_S = 604_800;
+
+const createRoute_ = createRoute({
+  method: "post",
+  path: "/payment-requests",
+  summary: "Ask someone (a handle, phone or wallet id) for money",
+  middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
+  request: {
+    headers: OptionalIdempotencyHeaders,
+    body: { required: true, content: { "application/json": { schema: PaymentRequestBody } } },
+  },
+  responses: {
+    201: jsonContent(z.object({ payment_request: PaymentRequest }), "Created (or replayed)"),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503),
+  },
+});
+
+const splitRoute = createRoute({
+  method: "post",
+  path: "/splits",
+  summary: "Split a bill: one request per share, all created or none",
+  middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
+  request: { headers: OptionalIdempotencyHeaders, body: { required: true, content: { "application/json": { schema: SplitBody } } } },
+  responses: {
+    201: jsonContent(z.object({ split: Split }), "Created (or replayed)"),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503),
+  },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/payment-requests",
+  summary: "Your requests: incoming (to pay) or outgoing (you asked), newest first",
+  middleware: [requireAuth] as const,
+  request: { query: RequestListQuery },
+  responses: {
+    200: jsonContent(z.object({ items: z.array(PaymentRequest), next_cursor: z.string().nullable() }), "A page"),
+    ...errorResponses(400, 401),
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/payment-requests/{request_id}",
+  summary: "A request, for its requester or payer",
+  middleware: [requireAuth] as const,
+  request: { params: RequestIdParam },
+  responses: { 200: jsonContent(z.object({ payment_request: PaymentRequest }), "The request"), ...errorResponses(401, 404) },
+});
+
+const payRoute = createRoute({
+  method: "post",
+  path: "/payment-requests/{request_id}/pay",
+  summary: "Pay a request from one of your wallets (a transfer with payment_request_id)",
+  middleware: [limitBody, readSession, requireIdempotencyKey] as const,
+  request: {
+    params: RequestIdParam,
+    headers: IdempotencyHeaders,
+    body: { required: true, content: { "application/json": { schema: PayBody } } },
+  },
+  responses: {
+    201: jsonContent(z.object({ transfer: Transfer }), "Paid (or replayed)"),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
+  },
+});
+
+function resolveRoute(path: string, summary: string) {
+  return createRoute({
+    method: "post",
+    path,
+    summary,
+    middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
+    request: { params: RequestIdParam, headers: OptionalIdempotencyHeaders },
+    responses: {
+      200: jsonContent(z.object({ payment_request: PaymentRequest }), "Done (or replayed)"),
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
+  });
+}
+const declineRoute = resolveRoute("/payment-requests/{request_id}/decline", "Decline a request you were asked to pay");
+const cancelRoute = resolveRoute("/payment-requests/{request_id}/cancel", "Cancel a request you made");
+
+/** The payment-request sub-app, mounted under /api/v1. */
+export const paymentRequestRoutes = new OpenAPIHono<AppEnv>();
+
+paymentRequestRoutes.openapi(createRoute_, async (c) => {
+  const body = c.req.valid("json");
+  const memo = await checkedMemo(c, body.memo);
+  return keyedReply(c, "payment-request", body, async () => {
+    const share = await payerShare(c, body.payer, body.amount);
+    const created = await own(c).createRequests(c.get("credential").token_hash, {
+      display_name: await displayName(c),
+      wallet_id: body.wallet_id,
+      memo,
+      expires_in_s: body.expires_in_s ?? DEFAULT_EXPIRES_IN_S,
+      shares: [share],
+      split: false,
+    });
+    const made = createdOrThrow(created);
+    return c.json({ payment_request: made.requests[0] }, 201);
+  }) as never;
+});
+
+paymentRequestRoutes.openapi(splitRoute, async (c) => {
+  const body = c.req.valid("json");
+  const memo = await checkedMemo(c, body.memo);
+  await checkShares(c, body.shares);
+  return keyedReply(c, "split", body, async () => {
+    const shares: NewShare[] = [];
+    for (const s of body.shares) shares.push(await payerShare(c, s.payer, s.amount));
+    const created = await own(c).createRequests(c.get("credential").token_hash, {
+      display_name: await displayName(c),
+      wallet_id: body.wallet_id,
+      memo,
+      expires_in_s: body.expires_in_s ?? DEFAULT_EXPIRES_IN_S,
+      shares,
+      split: true,
+    });
+    const made = createdOrThrow(created);
+    const amount = body.shares.reduce((sum, s) => sum + s.amount, 0);
+    return c.json({ split: { id: made.split_id ?? "", memo, amount, requests: made.requests } }, 201);
+  }) as never;
+});
+
+paymentRequestRoutes.openapi(listRoute, async (c) => {
+  const query = c.req.valid("query");
+  const config = configOf(c.env);
+  const limit = pageLimit(query.limit, config.history_page_default, config.history_page_max);
+  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  const page = await own(c).listRequests(query.role ?? "incoming", query.status ?? null, after, limit);
+  const next_cursor = page.full && page.last !== null ? encodeCursor(page.last) : null;
+  return c.json({ items: page.items, next_cursor }, 200);
+});
+
+paymentRequestRoutes.openapi(getRoute, async (c) => {
+  const { request_id } = c.req.valid("param");
+  const found = await (await ownerOf(c, request_id)).readRequest(request_id, c.get("caller").user_id);
+  if (found.code !== "ok") throw new ApiError("not_found");
+  return c.json({ payment_request: found.payment_request }, 200);
+});
+
+paymentRequestRoutes.openapi(payRoute, async (c) => {
+  const { request_id } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const request = {
+    ...c.get("credential"),
+    idempotency_key: c.get("idempotency_key"),
+    request_hash: requestHash(`pay ${request_id}`, body),
+    request_id: c.get("request_id"),
+    payment_request_id: request_id,
+    from_wallet_id: body.from_wallet_id,
+  };
+  return withCoordinator(c, async (coordinator) => {
+    const outcome = await coordinator.payRequest(request);
+    // Not recorded: the request does not exist or is not the caller's to pay, which no retry can change.
+    if ((outcome.code === "not_found" || outcome.code === "forbidden") && !("movement" in outcome)) throw new ApiError(outcome.code);
+    return outcome as MovementOutcome;
+  });
+});
+
+paymentRequestRoutes.openapi(declineRoute, async (c) => {
+  const { request_id } = c.req.valid("param");
+  return keyedReply(c, `decline ${request_id}`, {}, async () => {
+    const changed = await (await ownerOf(c, request_id)).declineRequest(request_id, c.get("caller").user_id);
+    return c.json({ payment_request: changedOrThrow(changed) }, 200);
+  }) as never;
+});
+
+paymentRequestRoutes.openapi(cancelRoute, async (c) => {
+  const { request_id } = c.req.valid("param");
+  const caller = c.get("caller").user_id;
+  return keyedReply(c, `cancel ${request_id}`, {}, async () => {
+    const owner = await ownerOf(c, request_id);
+    if (requestOwner(request_id) !== caller) {
+      // Only the requester cancels; the payer learns that it is not theirs to cancel, anyone else nothing.
+      const seen = await owner.readRequest(request_id, caller);
+      throw new ApiError(seen.code === "ok" ? "forbidden" : "not_found");
+    }
+    return c.json({ payment_request: changedOrThrow(await owner.cancelRequest(request_id)) }, 200);
+  }) as never;
+});
+
+// ---- Helpers --------------------------------------------------------------------------------------------------
+
+function own(c: AppContext): DurableObjectStub<TransferCoordinator> {
+  return c.env.COORDINATOR.getByName(c.get("credential").user_id);
+}
+
+/**
+ * The coordinator that owns request `id`, or 404 before any object is addressed: the id names a user, which the
+ * caller chooses freely, and addressing an object allocates it, so the user must be registered (one D1 read).
+ */
+async function ownerOf(c: AppContext, id: string): Promise<DurableObjectStub<TransferCoordinator>> {
+  const owner = requestOwner(id);
+  if (owner === null) throw new ApiError("not_found");
+  if (owner !== c.get("caller").user_id) {
+    const known = await drizzle(c.env.DB).select({ id: users.id }).from(users).where(eq(users.id, owner)).get();
+    if (known === undefined) throw new ApiError("not_found");
+  }
+  return c.env.COORDINATOR.getByName(owner);
+}
+
+async function checkedMemo(c: AppContext, memo: string | null | undefined): Promise<string | null> {
+  const issue = memo == null ? null : textIssue(memo, memoLimits(configOf(c.env)));
+  if (issue !== null) {
+    await sessionFirst(c);
+    throw new ApiError("validation_error", [{ field: "memo", issue }]);
+  }
+  return memo ?? null;
+}
+
+/** A split's shares: within SPLIT_MAX_SHARES, payers distinct as written, and a total that is a safe integer. */
+async function checkShares(c: AppContext, shares: { payer: RecipientInput; amount: number }[]): Promise<void> {
+  const max = configOf(c.env).split_max_shares;
+  if (shares.length > max) throw new ApiError("limit_exceeded", [{ field: "SPLIT_MAX_SHARES", issue: `at most ${max}` }]);
+  const written = new Set(shares.map((s) => canonicalJson(s.payer)));
+  if (written.size !== shares.length) throw new ApiError("validation_error", [{ field: "shares", issue: "each payer at most once" }]);
+  const total = shares.reduce((sum, s) => sum + s.amount, 0);
+  if (!Number.isSafeInteger(total))
+    throw new ApiError("validation_error", [{ field: "shares", issue: "the total must be at most 2^53-1" }]);
+}
+
+/** The payer's user id and how the requester may see them; 404 for anyone not registered. */
+async function payerShare(c: AppContext, payer: RecipientInput, amount: number): Promise<NewShare> {
+  const db = drizzle(c.env.DB);
+  if ("phone" in payer) {
+    const row = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(eq(users.phone_index, await phoneIndex(c.env, payer.phone)))
+      .get();
+    if (row === undefined) throw new ApiError("not_found");
+    const stored: StoredPayer = { phone: await encryptPhone(c.env, payer.phone) };
+    return { payer_user_id: row.id, payer: stored, amount };
+  }
+  const row =
+    "handle" in payer
+      ? await db
+          .select({ id: users.id, handle: users.handle, display_name: users.display_name })
+          .from(users)
+          .where(eq(users.handle, payer.handle))
+          .get()
+      : await db
+          .select({ id: users.id, handle: users.handle, display_name: users.display_name })
+          .from(wallets)
+          .innerJoin(users, eq(users.id, wallets.owner_id))
+          .where(eq(wallets.id, payer.wallet_id))
+          .get();
+  if (row === undefined) throw new ApiError("not_found");
+  return { payer_user_id: row.id, payer: { handle: row.handle, display_name: row.display_name }, amount };
+}
+
+async function displayName(c: AppContext): Promise<string> {
+  const row = await drizzle(c.env.DB)
+    .select({ display_name: users.display_name })
+    .from(users)
+    .where(eq(users.id, c.get("caller").user_id))
+    .get();
+  return row?.display_name ?? c.get("caller").handle;
+}
+
+function createdOrThrow(result: CreateRequestsResult | { code: "unauthenticated" }): Extract<CreateRequestsResult, { code: "created" }> {
+  if (result.code === "created") return result;
+  if (result.code === "limit_exceeded") throw new ApiError("limit_exceeded", [{ field: result.field, issue: `at most ${result.max}` }]);
+  throw new ApiError(result.code);
+}
+
+function changedOrThrow(result: RequestChangeResult) {
+  if (result.code === "ok") return result.payment_request;
+  throw new ApiError(result.code);
+}
+
+function pageLimit(raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const limit = Number(raw);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) {
+    throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${max}` }]);
+  }
+  return limit;
+}
+
+/** Request list cursors are opaque: base64url of a versioned (created_at_ms, id). */
+function encodeCursor(at: ListPosition): string {
+  return base64urlEncode(new TextEncoder().encode(`r1:${at.created_at_ms}:${at.id}`));
+}
+
+function decodeCursor(cursor: string): ListPosition {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(base64urlDecode(cursor));
+  } catch {
+    text = "";
+  }
+  const match = /^r1:(\d{1,16}):(prq_[0-9a-z_]{1,80})$/.exec(text);
+  const ms = Number(match?.[1]);
+  if (match === null || match[2] === undefined || !Number.isSafeInteger(ms)) {
+    throw new ApiError("validation_error", [{ field: "cursor", issue: "not a cursor this API returned" }]);
+  }
+  return { created_at_ms: ms, id: match[2] };
+}
