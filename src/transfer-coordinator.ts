@@ -65,6 +65,7 @@ import type {
   Profile,
   ReadMovementResult,
   RefundRequest,
+  ContactSources,
   PayRequest,
   SingleWalletRequest,
   TransferRequest,
@@ -413,6 +414,23 @@ export class TransferCoordinator extends DurableObject<Env> {
       payment_request_id: req.payment_request_id,
     };
     return this.submit("transfer", { ...req, amount: quote.amount }, fields);
+  }
+
+  /**
+   * Where this user's contacts come from, as far as this object knows them: the recipients of their most recent
+   * succeeded transfers (by wallet), and the people of their most recent requests both ways (by user), each
+   * marked when it was named by phone only. The edge adds who paid them (from their wallets) and the names.
+   */
+  async contactSources(scan_max: number): Promise<ContactSources> {
+    if (!this.schemaReady) return { wallets: [], users: [] };
+    // Successes still waiting for the outbox are in memory, not yet written as succeeded.
+    const waiting = [...this.finished.values()].filter((m) => m.kind === "transfer" && m.state === "succeeded");
+    const wallets = [...waiting, ...this.q.recentSent.all({ limit: scan_max })].flatMap((s) =>
+      s.to_wallet_id === null
+        ? []
+        : [{ wallet_id: s.to_wallet_id, at_ms: s.created_at_ms, by_phone: s.recipient?.includes('"phone_index"') === true }],
+    );
+    return { wallets, users: this.desk.people(scan_max) };
   }
 
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------

@@ -2,7 +2,7 @@
  * Movement rows: building one when a movement starts, its row once it has ended, the contract's view of it,
  * the outcome it replays, who may read it, and every query the coordinator runs on them.
  */
-import { and, asc, count, eq, isNotNull, lt, lte, min, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, isNotNull, lt, lte, min, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { lazily, placeholdersFor, setPlaceholdersFor } from "../db/prepared";
 import { newMovementId, type MovementKind } from "../domain/ids";
@@ -154,6 +154,14 @@ export function prepareMovementStatements(db: DrizzleSqliteDODatabase) {
         .update(m)
         .set({ idempotency_key: null })
         .where(and(isNotNull(m.idempotency_key), lt(m.created_at_ms, p("cutoff"))))
+        .prepare(),
+    recentSent: () =>
+      db
+        .select({ to_wallet_id: m.to_wallet_id, recipient: m.recipient, created_at_ms: m.created_at_ms })
+        .from(m)
+        .where(and(eq(m.kind, "transfer"), eq(m.state, "succeeded")))
+        .orderBy(desc(m.created_at_ms))
+        .limit(p("limit"))
         .prepare(),
     countStarted: () => db.select({ n: count() }).from(m).where(eq(m.state, "started")).prepare(),
     countOutbox: () => db.select({ n: count() }).from(m).where(eq(m.outbox_pending, 1)).prepare(),

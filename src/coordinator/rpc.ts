@@ -57,6 +57,12 @@ export interface PayRequest extends MovementRequestBase {
   from_wallet_id: string;
 }
 
+/** Contacts as one coordinator knows them (see TransferCoordinator.contactSources). */
+export interface ContactSources {
+  wallets: { wallet_id: string; at_ms: number; by_phone: boolean }[];
+  users: { user_id: string; at_ms: number; by_phone: boolean }[];
+}
+
 export interface SingleWalletRequest extends MovementRequestBase {
   wallet_id: string;
   amount: number;
