@@ -66,7 +66,9 @@ import type {
   ReadMovementResult,
   RefundRequest,
   ContactSources,
+  MovementView,
   PayRequest,
+  SentQuery,
   SingleWalletRequest,
   TransferRequest,
 } from "./coordinator/rpc";
@@ -433,12 +435,45 @@ export class TransferCoordinator extends DurableObject<Env> {
     return { wallets, users: this.desk.people(scan_max) };
   }
 
+  /**
+   * A page of this user's sent transfers, newest first, before `before` (exclusive), each with its
+   * `refunded_amount`. Successes still waiting for the outbox are read from memory, where they are decided.
+   */
+  async listSent(input: SentQuery): Promise<MovementView[]> {
+    if (!this.schemaReady) return [];
+    const wanted = input.status;
+    // A success in memory is still `started` in storage, so "succeeded" also reads started rows, and "pending"
+    // then drops the ones memory has decided.
+    const states =
+      wanted === null ? null : wanted === "pending" ? ["started"] : wanted === "succeeded" ? ["succeeded", "started"] : ["failed"];
+    const rows = this.q.sentPage.all({
+      before_ms: input.before?.at_ms ?? Number.MAX_SAFE_INTEGER,
+      before_id: input.before?.id ?? "\uffff",
+      from_ms: input.from_ms ?? 0,
+      states: states === null ? null : JSON.stringify(states),
+      wallets: input.wallet_ids === null ? null : JSON.stringify(input.wallet_ids),
+      to_wallets: input.to_wallet_ids === null ? null : JSON.stringify(input.to_wallet_ids),
+      limit: input.limit,
+    });
+    return rows
+      .map((row) => this.finished.get(row.id) ?? row)
+      .map((row) => ({ ...movementView(row), refunded_amount: this.refundRooms.refunded(row.id) }))
+      .filter((v) => wanted === null || v.status === wanted);
+  }
+
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
 
   /** Claims room for a refund of one of this user's transfers (coordinator/refund-rooms.ts). */
   async claimRefund(input: ClaimRefundInput): Promise<ClaimRefundResult> {
-    const t = this.movement(input.transfer_id);
+    let t = this.movement(input.transfer_id);
     if (t === null) return { code: "not_found" };
+    // A transfer still running here (after a restart, before recovery reached it) has no recipient yet: finish
+    // it first, then decide. If it cannot finish now, the refund is retried later (it is not refused).
+    if (t.state === "started") {
+      await this.drive(t, false);
+      t = this.movement(input.transfer_id);
+      if (t === null || t.state === "started") throw new Error(`transfer ${input.transfer_id} is still running; the refund waits`);
+    }
     return this.storage.transactionSync(() => this.refundRooms.claim(t, input, Date.now()));
   }
 
