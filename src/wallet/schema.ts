@@ -48,6 +48,13 @@ export const WALLET_MIGRATIONS: readonly string[] = [
   // The continuous self-audit's mark: D1's copy of the chain was recomputed and matched through this seq.
   `ALTER TABLE wallet ADD COLUMN verified_seq INTEGER NOT NULL DEFAULT 0 CHECK (verified_seq >= 0);
    ALTER TABLE wallet ADD COLUMN verified_hash TEXT NOT NULL DEFAULT '${"0".repeat(64)}';`,
+  // History filters and statements (wallet/history-queries.ts): each filtered page walks one of these in `seq`
+  // order and stops after a page, so it costs O(page) however long the history is. `created_at` turns a time
+  // range into a `seq` range; the others serve `kind`, `counterparty`, and both together.
+  `CREATE INDEX entries_created_at ON entries (created_at, seq);
+   CREATE INDEX entries_kind_seq ON entries (kind, seq);
+   CREATE INDEX entries_counterparty_seq ON entries (counterparty, seq);
+   CREATE INDEX entries_counterparty_kind_seq ON entries (counterparty, kind, seq);`,
 ];
 
 export const walletTable = sqliteTable("wallet", {
