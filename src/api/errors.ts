@@ -19,6 +19,7 @@ export type ErrorCode =
   | "idempotency_key_reused"
   | "idempotency_key_required"
   | "rate_limited"
+  | "limit_exceeded"
   | "unavailable"
   | "internal";
 
@@ -38,6 +39,7 @@ export const ERRORS: Readonly<Record<ErrorCode, { status: ContentfulStatusCode; 
   currency_mismatch: { status: 422, message: "The wallets hold different currencies." },
   same_wallet: { status: 422, message: "A wallet cannot pay itself." },
   balance_limit_exceeded: { status: 422, message: "The receiving wallet would exceed its balance limit." },
+  limit_exceeded: { status: 422, message: "This would pass a limit; see details." },
   idempotency_key_required: { status: 428, message: "Money-moving requests need an Idempotency-Key header." },
   rate_limited: { status: 429, message: "Too many requests; retry after the time in Retry-After." },
   unavailable: { status: 503, message: "The request was recorded but could not finish now; retry with the same Idempotency-Key." },

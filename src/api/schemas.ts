@@ -142,6 +142,28 @@ export const Entry = z
   })
   .openapi("Entry");
 
+export const Statement = z
+  .object({
+    wallet_id: z.string(),
+    currency: z.string(),
+    from: z.string(),
+    to: z.string(),
+    opening_balance: z.number().int(),
+    total_in: z.number().int(),
+    total_out: z.number().int(),
+    closing_balance: z.number().int(),
+    entries: z.array(Entry),
+    chain_head: z.object({ seq: z.number().int(), hash: z.string() }),
+  })
+  .openapi("Statement");
+
+export const SignedStatement = z
+  .object({
+    statement: Statement,
+    signature: z.object({ alg: z.literal("Ed25519"), key_id: z.string(), value: z.string() }),
+  })
+  .openapi("SignedStatement");
+
 export const Transfer = z
   .object({
     id: z.string(),
