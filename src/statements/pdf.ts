@@ -3,8 +3,9 @@
  * with the period, the opening and closing balances and the totals, then one row per entry, on as many A4
  * pages as it takes, with the column heads repeated and "page N of M" on every page.
  *
- * Any memo's script is drawn: each character is drawn with the font of its script (statements/fonts.ts),
- * only the fonts the statement needs are fetched, and each is embedded as a subset of the glyphs used.
+ * Any memo's script is drawn: plain text (WinAnsi) in Helvetica, which needs no embedding, and every other
+ * character with the Noto font of its script (statements/fonts.ts); only the fonts the statement needs are
+ * fetched, and each is embedded as a subset of the glyphs used.
  * fontkit shapes each run as it lays it out (Arabic joining forms, Devanagari conjuncts where the font's
  * tables say so) and lays a right-to-left run out right to left; a line that mixes directions keeps its runs
  * in logical order (there is no full bidirectional reordering), which the architecture notes record.
@@ -13,7 +14,7 @@
 // `regeneratorRuntime`, which the package does not bring; this installs it on globalThis.
 import "regenerator-runtime/runtime.js";
 import fontkit from "@pdf-lib/fontkit";
-import { PDFDocument, type PDFFont, type PDFPage, rgb } from "pdf-lib";
+import { PDFDocument, type PDFFont, type PDFPage, StandardFonts } from "pdf-lib";
 import type { Statement } from "../audit/statements";
 import { formatMinor } from "../domain/money-format";
 import { fontFor, isInvisibleModifier, type FontLoader, type FontName } from "./fonts";
@@ -22,7 +23,6 @@ const PAGE: [number, number] = [595.28, 841.89];
 const MARGIN = 40;
 const ROW_SIZE = 8;
 const LINE = ROW_SIZE + 3;
-const GREY = rgb(0.4, 0.4, 0.4);
 
 /** Column left edges (right edges for the numbers, which are right-aligned). */
 const COL = {
@@ -39,42 +39,49 @@ interface Coverage {
   hasGlyphForCodePoint(codePoint: number): boolean;
 }
 
-/** The fonts of one document: embedded on first use, with their character coverage. */
+/**
+ * Characters Helvetica draws as it is, without embedding anything (WinAnsi: printable ASCII, Latin-1 and the
+ * typographic extras of Windows-1252 such as curly quotes, dashes and the euro sign). Most
+ * of a statement is such text (figures, dates, ids, hashes, most memos), so most statements embed no font at
+ * all, and the text that is costs no shaping: a 10,000-entry PDF took 43 s with every run laid out by fontkit.
+ */
+const PLAIN = /^[\x20-\x7e\xa0-\xff€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]$/u;
+
+/** The fonts of one document: Helvetica for plain text, Noto per script for the rest, embedded as needed. */
 class Fonts {
   private readonly embedded = new Map<FontName, { font: PDFFont; coverage: Coverage }>();
+  /** Advance widths at size 1, per font and character, so that measuring a line is additions. */
+  private readonly advances = new Map<PDFFont, Map<string, number>>();
 
-  private constructor(private readonly latin: PDFFont) {}
+  private constructor(readonly plain: PDFFont) {}
 
-  /** Embeds the Latin font and every other font that some character of `texts` needs and the loader has. */
+  /** Helvetica, and every Noto font that some character of `texts` needs and the loader has. */
   static async load(doc: PDFDocument, loader: FontLoader, texts: Iterable<string>): Promise<Fonts> {
-    const needed = new Set<FontName>(["latin"]);
-    for (const text of texts) for (const ch of text) needed.add(fontFor(ch.codePointAt(0) ?? 0));
-    const loaded = new Map<FontName, { font: PDFFont; coverage: Coverage }>();
+    const fonts = new Fonts(await doc.embedFont(StandardFonts.Helvetica));
+    const needed = new Set<FontName>();
+    for (const text of texts) for (const ch of text) if (!PLAIN.test(ch)) needed.add(fontFor(ch.codePointAt(0) ?? 0));
+    // The Latin font is the fallback of every other script (punctuation, digits in other scripts' blocks).
+    if (needed.size > 0) needed.add("latin");
     for (const name of needed) {
       const bytes = await loader(name);
       if (bytes === null) continue;
       const coverage = fontkit.create(bytes) as unknown as Coverage;
-      loaded.set(name, { font: await doc.embedFont(bytes, { subset: true }), coverage });
+      fonts.embedded.set(name, { font: await doc.embedFont(bytes, { subset: true }), coverage });
     }
-    const latin = loaded.get("latin");
-    if (latin === undefined) throw new Error("the Latin font of statements could not be loaded (is /fonts/ among the assets?)");
-    const fonts = new Fonts(latin.font);
-    for (const [name, entry] of loaded) fonts.embedded.set(name, entry);
     return fonts;
   }
 
-  /** The regular font for fixed text. */
-  get base(): PDFFont {
-    return this.latin;
-  }
-
-  /** `text` cut into runs of one font each, every character in a font that has a glyph for it if any does. */
+  /**
+   * `text` cut into runs of one font each: plain characters in Helvetica, every other one in a font that has
+   * a glyph for it if any does (else the Latin font's empty box, or "?" if even that font is missing).
+   */
   runs(text: string): { font: PDFFont; text: string }[] {
     const out: { font: PDFFont; text: string }[] = [];
-    for (const ch of text) {
-      const cp = ch.codePointAt(0) ?? 0;
+    for (const raw of text) {
+      const cp = raw.codePointAt(0) ?? 0;
       if (isInvisibleModifier(cp)) continue;
-      const font = this.fontWithGlyph(cp);
+      const font = PLAIN.test(raw) ? this.plain : this.fontWithGlyph(cp);
+      const ch = font === this.plain && !PLAIN.test(raw) ? "?" : raw;
       const last = out[out.length - 1];
       if (last !== undefined && last.font === font) last.text += ch;
       else out.push({ font, text: ch });
@@ -87,35 +94,103 @@ class Fonts {
       const entry = this.embedded.get(name);
       if (entry?.coverage.hasGlyphForCodePoint(cp)) return entry.font;
     }
-    return this.latin;
+    return this.embedded.get("latin")?.font ?? this.plain;
+  }
+
+  /** The width of one character at `size` (before shaping, which changes widths too little to matter here). */
+  charWidth(ch: string, size: number): number {
+    const run = this.runs(ch)[0];
+    if (run === undefined) return 0;
+    let table = this.advances.get(run.font);
+    if (table === undefined) {
+      table = new Map();
+      this.advances.set(run.font, table);
+    }
+    let advance = table.get(run.text);
+    if (advance === undefined) {
+      advance = run.font.widthOfTextAtSize(run.text, 1);
+      table.set(run.text, advance);
+    }
+    return advance * size;
   }
 
   width(text: string, size: number): number {
-    return this.runs(text).reduce((sum, run) => sum + run.font.widthOfTextAtSize(run.text, size), 0);
+    let sum = 0;
+    for (const ch of text) sum += this.charWidth(ch, size);
+    return sum;
   }
 }
 
-/** Draws `text` from (x, y), run by run. */
-function draw(page: PDFPage, fonts: Fonts, text: string, x: number, y: number, size: number, color = rgb(0, 0, 0)): void {
-  let at = x;
-  for (const run of fonts.runs(text)) {
-    page.drawText(run.text, { x: at, y, size, font: run.font, color });
-    at += run.font.widthOfTextAtSize(run.text, size);
-  }
-}
+/**
+ * The pages being written. Each page's content is kept as operator text and written as one compressed stream
+ * when the document is finished, rather than through pdf-lib's drawing calls, which build an object per
+ * operator: at 10,000 entries those objects took over 200 MB of heap, past a Worker's 128 MB, and text costs
+ * about a tenth of that (docs/performance.md).
+ */
+class Sheet {
+  private readonly pages: { page: PDFPage; ops: string[]; keys: Map<PDFFont, string> }[] = [];
 
-function drawRight(page: PDFPage, fonts: Fonts, text: string, right: number, y: number, size: number): void {
-  draw(page, fonts, text, right - fonts.width(text, size), y, size);
+  constructor(
+    private readonly doc: PDFDocument,
+    private readonly fonts: Fonts,
+  ) {}
+
+  /** Starts a new page. */
+  addPage(): void {
+    this.pages.push({ page: this.doc.addPage(PAGE), ops: [], keys: new Map() });
+  }
+
+  get count(): number {
+    return this.pages.length;
+  }
+
+  /** Draws `text` from (x, y) on page `index` (the current one by default), run by run. */
+  text(text: string, x: number, y: number, size: number, grey = false, index = this.pages.length - 1): void {
+    const sheet = this.pages[index];
+    if (sheet === undefined) throw new Error("invariant: no page to draw on");
+    let at = x;
+    for (const run of this.fonts.runs(text)) {
+      let key = sheet.keys.get(run.font);
+      if (key === undefined) {
+        key = sheet.page.node.newFontDictionary(run.font.name, run.font.ref).asString();
+        sheet.keys.set(run.font, key);
+      }
+      const hex = run.font.encodeText(run.text).toString();
+      sheet.ops.push(`BT ${grey ? "0.4 g" : "0 g"} ${key} ${size} Tf ${at.toFixed(2)} ${y.toFixed(2)} Td ${hex} Tj ET`);
+      at += this.fonts.width(run.text, size);
+    }
+  }
+
+  /** Draws `text` ending at `right`. */
+  textRight(text: string, right: number, y: number, size: number, grey = false): void {
+    this.text(text, right - this.fonts.width(text, size), y, size, grey);
+  }
+
+  /** A grey horizontal rule on the current page. */
+  rule(y: number): void {
+    this.pages[this.pages.length - 1]?.ops.push(`0.4 G 0.5 w ${MARGIN} ${y} m ${PAGE[0] - MARGIN} ${y} l S`);
+  }
+
+  /** Writes every page's content as one compressed stream. */
+  finish(): void {
+    for (const { page, ops } of this.pages) {
+      page.node.addContentStream(this.doc.context.register(this.doc.context.flateStream(ops.join("\n"))));
+      ops.length = 0;
+    }
+  }
 }
 
 /** `text` broken into lines no wider than `width`, at spaces where it can be, else between characters. */
 function wrap(fonts: Fonts, text: string, width: number, size: number): string[] {
+  if (fonts.width(text, size) <= width) return text === "" ? [] : [text];
   const lines: string[] = [];
   let line = "";
+  let lineWidth = 0;
   for (const ch of text) {
-    const next = line + ch;
-    if (line === "" || fonts.width(next, size) <= width) {
-      line = next;
+    const w = fonts.charWidth(ch, size);
+    if (line === "" || lineWidth + w <= width) {
+      line += ch;
+      lineWidth += w;
       continue;
     }
     const space = line.lastIndexOf(" ");
@@ -126,6 +201,7 @@ function wrap(fonts: Fonts, text: string, width: number, size: number): string[]
       lines.push(line);
       line = ch === " " ? "" : ch;
     }
+    lineWidth = fonts.width(line, size);
   }
   if (line !== "") lines.push(line);
   return lines;
@@ -142,9 +218,10 @@ export async function statementPdf(statement: Statement, exponent: number, loade
   const fonts = await Fonts.load(doc, loader, texts);
   const money = (minor: number) => `${formatMinor(minor, exponent)} ${statement.currency}`;
 
-  let page = doc.addPage(PAGE);
+  const sheet = new Sheet(doc, fonts);
+  sheet.addPage();
   let y = PAGE[1] - MARGIN;
-  draw(page, fonts, "Statement", MARGIN, y - 14, 16);
+  sheet.text("Statement", MARGIN, y - 14, 16);
   y -= 34;
   const header = [
     `Wallet ${statement.wallet_id}, ${statement.currency}`,
@@ -156,20 +233,18 @@ export async function statementPdf(statement: Statement, exponent: number, loade
     `Entries: ${statement.entries.length}. Chain head: seq ${statement.chain_head.seq}, hash ${statement.chain_head.hash}`,
   ];
   for (const line of header) {
-    draw(page, fonts, line, MARGIN, y, line.startsWith("Entries") ? 7 : 10);
+    sheet.text(line, MARGIN, y, line.startsWith("Entries") ? 7 : 10);
     y -= 14;
   }
-  draw(
-    page,
-    fonts,
+  sheet.text(
     "The signed JSON of this statement (format=json) carries the same figures; npm run verify-receipt checks it.",
     MARGIN,
     y,
     7,
-    GREY,
+    true,
   );
   y -= 20;
-  y = columnHeads(page, fonts, y);
+  y = columnHeads(sheet, y);
 
   for (const e of statement.entries) {
     const details = [
@@ -178,42 +253,41 @@ export async function statementPdf(statement: Statement, exponent: number, loade
     ];
     const height = Math.max(1, details.length) * LINE + 3;
     if (y - height < MARGIN + 20) {
-      page = doc.addPage(PAGE);
-      y = columnHeads(page, fonts, PAGE[1] - MARGIN);
+      sheet.addPage();
+      y = columnHeads(sheet, PAGE[1] - MARGIN);
     }
-    draw(page, fonts, String(e.seq), COL.seq, y, ROW_SIZE);
-    draw(page, fonts, `${e.created_at.slice(0, 10)} ${e.created_at.slice(11, 19)}`, COL.date, y, ROW_SIZE);
-    draw(page, fonts, e.kind, COL.kind, y, ROW_SIZE);
-    drawRight(page, fonts, formatMinor(e.amount, exponent), COL.amount_right, y, ROW_SIZE);
-    drawRight(page, fonts, formatMinor(e.balance_after, exponent), COL.balance_right, y, ROW_SIZE);
-    details.forEach((line, i) => draw(page, fonts, line, COL.details, y - i * LINE, ROW_SIZE));
+    sheet.text(String(e.seq), COL.seq, y, ROW_SIZE);
+    sheet.text(`${e.created_at.slice(0, 10)} ${e.created_at.slice(11, 19)}`, COL.date, y, ROW_SIZE);
+    sheet.text(e.kind, COL.kind, y, ROW_SIZE);
+    sheet.textRight(formatMinor(e.amount, exponent), COL.amount_right, y, ROW_SIZE);
+    sheet.textRight(formatMinor(e.balance_after, exponent), COL.balance_right, y, ROW_SIZE);
+    details.forEach((line, i) => sheet.text(line, COL.details, y - i * LINE, ROW_SIZE));
     y -= height;
   }
-  if (statement.entries.length === 0) draw(page, fonts, "No entries in this period.", MARGIN, y, ROW_SIZE);
+  if (statement.entries.length === 0) sheet.text("No entries in this period.", MARGIN, y, ROW_SIZE);
 
-  const pages = doc.getPages();
-  pages.forEach((p, i) =>
-    draw(
-      p,
-      fonts,
-      `${statement.wallet_id}  ${statement.from} to ${statement.to}  page ${i + 1} of ${pages.length}`,
+  for (let i = 0; i < sheet.count; i++) {
+    sheet.text(
+      `${statement.wallet_id}  ${statement.from} to ${statement.to}  page ${i + 1} of ${sheet.count}`,
       MARGIN,
       MARGIN - 16,
       7,
-      GREY,
-    ),
-  );
-  return doc.save();
+      true,
+      i,
+    );
+  }
+  sheet.finish();
+  return doc.save({ objectsPerTick: Number.POSITIVE_INFINITY });
 }
 
 /** The column heads and a rule under them; returns the y of the first row. */
-function columnHeads(page: PDFPage, fonts: Fonts, y: number): number {
-  draw(page, fonts, "seq", COL.seq, y, ROW_SIZE, GREY);
-  draw(page, fonts, "time (UTC)", COL.date, y, ROW_SIZE, GREY);
-  draw(page, fonts, "kind", COL.kind, y, ROW_SIZE, GREY);
-  drawRight(page, fonts, "amount", COL.amount_right, y, ROW_SIZE);
-  drawRight(page, fonts, "balance", COL.balance_right, y, ROW_SIZE);
-  draw(page, fonts, "counterparty, memo", COL.details, y, ROW_SIZE, GREY);
-  page.drawLine({ start: { x: MARGIN, y: y - 4 }, end: { x: PAGE[0] - MARGIN, y: y - 4 }, thickness: 0.5, color: GREY });
+function columnHeads(sheet: Sheet, y: number): number {
+  sheet.text("seq", COL.seq, y, ROW_SIZE, true);
+  sheet.text("time (UTC)", COL.date, y, ROW_SIZE, true);
+  sheet.text("kind", COL.kind, y, ROW_SIZE, true);
+  sheet.textRight("amount", COL.amount_right, y, ROW_SIZE, true);
+  sheet.textRight("balance", COL.balance_right, y, ROW_SIZE, true);
+  sheet.text("counterparty, memo", COL.details, y, ROW_SIZE, true);
+  sheet.rule(y - 4);
   return y - 16;
 }

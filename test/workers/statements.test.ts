@@ -211,6 +211,15 @@ describe("statements", () => {
     expect(csv).toContain(",a=b,a=b,");
   });
 
+  it("pdf: a statement of plain text embeds no font at all", async () => {
+    const a = await register();
+    await seedEntries(a.wallet_id, [{ kind: "deposit", amount: 100, created_at: at(8), memo: "café, naïve — plain" }]);
+    const res = await fetchRaw(a, "from=2026-01-08&to=2026-01-08&format=pdf");
+    const text = await pdfText(new Uint8Array(await res.arrayBuffer()));
+    expect(text.glyphs.size).toBe(0);
+    expect(text.runs.flat()).toContain("Closing balance: 1.00 USD");
+  });
+
   it("pdf: parses back, with the totals and every memo's script drawn with real glyphs", async () => {
     const a = await register();
     const memos = ["家賃 東京", "شكرا جزيلا", "שלום", "Привет Ελλάδα", "नमस्ते", "pizza 🍕"];
@@ -250,6 +259,8 @@ describe("statements", () => {
     // U+FFFD), so only the unjoined letters are compared; the glyphs themselves are checked below.
     expect(drawn).toContain([..."שלום"].reverse().join(""));
     expect(drawn).toMatch(/ا[^\s]*ش/);
+    // Helvetica draws the plain text; Noto fonts are embedded for the CJK, Arabic, Hebrew, Cyrillic/Greek,
+    // Devanagari and emoji characters.
     expect(text.glyphs.size).toBeGreaterThanOrEqual(6);
     for (const [font, ids] of text.glyphs)
       expect(

@@ -79,7 +79,9 @@ statementRoutes.openapi(statementRoute, async (c) => {
   const statement = await readStatement(c, wallet_id, query.from, query.to, from_ms, to_ms + DAY_MS);
   const name = `statement_${wallet_id}_${query.from}_${query.to}`;
   const format = query.format ?? "json";
-  if (format === "json") return c.json(await signStatement(c.env, statement), 200);
+  if (format === "json") {
+    return c.json(await signStatement(c.env, statement), 200, { "content-disposition": `attachment; filename="${name}.json"` });
+  }
   const exponent = currencyExponent(statement.currency);
   if (format === "csv") {
     return c.body(statementCsv(statement, exponent), 200, {
