@@ -425,7 +425,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** A wallet's entries, newest first, by cursor */
+        /** A wallet's entries, newest first, by cursor, optionally filtered by kind, time range and counterparty */
         get: {
             parameters: {
                 query?: {
@@ -433,6 +433,14 @@ export type paths = {
                     limit?: string;
                     /** @description next_cursor of the previous page */
                     cursor?: string;
+                    /** @description Only entries of this kind */
+                    kind?: "deposit" | "withdrawal" | "transfer_in" | "transfer_out";
+                    /** @description ISO 8601 instant with a zone; entries at or after it */
+                    from?: string;
+                    /** @description ISO 8601 instant with a zone; entries strictly before it */
+                    to?: string;
+                    /** @description A handle: only entries with that user's wallets (none for an unknown handle) */
+                    counterparty?: string;
                 };
                 header?: never;
                 path: {
@@ -1412,6 +1420,175 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/wallets/{wallet_id}/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The balance just after the last entry at or before an instant (seq 0 and balance 0 before the first) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description ISO 8601 instant with a zone, like 2026-11-30T10:00:00Z */
+                    at: string;
+                };
+                header?: never;
+                path: {
+                    wallet_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The balance at that instant */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BalanceAt"];
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/wallets/{wallet_id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A signed statement of UTC days `from` to `to` (inclusive) as JSON, CSV or PDF */
+        get: {
+            parameters: {
+                query: {
+                    /** @description First UTC day of the period, YYYY-MM-DD */
+                    from: string;
+                    /** @description Last UTC day of the period (inclusive), YYYY-MM-DD; at most 366 days */
+                    to: string;
+                    /** @description json (default), csv or pdf */
+                    format?: "json" | "csv" | "pdf";
+                };
+                header?: never;
+                path: {
+                    wallet_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The statement: signed JSON, RFC 4180 CSV or a printable PDF, by `format` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignedStatement"];
+                        "text/csv": string;
+                        "application/pdf": string;
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/auditors": {
         parameters: {
             query?: never;
@@ -1513,7 +1690,7 @@ export type components = {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "validation_error" | "unauthenticated" | "forbidden" | "not_found" | "handle_taken" | "phone_taken" | "idempotency_in_progress" | "payload_too_large" | "idempotency_key_reused" | "insufficient_funds" | "daily_limit_exceeded" | "currency_mismatch" | "same_wallet" | "balance_limit_exceeded" | "idempotency_key_required" | "rate_limited" | "unavailable" | "internal";
+                code: "validation_error" | "unauthenticated" | "forbidden" | "not_found" | "handle_taken" | "phone_taken" | "idempotency_in_progress" | "payload_too_large" | "idempotency_key_reused" | "insufficient_funds" | "daily_limit_exceeded" | "currency_mismatch" | "same_wallet" | "balance_limit_exceeded" | "limit_exceeded" | "idempotency_key_required" | "rate_limited" | "unavailable" | "internal";
                 message: string;
                 request_id: string;
                 details?: {
@@ -1614,6 +1791,36 @@ export type components = {
             currency: string | null;
             failure_code: string | null;
             created_at: string;
+        };
+        BalanceAt: {
+            wallet_id: string;
+            at: string;
+            balance: number;
+            seq: number;
+        };
+        SignedStatement: {
+            statement: components["schemas"]["Statement"];
+            signature: {
+                /** @enum {string} */
+                alg: "Ed25519";
+                key_id: string;
+                value: string;
+            };
+        };
+        Statement: {
+            wallet_id: string;
+            currency: string;
+            from: string;
+            to: string;
+            opening_balance: number;
+            total_in: number;
+            total_out: number;
+            closing_balance: number;
+            entries: components["schemas"]["Entry"][];
+            chain_head: {
+                seq: number;
+                hash: string;
+            };
         };
     };
     responses: never;
