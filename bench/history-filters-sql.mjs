@@ -49,8 +49,8 @@ for (const n of [1000, 100000]) {
   );
   const t0 = performance.now();
   for (let k = 0; k < 2000; k++) {
-    const a = lo.get("2025-04-01T00:00:00.000Z").seq,
-      b = hi.get("2025-10-01T00:00:00.000Z").seq;
+    const a = Number(lo.get("2025-04-01T00:00:00.000Z")?.seq);
+    const b = Number(hi.get("2025-10-01T00:00:00.000Z")?.seq);
     page.all("transfer_in", a, b, "2025-04-01T00:00:00.000Z", "2025-10-01T00:00:00.000Z");
   }
   console.log(n, (((performance.now() - t0) / 2000) * 1000).toFixed(1), "µs per filtered page");

@@ -126,6 +126,11 @@ async function pages(baseUrl, user, query, count) {
 
 const server = await testServer({ env: BENCH_SERVER_ENV });
 await server.start();
+/**
+ * @type {{ at: string, page: number, pages: number,
+ *   history: { entries: number, filter: string, p50_ms: number, p99_ms: number }[],
+ *   statement: { entries: number, format: string, ms: number, bytes: number, rss_before_mib: number, rss_after_mib: number }[] }}
+ */
 const results = { at: new Date().toISOString(), page: PAGE, pages: PAGES, history: [], statement: [] };
 try {
   const [counterparty] = await setup(server.baseUrl, { count: 1, balance: 1, prefix: `fcp${Date.now() % 100_000}` });
