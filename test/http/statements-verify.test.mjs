@@ -4,11 +4,14 @@
 // as in production).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { client, testServer } from "./server.mjs";
+import { canonicalJson } from "../../src/domain/canonical.ts";
+import { PDFDict, PDFDocument, PDFName } from "pdf-lib";
 
 let server;
 let call;
@@ -75,6 +78,30 @@ test("a downloaded statement verifies offline; any change to it does not", async
   const unsigned = tampered((s) => (last(s).memo = "changed"));
   assert.match(unsigned.stderr, /hash does not match/);
 
+  // A period that starts mid-chain: its first entry links to one outside it, which is not checked, while
+  // every later link is. Re-signed here with a key of the test's own, as the service would sign it.
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const ownKey = publicKey.export({ format: "jwk" }).x;
+  /** @param {(s: any) => unknown} [change] */
+  const midChain = (change = () => undefined) => {
+    const s = structuredClone(res.json.statement);
+    const [first, ...rest] = s.entries;
+    s.entries = rest;
+    s.opening_balance = first.balance_after;
+    s.total_in = rest.filter((e) => e.amount > 0).reduce((sum, e) => sum + e.amount, 0);
+    s.total_out = -rest.filter((e) => e.amount < 0).reduce((sum, e) => sum + e.amount, 0);
+    change(s);
+    const value = sign(null, Buffer.from(canonicalJson(s)), privateKey).toString("base64url");
+    writeFileSync(join(dir, "mid.json"), JSON.stringify({ statement: s, signature: { alg: "Ed25519", key_id: "test", value } }));
+    return verifyFile(join(dir, "mid.json"), "--public-key", ownKey);
+  };
+  const mid = midChain();
+  assert.equal(mid.status, 0, mid.stderr);
+  // Signed, but a link in the middle broken (an entry's prev_hash, and so its own hash, no longer follow).
+  const broken = midChain((s) => (s.entries[1].prev_hash = "f".repeat(64)));
+  assert.equal(broken.status, 1);
+  assert.match(broken.stderr, /prev_hash does not link/);
+
   const csv = await fetch(`${server.baseUrl}/api/v1/wallets/${wallet}/statement?from=${today}&to=${today}&format=csv`, {
     headers: { authorization: `Bearer ${token}` },
   });
@@ -89,5 +116,11 @@ test("a downloaded statement verifies offline; any change to it does not", async
   assert.equal(pdf.status, 200, await pdf.clone().text());
   const bytes = Buffer.from(await pdf.arrayBuffer());
   assert.equal(bytes.subarray(0, 5).toString(), "%PDF-");
-  assert.ok(bytes.length > 10_000, `a PDF with embedded fonts (${bytes.length} bytes)`);
+  const doc = await PDFDocument.load(bytes);
+  assert.equal(doc.getPageCount(), 1);
+  // The memo's Japanese and Arabic need two Noto fonts beside Helvetica, fetched from the static assets.
+  const fonts = doc.context
+    .enumerateIndirectObjects()
+    .filter(([, o]) => o instanceof PDFDict && o.get(PDFName.of("Type"))?.toString() === "/Font");
+  assert.ok(fonts.length >= 3, `${fonts.length} font objects`);
 });
