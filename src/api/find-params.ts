@@ -9,6 +9,7 @@ import { base64urlDecode, base64urlEncode } from "../auth/encoding";
 import { wallets, users } from "../db/schema";
 import { canonicalJson } from "../domain/canonical";
 import { sha256Hex } from "../domain/hash-chain";
+import type { EntryKind } from "../domain/views";
 import { ApiError } from "./errors";
 
 /**
@@ -52,7 +53,7 @@ function sameCalendarDay(day: string): boolean {
 
 /** The filters a history page was asked with, as they are fingerprinted into its cursor. */
 export interface HistoryFilterSpec {
-  kind?: string;
+  kind?: EntryKind;
   from?: string;
   to?: string;
   counterparty?: string;

@@ -81,7 +81,7 @@ test("history filters come from the server; the month's statement downloads in e
   await byTest(page, "history-item").first().waitFor();
   assert.equal((await kindsShown(page)).length, 50, "the first page of 59 entries");
 
-  // Only 3 transfers out exist, two of them in the loaded page; the filter finds all 3 from the server.
+  // The server answers the filter: exactly the 3 transfers out, then the 2 of them to bob.
   await page.locator("#filter-kind").selectOption("transfer_out");
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="history-item"]').length === 3);
   assert.deepEqual(await kindsShown(page), ["transfer_out", "transfer_out", "transfer_out"]);

@@ -13,6 +13,7 @@ import { requestHash } from "../../domain/idempotency";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
 import { decodeHistoryCursor, encodeHistoryCursor, parseInstant, walletIdsOfHandle, type HistoryFilterSpec } from "../find-params";
 import type { HistoryFilter } from "../../wallet/history-queries";
+import type { EntryKind } from "../../domain/views";
 import {
   AmountBody,
   Entry,
@@ -121,7 +122,7 @@ walletRoutes.openapi(historyRoute, async (c) => {
  * mistake, not an empty range.
  */
 function filterSpec(query: {
-  kind?: string | undefined;
+  kind?: EntryKind | undefined;
   from?: string | undefined;
   to?: string | undefined;
   counterparty?: string | undefined;
@@ -140,7 +141,7 @@ function filterSpec(query: {
 /** The wallet's filter: the counterparty's handle becomes its wallet ids (none for an unknown handle). */
 async function historyFilter(db: D1Database, spec: HistoryFilterSpec): Promise<HistoryFilter> {
   const filter: HistoryFilter = {};
-  if (spec.kind !== undefined) filter.kind = spec.kind as HistoryFilter["kind"] & string;
+  if (spec.kind !== undefined) filter.kind = spec.kind;
   if (spec.from !== undefined) filter.from = spec.from;
   if (spec.to !== undefined) filter.to = spec.to;
   if (spec.counterparty !== undefined) filter.counterparty_ids = await walletIdsOfHandle(db, spec.counterparty);
