@@ -33,6 +33,8 @@ export default defineConfig({
           VERIFY_WHOLE_MAX_WALLETS: "5",
           // A test's self-audit run checks its wallets at once instead of spreading them over half a minute.
           SELF_AUDIT_SPREAD_MS: "0",
+          // Low, so that a statement test reaches it; the size at the production default is in docs/performance.md.
+          STATEMENT_MAX_ENTRIES: "60",
           PHONE_ENC_KEY_ID: "test1",
           PHONE_ENC_KEY: "dGVzdC1waG9uZS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU",
           PHONE_INDEX_KEY: "dGVzdC1waG9uZS1ibGluZC1pbmRleC1rZXktMzJieXQ",

@@ -1,16 +1,39 @@
 #!/usr/bin/env node
-// Verifies a transfer receipt offline: `npm run verify-receipt -- receipt.json --key-file public-key.json`.
+// Verifies a transfer receipt or a wallet statement offline:
+// `npm run verify-receipt -- receipt.json --key-file public-key.json` (a statement file works the same way).
 // The signed bytes are the canonical JSON of the receipt's `receipt` field (keys sorted at every level, no
 // spaces); the signature is Ed25519 (RFC 8032) under the service's receipt key, which is published at
 // GET /api/v1/receipts/public-key. Give the key one of three ways:
 //   --key-file FILE   the JSON that route returns, saved earlier (fully offline)
 //   --public-key B64  the raw 32-byte key, base64url
 //   --url URL         fetch it from a running service (not offline)
+// A statement (GET /wallets/{id}/statement?format=json) is checked further: its arithmetic (every balance_after
+// follows from the one before, the totals, closing = opening + in - out), its seqs (contiguous), and its hash
+// chain: each entry's hash is recomputed as the wallet's chain computes it, each entry from the second on must
+// link to the one before, and chain_head must be the last entry. The first entry's prev_hash links to an entry
+// the statement does not include, so it is checked only when the first entry is seq 1 (the genesis hash).
 // Exit 0: valid. Exit 1: invalid (the reason is printed). Exit 2: usage.
-import { createPublicKey, verify } from "node:crypto";
+import { createHash, createPublicKey, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 // The same canonical JSON the service signs with: one implementation, loaded as TypeScript by Node.
 import { canonicalJson } from "../src/domain/canonical.ts";
+/** The first entry's `prev_hash`. */
+const GENESIS_HASH = "0".repeat(64);
+
+/**
+ * An entry's chain hash, as docs/architecture.md ("Hash chain") publishes it and src/domain/hash-chain.ts
+ * computes it: SHA-256 hex of the JSON array of the version tag, the wallet id and the entry's fields in this
+ * order. Written out here (not imported) so that this checker is the independent second implementation a
+ * third party would write; test/http/statements-verify.test.mjs runs it against the service's own hashes.
+ * @param {string} walletId
+ * @param {any} e
+ */
+function entryHash(walletId, e) {
+  const fields = [e.seq, e.id, e.kind, e.amount, e.balance_after, e.transfer_id, e.counterparty, e.memo, e.created_at, e.prev_hash];
+  return createHash("sha256")
+    .update(JSON.stringify(["v1", walletId, ...fields]))
+    .digest("hex");
+}
 
 /**
  * Prints what is wrong with the command line and how to use it, and exits 2.
@@ -49,17 +72,35 @@ if (url) ({ public_key: key, key_id: keyId } = await (await fetch(new URL("/api/
 if (!key) usage("no public key given");
 
 const problems = [];
+const isStatement = signed?.statement !== undefined;
+const document = isStatement ? signed.statement : signed?.receipt;
 if (signed?.signature?.alg !== "Ed25519") problems.push("the signature is not Ed25519");
 if (keyId !== null && signed?.signature?.key_id !== keyId)
   problems.push(`signed with key ${signed?.signature?.key_id}, but the key given is ${keyId}`);
 let valid = false;
 try {
   const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: key }, format: "jwk" });
-  valid = verify(null, Buffer.from(canonicalJson(signed.receipt)), publicKey, Buffer.from(signed.signature.value, "base64url"));
+  valid = verify(null, Buffer.from(canonicalJson(document)), publicKey, Buffer.from(signed.signature.value, "base64url"));
 } catch (error) {
   problems.push(`could not check the signature: ${error instanceof Error ? error.message : String(error)}`);
 }
-if (!valid) problems.push("the signature does not match the receipt");
+if (!valid) problems.push(`the signature does not match the ${isStatement ? "statement" : "receipt"}`);
+if (isStatement) {
+  try {
+    problems.push(...statementProblems(signed.statement));
+  } catch (error) {
+    problems.push(`the statement is malformed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (problems.length > 0) {
+    console.error(`INVALID statement${document?.wallet_id ? ` of ${document.wallet_id}` : ""}:\n- ${problems.join("\n- ")}`);
+    process.exit(1);
+  }
+  const s = signed.statement;
+  console.log(
+    `VALID: statement of ${s.wallet_id}, ${s.from} to ${s.to}: ${s.entries.length} entries, opening ${s.opening_balance}, in ${s.total_in}, out ${s.total_out}, closing ${s.closing_balance} ${s.currency} minor units; chain head seq ${s.chain_head.seq} hash ${s.chain_head.hash}`,
+  );
+  process.exit(0);
+}
 const t = signed?.receipt?.transfer;
 if (problems.length > 0) {
   console.error(`INVALID receipt${t?.id ? ` for ${t.id}` : ""}:\n- ${problems.join("\n- ")}`);
@@ -69,3 +110,38 @@ console.log(
   `VALID: ${t.id}: ${t.amount} ${t.currency} minor units from ${t.from_wallet_id} to ${t.to_wallet_id}, completed ${t.completed_at}`,
 );
 for (const e of signed.receipt.entries) console.log(`  ${e.wallet_id} seq ${e.seq} ${e.kind} ${e.amount} hash ${e.hash}`);
+
+/**
+ * What is wrong with a statement's figures and chain (nothing: an empty list). Sums are BigInt, so no total
+ * is ever rounded whatever the file claims.
+ * @param {any} s
+ * @returns {string[]}
+ */
+function statementProblems(s) {
+  const out = [];
+  const entries = /** @type {any[]} */ (s.entries);
+  let running = BigInt(s.opening_balance);
+  let totalIn = 0n;
+  let totalOut = 0n;
+  entries.forEach((e, i) => {
+    const prev = entries[i - 1];
+    if (prev !== undefined && e.seq !== prev.seq + 1) out.push(`entry ${e.seq} follows entry ${prev.seq}: the seqs have a gap`);
+    running += BigInt(e.amount);
+    if (e.amount > 0) totalIn += BigInt(e.amount);
+    else totalOut -= BigInt(e.amount);
+    if (BigInt(e.balance_after) !== running) out.push(`entry ${e.seq}: balance_after ${e.balance_after}, but the amounts give ${running}`);
+    // The chain's canonical form names its fields; anything else an entry carries (refund_of) is not hashed.
+    if (entryHash(s.wallet_id, e) !== e.hash) out.push(`entry ${e.seq}: its hash does not match its fields`);
+    if (prev !== undefined && e.prev_hash !== prev.hash) out.push(`entry ${e.seq}: prev_hash does not link to entry ${prev.seq}`);
+    if (i === 0 && e.seq === 1 && e.prev_hash !== GENESIS_HASH) out.push("entry 1: prev_hash is not the genesis hash");
+  });
+  if (BigInt(s.total_in) !== totalIn) out.push(`total_in is ${s.total_in}, but the entries give ${totalIn}`);
+  if (BigInt(s.total_out) !== totalOut) out.push(`total_out is ${s.total_out}, but the entries give ${totalOut}`);
+  if (BigInt(s.closing_balance) !== BigInt(s.opening_balance) + BigInt(s.total_in) - BigInt(s.total_out))
+    out.push("closing_balance is not opening_balance + total_in - total_out");
+  if (BigInt(s.closing_balance) !== running) out.push(`closing_balance is ${s.closing_balance}, but the last balance is ${running}`);
+  const last = entries[entries.length - 1];
+  if (last !== undefined && (s.chain_head?.seq !== last.seq || s.chain_head?.hash !== last.hash))
+    out.push(`chain_head (seq ${s.chain_head?.seq}) is not the last entry (seq ${last.seq})`);
+  return out;
+}

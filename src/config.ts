@@ -11,6 +11,8 @@ export interface Config {
   readonly max_body_bytes: number;
   readonly history_page_default: number;
   readonly history_page_max: number;
+  /** The most entries one statement may hold (GET /wallets/{id}/statement); more is 422 `limit_exceeded`. */
+  readonly statement_max_entries: number;
   readonly audit_page_default: number;
   readonly audit_page_max: number;
   readonly memo_max_chars: number;
@@ -75,6 +77,7 @@ type ConfigVarName =
   | "MAX_BODY_BYTES"
   | "HISTORY_PAGE_DEFAULT"
   | "HISTORY_PAGE_MAX"
+  | "STATEMENT_MAX_ENTRIES"
   | "AUDIT_PAGE_DEFAULT"
   | "AUDIT_PAGE_MAX"
   | "MEMO_MAX_CHARS"
@@ -145,6 +148,9 @@ export function parseConfig(vars: ConfigVars): Config {
     max_body_bytes: integer(vars, "MAX_BODY_BYTES", 1_024, 1_048_576),
     history_page_default: integer(vars, "HISTORY_PAGE_DEFAULT", 1, 1_000),
     history_page_max: integer(vars, "HISTORY_PAGE_MAX", 1, 1_000),
+    // The whole statement is held in memory to be checked and signed before it is sent (about 1 KiB an
+    // entry, docs/performance.md), so the ceiling keeps it well inside a Worker's 128 MB.
+    statement_max_entries: integer(vars, "STATEMENT_MAX_ENTRIES", 1, 50_000),
     audit_page_default: integer(vars, "AUDIT_PAGE_DEFAULT", 1, 1_000),
     audit_page_max: integer(vars, "AUDIT_PAGE_MAX", 1, 1_000),
     memo_max_chars: integer(vars, "MEMO_MAX_CHARS", 0, 1_000),

@@ -58,6 +58,16 @@ import type {
   WithdrawInput,
   WithdrawResult,
 } from "./wallet/rpc";
+import type {
+  BalanceAtResult,
+  EntryRangeInput,
+  EntryRangeResult,
+  FindHistoryInput,
+  StatementBoundsInput,
+  StatementBoundsResult,
+} from "./wallet/find-rpc";
+import { entryAtOrBefore, entryLink, filteredPage, seqRangeOf } from "./wallet/history-queries";
+import { GENESIS_HASH } from "./domain/hash-chain";
 import { WALLET_MIGRATIONS, entriesTable, holdsTable, walletTable, type EntryRow, type HoldRow, type WalletRow } from "./wallet/schema";
 import { balanceEvent, entryEvent } from "./wallet/live";
 import { LiveSockets, readUpgrade, type EntryReader } from "./wallet/sockets";
@@ -129,6 +139,52 @@ export class WalletObject extends DurableObject<Env> {
     const last = page[page.length - 1];
     const next_before_seq = rows.length > limit && last !== undefined ? last.seq : null;
     return { code: "ok", items: page.map(entryView), next_before_seq };
+  }
+
+  /**
+   * One page of history narrowed by kind, time range and counterparty (wallet/history-queries.ts), newest
+   * first; O(page) at any length, on the indexes of the third migration step.
+   */
+  async findHistory(input: FindHistoryInput): Promise<HistoryResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    const limit = Math.max(1, Math.min(input.limit, 1_000));
+    const before = input.before_seq ?? Number.MAX_SAFE_INTEGER;
+    return { code: "ok", ...filteredPage(this.ctx.storage.sql, w.last_seq, input.filter, before, limit) };
+  }
+
+  /** The balance just after the last entry at or before `at` (an ISO instant as `toISOString()` writes it). */
+  async balanceAt(at: string): Promise<BalanceAtResult> {
+    if (this.wallet === null) return { code: "not_found" };
+    const entry = entryAtOrBefore(this.ctx.storage.sql, at);
+    return { code: "ok", balance: entry?.balance_after ?? 0, seq: entry?.seq ?? 0 };
+  }
+
+  /** Where a statement's period lies in the chain, with its opening balance and chain head (wallet/find-rpc.ts). */
+  async statementBounds(input: StatementBoundsInput): Promise<StatementBoundsResult> {
+    const w = this.wallet;
+    if (w === null) return { code: "not_found" };
+    const sql = this.ctx.storage.sql;
+    const { lo, hi } = seqRangeOf(sql, w.last_seq, input.from, input.to);
+    // With no entry in the period, the chain head is the last entry before it, which is lo - 1.
+    const head_seq = hi >= lo ? hi : lo - 1;
+    const head = head_seq >= 1 ? entryLink(sql, head_seq) : undefined;
+    const before = lo > 1 ? entryLink(sql, lo - 1) : undefined;
+    return {
+      code: "ok",
+      currency: w.currency,
+      lo,
+      hi,
+      opening_balance: before?.balance_after ?? 0,
+      chain_head: head === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: head_seq, hash: head.hash },
+    };
+  }
+
+  /** Entries `after_seq + 1 ..= upto_seq`, oldest first, at most `limit` (for statements, read page by page). */
+  async entryRange(input: EntryRangeInput): Promise<EntryRangeResult> {
+    if (this.wallet === null) return { code: "not_found" };
+    const limit = Math.max(1, Math.min(input.limit, 1_000));
+    return { code: "ok", items: this.q.entriesAfter.all({ after: input.after_seq, upto: input.upto_seq, limit }).map(entryView) };
   }
 
   /** Entries with `seq` above `after_seq`, oldest first, at most `limit` (for replays and audits). */

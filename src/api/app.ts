@@ -18,6 +18,7 @@ import { authRoutes } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
 import { liveRoutes } from "./routes/live";
 import { receiptRoutes } from "./routes/receipts";
+import { statementRoutes } from "./routes/statements";
 import { transferRoutes } from "./routes/transfers";
 import { walletRoutes } from "./routes/wallets";
 import { newWalletRoutes } from "./routes/new-wallet";
@@ -62,6 +63,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", transferRoutes);
   api.route("/", auditRoutes);
   api.route("/", receiptRoutes);
+  api.route("/", statementRoutes);
   api.route("/", adminRoutes);
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

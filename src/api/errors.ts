@@ -19,11 +19,11 @@ export type ErrorCode =
   | "idempotency_key_reused"
   | "idempotency_key_required"
   | "rate_limited"
+  | "limit_exceeded"
   | "unavailable"
   | "internal"
   | "insufficient_scope"
-  | "wallet_exists"
-  | "limit_exceeded";
+  | "wallet_exists";
 
 /** Status and fixed message of each code. The contract's table, plus the rows we added (documented). */
 export const ERRORS: Readonly<Record<ErrorCode, { status: ContentfulStatusCode; message: string }>> = {
@@ -46,7 +46,7 @@ export const ERRORS: Readonly<Record<ErrorCode, { status: ContentfulStatusCode; 
   refund_exceeds_transfer: { status: 422, message: "Refunds of this transfer would sum past its amount." },
   insufficient_scope: { status: 403, message: "This API key's scopes do not allow this." },
   wallet_exists: { status: 409, message: "You already hold a wallet in this currency." },
-  limit_exceeded: { status: 422, message: "A count limit would be passed; see details." },
+  limit_exceeded: { status: 422, message: "This would pass a limit; see details." },
   idempotency_key_required: { status: 428, message: "Money-moving requests need an Idempotency-Key header." },
   rate_limited: { status: 429, message: "Too many requests; retry after the time in Retry-After." },
   unavailable: { status: 503, message: "The request was recorded but could not finish now; retry with the same Idempotency-Key." },

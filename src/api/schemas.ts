@@ -81,6 +81,28 @@ export const HistoryQuery = z.object({
   cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
 });
 
+/** The history's filters (v1.1): all optional, all applied by the server, together with `limit` and `cursor`. */
+export const HistoryFilterQuery = HistoryQuery.extend({
+  kind: z.enum(["deposit", "withdrawal", "transfer_in", "transfer_out"]).optional().openapi({ description: "Only entries of this kind" }),
+  from: z.string().max(64).optional().openapi({ description: "ISO 8601 instant with a zone; entries at or after it" }),
+  to: z.string().max(64).optional().openapi({ description: "ISO 8601 instant with a zone; entries strictly before it" }),
+  counterparty: Handle.optional().openapi({ description: "A handle: only entries with that user's wallets (none for an unknown handle)" }),
+});
+
+export const BalanceAtQuery = z.object({
+  at: z.string().max(64).openapi({ description: "ISO 8601 instant with a zone, like 2026-11-30T10:00:00Z" }),
+});
+
+export const BalanceAt = z
+  .object({ wallet_id: z.string(), at: z.string(), balance: z.number().int(), seq: z.number().int() })
+  .openapi("BalanceAt");
+
+export const StatementQuery = z.object({
+  from: z.string().max(16).openapi({ description: "First UTC day of the period, YYYY-MM-DD" }),
+  to: z.string().max(16).openapi({ description: "Last UTC day of the period (inclusive), YYYY-MM-DD; at most 366 days" }),
+  format: z.enum(["json", "csv", "pdf"]).optional().openapi({ description: "json (default), csv or pdf" }),
+});
+
 export const WalletIdParam = z.object({ wallet_id: Id.openapi({ param: { name: "wallet_id", in: "path" } }) });
 export const TransferIdParam = z.object({ transfer_id: Id.openapi({ param: { name: "transfer_id", in: "path" } }) });
 
@@ -130,6 +152,28 @@ export const Entry = z
     refund_of: z.string().nullable().openapi({ description: "The transfer this entry's refund gives money back for (not hashed)" }),
   })
   .openapi("Entry");
+
+export const Statement = z
+  .object({
+    wallet_id: z.string(),
+    currency: z.string(),
+    from: z.string(),
+    to: z.string(),
+    opening_balance: z.number().int(),
+    total_in: z.number().int(),
+    total_out: z.number().int(),
+    closing_balance: z.number().int(),
+    entries: z.array(Entry),
+    chain_head: z.object({ seq: z.number().int(), hash: z.string() }),
+  })
+  .openapi("Statement");
+
+export const SignedStatement = z
+  .object({
+    statement: Statement,
+    signature: z.object({ alg: z.literal("Ed25519"), key_id: z.string(), value: z.string() }),
+  })
+  .openapi("SignedStatement");
 
 export const Transfer = z
   .object({

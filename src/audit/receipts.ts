@@ -85,6 +85,17 @@ export async function signReceipt(vars: ReceiptSecretVars, receipt: ReceiptBody)
   return { receipt, signature: { alg: "Ed25519", key_id: key.key_id, value: base64urlEncode(signature) } };
 }
 
+/**
+ * Signs the canonical JSON of any document with the receipt key, exactly as receipts are signed; statements
+ * (audit/statements.ts) use it, so one key and one signing rule cover everything the service attests.
+ */
+export async function signCanonical(vars: ReceiptSecretVars, document: unknown): Promise<SignedReceipt["signature"]> {
+  const key = await signingKey(vars);
+  const bytes = new TextEncoder().encode(canonicalJson(document));
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key.private, bytes));
+  return { alg: "Ed25519", key_id: key.key_id, value: base64urlEncode(signature) };
+}
+
 /** The public key receipts are verified with. */
 export async function receiptPublicKey(vars: ReceiptSecretVars): Promise<{ key_id: string; alg: "Ed25519"; public_key: string }> {
   const key = await signingKey(vars);

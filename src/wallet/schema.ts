@@ -52,6 +52,13 @@ export const WALLET_MIGRATIONS: readonly string[] = [
   // keeps its v1 form), and a refund's hold does not count toward the daily limit, so its release gives none back.
   `ALTER TABLE entries ADD COLUMN refund_of TEXT;
    ALTER TABLE holds ADD COLUMN daily_counted INTEGER NOT NULL DEFAULT 1 CHECK (daily_counted IN (0, 1));`,
+  // History filters and statements (wallet/history-queries.ts): each filtered page walks one of these in `seq`
+  // order and stops after a page, so it costs O(page) however long the history is. `created_at` turns a time
+  // range into a `seq` range; the others serve `kind`, `counterparty`, and both together.
+  `CREATE INDEX entries_created_at ON entries (created_at, seq);
+   CREATE INDEX entries_kind_seq ON entries (kind, seq);
+   CREATE INDEX entries_counterparty_seq ON entries (counterparty, seq);
+   CREATE INDEX entries_counterparty_kind_seq ON entries (counterparty, kind, seq);`,
 ];
 
 export const walletTable = sqliteTable("wallet", {

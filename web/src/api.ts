@@ -107,3 +107,39 @@ export async function api<T>(method: "GET" | "POST", path: string, options: Requ
 export function seg(id: string): string {
   return encodeURIComponent(id);
 }
+
+/** A file the server sent (a statement), or why there is none. */
+export type DownloadResult = { ok: true; blob: Blob; filename: string } | { ok: false; status: number; message: string };
+
+/**
+ * GETs a file under /api/v1 with the session cookie. An error answer is the contract's JSON body, whose
+ * message (and the first detail's issue, for a limit) is returned for the view to show.
+ */
+export async function download(path: string): Promise<DownloadResult> {
+  let response: Response;
+  try {
+    response = await fetch(BASE + path, { credentials: "same-origin", cache: "no-store" });
+    if (response.ok) {
+      const blob = await response.blob();
+      const disposition = response.headers.get("content-disposition") ?? "";
+      const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "statement.json";
+      return { ok: true, blob, filename };
+    }
+  } catch {
+    return { ok: false, status: 0, message: NETWORK_ERROR.message };
+  }
+  if (response.status === 401) unauthenticatedListener?.();
+  let parsed: unknown = null;
+  try {
+    parsed = await response.json();
+  } catch {
+    // Not the contract's body: the status says enough.
+  }
+  const error = errorOf(response.status, parsed);
+  const detail = error.details?.[0];
+  return {
+    ok: false,
+    status: response.status,
+    message: detail === undefined ? error.message : `${error.message} (${detail.field}: ${detail.issue})`,
+  };
+}

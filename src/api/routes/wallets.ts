@@ -11,11 +11,13 @@ import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requestHash } from "../../domain/idempotency";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
-import { base64urlDecode, base64urlEncode } from "../../auth/encoding";
+import { decodeHistoryCursor, encodeHistoryCursor, parseInstant, walletIdsOfHandle, type HistoryFilterSpec } from "../find-params";
+import type { HistoryFilter } from "../../wallet/history-queries";
+import type { EntryKind } from "../../domain/views";
 import {
   AmountBody,
   Entry,
-  HistoryQuery,
+  HistoryFilterQuery,
   IdempotencyHeaders,
   Movement,
   Wallet,
@@ -23,26 +25,6 @@ import {
   errorResponses,
   jsonContent,
 } from "../schemas";
-
-/** History cursors are opaque to clients: base64url of a versioned `seq`. */
-function encodeCursor(before_seq: number): string {
-  return base64urlEncode(new TextEncoder().encode(`h1:${before_seq}`));
-}
-
-function decodeCursor(cursor: string): number {
-  let text: string;
-  try {
-    text = new TextDecoder().decode(base64urlDecode(cursor));
-  } catch {
-    text = "";
-  }
-  const match = /^h1:(\d{1,16})$/.exec(text);
-  const seq = Number(match?.[1]);
-  if (match === null || !Number.isSafeInteger(seq) || seq < 1) {
-    throw new ApiError("validation_error", [{ field: "cursor", issue: "not a cursor this API returned" }]);
-  }
-  return seq;
-}
 
 function pageLimit(raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
@@ -76,9 +58,9 @@ const getWalletRoute = createRoute({
 const historyRoute = createRoute({
   method: "get",
   path: "/wallets/{wallet_id}/history",
-  summary: "A wallet's entries, newest first, by cursor",
+  summary: "A wallet's entries, newest first, by cursor, optionally filtered by kind, time range and counterparty",
   middleware: [requireAuth] as const,
-  request: { params: WalletIdParam, query: HistoryQuery },
+  request: { params: WalletIdParam, query: HistoryFilterQuery },
   responses: {
     200: jsonContent(z.object({ items: z.array(Entry), next_cursor: z.string().nullable() }), "A page of history"),
     ...errorResponses(400, 401, 403, 404),
@@ -122,13 +104,49 @@ walletRoutes.openapi(historyRoute, async (c) => {
   const query = c.req.valid("query");
   const config = configOf(c.env);
   const limit = pageLimit(query.limit, config.history_page_default, config.history_page_max);
-  const before_seq = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const spec = filterSpec(query);
+  const before_seq = query.cursor === undefined ? undefined : decodeHistoryCursor(query.cursor, spec);
   await assertOwnWallet(c, wallet_id);
-  const page = await c.env.WALLET.getByName(wallet_id).history({ limit, ...(before_seq === undefined ? {} : { before_seq }) });
+  const stub = c.env.WALLET.getByName(wallet_id);
+  const paging = { limit, ...(before_seq === undefined ? {} : { before_seq }) };
+  const filtered = Object.keys(spec).length > 0;
+  const page = filtered ? await stub.findHistory({ ...paging, filter: await historyFilter(c.env.DB, spec) }) : await stub.history(paging);
   if (page.code !== "ok") throw new ApiError("not_found");
-  const next_cursor = page.next_before_seq === null ? null : encodeCursor(page.next_before_seq);
+  const next_cursor = page.next_before_seq === null ? null : encodeHistoryCursor(page.next_before_seq, spec);
   return c.json({ items: page.items, next_cursor }, 200);
 });
+
+/**
+ * The filters as given, instants normalised (so the same instant written two ways is the same listing for
+ * the cursor); every bad value is a 400 before anything is read. `from` after `to` is a 400 too: it is a
+ * mistake, not an empty range.
+ */
+function filterSpec(query: {
+  kind?: EntryKind | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  counterparty?: string | undefined;
+}): HistoryFilterSpec {
+  const spec: HistoryFilterSpec = {};
+  if (query.kind !== undefined) spec.kind = query.kind;
+  if (query.from !== undefined) spec.from = parseInstant("from", query.from);
+  if (query.to !== undefined) spec.to = parseInstant("to", query.to);
+  if (query.counterparty !== undefined) spec.counterparty = query.counterparty;
+  if (spec.from !== undefined && spec.to !== undefined && spec.from > spec.to) {
+    throw new ApiError("validation_error", [{ field: "to", issue: "must not be before from" }]);
+  }
+  return spec;
+}
+
+/** The wallet's filter: the counterparty's handle becomes its wallet ids (none for an unknown handle). */
+async function historyFilter(db: D1Database, spec: HistoryFilterSpec): Promise<HistoryFilter> {
+  const filter: HistoryFilter = {};
+  if (spec.kind !== undefined) filter.kind = spec.kind;
+  if (spec.from !== undefined) filter.from = spec.from;
+  if (spec.to !== undefined) filter.to = spec.to;
+  if (spec.counterparty !== undefined) filter.counterparty_ids = await walletIdsOfHandle(db, spec.counterparty);
+  return filter;
+}
 
 walletRoutes.openapi(depositRoute, async (c) => {
   const { wallet_id } = c.req.valid("param");

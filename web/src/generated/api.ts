@@ -425,7 +425,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** A wallet's entries, newest first, by cursor */
+        /** A wallet's entries, newest first, by cursor, optionally filtered by kind, time range and counterparty */
         get: {
             parameters: {
                 query?: {
@@ -433,6 +433,14 @@ export type paths = {
                     limit?: string;
                     /** @description next_cursor of the previous page */
                     cursor?: string;
+                    /** @description Only entries of this kind */
+                    kind?: "deposit" | "withdrawal" | "transfer_in" | "transfer_out";
+                    /** @description ISO 8601 instant with a zone; entries at or after it */
+                    from?: string;
+                    /** @description ISO 8601 instant with a zone; entries strictly before it */
+                    to?: string;
+                    /** @description A handle: only entries with that user's wallets (none for an unknown handle) */
+                    counterparty?: string;
                 };
                 header?: never;
                 path: {
@@ -1525,6 +1533,65 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/me/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** People you paid, were paid by, or exchanged requests with, most recent first (never a phone number) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..50, default 10 */
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Contacts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Contact"][];
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/wallets/{wallet_id}/live": {
         parameters: {
             query?: never;
@@ -2300,6 +2367,175 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/wallets/{wallet_id}/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The balance just after the last entry at or before an instant (seq 0 and balance 0 before the first) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description ISO 8601 instant with a zone, like 2026-11-30T10:00:00Z */
+                    at: string;
+                };
+                header?: never;
+                path: {
+                    wallet_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The balance at that instant */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BalanceAt"];
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/wallets/{wallet_id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A signed statement of UTC days `from` to `to` (inclusive) as JSON, CSV or PDF */
+        get: {
+            parameters: {
+                query: {
+                    /** @description First UTC day of the period, YYYY-MM-DD */
+                    from: string;
+                    /** @description Last UTC day of the period (inclusive), YYYY-MM-DD; at most 366 days */
+                    to: string;
+                    /** @description json (default), csv or pdf */
+                    format?: "json" | "csv" | "pdf";
+                };
+                header?: never;
+                path: {
+                    wallet_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The statement: signed JSON, RFC 4180 CSV or a printable PDF, by `format` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignedStatement"];
+                        "text/csv": string;
+                        "application/pdf": string;
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/auditors": {
         parameters: {
             query?: never;
@@ -2556,6 +2792,11 @@ export type components = {
         PayBody: {
             from_wallet_id: string;
         };
+        Contact: {
+            handle: string;
+            display_name: string;
+            last_at: string;
+        };
         RefundBody: {
             /**
              * @description Integer minor units (cents), 1 .. 2^53-1
@@ -2587,6 +2828,36 @@ export type components = {
             currency: string | null;
             failure_code: string | null;
             created_at: string;
+        };
+        BalanceAt: {
+            wallet_id: string;
+            at: string;
+            balance: number;
+            seq: number;
+        };
+        SignedStatement: {
+            statement: components["schemas"]["Statement"];
+            signature: {
+                /** @enum {string} */
+                alg: "Ed25519";
+                key_id: string;
+                value: string;
+            };
+        };
+        Statement: {
+            wallet_id: string;
+            currency: string;
+            from: string;
+            to: string;
+            opening_balance: number;
+            total_in: number;
+            total_out: number;
+            closing_balance: number;
+            entries: components["schemas"]["Entry"][];
+            chain_head: {
+                seq: number;
+                hash: string;
+            };
         };
     };
     responses: never;

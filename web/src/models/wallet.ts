@@ -1,9 +1,13 @@
 /**
  * The active wallet and its history. Updates arrive from three places (HTTP refreshes, the live feed, and
  * "load more"), in any order, so every write here is a merge: wallets by `version`, entries by `seq`.
+ *
+ * Filters are applied by the server (contract v1.1: `kind`, `from`, `to`, `counterparty`), so a filtered list
+ * is complete however little of the history is loaded: while any filter is set, the view shows the filtered
+ * listing, fetched page by page with its own cursor, and refetched when a live entry arrives.
  */
 import { computed, createModel, effect, signal } from "@preact/signals";
-import { api, seg } from "../api";
+import { api, download, seg, type DownloadResult } from "../api";
 import type { Entry, EntryKind, Page, Wallet } from "../types";
 
 const PAGE_SIZE = 50;
@@ -13,9 +17,55 @@ export interface HistoryFilters {
   /** Local calendar dates as `<input type="date">` gives them ("2026-11-21"), or "" for no bound. */
   from: string;
   to: string;
+  /** A handle ("bob"), or "" for anyone. */
+  counterparty: string;
 }
 
-const NO_FILTERS: HistoryFilters = { kind: "all", from: "", to: "" };
+export const NO_FILTERS: HistoryFilters = { kind: "all", from: "", to: "", counterparty: "" };
+
+/** How long the filters must stay still before the listing is fetched (typing a handle, picking dates). */
+const FILTER_DEBOUNCE_MS = 250;
+
+/** A handle as the server accepts it. */
+export const HANDLE_PATTERN = /^[a-z0-9_]{3,32}$/;
+
+/** Whether any filter is set. */
+export function hasFilters(f: HistoryFilters): boolean {
+  return f.kind !== "all" || f.from !== "" || f.to !== "" || f.counterparty !== "";
+}
+
+/**
+ * The history query of a set of filters: the local calendar days become instants (the start of `from`, and
+ * the start of the day after `to`, which is exclusive on the server), so "to 21 Nov" includes all of 21 Nov
+ * where the user is. Null while the counterparty is not a valid handle yet (the view says so).
+ */
+export function historyQuery(f: HistoryFilters): string | null {
+  const params = new URLSearchParams();
+  if (f.kind !== "all") params.set("kind", f.kind);
+  if (f.from !== "") params.set("from", localMidnight(f.from, 0));
+  if (f.to !== "") params.set("to", localMidnight(f.to, 1));
+  const handle = f.counterparty.trim().replace(/^@/, "").toLowerCase();
+  if (handle !== "") {
+    if (!HANDLE_PATTERN.test(handle)) return null;
+    params.set("counterparty", handle);
+  }
+  return params.toString();
+}
+
+/** The instant the local day `day` (+ `plusDays`) starts, as an ISO string. */
+function localMidnight(day: string, plusDays: number): string {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(y ?? 1970, (m ?? 1) - 1, (d ?? 1) + plusDays).toISOString();
+}
+
+export type StatementFormat = "json" | "csv" | "pdf";
+
+/** The statement query of a calendar month ("2026-11"): its first and last UTC days, both included. */
+export function statementQuery(month: string, format: StatementFormat): string {
+  const [y, m] = month.split("-").map(Number);
+  const last = new Date(Date.UTC(y ?? 1970, m ?? 1, 0)).getUTCDate();
+  return `from=${month}-01&to=${month}-${String(last).padStart(2, "0")}&format=${format}`;
+}
 
 /** The local calendar date of an ISO timestamp, in the same form as a date input's value. */
 export function localDate(iso: string): string {
@@ -47,19 +97,55 @@ export const WalletModel = createModel(() => {
   const balanceFlash = signal(0);
   const filters = signal<HistoryFilters>(NO_FILTERS);
 
-  /** Filtering runs over the loaded pages only; the view says so and offers "load more". */
-  const visibleEntries = computed(() => {
-    const { kind, from, to } = filters.value;
-    return entries.value.filter((entry) => {
-      if (kind !== "all" && entry.kind !== kind) return false;
-      const day = localDate(entry.created_at);
-      return (from === "" || day >= from) && (to === "" || day <= to);
-    });
-  });
+  /** The server's filtered listing, while any filter is set: its loaded pages, its cursor and its state. */
+  const filteredEntries = signal<Entry[]>([]);
+  const filteredCursor = signal<string | null>(null);
+  const filteredStatus = signal<"idle" | "loading" | "error" | "invalid">("idle");
+  const filtersActive = computed(() => hasFilters(filters.value));
+
+  /** What the list shows: the history, or the server's filtered listing while a filter is set. */
+  const visibleEntries = computed(() => (filtersActive.value ? filteredEntries.value : entries.value));
 
   let activeId: string | null = null;
   let refreshing: Promise<void> | null = null;
   let refreshAgain = false;
+  /** Grows with every new filtered listing asked for, so an answer to an older one is dropped. */
+  let filterGeneration = 0;
+  let filterTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Fetches the first page of the filtered listing (after the debounce), replacing what was shown. */
+  function scheduleFiltered(delay_ms = FILTER_DEBOUNCE_MS): void {
+    if (filterTimer !== null) clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => {
+      filterTimer = null;
+      void fetchFiltered(null);
+    }, delay_ms);
+  }
+
+  /** One page of the filtered listing: the first (cursor null) replaces the list, later ones append. */
+  async function fetchFiltered(cursor: string | null): Promise<void> {
+    const id = activeId;
+    const query = historyQuery(filters.value);
+    const generation = cursor === null ? ++filterGeneration : filterGeneration;
+    if (id === null || !hasFilters(filters.value)) return;
+    if (query === null) {
+      filteredEntries.value = [];
+      filteredCursor.value = null;
+      filteredStatus.value = "invalid";
+      return;
+    }
+    filteredStatus.value = "loading";
+    const page = `limit=${PAGE_SIZE}${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`;
+    const result = await api<Page<Entry>>("GET", `/wallets/${seg(id)}/history?${query}&${page}`);
+    if (id !== activeId || generation !== filterGeneration) return;
+    if (!result.ok) {
+      filteredStatus.value = result.status === 400 ? "invalid" : "error";
+      return;
+    }
+    filteredEntries.value = cursor === null ? result.data.items : mergeBySeq(filteredEntries.value, result.data.items);
+    filteredCursor.value = result.data.next_cursor;
+    filteredStatus.value = "idle";
+  }
 
   /** Applies a wallet state unless it is older than the one shown; flashes the figures when they changed. */
   function applyWallet(next: Wallet): void {
@@ -120,8 +206,31 @@ export const WalletModel = createModel(() => {
     historyReady,
     balanceFlash,
     filters,
+    filtersActive,
+    filteredEntries,
+    filteredCursor,
+    filteredStatus,
     visibleEntries,
     applyWallet,
+    /** Sets the filters; the filtered listing is fetched once they have been still for a moment. */
+    setFilters(next: HistoryFilters): void {
+      filters.value = next;
+      filteredEntries.value = [];
+      filteredCursor.value = null;
+      if (hasFilters(next)) {
+        filteredStatus.value = "loading";
+        scheduleFiltered();
+      } else {
+        filterGeneration++;
+        filteredStatus.value = "idle";
+      }
+    },
+    /** Fetches this month's statement (UTC days) in `format`, for the view to hand to the browser. */
+    downloadStatement(month: string, format: StatementFormat): Promise<DownloadResult> {
+      const id = activeId;
+      if (id === null) return Promise.resolve({ ok: false, status: 0, message: "No wallet is open." });
+      return download(`/wallets/${seg(id)}/statement?${statementQuery(month, format)}`);
+    },
     lastSeq,
     activeWalletId(): string | null {
       return activeId;
@@ -136,6 +245,10 @@ export const WalletModel = createModel(() => {
       historyReady.value = false;
       balanceFlash.value = 0;
       filters.value = NO_FILTERS;
+      filteredEntries.value = [];
+      filteredCursor.value = null;
+      filteredStatus.value = "idle";
+      filterGeneration++;
     },
     /**
      * Adds one live entry. Returns false when it leaves a hole (entries between the newest loaded one and
@@ -144,6 +257,8 @@ export const WalletModel = createModel(() => {
     applyEntry(entry: Entry): boolean {
       const newest = lastSeq();
       entries.value = mergeBySeq([entry], entries.value);
+      // Whether it matches the filters is the server's to say: the filtered listing is fetched again.
+      if (hasFilters(filters.value)) scheduleFiltered();
       return newest === 0 || entry.seq <= newest + 1;
     },
     /**
@@ -167,8 +282,13 @@ export const WalletModel = createModel(() => {
       });
       return refreshing;
     },
-    /** Loads the next older page and appends it. */
+    /** Loads the next older page and appends it (of the filtered listing while a filter is set). */
     async loadMore(): Promise<void> {
+      if (hasFilters(filters.value)) {
+        const cursor = filteredCursor.value;
+        if (cursor !== null && filteredStatus.value !== "loading") await fetchFiltered(cursor);
+        return;
+      }
       const id = activeId;
       const cursor = nextCursor.value;
       if (id === null || cursor === null || historyStatus.value === "loading") return;
@@ -189,6 +309,7 @@ export const WalletModel = createModel(() => {
   effect(() => () => {
     // Forgetting the wallet makes a fetch that is still under way drop its answer instead of applying it.
     activeId = null;
+    if (filterTimer !== null) clearTimeout(filterTimer);
   });
 
   return model;

@@ -1,10 +1,11 @@
 /**
- * The wallet's history, newest first: filters (applied to the loaded pages), the list, "load more", and the
- * detail dialog of the chosen entry. New live entries appear at the top as the model receives them.
+ * The wallet's history, newest first: filters (applied by the server), the list, "load more", the detail
+ * dialog of the chosen entry, and the monthly statement download. New live entries appear at the top as the
+ * model receives them.
  */
 import { useSignal } from "@preact/signals";
 import { formatMinor, formatSignedMinor } from "../money";
-import type { HistoryFilters, WalletModel } from "../models/wallet";
+import { NO_FILTERS, type HistoryFilters, type StatementFormat, type WalletModel } from "../models/wallet";
 import type { Entry, EntryKind } from "../types";
 import { useApp } from "./context";
 import { EntryDetail } from "./EntryDetail";
@@ -12,7 +13,7 @@ import { UserText } from "./UserText";
 import { KIND_LABELS, formatDate } from "./format";
 
 function setFilter<K extends keyof HistoryFilters>(wallet: WalletModel, key: K, value: HistoryFilters[K]): void {
-  wallet.filters.value = { ...wallet.filters.value, [key]: value };
+  wallet.setFilters({ ...wallet.filters.value, [key]: value });
 }
 
 function isKind(value: string): value is EntryKind | "all" {
@@ -21,7 +22,7 @@ function isKind(value: string): value is EntryKind | "all" {
 
 function Filters({ wallet }: { wallet: WalletModel }) {
   const f = wallet.filters.value;
-  const active = f.kind !== "all" || f.from !== "" || f.to !== "";
+  const active = wallet.filtersActive.value;
   return (
     <fieldset class="filters">
       <legend>Filter</legend>
@@ -63,8 +64,20 @@ function Filters({ wallet }: { wallet: WalletModel }) {
           onInput={(event) => setFilter(wallet, "to", event.currentTarget.value)}
         />
       </div>
+      <div class="field">
+        <label for="filter-counterparty">With</label>
+        <input
+          id="filter-counterparty"
+          type="search"
+          placeholder="handle"
+          autocomplete="off"
+          spellcheck={false}
+          value={f.counterparty}
+          onInput={(event) => setFilter(wallet, "counterparty", event.currentTarget.value)}
+        />
+      </div>
       {active ? (
-        <button type="button" class="link" onClick={() => (wallet.filters.value = { kind: "all", from: "", to: "" })}>
+        <button type="button" class="link" onClick={() => wallet.setFilters(NO_FILTERS)}>
           Clear filters
         </button>
       ) : null}
@@ -98,37 +111,107 @@ function Item({ entry, currency, onOpen }: { entry: Entry; currency: string; onO
   );
 }
 
+/** The month picker and format of a statement download; the file is handed to the browser as it arrives. */
+function StatementDownload({ wallet }: { wallet: WalletModel }) {
+  const month = useSignal(new Date().toISOString().slice(0, 7));
+  const format = useSignal<StatementFormat>("pdf");
+  const state = useSignal<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const start = async (): Promise<void> => {
+    state.value = { busy: true, error: null };
+    const result = await wallet.downloadStatement(month.value, format.value);
+    if (!result.ok) {
+      state.value = { busy: false, error: result.message };
+      return;
+    }
+    const url = URL.createObjectURL(result.blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = result.filename;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    state.value = { busy: false, error: null };
+  };
+  return (
+    <fieldset class="filters statement">
+      <legend>Statement</legend>
+      <div class="field">
+        <label for="statement-month">Month (UTC)</label>
+        <input id="statement-month" type="month" value={month.value} onInput={(event) => (month.value = event.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="statement-format">Format</label>
+        <select
+          id="statement-format"
+          value={format.value}
+          onChange={(event) => {
+            const value = event.currentTarget.value;
+            if (value === "pdf" || value === "csv" || value === "json") format.value = value;
+          }}
+        >
+          <option value="pdf">PDF</option>
+          <option value="csv">CSV</option>
+          <option value="json">Signed JSON</option>
+        </select>
+      </div>
+      <button
+        type="button"
+        class="secondary"
+        data-testid="statement-download"
+        disabled={state.value.busy || month.value === ""}
+        onClick={() => void start()}
+      >
+        {state.value.busy ? "Preparing…" : "Download statement"}
+      </button>
+      {state.value.error !== null ? (
+        <p class="error" role="alert">
+          {state.value.error}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
+function summary(wallet: WalletModel, shown: number, loaded: number): string {
+  if (wallet.filtersActive.value) {
+    const status = wallet.filteredStatus.value;
+    if (status === "invalid") return "A handle is 3 to 32 letters, digits or underscores.";
+    if (status === "loading" && shown === 0) return "Searching…";
+    if (status === "error") return "The search failed. Change a filter to try again.";
+    return shown === 0
+      ? "No entries match these filters."
+      : `${shown} matching entries shown${wallet.filteredCursor.value !== null ? "; more below" : ""}.`;
+  }
+  if (!wallet.historyReady.value && wallet.historyStatus.value !== "error") return "Loading history…";
+  return loaded === 0 ? "No money has moved yet." : `${loaded} entries loaded.`;
+}
+
 export function History() {
   const { wallet } = useApp();
   const selected = useSignal<Entry | null>(null);
   const w = wallet.wallet.value;
   const shown = wallet.visibleEntries.value;
   const loaded = wallet.entries.value.length;
-  const status = wallet.historyStatus.value;
-  const filtered = shown.length !== loaded;
+  const filtered = wallet.filtersActive.value;
+  const status = filtered ? wallet.filteredStatus.value : wallet.historyStatus.value;
+  const cursor = filtered ? wallet.filteredCursor.value : wallet.nextCursor.value;
   return (
     <section class="card history" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
       <Filters wallet={wallet} />
-      <p class="muted" aria-live="polite">
-        {!wallet.historyReady.value && status !== "error"
-          ? "Loading history…"
-          : filtered
-            ? `Showing ${shown.length} of ${loaded} loaded entries.`
-            : loaded === 0
-              ? "No money has moved yet."
-              : `${loaded} entries loaded.`}
+      <StatementDownload wallet={wallet} />
+      <p class="muted" aria-live="polite" data-testid="history-summary">
+        {summary(wallet, shown.length, loaded)}
       </p>
       <ul class="entries" data-testid="history-list" aria-label="History entries, newest first">
         {w !== null &&
           shown.map((entry) => <Item key={entry.seq} entry={entry} currency={w.currency} onOpen={(e) => (selected.value = e)} />)}
       </ul>
-      {status === "error" ? (
+      {status === "error" && !filtered ? (
         <p class="error" role="alert">
           The history could not be loaded. It will be tried again shortly.
         </p>
       ) : null}
-      {wallet.nextCursor.value !== null ? (
+      {cursor !== null ? (
         <button
           type="button"
           class="secondary"
@@ -136,7 +219,7 @@ export function History() {
           onClick={() => void wallet.loadMore()}
           disabled={status === "loading"}
         >
-          {status === "loading" ? "Loading…" : filtered ? "Load more to search older entries" : "Load more"}
+          {status === "loading" ? "Loading…" : "Load more"}
         </button>
       ) : null}
       {selected.value !== null && w !== null ? (

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Copies the fonts of PDF statements from their npm packages (Noto, SIL Open Font License) into the static
+// assets (web/dist/fonts/), after `vite build` has emptied web/dist. The Worker fetches them through its
+// ASSETS binding when a statement needs them (src/statements/fonts.ts), so they never count against the
+// Worker's bundle size. Run by `npm run build:web`.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+const require = createRequire(import.meta.url);
+/** Served name → [package, file inside it]. Keep in step with FONT_FILES in src/statements/fonts.ts. */
+const FONTS = {
+  "NotoSans-Regular.ttf": ["@expo-google-fonts/noto-sans", "400Regular/NotoSans_400Regular.ttf"],
+  "NotoSansArabic-Regular.ttf": ["@expo-google-fonts/noto-sans-arabic", "400Regular/NotoSansArabic_400Regular.ttf"],
+  "NotoSansHebrew-Regular.ttf": ["@expo-google-fonts/noto-sans-hebrew", "400Regular/NotoSansHebrew_400Regular.ttf"],
+  "NotoSansDevanagari-Regular.ttf": ["@expo-google-fonts/noto-sans-devanagari", "400Regular/NotoSansDevanagari_400Regular.ttf"],
+  "NotoSansJP-Regular.ttf": ["@expo-google-fonts/noto-sans-jp", "400Regular/NotoSansJP_400Regular.ttf"],
+  "NotoEmoji-Regular.ttf": ["@expo-google-fonts/noto-emoji", "400Regular/NotoEmoji_400Regular.ttf"],
+};
+
+const out = new URL("../web/dist/fonts/", import.meta.url);
+mkdirSync(out, { recursive: true });
+for (const [name, [pkg, file]] of Object.entries(FONTS)) {
+  const root = dirname(require.resolve(`${pkg}/package.json`));
+  copyFileSync(join(root, file), new URL(name, out));
+}
+const licence = dirname(require.resolve("@expo-google-fonts/noto-sans/package.json"));
+copyFileSync(join(licence, "LICENSE_FONT"), new URL("LICENSE-OFL.txt", out));
+console.log(`copy-fonts: ${Object.keys(FONTS).length} fonts into web/dist/fonts/`);
