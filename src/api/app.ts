@@ -24,6 +24,7 @@ import { walletRoutes } from "./routes/wallets";
 import { newWalletRoutes } from "./routes/new-wallet";
 import { paymentRequestRoutes } from "./routes/payment-requests";
 import { contactRoutes } from "./routes/contacts";
+import { transferListRoutes } from "./routes/transfer-list";
 import { errorText, log } from "../observability/log";
 
 interface Issue {
@@ -60,6 +61,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", paymentRequestRoutes);
   api.route("/", contactRoutes);
   api.route("/", liveRoutes);
+  api.route("/", transferListRoutes);
   api.route("/", transferRoutes);
   api.route("/", auditRoutes);
   api.route("/", receiptRoutes);

@@ -10,9 +10,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { encryptPhone, phoneIndex } from "../../auth/phone";
-import { base64urlDecode, base64urlEncode } from "../../auth/encoding";
 import { configOf } from "../../config";
-import type { ListPosition } from "../../coordinator/payment-requests";
 import type { MovementOutcome } from "../../coordinator/rpc";
 import type { CreateRequestsResult, NewShare, RequestChangeResult, StoredPayer } from "../../coordinator/request-desk";
 import { users, wallets } from "../../db/schema";
@@ -24,6 +22,7 @@ import type { TransferCoordinator } from "../../transfer-coordinator";
 import { withCoordinator } from "../calls";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
+import { decodeTimeCursor, encodeTimeCursor, pageLimit } from "../paging";
 import { keyedReply, optionalIdempotencyKey } from "../keyed";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey, sessionFirst } from "../middleware";
 import {
@@ -172,9 +171,10 @@ paymentRequestRoutes.openapi(listRoute, async (c) => {
   const query = c.req.valid("query");
   const config = configOf(c.env);
   const limit = pageLimit(query.limit, config.history_page_default, config.history_page_max);
-  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  const position = query.cursor === undefined ? null : decodeTimeCursor("r1", query.cursor);
+  const after = position === null ? null : { created_at_ms: position.at_ms, id: position.id };
   const page = await own(c).listRequests(query.role ?? "incoming", query.status ?? null, after, limit);
-  const next_cursor = page.full && page.last !== null ? encodeCursor(page.last) : null;
+  const next_cursor = page.full && page.last !== null ? encodeTimeCursor("r1", { at_ms: page.last.created_at_ms, id: page.last.id }) : null;
   return c.json({ items: page.items, next_cursor }, 200);
 });
 
@@ -314,33 +314,4 @@ function createdOrThrow(result: CreateRequestsResult | { code: "unauthenticated"
 function changedOrThrow(result: RequestChangeResult) {
   if (result.code === "ok") return result.payment_request;
   throw new ApiError(result.code);
-}
-
-function pageLimit(raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const limit = Number(raw);
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) {
-    throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${max}` }]);
-  }
-  return limit;
-}
-
-/** Request list cursors are opaque: base64url of a versioned (created_at_ms, id). */
-function encodeCursor(at: ListPosition): string {
-  return base64urlEncode(new TextEncoder().encode(`r1:${at.created_at_ms}:${at.id}`));
-}
-
-function decodeCursor(cursor: string): ListPosition {
-  let text: string;
-  try {
-    text = new TextDecoder().decode(base64urlDecode(cursor));
-  } catch {
-    text = "";
-  }
-  const match = /^r1:(\d{1,16}):(prq_[0-9a-z_]{1,80})$/.exec(text);
-  const ms = Number(match?.[1]);
-  if (match === null || match[2] === undefined || !Number.isSafeInteger(ms)) {
-    throw new ApiError("validation_error", [{ field: "cursor", issue: "not a cursor this API returned" }]);
-  }
-  return { created_at_ms: ms, id: match[2] };
 }

@@ -9,6 +9,7 @@ import type { SingleWalletRequest } from "../../coordinator/rpc";
 import { assertOwnWallet, withCoordinator } from "../calls";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
+import { pageLimit } from "../paging";
 import { requestHash } from "../../domain/idempotency";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
 import { decodeHistoryCursor, encodeHistoryCursor, parseInstant, walletIdsOfHandle, type HistoryFilterSpec } from "../find-params";
@@ -25,15 +26,6 @@ import {
   errorResponses,
   jsonContent,
 } from "../schemas";
-
-function pageLimit(raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const limit = Number(raw);
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) {
-    throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${max}` }]);
-  }
-  return limit;
-}
 
 function singleWalletRequest(c: AppContext, route: string, walletId: string, body: { amount: number }): SingleWalletRequest {
   return {

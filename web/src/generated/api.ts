@@ -1673,16 +1673,87 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
-    "/transfers/{transfer_id}/refunds": {
+    "/transfers": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Your transfers, sent and received, newest first, filtered by the server */
+        get: {
+            parameters: {
+                query?: {
+                    wallet_id?: string;
+                    direction?: "in" | "out";
+                    status?: "succeeded" | "failed" | "pending";
+                    /** @description a handle */
+                    counterparty?: string;
+                    /** @description ISO 8601 instant, inclusive */
+                    from?: string;
+                    /** @description ISO 8601 instant, exclusive */
+                    to?: string;
+                    limit?: string;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Transfer"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
-        /** Give money back for a transfer you received (partial refunds may repeat, never past its amount) */
+        /** Send money to a wallet id, a handle or a phone number */
         post: {
             parameters: {
                 query?: never;
@@ -1690,18 +1761,16 @@ export type paths = {
                     /** @description 1..255 printable ASCII */
                     "idempotency-key": string;
                 };
-                path: {
-                    transfer_id: string;
-                };
+                path?: never;
                 cookie?: never;
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["RefundBody"];
+                    "application/json": components["schemas"]["TransferBody"];
                 };
             };
             responses: {
-                /** @description Refunded (or replayed, with Idempotent-Replayed: true) */
+                /** @description Succeeded (or replayed, with Idempotent-Replayed: true) */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -1810,7 +1879,7 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
-    "/transfers": {
+    "/transfers/{transfer_id}/refunds": {
         parameters: {
             query?: never;
             header?: never;
@@ -1819,7 +1888,7 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Send money to a wallet id, a handle or a phone number */
+        /** Give money back for a transfer you received (partial refunds may repeat, never past its amount) */
         post: {
             parameters: {
                 query?: never;
@@ -1827,16 +1896,18 @@ export type paths = {
                     /** @description 1..255 printable ASCII */
                     "idempotency-key": string;
                 };
-                path?: never;
+                path: {
+                    transfer_id: string;
+                };
                 cookie?: never;
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["TransferBody"];
+                    "application/json": components["schemas"]["RefundBody"];
                 };
             };
             responses: {
-                /** @description Succeeded (or replayed, with Idempotent-Replayed: true) */
+                /** @description Refunded (or replayed, with Idempotent-Replayed: true) */
                 201: {
                     headers: {
                         [name: string]: unknown;
