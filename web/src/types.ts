@@ -46,6 +46,25 @@ export type VerifyProblem = VerifyResult["problems"][number];
 /** How far the continuous self-audit is behind the audit log (GET /audit/self-audit). */
 export type SelfAuditStatus = Ok<"/audit/self-audit", "get">;
 
+/** A request for money, to its requester or its payer (contract v1.1). */
+export type PaymentRequest = Schemas["PaymentRequest"];
+export type PaymentRequestStatus = PaymentRequest["status"];
+/** A bill split into one payment request per share. */
+export type Split = Schemas["Split"];
+/** Who is asked to pay: the contract's `Recipient` (a handle, a phone number or a wallet id). */
+export type PayerInput = Schemas["Recipient"];
+
+/**
+ * GET /me/contacts as the generated contract describes it. The route is newer than this client's generated file
+ * may be; until `npm run gen:api` picks it up, the contract's documented shape (api-contract.md, "Finding
+ * things") stands in, and the conditional switches to the generated type by itself once it exists.
+ */
+export type ContactsBody = paths extends { "/me/contacts": { get: { responses: { 200: { content: { "application/json": infer B } } } } } }
+  ? B
+  : { items: { handle: string; display_name: string; last_at: string }[] };
+/** Someone the user paid, was paid by, or exchanged requests with. */
+export type Contact = ContactsBody["items"][number];
+
 /** The combined verdict of every page, as the auditor's screen shows it. */
 export interface VerifySummary {
   ok: boolean;

@@ -113,6 +113,8 @@ const { PendingModel } = await import("../src/models/pending.ts");
 const { RouteModel } = await import("../src/models/route.ts");
 const { SessionModel } = await import("../src/models/session.ts");
 const { WalletModel } = await import("../src/models/wallet.ts");
+const { RequestsModel } = await import("../src/models/requests.ts");
+const { ContactsModel } = await import("../src/models/contacts.ts");
 
 /** Lets the fake fetch's promises and the models' awaits after them run (they are microtasks, not timers). */
 async function settle(): Promise<void> {
@@ -204,7 +206,9 @@ void describe("AccountModel", () => {
     const wallet = new WalletModel();
     const pending = new PendingModel();
     const notices = new NoticesModel();
-    const account = new AccountModel({ session, wallet, pending, notices });
+    const requestsModel = new RequestsModel();
+    const contacts = new ContactsModel();
+    const account = new AccountModel({ session, wallet, pending, notices, requests: requestsModel, contacts });
 
     session.me.value = meOf("usr_a", "wal_a");
     await settle();

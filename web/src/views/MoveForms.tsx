@@ -15,7 +15,7 @@ import type { LiveModel } from "../models/live";
 import type { MoveOutcome } from "../models/pending";
 import type { Wallet } from "../types";
 import { useApp } from "./context";
-import { FieldError, StatusLine, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
+import { CONTACTS_LIST_ID, FieldError, StatusLine, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
 
 /**
  * The server's MEMO_MAX_CHARS default, in characters as a reader sees them. No maxLength on the input: it
@@ -178,6 +178,7 @@ export function SendForm() {
         value={recipient}
         error={e.recipient}
         autocomplete="off"
+        list={CONTACTS_LIST_ID}
         required
       />
       <TextField
