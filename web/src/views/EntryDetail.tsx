@@ -9,6 +9,7 @@ import { api, seg } from "../api";
 import { errorsFor } from "../errors";
 import { formatMinor, formatSignedMinor, fractionDigitsFor, minorToDecimalString, parseMajorToMinor } from "../money";
 import { describeMove } from "../models/account";
+import { refundableOf } from "../refund";
 import { memoProblem } from "../text";
 import type { Entry, Transfer } from "../types";
 import { useApp } from "./context";
@@ -17,12 +18,6 @@ import { KIND_LABELS, formatDate } from "./format";
 import { UserText } from "./UserText";
 
 const MEMO_MAX = 140;
-
-/** What is left to refund of a received transfer, or 0 when it cannot be refunded (a refund itself, failed). */
-export function refundableOf(transfer: Transfer): number {
-  if (transfer.status !== "succeeded" || transfer.refund_of !== null) return 0;
-  return Math.max(0, transfer.amount - transfer.refunded_amount);
-}
 
 /**
  * Gives money back for a received transfer. The amount starts at what is left to refund; the request goes
