@@ -65,7 +65,10 @@ import type {
   Profile,
   ReadMovementResult,
   RefundRequest,
+  ContactSources,
+  MovementView,
   PayRequest,
+  SentQuery,
   SingleWalletRequest,
   TransferRequest,
 } from "./coordinator/rpc";
@@ -415,12 +418,62 @@ export class TransferCoordinator extends DurableObject<Env> {
     return this.submit("transfer", { ...req, amount: quote.amount }, fields);
   }
 
+  /**
+   * Where this user's contacts come from, as far as this object knows them: the recipients of their most recent
+   * succeeded transfers (by wallet), and the people of their most recent requests both ways (by user), each
+   * marked when it was named by phone only. The edge adds who paid them (from their wallets) and the names.
+   */
+  async contactSources(scan_max: number): Promise<ContactSources> {
+    if (!this.schemaReady) return { wallets: [], users: [] };
+    // Successes still waiting for the outbox are in memory, not yet written as succeeded.
+    const waiting = [...this.finished.values()].filter((m) => m.kind === "transfer" && m.state === "succeeded");
+    const wallets = [...waiting, ...this.q.recentSent.all({ limit: scan_max })].flatMap((s) =>
+      s.to_wallet_id === null
+        ? []
+        : [{ wallet_id: s.to_wallet_id, at_ms: s.created_at_ms, by_phone: s.recipient?.includes('"phone_index"') === true }],
+    );
+    return { wallets, users: this.desk.people(scan_max) };
+  }
+
+  /**
+   * A page of this user's sent transfers, newest first, before `before` (exclusive), each with its
+   * `refunded_amount`. Successes still waiting for the outbox are read from memory, where they are decided.
+   */
+  async listSent(input: SentQuery): Promise<MovementView[]> {
+    if (!this.schemaReady) return [];
+    const wanted = input.status;
+    // A success in memory is still `started` in storage, so "succeeded" also reads started rows, and "pending"
+    // then drops the ones memory has decided.
+    const states =
+      wanted === null ? null : wanted === "pending" ? ["started"] : wanted === "succeeded" ? ["succeeded", "started"] : ["failed"];
+    const rows = this.q.sentPage.all({
+      before_ms: input.before?.at_ms ?? Number.MAX_SAFE_INTEGER,
+      before_id: input.before?.id ?? "\uffff",
+      from_ms: input.from_ms ?? 0,
+      states: states === null ? null : JSON.stringify(states),
+      wallets: input.wallet_ids === null ? null : JSON.stringify(input.wallet_ids),
+      to_wallets: input.to_wallet_ids === null ? null : JSON.stringify(input.to_wallet_ids),
+      limit: input.limit,
+    });
+    return rows
+      .map((row) => this.finished.get(row.id) ?? row)
+      .map((row) => ({ ...movementView(row), refunded_amount: this.refundRooms.refunded(row.id) }))
+      .filter((v) => wanted === null || v.status === wanted);
+  }
+
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
 
   /** Claims room for a refund of one of this user's transfers (coordinator/refund-rooms.ts). */
   async claimRefund(input: ClaimRefundInput): Promise<ClaimRefundResult> {
-    const t = this.movement(input.transfer_id);
+    let t = this.movement(input.transfer_id);
     if (t === null) return { code: "not_found" };
+    // A transfer still running here (after a restart, before recovery reached it) has no recipient yet: finish
+    // it first, then decide. If it cannot finish now, the refund is retried later (it is not refused).
+    if (t.state === "started") {
+      await this.drive(t, false);
+      t = this.movement(input.transfer_id);
+      if (t === null || t.state === "started") throw new Error(`transfer ${input.transfer_id} is still running; the refund waits`);
+    }
     return this.storage.transactionSync(() => this.refundRooms.claim(t, input, Date.now()));
   }
 

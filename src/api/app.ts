@@ -22,6 +22,7 @@ import { transferRoutes } from "./routes/transfers";
 import { walletRoutes } from "./routes/wallets";
 import { newWalletRoutes } from "./routes/new-wallet";
 import { paymentRequestRoutes } from "./routes/payment-requests";
+import { contactRoutes } from "./routes/contacts";
 import { errorText, log } from "../observability/log";
 
 interface Issue {
@@ -56,6 +57,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", walletRoutes);
   api.route("/", newWalletRoutes);
   api.route("/", paymentRequestRoutes);
+  api.route("/", contactRoutes);
   api.route("/", liveRoutes);
   api.route("/", transferRoutes);
   api.route("/", auditRoutes);

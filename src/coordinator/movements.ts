@@ -2,7 +2,7 @@
  * Movement rows: building one when a movement starts, its row once it has ended, the contract's view of it,
  * the outcome it replays, who may read it, and every query the coordinator runs on them.
  */
-import { and, asc, count, eq, isNotNull, lt, lte, min, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, isNotNull, lt, lte, min, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { lazily, placeholdersFor, setPlaceholdersFor } from "../db/prepared";
 import { newMovementId, type MovementKind } from "../domain/ids";
@@ -154,6 +154,35 @@ export function prepareMovementStatements(db: DrizzleSqliteDODatabase) {
         .update(m)
         .set({ idempotency_key: null })
         .where(and(isNotNull(m.idempotency_key), lt(m.created_at_ms, p("cutoff"))))
+        .prepare(),
+    recentSent: () =>
+      db
+        .select({ to_wallet_id: m.to_wallet_id, recipient: m.recipient, created_at_ms: m.created_at_ms })
+        .from(m)
+        .where(and(eq(m.kind, "transfer"), eq(m.state, "succeeded")))
+        .orderBy(desc(m.created_at_ms))
+        .limit(p("limit"))
+        .prepare(),
+    /**
+     * Sent transfers newest first before a position, narrowed by the filters given (each a JSON list, or null
+     * for no filter). The partial index on (created_at_ms) WHERE kind = 'transfer' keeps the walk in time order.
+     */
+    sentPage: () =>
+      db
+        .select()
+        .from(m)
+        .where(
+          and(
+            eq(m.kind, "transfer"),
+            sql`(${m.created_at_ms} < ${p("before_ms")} OR (${m.created_at_ms} = ${p("before_ms")} AND ${m.id} < ${p("before_id")}))`,
+            sql`${m.created_at_ms} >= ${p("from_ms")}`,
+            sql`(${p("states")} IS NULL OR ${m.state} IN (SELECT value FROM json_each(${p("states")})))`,
+            sql`(${p("wallets")} IS NULL OR ${m.from_wallet_id} IN (SELECT value FROM json_each(${p("wallets")})))`,
+            sql`(${p("to_wallets")} IS NULL OR ${m.to_wallet_id} IN (SELECT value FROM json_each(${p("to_wallets")})))`,
+          ),
+        )
+        .orderBy(desc(m.created_at_ms), desc(m.id))
+        .limit(p("limit"))
         .prepare(),
     countStarted: () => db.select({ n: count() }).from(m).where(eq(m.state, "started")).prepare(),
     countOutbox: () => db.select({ n: count() }).from(m).where(eq(m.outbox_pending, 1)).prepare(),

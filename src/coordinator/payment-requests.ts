@@ -134,6 +134,13 @@ export class RequestStore {
     return rows.map((row) => (isDue(row, now_ms) ? { ...row, status: "expired" as const, resolved_at: iso(row.expires_at_ms) } : row));
   }
 
+  /** The payers of this user's most recent requests, and whether each was named by phone only. */
+  recentPayers(limit: number): { user_id: string; at_ms: number; by_phone: boolean }[] {
+    return this.q.recentPayers
+      .all({ limit })
+      .map((r) => ({ user_id: r.payer_user_id, at_ms: r.created_at_ms, by_phone: r.payer.startsWith('{"phone"') }));
+  }
+
   private write(row: PaymentRequestRow): PaymentRequestRow {
     this.q.update.run(row);
     return row;
@@ -173,6 +180,11 @@ export class IncomingStore {
       return;
     }
     this.q.setStatus.run({ id, status });
+  }
+
+  /** The requesters of the most recent requests this user received (each knows the payer by handle). */
+  recentRequesters(limit: number): { user_id: string; at_ms: number }[] {
+    return this.q.recentRequesters.all({ limit }).map((r) => ({ user_id: r.requester_id, at_ms: r.created_at_ms }));
   }
 
   /** A page of the inbox, newest first, without requests still being created. */
@@ -240,6 +252,13 @@ function prepareRequestStatements(db: DrizzleSqliteDODatabase) {
         .where(and(eq(r.status, "open"), isNull(r.claimed_by)))
         .prepare(),
     unnotified: () => db.select().from(r).where(eq(r.notify_pending, 1)).limit(p("limit")).prepare(),
+    recentPayers: () =>
+      db
+        .select({ payer_user_id: r.payer_user_id, payer: r.payer, created_at_ms: r.created_at_ms })
+        .from(r)
+        .orderBy(desc(r.created_at_ms))
+        .limit(p("limit"))
+        .prepare(),
     markNotified: () =>
       db
         .update(r)
@@ -284,6 +303,14 @@ function prepareIncomingStatements(db: DrizzleSqliteDODatabase) {
         .where(eq(i.id, p("id")))
         .prepare(),
     insert: () => db.insert(i).values(placeholdersFor(i)).prepare(),
+    recentRequesters: () =>
+      db
+        .select({ requester_id: i.requester_id, created_at_ms: i.created_at_ms })
+        .from(i)
+        .where(sql`${i.status} <> 'admitted'`)
+        .orderBy(desc(i.created_at_ms))
+        .limit(p("limit"))
+        .prepare(),
     dropAdmitted: () =>
       db
         .delete(i)

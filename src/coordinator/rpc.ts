@@ -57,6 +57,24 @@ export interface PayRequest extends MovementRequestBase {
   from_wallet_id: string;
 }
 
+/** A page of sent transfers (see TransferCoordinator.listSent); a null filter does not narrow. */
+export interface SentQuery {
+  before: { at_ms: number; id: string } | null;
+  from_ms: number | null;
+  status: "succeeded" | "failed" | "pending" | null;
+  /** Sent from these wallets. */
+  wallet_ids: string[] | null;
+  /** Sent to these wallets (the counterparty's). */
+  to_wallet_ids: string[] | null;
+  limit: number;
+}
+
+/** Contacts as one coordinator knows them (see TransferCoordinator.contactSources). */
+export interface ContactSources {
+  wallets: { wallet_id: string; at_ms: number; by_phone: boolean }[];
+  users: { user_id: string; at_ms: number; by_phone: boolean }[];
+}
+
 export interface SingleWalletRequest extends MovementRequestBase {
   wallet_id: string;
   amount: number;

@@ -231,6 +231,32 @@ describe.each(MODES)("refund crash sweep (%s)", (mode) => {
   );
 });
 
+describe("refunds of a transfer that a crash left running", () => {
+  it("a refund finds the transfer still started after a restart, finishes it, and refunds", async () => {
+    const a = await register();
+    const b = await register();
+    await deposit(a, 5_000);
+    await settle([a.id]);
+    await arm(a, "after_finish", "abort");
+    const sent = await api("/transfers", {
+      token: a.token,
+      key: crypto.randomUUID(),
+      body: { from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 800 },
+    }).catch(() => null);
+    expect(sent?.status ?? 503).not.toBe(201);
+    await evict([coordinatorStub(a.id)]);
+    const entry = (await walletStub(b.wallet_id).entriesAfter(0, 10))[0];
+    if (entry === undefined) throw new Error("the credit did not happen");
+    const refund = await untilKnown(() =>
+      api(`/transfers/${entry.transfer_id}/refunds`, { token: b.token, key: "r1", body: { amount: 300 } }),
+    );
+    expect(refund.status, refund.text).toBe(201);
+    await settle([a.id, b.id]);
+    const check = await assertLedger([a.wallet_id, b.wallet_id]);
+    expect(check.wallets.map((w) => w.balance)).toEqual([4_500, 500]);
+  });
+});
+
 describe("recovery without a retry", () => {
   it("the alarm alone finishes a crashed transfer, and the later retry replays it", async () => {
     const a = await register();

@@ -1,0 +1,58 @@
+/**
+ * `GET /me/contacts`: people the caller paid, was paid by, or exchanged requests with, most recent first; never
+ * a phone number, and never someone known only by phone.
+ */
+import { describe, expect, it } from "vitest";
+import { api, deposit, register, transfer } from "./helpers";
+
+const phoneNumber = (): string => `+1917${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
+
+describe("contacts", () => {
+  it("lists payees, payers and request partners by recency, without phone-only ones or phone numbers", async () => {
+    const a = await register();
+    const b = await register();
+    const c = await register();
+    const dPhone = phoneNumber();
+    const d = await register({ phone: dPhone });
+    const e = await register();
+    const fPhone = phoneNumber();
+    await register({ phone: fPhone });
+    await deposit(a, 10_000);
+    await deposit(c, 10_000);
+    const step = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+    expect((await transfer(a, { handle: b.handle }, 100)).status).toBe(201);
+    await step();
+    expect((await transfer(c, { handle: a.handle }, 100)).status).toBe(201);
+    await step();
+    expect((await transfer(a, { phone: dPhone }, 100)).status).toBe(201);
+    await step();
+    expect(
+      (await api("/payment-requests", { token: e.token, body: { wallet_id: e.wallet_id, payer: { handle: a.handle }, amount: 5 } })).status,
+    ).toBe(201);
+    await step();
+    expect(
+      (await api("/payment-requests", { token: a.token, body: { wallet_id: a.wallet_id, payer: { phone: fPhone }, amount: 5 } })).status,
+    ).toBe(201);
+    const res = await api<{ items: { handle: string; display_name: string; last_at: string }[] }>("/me/contacts", { token: a.token });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.items.map((i) => i.handle)).toEqual([e.handle, c.handle, b.handle]);
+    expect(res.text).not.toContain(dPhone);
+    expect(res.text).not.toContain(fPhone);
+    expect(res.text).not.toContain(d.handle);
+    expect(Object.keys(res.json.items[0] ?? {})).toEqual(["handle", "display_name", "last_at"]);
+    const two = await api<{ items: unknown[] }>("/me/contacts?limit=2", { token: a.token });
+    expect(two.json.items.length).toBe(2);
+    for (const bad of ["0", "51", "x"]) expect((await api(`/me/contacts?limit=${bad}`, { token: a.token })).status).toBe(400);
+  });
+
+  it("someone named by phone and later paid by handle is listed", async () => {
+    const a = await register();
+    const phone = phoneNumber();
+    const d = await register({ phone });
+    await deposit(a, 1_000);
+    expect((await transfer(a, { phone }, 10)).status).toBe(201);
+    expect((await transfer(a, { handle: d.handle }, 10)).status).toBe(201);
+    const res = await api<{ items: { handle: string }[] }>("/me/contacts", { token: a.token });
+    expect(res.json.items.map((i) => i.handle)).toEqual([d.handle]);
+  });
+});
