@@ -405,3 +405,59 @@ e2e("a user with USD and EUR wallets, opened in the UI, is paid by handle in bot
     "each payment went to the wallet in its own currency",
   );
 });
+
+e2e("the request form is usable from the keyboard: errors are tied to their fields and take focus; contacts are suggested", async (t) => {
+  const a = await openApp(t, "A");
+  const b = await openApp(t, "B");
+  const handleA = handleFor("kbd_a");
+  const handleB = handleFor("kbd_b");
+  await register(a, handleA);
+  await register(b, handleB);
+
+  // Every new control on the dashboard has a label.
+  const unlabelled = await a.$$eval("main input, main select", (controls) =>
+    controls.filter((c) => c.labels === null || c.labels.length === 0).map((c) => c.id || c.outerHTML.slice(0, 60)),
+  );
+  assert.deepEqual(unlabelled, []);
+
+  // An empty submit by Enter: each error is tied to its field, and focus lands on the first.
+  await byTest(a, "request-payer").focus();
+  await a.keyboard.press("Enter");
+  await a.waitForFunction(() => document.activeElement?.id === "request-payer");
+  assert.equal(await byTest(a, "request-payer").getAttribute("aria-invalid"), "true");
+  assert.match((await byTest(a, "request-payer").getAttribute("aria-describedby")) ?? "", /request-payer-error/);
+  assert.match((await byTest(a, "request-amount").getAttribute("aria-describedby")) ?? "", /request-amount-error/);
+
+  // Someone who is not registered: the server's 404 is said beside the payer, which takes focus again.
+  await a.keyboard.type("nobody_here_at_all");
+  await a.keyboard.press("Tab");
+  await a.keyboard.type("3.00");
+  await a.keyboard.press("Enter");
+  await waitText(a, "#request-payer-error", "Nobody with that handle or phone number is registered. Please check it.");
+  await a.waitForFunction(() => document.activeElement?.id === "request-payer");
+
+  // A request by keyboard alone, then B pays it with the keyboard too.
+  await byTest(a, "request-payer").fill(handleB);
+  await byTest(a, "request-amount").focus();
+  await a.keyboard.press("Enter");
+  await byTest(a, "request-form")
+    .getByRole("status")
+    .filter({ hasText: `Asked @${handleB} for $3.00.` })
+    .waitFor();
+  await deposit(b, "5.00", "$5.00");
+  await requestRow(b, "incoming", "open").waitFor();
+  await byTest(b, "request-pay").focus();
+  await b.keyboard.press("Enter");
+  await requestRow(b, "incoming", "paid").waitFor();
+  // The Pay button is gone; focus moved to the row's message rather than falling to the page.
+  await b.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "request-message");
+  await waitBalance(a, "$3.00");
+
+  // Having dealt with each other, each is suggested in the other's send and request forms.
+  await byTest(a, "request-amount").fill("1.00");
+  await byTest(a, "request-payer").fill(handleB);
+  await byTest(a, "request-submit").click();
+  await a.locator(`#contact-suggestions option[value="${handleB}"]`).waitFor({ state: "attached" });
+  assert.equal(await byTest(a, "send-recipient").getAttribute("list"), "contact-suggestions");
+  assert.equal(await byTest(a, "request-payer").getAttribute("list"), "contact-suggestions");
+});

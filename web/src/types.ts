@@ -54,16 +54,10 @@ export type Split = Schemas["Split"];
 /** Who is asked to pay: the contract's `Recipient` (a handle, a phone number or a wallet id). */
 export type PayerInput = Schemas["Recipient"];
 
-/**
- * GET /me/contacts as the generated contract describes it. The route is newer than this client's generated file
- * may be; until `npm run gen:api` picks it up, the contract's documented shape (api-contract.md, "Finding
- * things") stands in, and the conditional switches to the generated type by itself once it exists.
- */
-export type ContactsBody = paths extends { "/me/contacts": { get: { responses: { 200: { content: { "application/json": infer B } } } } } }
-  ? B
-  : { items: { handle: string; display_name: string; last_at: string }[] };
+/** GET /me/contacts: the people the user dealt with, most recent first. */
+export type ContactsBody = Ok<"/me/contacts", "get">;
 /** Someone the user paid, was paid by, or exchanged requests with. */
-export type Contact = ContactsBody["items"][number];
+export type Contact = Schemas["Contact"];
 
 /** The combined verdict of every page, as the auditor's screen shows it. */
 export interface VerifySummary {

@@ -1525,6 +1525,65 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/me/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** People you paid, were paid by, or exchanged requests with, most recent first (never a phone number) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..50, default 10 */
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Contacts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Contact"][];
+                        };
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/wallets/{wallet_id}/live": {
         parameters: {
             query?: never;
@@ -2555,6 +2614,11 @@ export type components = {
         };
         PayBody: {
             from_wallet_id: string;
+        };
+        Contact: {
+            handle: string;
+            display_name: string;
+            last_at: string;
         };
         RefundBody: {
             /**

@@ -121,7 +121,7 @@ export function SendForm() {
   const memo = useSignal("");
   const { errors, busy, done } = useFormState();
   const form = useRef<HTMLFormElement>(null);
-  const { wallet, session, pending, account } = useApp();
+  const { wallet, session, pending, account, contacts } = useApp();
   const w = wallet.wallet.value;
   const user = session.me.value?.user;
 
@@ -153,7 +153,11 @@ export function SendForm() {
       amount.value = "";
       memo.value = "";
     }
-    if (result === "done") done.value = `Sent ${formatMinor(parsed.minor, w.currency)} to ${to.label}.`;
+    if (result === "done") {
+      done.value = `Sent ${formatMinor(parsed.minor, w.currency)} to ${to.label}.`;
+      // Whoever was just paid is now a contact, suggested next time.
+      void contacts.load();
+    }
     if (!focusStillHere(form.current)) return;
     if (result === "refused") focusFirstInvalid(form.current);
     else setTimeout(() => form.current?.querySelector<HTMLInputElement>("#send-amount")?.focus(), 0);

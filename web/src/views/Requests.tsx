@@ -38,7 +38,7 @@ function RequestFacts({ request, role }: { request: PaymentRequest; role: Reques
     <div class="request-main">
       <span>
         {role === "incoming" ? `${other} asks you for ` : `You asked ${other} for `}
-        <strong data-testid="request-amount">{formatMinor(request.amount, request.currency)}</strong>
+        <strong data-testid="request-row-amount">{formatMinor(request.amount, request.currency)}</strong>
       </span>
       {request.memo !== null && request.memo !== "" ? (
         <span class="request-memo">
