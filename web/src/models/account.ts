@@ -76,7 +76,11 @@ export const AccountModel = createModel(({ session, wallet, pending, notices, re
 
   function resume(): void {
     const current = session.me.peek();
-    if (current !== null) pending.resumePending(current.user.id);
+    if (current === null) return;
+    pending.resumePending(current.user.id);
+    // A request's changes are pushed to the requester's receiving wallet only; while another of their wallets is
+    // shown, this reload is what keeps the outgoing list at most RESUME_EVERY_MS stale.
+    void requests.reload();
   }
 
   effect(follow);

@@ -5,7 +5,7 @@
  * first await, so a double click cannot submit twice either.
  */
 import { useRef } from "preact/hooks";
-import { signal, useComputed, useSignal, type Signal } from "@preact/signals";
+import { signal, useSignal, type Signal } from "@preact/signals";
 import { errorsFor, type FieldErrors } from "../errors";
 import { formatMinor, fractionDigitsFor, parseMajorToMinor } from "../money";
 import { parseRecipient, type Recipient } from "../recipient";
@@ -272,7 +272,6 @@ export function SplitForm() {
   const w = wallet.wallet.value;
   const user = session.me.value?.user;
   const digits = w !== null ? fractionDigitsFor(w.currency) : 2;
-  const total = useComputed(() => totalOf(rows.value, digits));
 
   function addRow(): void {
     const row = newRow();
@@ -328,7 +327,8 @@ export function SplitForm() {
   }
 
   const e = errors.value;
-  const t = total.value;
+  // Computed in render (cheap), so it follows both the typed amounts and a switch to a wallet in another currency.
+  const t = totalOf(rows.value, digits);
   const currency = w?.currency ?? "USD";
   return (
     <form
