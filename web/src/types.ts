@@ -46,6 +46,19 @@ export type VerifyProblem = VerifyResult["problems"][number];
 /** How far the continuous self-audit is behind the audit log (GET /audit/self-audit). */
 export type SelfAuditStatus = Ok<"/audit/self-audit", "get">;
 
+/** A request for money, to its requester or its payer (contract v1.1). */
+export type PaymentRequest = Schemas["PaymentRequest"];
+export type PaymentRequestStatus = PaymentRequest["status"];
+/** A bill split into one payment request per share. */
+export type Split = Schemas["Split"];
+/** Who is asked to pay: the contract's `Recipient` (a handle, a phone number or a wallet id). */
+export type PayerInput = Schemas["Recipient"];
+
+/** GET /me/contacts: the people the user dealt with, most recent first. */
+export type ContactsBody = Ok<"/me/contacts", "get">;
+/** Someone the user paid, was paid by, or exchanged requests with. */
+export type Contact = Schemas["Contact"];
+
 /** The combined verdict of every page, as the auditor's screen shows it. */
 export interface VerifySummary {
   ok: boolean;

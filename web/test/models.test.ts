@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { registerHooks } from "node:module";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import type { LiveTarget } from "../src/models/live.ts";
-import type { Entry, Me, Wallet } from "../src/types.ts";
+import type { Entry, Me, PaymentRequest, Wallet } from "../src/types.ts";
 
 registerHooks({
   resolve(specifier, context, nextResolve) {
@@ -113,6 +113,8 @@ const { PendingModel } = await import("../src/models/pending.ts");
 const { RouteModel } = await import("../src/models/route.ts");
 const { SessionModel } = await import("../src/models/session.ts");
 const { WalletModel } = await import("../src/models/wallet.ts");
+const { RequestsModel } = await import("../src/models/requests.ts");
+const { ContactsModel } = await import("../src/models/contacts.ts");
 
 /** Lets the fake fetch's promises and the models' awaits after them run (they are microtasks, not timers). */
 async function settle(): Promise<void> {
@@ -204,7 +206,9 @@ void describe("AccountModel", () => {
     const wallet = new WalletModel();
     const pending = new PendingModel();
     const notices = new NoticesModel();
-    const account = new AccountModel({ session, wallet, pending, notices });
+    const requestsModel = new RequestsModel();
+    const contacts = new ContactsModel();
+    const account = new AccountModel({ session, wallet, pending, notices, requests: requestsModel, contacts });
 
     session.me.value = meOf("usr_a", "wal_a");
     await settle();
@@ -493,5 +497,137 @@ void describe("WalletModel history filters (server-side) and statements", () => 
     mock.timers.tick(1_000);
     await settle();
     assert.deepEqual(requests, [], "the pending filter timer died with the model");
+  });
+});
+
+/** A payment request as the server shows it; `requester` is the handle of who asked. */
+function paymentRequestOf(id: string, requester: string, status: PaymentRequest["status"] = "open"): PaymentRequest {
+  return {
+    id,
+    status,
+    requester: { handle: requester, display_name: requester },
+    requester_wallet_id: `wal_${requester}`,
+    payer: { handle: requester === "usr_a" ? "usr_b" : "usr_a", display_name: "" },
+    amount: 1250,
+    currency: "USD",
+    memo: null,
+    created_at: `2026-11-30T10:00:0${id.slice(-1)}.000Z`,
+    expires_at: "2026-12-07T00:00:00.000Z",
+    resolved_at: null,
+    transfer_id: null,
+    split_id: null,
+  };
+}
+
+void describe("RequestsModel", () => {
+  void test("loads both lists for the user, files live requests by who asked, and never reopens one", async () => {
+    answer = (method, path) => {
+      if (path.startsWith("/payment-requests?role=incoming"))
+        return { status: 200, body: { items: [paymentRequestOf("prq_1", "usr_b")], next_cursor: null } };
+      if (path.startsWith("/payment-requests?role=outgoing")) return { status: 200, body: { items: [], next_cursor: null } };
+      return { status: 404, body: {} };
+    };
+    const model = new RequestsModel();
+    model.follow("usr_a");
+    await settle();
+    assert.deepEqual(paths().sort(), ["GET /payment-requests", "GET /payment-requests"]);
+    assert.equal(model.ready.value, true);
+    assert.deepEqual(
+      model.incoming.value.map((r) => r.id),
+      ["prq_1"],
+    );
+
+    model.applyRequest(paymentRequestOf("prq_2", "usr_a"));
+    assert.deepEqual(
+      model.outgoing.value.map((r) => r.id),
+      ["prq_2"],
+      "a request the user made goes to the outgoing list",
+    );
+    model.applyRequest(paymentRequestOf("prq_1", "usr_b", "paid"));
+    model.applyRequest(paymentRequestOf("prq_1", "usr_b", "open"));
+    assert.equal(model.incoming.value[0]?.status, "paid", "a late open copy does not undo the payment");
+    model[Symbol.dispose]();
+  });
+
+  void test("a refused decline fetches the request again; a new user starts empty and drops the old user's answers", async () => {
+    answer = (method, path) => {
+      if (method === "POST" && path.endsWith("/decline"))
+        return { status: 409, body: { error: { code: "request_not_open", message: "", request_id: "" } } };
+      if (path === "/payment-requests/prq_1")
+        return { status: 200, body: { payment_request: paymentRequestOf("prq_1", "usr_b", "cancelled") } };
+      if (path.startsWith("/payment-requests?role=incoming"))
+        return { status: 200, body: { items: [paymentRequestOf("prq_1", "usr_b")], next_cursor: null } };
+      return { status: 200, body: { items: [], next_cursor: null } };
+    };
+    const model = new RequestsModel();
+    model.follow("usr_a");
+    await settle();
+    const result = await model.decline("prq_1");
+    await settle();
+    assert.equal(result.ok, false);
+    assert.equal(model.incoming.value[0]?.status, "cancelled", "the row shows why it could not be declined");
+
+    model.follow("usr_c");
+    assert.deepEqual(model.incoming.value, [], "another user's requests are never shown");
+    model.follow(null);
+    await settle();
+    assert.deepEqual(model.incoming.value, [], "answers for usr_c that arrive after logout are dropped");
+    model[Symbol.dispose]();
+  });
+});
+
+void describe("ContactsModel", () => {
+  void test("suggests the contacts the server lists, and none when it has no such route", async () => {
+    const items = [{ handle: "bob", display_name: "Bob", last_at: "2026-11-30T10:00:00.000Z" }];
+    answer = () => ({ status: 200, body: { items } });
+    const model = new ContactsModel();
+    await model.load();
+    assert.deepEqual(model.contacts.value, items);
+    assert.deepEqual(paths(), ["GET /me/contacts"]);
+    answer = () => ({ status: 404, body: { error: { code: "not_found", message: "", request_id: "" } } });
+    await model.load();
+    assert.deepEqual(model.contacts.value, [], "a 404 degrades to no suggestions");
+    model[Symbol.dispose]();
+  });
+});
+
+void describe("LiveModel and payment requests", () => {
+  void test("hands pushed requests to its listener, and asks for a resync on each snapshot and each poll", () => {
+    const seen: string[] = [];
+    let resyncs = 0;
+    const live = new LiveModel(feedTarget(0), { onPaymentRequest: (r) => seen.push(r.id), onResync: () => (resyncs += 1) });
+    live.start("wal_a");
+    const socket = FakeSocket.opened[0];
+    assert.ok(socket);
+    socket.push({ type: "snapshot", wallet: walletOf("wal_a", "usr_a") });
+    assert.equal(resyncs, 1, "a new connection reloads the lists, since requests are not replayed on resume");
+    socket.push({ type: "payment_request", payment_request: paymentRequestOf("prq_1", "usr_b") });
+    socket.push({ type: "payment_request", payment_request: { id: "broken" } });
+    assert.deepEqual(seen, ["prq_1"], "a malformed request is ignored");
+    socket.drop(1006);
+    mock.timers.tick(POLL_MS);
+    assert.equal(resyncs, 2, "while the feed is down, each poll reloads them too");
+    live[Symbol.dispose]();
+  });
+});
+
+void describe("PendingModel, payment kinds", () => {
+  void test("a pay answered with a failed transfer or 409 request_not_open is final; a done one carries its answer", async () => {
+    const pending = new PendingModel();
+    const base = { route: "/payment-requests/prq_1/pay", body: { from_wallet_id: "wal_b" }, user_id: "usr_b", summary: "Pay" };
+    answer = () => ({ status: 201, body: { transfer: { id: "trf_1", status: "failed", failure_code: "insufficient_funds" } } });
+    const failed = await pending.submitMove({ kind: "pay", ...base });
+    assert.equal(failed.state, "refused");
+    assert.equal(failed.state === "refused" ? failed.error.code : "", "insufficient_funds");
+
+    answer = () => ({ status: 409, body: { error: { code: "request_not_open", message: "", request_id: "" } } });
+    const closed = await pending.submitMove({ kind: "pay", ...base });
+    assert.equal(closed.state === "refused" ? closed.error.code : "", "request_not_open");
+    assert.deepEqual(storage.keys(), [], "a final refusal leaves nothing to resubmit");
+
+    answer = () => ({ status: 201, body: { transfer: { id: "trf_2", status: "succeeded", payment_request_id: "prq_1" } } });
+    const paid = await pending.submitMove({ kind: "pay", ...base });
+    assert.deepEqual(paid, { state: "done", data: { transfer: { id: "trf_2", status: "succeeded", payment_request_id: "prq_1" } } });
+    pending[Symbol.dispose]();
   });
 });

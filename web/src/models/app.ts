@@ -1,13 +1,15 @@
 /**
  * The models that live as long as the page: who is logged in, the route, the active wallet, the saved
- * requests, the notices, and the wiring between them. The root component creates one AppModel with
+ * requests, the payment requests, the suggested contacts, the notices, and the wiring between them. The root component creates one AppModel with
  * `useModel` and provides it to the views (views/context.ts); disposing it disposes every part, since
  * createModel captures the effects of the models created inside its factory.
  */
 import { createModel } from "@preact/signals";
 import { AccountModel } from "./account";
+import { ContactsModel } from "./contacts";
 import { NoticesModel } from "./notices";
 import { PendingModel } from "./pending";
+import { RequestsModel } from "./requests";
 import { RouteModel } from "./route";
 import { SessionModel } from "./session";
 import { WalletModel } from "./wallet";
@@ -19,8 +21,10 @@ export const AppModel = createModel(() => {
   const notices = new NoticesModel();
   const wallet = new WalletModel();
   const pending = new PendingModel();
-  const account = new AccountModel({ session, wallet, pending, notices });
-  return { session, route, notices, wallet, pending, account };
+  const requests = new RequestsModel();
+  const contacts = new ContactsModel();
+  const account = new AccountModel({ session, wallet, pending, notices, requests, contacts });
+  return { session, route, notices, wallet, pending, requests, contacts, account };
 });
 
 export type AppModel = InstanceType<typeof AppModel>;

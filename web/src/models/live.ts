@@ -11,13 +11,24 @@
  * feed stops and one refresh lets the 401 take the user to the login screen.
  */
 import { createModel, effect, signal } from "@preact/signals";
-import type { Entry, Wallet } from "../types";
+import type { Entry, PaymentRequest, Wallet } from "../types";
+import { isPaymentRequest } from "./requests";
 import type { WalletModel } from "./wallet";
 
 export type LiveState = "live" | "reconnecting" | "offline";
 
 /** What the feed writes to: the wallet model of the same app instance. */
 export type LiveTarget = Pick<WalletModel, "applyWallet" | "applyEntry" | "lastSeq" | "refresh">;
+
+/**
+ * What else listens to the feed: payment requests as they are created and change status, and a call whenever
+ * what the feed pushes may have been missed (each new connection, and each poll while there is none), since
+ * the server replays entries on resume but not requests.
+ */
+export interface LiveListeners {
+  onPaymentRequest?: (request: PaymentRequest) => void;
+  onResync?: () => void;
+}
 
 /** How often the wallet is refetched while the feed is not live. */
 export const POLL_MS = 5_000;
@@ -75,7 +86,7 @@ function backoffDelay(failures: number): number {
  * the socket and every timer belong to the model, and its effect adds the online/offline listeners, so
  * disposing the model closes the socket, clears the timers and removes the listeners.
  */
-export const LiveModel = createModel((target: LiveTarget) => {
+export const LiveModel = createModel((target: LiveTarget, listeners: LiveListeners = {}) => {
   const status = signal<LiveState>("reconnecting");
   /** True until the first connection attempt has ended, so the indicator can say "connecting" at start. */
   const firstAttempt = signal(true);
@@ -102,11 +113,14 @@ export const LiveModel = createModel((target: LiveTarget) => {
         failures = 0;
         status.value = "live";
         firstAttempt.value = false;
+        listeners.onResync?.();
       }
       target.applyWallet(message.wallet);
     } else if (message.type === "entry" && isEntry(message.entry)) {
       // A hole in the seqs means entries were missed; the HTTP first page fills it.
       if (!target.applyEntry(message.entry)) void target.refresh();
+    } else if (message.type === "payment_request" && isPaymentRequest(message.payment_request)) {
+      listeners.onPaymentRequest?.(message.payment_request);
     } else if (message.type === "ack_request" && typeof message.nonce === "string") {
       // Handled in order, so every event before this one has been applied: tell the server it may send more.
       ws.send(JSON.stringify({ type: "ack", nonce: message.nonce }));
@@ -222,7 +236,9 @@ export const LiveModel = createModel((target: LiveTarget) => {
     status.value = "reconnecting";
     connect();
     pollTimer = setInterval(() => {
-      if (status.peek() !== "live") void target.refresh();
+      if (status.peek() === "live") return;
+      void target.refresh();
+      listeners.onResync?.();
     }, POLL_MS);
     pingTimer = setInterval(ping, PING_EVERY_MS);
   }

@@ -8,7 +8,25 @@ import { createModel, effect, signal } from "@preact/signals";
 import { api, type ApiResult } from "../api";
 import type { ApiErrorBody } from "../types";
 
-export type MoveKind = "deposit" | "withdrawal" | "transfer";
+/**
+ * What a saved request does. Paying a request and refunding move money (the key is required); creating a request
+ * or a split moves none, but goes through here too so that a lost answer is retried with the same key instead of
+ * creating a second request.
+ */
+export type MoveKind = "deposit" | "withdrawal" | "transfer" | "pay" | "refund" | "request" | "split";
+
+const MOVE_KINDS: ReadonlySet<string> = new Set<MoveKind>(["deposit", "withdrawal", "transfer", "pay", "refund", "request", "split"]);
+
+/** The key of the object in each kind's success body: a pay and a refund answer with the transfer they made. */
+const ANSWER_KEY: Record<MoveKind, string> = {
+  deposit: "deposit",
+  withdrawal: "withdrawal",
+  transfer: "transfer",
+  pay: "transfer",
+  refund: "transfer",
+  request: "payment_request",
+  split: "split",
+};
 
 export interface PendingRecord {
   key: string;
@@ -22,7 +40,9 @@ export interface PendingRecord {
   summary: string;
 }
 
-export type MoveOutcome = { state: "done" } | { state: "refused"; error: ApiErrorBody } | { state: "pending"; error: ApiErrorBody };
+/** The final answer of a saved request; `done` carries the success body, for forms that show what was made. */
+export type MoveOutcome =
+  { state: "done"; data: unknown } | { state: "refused"; error: ApiErrorBody } | { state: "pending"; error: ApiErrorBody };
 
 export interface PendingItem {
   record: PendingRecord;
@@ -59,7 +79,8 @@ function isPendingRecord(value: unknown): value is PendingRecord {
     typeof r.created_at === "string" &&
     typeof r.user_id === "string" &&
     typeof r.summary === "string" &&
-    (r.kind === "deposit" || r.kind === "withdrawal" || r.kind === "transfer") &&
+    typeof r.kind === "string" &&
+    MOVE_KINDS.has(r.kind) &&
     typeof r.body === "object" &&
     r.body !== null
   );
@@ -89,7 +110,7 @@ function outcomeOf(record: PendingRecord, result: ApiResult<unknown>): MoveOutco
   if (result.ok) {
     // A 201 can still carry a movement that failed (status "failed" with a failure_code): a final refusal.
     const data = result.data;
-    const movement = typeof data === "object" && data !== null ? (data as Record<string, unknown>)[record.kind] : undefined;
+    const movement = typeof data === "object" && data !== null ? (data as Record<string, unknown>)[ANSWER_KEY[record.kind]] : undefined;
     if (typeof movement === "object" && movement !== null) {
       const m = movement as Record<string, unknown>;
       if (m.status === "failed") {
@@ -97,7 +118,7 @@ function outcomeOf(record: PendingRecord, result: ApiResult<unknown>): MoveOutco
         return { state: "refused", error: { code, message: "", request_id: "" } };
       }
     }
-    return { state: "done" };
+    return { state: "done", data };
   }
   return isTransient(result) ? { state: "pending", error: result.error } : { state: "refused", error: result.error };
 }

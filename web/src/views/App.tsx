@@ -11,9 +11,12 @@ import { AuditView } from "./AuditView";
 import { AuthView } from "./AuthView";
 import { BalanceCard } from "./BalanceCard";
 import { AppContext, useApp } from "./context";
+import { ContactSuggestions } from "./fields";
 import { History } from "./History";
 import { AmountOnlyForm, SendForm } from "./MoveForms";
+import { RequestForm, SplitForm } from "./PaymentForms";
 import { PendingPanel } from "./PendingPanel";
+import { IncomingRequests, OutgoingRequests } from "./Requests";
 
 function Header() {
   const { session, route } = useApp();
@@ -57,18 +60,24 @@ function Header() {
 }
 
 function Dashboard() {
+  const { contacts } = useApp();
   return (
     <main id="main" tabIndex={-1} class="dashboard">
+      <ContactSuggestions contacts={contacts.contacts.value} />
       <div class="column">
         <BalanceCard />
         <PendingPanel />
+        <IncomingRequests />
         <SendForm />
+        <RequestForm />
+        <SplitForm />
         <div class="pair">
           <AmountOnlyForm kind="deposit" />
           <AmountOnlyForm kind="withdrawal" />
         </div>
       </div>
       <div class="column">
+        <OutgoingRequests />
         <History />
       </div>
     </main>

@@ -2,8 +2,90 @@
  * Balance, available and held of the active wallet, with the live indicator. The figures sit in a polite,
  * atomic live region, and each change replays a short highlight (skipped under prefers-reduced-motion).
  */
+import { useRef } from "preact/hooks";
+import { useSignal } from "@preact/signals";
+import { api } from "../api";
+import { errorsFor } from "../errors";
 import { formatMinor } from "../money";
+import type { Wallet } from "../types";
 import { useApp } from "./context";
+import { FieldError, StatusLine, SubmitButton, useFormState } from "./fields";
+
+/** Offered first in the currency list; every other code Intl knows follows, in order. */
+const COMMON_CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "INR", "MXN", "BRL"];
+
+/** The currencies the user can still open a wallet in, common ones first. */
+function currencyChoices(held: ReadonlySet<string>): string[] {
+  const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("currency") : [];
+  const all = [...COMMON_CURRENCIES, ...known.filter((c) => !COMMON_CURRENCIES.includes(c))];
+  return all.filter((c) => !held.has(c));
+}
+
+/**
+ * "Open a wallet in another currency": POST /wallets, then `me` again (which lists the new wallet) and a switch
+ * to it. Opening twice is harmless (409 wallet_exists), so no key is kept for a retry.
+ */
+function NewWalletForm() {
+  const { session, account } = useApp();
+  const held = new Set((session.me.value?.wallets ?? []).map((w) => w.currency));
+  const choices = currencyChoices(held);
+  const currency = useSignal(choices[0] ?? "");
+  const { errors, busy, done } = useFormState();
+  const form = useRef<HTMLFormElement>(null);
+  const chosen = choices.includes(currency.value) ? currency.value : (choices[0] ?? "");
+
+  async function onSubmit(event: Event): Promise<void> {
+    event.preventDefault();
+    if (busy.value || chosen === "") return;
+    busy.value = true;
+    errors.value = {};
+    done.value = "";
+    const result = await api<{ wallet: Wallet }>("POST", "/wallets", { body: { currency: chosen } });
+    if (!result.ok) {
+      busy.value = false;
+      errors.value = errorsFor(result.error, "wallet");
+      setTimeout(() => form.current?.querySelector("select")?.focus(), 0);
+      return;
+    }
+    await session.loadMe();
+    busy.value = false;
+    account.chosenWalletId.value = result.data.wallet.id;
+    done.value = `Opened a ${chosen} wallet; it is now shown.`;
+  }
+
+  const message = errors.value.currency ?? errors.value.form;
+  return (
+    <details class="new-wallet">
+      <summary data-testid="new-wallet-toggle">Open a wallet in another currency</summary>
+      <form ref={form} data-testid="new-wallet-form" onSubmit={(event) => void onSubmit(event)} noValidate>
+        <div class="field">
+          <label for="new-wallet-currency">Currency</label>
+          <select
+            id="new-wallet-currency"
+            data-testid="new-wallet-currency"
+            value={chosen}
+            aria-invalid={message !== undefined ? "true" : undefined}
+            aria-describedby={message !== undefined ? "new-wallet-error" : undefined}
+            onChange={(event) => {
+              currency.value = event.currentTarget.value;
+            }}
+          >
+            {choices.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </div>
+        <FieldError id="new-wallet-error" message={message} />
+        <SubmitButton testid="new-wallet-submit" busy={busy.value}>
+          {busy.value ? "Opening…" : `Open a ${chosen} wallet`}
+        </SubmitButton>
+        {done.value !== "" ? <StatusLine message={done.value} /> : null}
+      </form>
+    </details>
+  );
+}
 
 const LIVE_TEXT = {
   live: "Live",
@@ -33,6 +115,7 @@ function WalletPicker() {
       <label for="wallet-picker">Wallet</label>
       <select
         id="wallet-picker"
+        data-testid="wallet-picker"
         value={current.id}
         onChange={(event) => {
           account.chosenWalletId.value = event.currentTarget.value;
@@ -89,6 +172,7 @@ export function BalanceCard() {
           Wallet id: <code>{w.id}</code>
         </p>
       ) : null}
+      <NewWalletForm />
     </section>
   );
 }

@@ -6,15 +6,102 @@
 import { useEffect, useRef } from "preact/hooks";
 import { useSignal } from "@preact/signals";
 import { api, seg } from "../api";
-import { formatMinor, formatSignedMinor } from "../money";
+import { errorsFor } from "../errors";
+import { formatMinor, formatSignedMinor, fractionDigitsFor, minorToDecimalString, parseMajorToMinor } from "../money";
+import { describeMove } from "../models/account";
+import { refundableOf } from "../refund";
+import { memoProblem } from "../text";
 import type { Entry, Transfer } from "../types";
+import { useApp } from "./context";
+import { FieldError, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
 import { KIND_LABELS, formatDate } from "./format";
 import { UserText } from "./UserText";
 
+const MEMO_MAX = 140;
+
+/**
+ * Gives money back for a received transfer. The amount starts at what is left to refund; the request goes
+ * through the pending model with its own Idempotency-Key, so a retry after a lost answer never refunds twice.
+ */
+function RefundForm({ transfer, currency, onRefunded }: { transfer: Transfer; currency: string; onRefunded: (text: string) => void }) {
+  const rest = refundableOf(transfer);
+  const digits = fractionDigitsFor(currency);
+  const amount = useSignal(minorToDecimalString(rest, digits));
+  const memo = useSignal("");
+  const { errors, busy } = useFormState();
+  const form = useRef<HTMLFormElement>(null);
+  const { session, pending, account } = useApp();
+  const user = session.me.value?.user;
+
+  async function onSubmit(event: Event): Promise<void> {
+    event.preventDefault();
+    if (busy.value || user === undefined) return;
+    const parsed = parseMajorToMinor(amount.value, digits);
+    const note = memo.value.trim();
+    const memoIssue = memoProblem(note, MEMO_MAX);
+    if (!parsed.ok || memoIssue !== null) {
+      errors.value = { ...(parsed.ok ? {} : { amount: parsed.reason }), ...(memoIssue === null ? {} : { memo: memoIssue }) };
+      focusFirstInvalid(form.current);
+      return;
+    }
+    busy.value = true;
+    errors.value = {};
+    const body: Record<string, unknown> = { amount: parsed.minor };
+    if (note !== "") body.memo = note;
+    const summary = describeMove("refund", parsed.minor, currency, transfer.from_wallet_id ?? "the sender");
+    const route = `/transfers/${seg(transfer.id)}/refunds`;
+    const outcome = await pending.submitMove({ kind: "refund", route, body, user_id: user.id, summary });
+    busy.value = false;
+    account.live.afterOwnAction();
+    if (outcome.state === "done") {
+      onRefunded(`Refunded ${formatMinor(parsed.minor, currency)}.`);
+      return;
+    }
+    errors.value = errorsFor(outcome.error, "refund");
+    if (outcome.state === "refused") focusFirstInvalid(form.current);
+  }
+
+  return (
+    <form
+      ref={form}
+      class="refund"
+      data-testid="refund-form"
+      onSubmit={(event) => void onSubmit(event)}
+      noValidate
+      aria-labelledby="refund-title"
+    >
+      <h3 id="refund-title">Refund</h3>
+      <p class="muted" id="refund-rest">
+        Up to {formatMinor(rest, currency)} can still be refunded.
+      </p>
+      <TextField
+        id="refund-amount"
+        testid="refund-amount"
+        label={`Amount (${currency})`}
+        value={amount}
+        error={errors.value.amount}
+        inputMode="decimal"
+        autocomplete="off"
+        describedBy="refund-rest"
+        required
+      />
+      <TextField id="refund-memo" label="Note" value={memo} error={errors.value.memo} autocomplete="off" required={false} />
+      <FieldError id="refund-form-error" message={errors.value.form} />
+      <SubmitButton testid="refund-submit" busy={busy.value}>
+        {busy.value ? "Refunding…" : "Refund"}
+      </SubmitButton>
+    </form>
+  );
+}
+
 type TransferState = { state: "loading" } | { state: "error" } | { state: "done"; transfer: Transfer };
 
-function TransferFacts({ id, currency }: { id: string; currency: string }) {
+function TransferFacts({ id, currency, received }: { id: string; currency: string; received: boolean }) {
   const info = useSignal<TransferState>({ state: "loading" });
+  /** Bumped after a refund, to fetch the transfer again with its new refunded amount. */
+  const version = useSignal(0);
+  /** The last refund's confirmation; kept here, since the form is rebuilt (or gone) once the transfer reloads. */
+  const refunded = useSignal("");
   useEffect(() => {
     let current = true;
     void api<{ transfer: Transfer }>("GET", `/transfers/${seg(id)}`).then((result) => {
@@ -27,33 +114,69 @@ function TransferFacts({ id, currency }: { id: string; currency: string }) {
     return () => {
       current = false;
     };
-  }, [id]);
+  }, [id, version.value]);
   const value = info.value;
   if (value.state === "loading") return <p class="muted">Loading the transfer…</p>;
   if (value.state === "error") return <p class="error">The transfer details could not be loaded.</p>;
   const t = value.transfer;
   return (
-    <dl class="facts">
-      <dt>Transfer status</dt>
-      <dd>
-        {t.status}
-        {t.failure_code !== undefined ? ` (${t.failure_code})` : ""}
-      </dd>
-      <dt>Amount</dt>
-      <dd>{formatMinor(t.amount, t.currency ?? currency)}</dd>
-      <dt>From wallet</dt>
-      <dd>
-        <code>{t.from_wallet_id ?? "outside"}</code>
-      </dd>
-      <dt>To wallet</dt>
-      <dd>
-        <code>{t.to_wallet_id ?? "outside"}</code>
-      </dd>
-      <dt>Started</dt>
-      <dd>{formatDate(t.created_at)}</dd>
-      <dt>Completed</dt>
-      <dd>{t.completed_at !== null ? formatDate(t.completed_at) : "not yet"}</dd>
-    </dl>
+    <>
+      <dl class="facts">
+        <dt>Transfer status</dt>
+        <dd>
+          {t.status}
+          {t.failure_code !== undefined ? ` (${t.failure_code})` : ""}
+        </dd>
+        <dt>Amount</dt>
+        <dd>{formatMinor(t.amount, t.currency ?? currency)}</dd>
+        <dt>From wallet</dt>
+        <dd>
+          <code>{t.from_wallet_id ?? "outside"}</code>
+        </dd>
+        <dt>To wallet</dt>
+        <dd>
+          <code>{t.to_wallet_id ?? "outside"}</code>
+        </dd>
+        <dt>Started</dt>
+        <dd>{formatDate(t.created_at)}</dd>
+        <dt>Completed</dt>
+        <dd>{t.completed_at !== null ? formatDate(t.completed_at) : "not yet"}</dd>
+        {t.refund_of !== null ? (
+          <>
+            <dt>Refund of</dt>
+            <dd>
+              <code>{t.refund_of}</code>
+            </dd>
+          </>
+        ) : null}
+        {t.refunded_amount > 0 ? (
+          <>
+            <dt>Refunded</dt>
+            <dd data-testid="refunded-amount">{formatMinor(t.refunded_amount, t.currency ?? currency)}</dd>
+          </>
+        ) : null}
+      </dl>
+      {received && refundableOf(t) > 0 ? (
+        <RefundForm
+          key={t.refunded_amount}
+          transfer={t}
+          currency={t.currency ?? currency}
+          onRefunded={(text) => {
+            refunded.value = text;
+            version.value += 1;
+            // The form is about to be rebuilt or removed, so focus goes to the confirmation instead of the page.
+            setTimeout(() => document.getElementById("refund-done")?.focus(), 0);
+          }}
+        />
+      ) : null}
+      <div aria-live="polite">
+        {refunded.value !== "" ? (
+          <p id="refund-done" tabIndex={-1} role="status" class="status" data-testid="refund-done">
+            {refunded.value}
+          </p>
+        ) : null}
+      </div>
+    </>
   );
 }
 
@@ -107,7 +230,9 @@ export function EntryDetail({ entry, currency, onClose }: { entry: Entry; curren
           <code class="hash">{entry.prev_hash}</code>
         </dd>
       </dl>
-      {isTransfer ? <TransferFacts id={entry.transfer_id} currency={currency} /> : null}
+      {isTransfer ? (
+        <TransferFacts id={entry.transfer_id} currency={currency} received={entry.kind === "transfer_in" && entry.refund_of === null} />
+      ) : null}
       <button type="button" class="secondary" onClick={() => dialog.current?.close()}>
         Close
       </button>

@@ -15,7 +15,7 @@ import type { LiveModel } from "../models/live";
 import type { MoveOutcome } from "../models/pending";
 import type { Wallet } from "../types";
 import { useApp } from "./context";
-import { FieldError, StatusLine, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
+import { CONTACTS_LIST_ID, FieldError, StatusLine, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
 
 /**
  * The server's MEMO_MAX_CHARS default, in characters as a reader sees them. No maxLength on the input: it
@@ -121,7 +121,7 @@ export function SendForm() {
   const memo = useSignal("");
   const { errors, busy, done } = useFormState();
   const form = useRef<HTMLFormElement>(null);
-  const { wallet, session, pending, account } = useApp();
+  const { wallet, session, pending, account, contacts } = useApp();
   const w = wallet.wallet.value;
   const user = session.me.value?.user;
 
@@ -153,7 +153,11 @@ export function SendForm() {
       amount.value = "";
       memo.value = "";
     }
-    if (result === "done") done.value = `Sent ${formatMinor(parsed.minor, w.currency)} to ${to.label}.`;
+    if (result === "done") {
+      done.value = `Sent ${formatMinor(parsed.minor, w.currency)} to ${to.label}.`;
+      // Whoever was just paid is now a contact, suggested next time.
+      void contacts.load();
+    }
     if (!focusStillHere(form.current)) return;
     if (result === "refused") focusFirstInvalid(form.current);
     else setTimeout(() => form.current?.querySelector<HTMLInputElement>("#send-amount")?.focus(), 0);
@@ -178,6 +182,7 @@ export function SendForm() {
         value={recipient}
         error={e.recipient}
         autocomplete="off"
+        list={CONTACTS_LIST_ID}
         required
       />
       <TextField

@@ -20,6 +20,10 @@ export interface TextFieldProps {
   maxLength?: number;
   required?: boolean;
   placeholder?: string;
+  /** The id of a <datalist> of suggestions (see ContactSuggestions). */
+  list?: string;
+  /** Extra ids for aria-describedby, such as a row's shared error. */
+  describedBy?: string;
 }
 
 /** A label, an input bound to a signal, an optional hint and the field's own error. */
@@ -28,7 +32,9 @@ export function TextField(props: TextFieldProps) {
   // Preact types each input `type` with its own allowed roles, so the type is given as one literal per case.
   const typed =
     props.type === "password" ? { type: "password" as const } : props.type === "tel" ? { type: "tel" as const } : { type: "text" as const };
-  const describedBy = [hint !== undefined ? `${id}-hint` : "", error !== undefined ? `${id}-error` : ""].filter(Boolean).join(" ");
+  const describedBy = [hint !== undefined ? `${id}-hint` : "", error !== undefined ? `${id}-error` : "", props.describedBy ?? ""]
+    .filter(Boolean)
+    .join(" ");
   return (
     <div class="field">
       <label for={id}>
@@ -53,6 +59,8 @@ export function TextField(props: TextFieldProps) {
         inputMode={props.inputMode}
         maxLength={props.maxLength}
         placeholder={props.placeholder}
+        // Password fields take no suggestions, and Preact's types say so; only text fields are ever given a list.
+        {...(props.list === undefined ? {} : { list: props.list })}
         required={props.required === true}
         aria-invalid={error !== undefined ? "true" : undefined}
         aria-describedby={describedBy === "" ? undefined : describedBy}
@@ -110,4 +118,23 @@ export function focusFirstInvalid(form: HTMLFormElement | null): void {
     const target = form?.querySelector<HTMLElement>('[aria-invalid="true"]') ?? form?.querySelector<HTMLElement>("input");
     target?.focus();
   }, 0);
+}
+
+/** The id of the one list of suggested people, for the `list` of every "who" field. */
+export const CONTACTS_LIST_ID = "contact-suggestions";
+
+/**
+ * People the user dealt with, offered by the browser as they type a handle (a native <datalist>: keyboard and
+ * screen-reader support come with it, and a field with no suggestions is a plain text field).
+ */
+export function ContactSuggestions({ contacts }: { contacts: readonly { handle: string; display_name: string }[] }) {
+  return (
+    <datalist id={CONTACTS_LIST_ID} data-testid="contact-suggestions">
+      {contacts.map((c) => (
+        <option key={c.handle} value={c.handle}>
+          {c.display_name !== "" && c.display_name !== c.handle ? c.display_name : null}
+        </option>
+      ))}
+    </datalist>
+  );
 }

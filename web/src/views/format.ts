@@ -15,3 +15,17 @@ export function formatDate(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }
+
+/** A party of a payment request as the user may see them: "@bob", or the phone they were asked by. */
+export function partyLabel(party: { handle: string } | { phone: string }): string {
+  return "handle" in party ? `@${party.handle}` : party.phone;
+}
+
+/** A request's status in words, for the lists and for screen readers. */
+export const REQUEST_STATUS_LABELS = {
+  open: "Open",
+  paid: "Paid",
+  declined: "Declined",
+  cancelled: "Cancelled",
+  expired: "Expired",
+} as const;
