@@ -3,7 +3,9 @@
 // some sent three times at once, and the server killed with SIGKILL and restarted twice mid-load. Afterwards:
 // the total is conserved, no balance is negative, nothing is held, every history is a gapless hash chain that
 // sums to its balance, each succeeded transfer has exactly one debit and one credit, every key got exactly
-// one answer, and the audit log has exactly one row per key.
+// one answer, and the audit log has exactly one row per key. The mix also asks for money (requests paid from one
+// or two tabs at once, declined, cancelled) and refunds (partial, repeated, racing past the amount): every request
+// ends at most once and a paid one has exactly its transfer; refunds of a transfer never sum past it.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
@@ -105,18 +107,97 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
   };
 
   let done = 0;
+  /** Succeeded transfers (not refunds) and who received them, for refunds: id -> { amount, to }. */
+  const refundable = new Map();
+  /** Succeeded refunds: original id -> amounts. */
+  const refundedBy = new Map();
+  /** Requests created: id -> { requester, payer, amount }; and every pay answer per request. */
+  const requests = new Map();
+  const pays = new Map();
+  const pick = (list) => list[Math.floor(random() * list.length)];
+
+  const sendTransfer = async (c, i) => {
+    const from = pick(users);
+    let to = pick(users);
+    if (to === from) to = users[(users.indexOf(from) + 1) % WALLETS];
+    const amount = 1 + Math.floor(random() * 20_000);
+    const key = `bank-${seed}-${c}-${i}`;
+    const body = { from_wallet_id: from.wallet_id, to: { handle: to.handle }, amount };
+    const send = () => call("/transfers", { token: from.token, key, body });
+    const copies = random() < 0.15 ? 3 : 1;
+    const results = await Promise.all(Array.from({ length: copies }, () => untilKnown(send)));
+    for (const res of results) record(key, res);
+    if (results[0].status === 201) refundable.set(results[0].json.transfer.id, { amount, to });
+  };
+
+  // A refund by the recipient of a random earlier transfer, partial, often racing another one past the amount.
+  const sendRefund = async (c, i) => {
+    const [id, original] = pick([...refundable]) ?? [];
+    if (id === undefined) return sendTransfer(c, i);
+    const amount = 1 + Math.floor(random() * original.amount * 0.7);
+    const copies = random() < 0.3 ? 2 : 1;
+    await Promise.all(
+      Array.from({ length: copies }, async (_, n) => {
+        const key = `refund-${seed}-${c}-${i}-${n}`;
+        const res = await untilKnown(() => call(`/transfers/${id}/refunds`, { token: original.to.token, key, body: { amount } }));
+        record(key, res);
+        if (res.status === 201) refundedBy.set(id, [...(refundedBy.get(id) ?? []), amount]);
+        else assert.ok(["refund_exceeds_transfer", "insufficient_funds"].includes(res.json.error.code), res.text);
+      }),
+    );
+  };
+
+  const askMoney = async () => {
+    const requester = pick(users);
+    let payer = pick(users);
+    if (payer === requester) payer = users[(users.indexOf(requester) + 1) % WALLETS];
+    const amount = 1 + Math.floor(random() * 10_000);
+    const res = await untilKnown(() =>
+      call("/payment-requests", {
+        token: requester.token,
+        body: { wallet_id: requester.wallet_id, payer: { handle: payer.handle }, amount },
+      }),
+    );
+    assert.equal(res.status, 201, res.text);
+    requests.set(res.json.payment_request.id, { requester, payer, amount });
+  };
+
+  // Pays an open request, from one or two "tabs" with their own keys at once.
+  const payRequest = async (c, i) => {
+    const open = [...requests].filter(([id]) => !pays.has(id) || pays.get(id).every((p) => p.status !== 201));
+    const [id, r] = pick(open) ?? [];
+    if (id === undefined) return askMoney();
+    const tabs = random() < 0.4 ? 2 : 1;
+    await Promise.all(
+      Array.from({ length: tabs }, async (_, n) => {
+        const key = `pay-${seed}-${c}-${i}-${n}`;
+        const res = await untilKnown(() =>
+          call(`/payment-requests/${id}/pay`, { token: r.payer.token, key, body: { from_wallet_id: r.payer.wallet_id } }),
+        );
+        record(key, res);
+        pays.set(id, [...(pays.get(id) ?? []), res]);
+      }),
+    );
+  };
+
+  const endRequest = async () => {
+    const [id, r] = pick([...requests]) ?? [];
+    if (id === undefined) return askMoney();
+    const decline = random() < 0.5;
+    const res = await untilKnown(() =>
+      call(`/payment-requests/${id}/${decline ? "decline" : "cancel"}`, { token: (decline ? r.payer : r.requester).token, method: "POST" }),
+    );
+    assert.ok(res.status === 200 || (res.status === 409 && res.json.error.code === "request_not_open"), res.text);
+  };
+
   const clientLoop = async (c) => {
     for (let i = 0; i < TRANSFERS_PER_CLIENT; i++) {
-      const from = users[Math.floor(random() * WALLETS)];
-      let to = users[Math.floor(random() * WALLETS)];
-      if (to === from) to = users[(users.indexOf(from) + 1) % WALLETS];
-      const amount = 1 + Math.floor(random() * 20_000);
-      const key = `bank-${seed}-${c}-${i}`;
-      const body = { from_wallet_id: from.wallet_id, to: { handle: to.handle }, amount };
-      const send = () => call("/transfers", { token: from.token, key, body });
-      const copies = random() < 0.15 ? 3 : 1;
-      const results = await Promise.all(Array.from({ length: copies }, () => untilKnown(send)));
-      for (const res of results) record(key, res);
+      const dice = random();
+      if (dice < 0.6) await sendTransfer(c, i);
+      else if (dice < 0.72) await sendRefund(c, i);
+      else if (dice < 0.82) await askMoney();
+      else if (dice < 0.95) await payRequest(c, i);
+      else await endRequest();
       done++;
     }
   };
@@ -133,7 +214,7 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
   // One answer per key: every copy and every retry saw the same bytes.
   for (const [key, seen] of answers) assert.equal(seen.bodies.size, 1, `key ${key} got ${seen.bodies.size} different answers`);
   const succeeded = new Set([...answers.values()].filter((a) => a.status === 201).map((a) => a.json.transfer.id));
-  for (const a of answers.values()) assert.ok([201, 422].includes(a.status), `unexpected final status ${a.status}`);
+  for (const a of answers.values()) assert.ok([201, 409, 422].includes(a.status), `unexpected final status ${a.status}`);
 
   // Balances: conserved, none negative, nothing held.
   let sum = 0;
@@ -168,10 +249,37 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
   assert.deepEqual(new Set(credits.keys()), succeeded);
   for (const id of succeeded) assert.equal(debits.get(id) + credits.get(id), 2, `transfer ${id} posted more than once`);
 
+  // Every request ended at most once: a paid one has exactly one succeeded pay, which is its transfer.
+  for (const [id, r] of requests) {
+    const now = await untilKnown(() => call(`/payment-requests/${id}`, { token: r.requester.token }));
+    assert.equal(now.status, 200, now.text);
+    const paid = (pays.get(id) ?? []).filter((p) => p.status === 201);
+    assert.ok(paid.length <= 1, `request ${id} paid ${paid.length} times`);
+    if (now.json.payment_request.status === "paid") {
+      assert.equal(paid.length, 1, `request ${id} is paid without a pay answer`);
+      assert.equal(paid[0].json.transfer.id, now.json.payment_request.transfer_id);
+      assert.equal(paid[0].json.transfer.payment_request_id, id);
+      assert.equal(paid[0].json.transfer.amount, r.amount);
+    } else assert.equal(paid.length, 0, `request ${id} is ${now.json.payment_request.status} after a pay succeeded`);
+    for (const p of pays.get(id) ?? [])
+      if (p.status !== 201) assert.ok(["request_not_open", "insufficient_funds"].includes(p.json.error.code), p.text);
+  }
+
+  // Refunds of a transfer never sum past it, and its refunded_amount says what succeeded.
+  for (const [id, amounts] of refundedBy) {
+    const total = amounts.reduce((x, y) => x + y, 0);
+    assert.ok(total <= refundable.get(id).amount, `refunds of ${id} sum to ${total}, past ${refundable.get(id).amount}`);
+    const t = await untilKnown(() => call(`/transfers/${id}`, { token: refundable.get(id).to.token }));
+    assert.equal(t.json.transfer.refunded_amount, total);
+  }
+
   // The audit log has one row per key (the outbox delivers asynchronously, so wait for it).
   const login = await call("/auth/login", { body: { handle: "auditor", password: "demo-password" } });
   assert.equal(login.status, 200, login.text);
-  const transferIds = new Set([...answers.values()].map((a) => (a.status === 201 ? a.json.transfer.id : a.json.error.transfer_id)));
+  // Every money key has its movement (a pay refused before it was recorded, request_not_open, has none).
+  const transferIds = new Set(
+    [...answers.values()].map((a) => (a.status === 201 ? a.json.transfer.id : a.json.error.transfer_id)).filter((id) => id !== undefined),
+  );
   const deadline = Date.now() + 30_000;
   for (;;) {
     const rows = [];
@@ -190,5 +298,8 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
     }
     await sleep(250);
   }
-  console.log(`bank: ${answers.size} keys, ${succeeded.size} succeeded, seed ${seed}`);
+  const paidCount = [...pays.values()].filter((list) => list.some((p) => p.status === 201)).length;
+  console.log(
+    `bank: ${answers.size} keys, ${succeeded.size} succeeded, ${requests.size} requests (${paidCount} paid), ${refundedBy.size} transfers refunded, seed ${seed}`,
+  );
 });
