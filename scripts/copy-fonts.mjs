@@ -2,10 +2,12 @@
 // Copies the fonts of PDF statements from their npm packages (Noto, SIL Open Font License) into the static
 // assets (web/dist/fonts/), after `vite build` has emptied web/dist. The Worker fetches them through its
 // ASSETS binding when a statement needs them (src/statements/fonts.ts), so they never count against the
-// Worker's bundle size. Run by `npm run build:web`.
+// Worker's bundle size. Run by every web build (a plugin in web/vite.config.ts), so `npm start`, `npm test` and
+// `npm run build:web` all serve the same assets; `node scripts/copy-fonts.mjs` runs it on its own.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
 /** Served name → [package, file inside it]. Keep in step with FONT_FILES in src/statements/fonts.ts. */
@@ -18,12 +20,23 @@ const FONTS = {
   "NotoEmoji-Regular.ttf": ["@expo-google-fonts/noto-emoji", "400Regular/NotoEmoji_400Regular.ttf"],
 };
 
-const out = new URL("../web/dist/fonts/", import.meta.url);
-mkdirSync(out, { recursive: true });
-for (const [name, [pkg, file]] of Object.entries(FONTS)) {
-  const root = dirname(require.resolve(`${pkg}/package.json`));
-  copyFileSync(join(root, file), new URL(name, out));
+/**
+ * Copies every statement font (and the licence) into `outDir`/fonts.
+ * @param {URL} outDir the web build's output directory
+ */
+export function copyFonts(outDir) {
+  const out = new URL("fonts/", outDir);
+  mkdirSync(out, { recursive: true });
+  for (const [name, [pkg, file]] of Object.entries(FONTS)) {
+    const root = dirname(require.resolve(`${pkg}/package.json`));
+    copyFileSync(join(root, file), new URL(name, out));
+  }
+  const licence = dirname(require.resolve("@expo-google-fonts/noto-sans/package.json"));
+  copyFileSync(join(licence, "LICENSE_FONT"), new URL("LICENSE-OFL.txt", out));
+  return Object.keys(FONTS).length;
 }
-const licence = dirname(require.resolve("@expo-google-fonts/noto-sans/package.json"));
-copyFileSync(join(licence, "LICENSE_FONT"), new URL("LICENSE-OFL.txt", out));
-console.log(`copy-fonts: ${Object.keys(FONTS).length} fonts into web/dist/fonts/`);
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const n = copyFonts(new URL("../web/dist/", import.meta.url));
+  console.log(`copy-fonts: ${n} fonts into web/dist/fonts/`);
+}

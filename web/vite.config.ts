@@ -4,14 +4,25 @@
  */
 import { fileURLToPath } from "node:url";
 import preact from "@preact/preset-vite";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
+// @ts-expect-error -- a plain ES module script, typed by its JSDoc; the web project does not check scripts.
+import { copyFonts } from "../scripts/copy-fonts.mjs";
 
 // The config is loaded from the repository root, so the web folder is named explicitly as the root.
 const root = fileURLToPath(new URL(".", import.meta.url));
 
+/** The PDF statements' fonts are static assets: copied into every build, after vite has emptied the folder. */
+const statementFonts: Plugin = {
+  name: "statement-fonts",
+  apply: "build",
+  closeBundle() {
+    (copyFonts as (outDir: URL) => number)(new URL("dist/", import.meta.url));
+  },
+};
+
 export default defineConfig({
   root,
-  plugins: [preact()],
+  plugins: [preact(), statementFonts],
   build: {
     outDir: "dist",
     emptyOutDir: true,
