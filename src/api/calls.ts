@@ -11,6 +11,9 @@ import { log } from "../observability/log";
 import type { TransferCoordinator } from "../transfer-coordinator";
 import type { AppContext } from "./context";
 import { ApiError } from "./errors";
+import { sessionFirst } from "./middleware";
+import { configOf } from "../config";
+import { memoLimits, textIssue } from "../domain/text";
 import { asTyped, renderOutcome } from "./render";
 
 /** Throws 403 for another user's wallet and 404 for one that does not exist; passes the caller's own. */
@@ -45,4 +48,14 @@ export async function walletIdsOf(c: AppContext, user_id: string): Promise<strin
     .where(eq(wallets.owner_id, user_id))
     .orderBy(asc(wallets.created_at), asc(wallets.id));
   return rows.map((r) => r.id);
+}
+
+/** The memo as given (null when absent), after the configured text policy; 400 (after the session) if it fails. */
+export async function checkedMemo(c: AppContext, memo: string | null | undefined): Promise<string | null> {
+  const issue = memo == null ? null : textIssue(memo, memoLimits(configOf(c.env)));
+  if (issue !== null) {
+    await sessionFirst(c);
+    throw new ApiError("validation_error", [{ field: "memo", issue }]);
+  }
+  return memo ?? null;
 }

@@ -70,12 +70,12 @@ function entryHash(walletId, e) {
   return createHash("sha256").update(canonical).digest("hex");
 }
 
-async function fullHistory(user) {
+async function fullHistory(user, walletId) {
   const items = [];
   let cursor = null;
   do {
     const res = await untilKnown(() =>
-      call(`/wallets/${user.wallet_id}/history?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { token: user.token }),
+      call(`/wallets/${walletId}/history?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { token: user.token }),
     );
     assert.equal(res.status, 200, res.text);
     items.push(...res.json.items);
@@ -90,11 +90,17 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
     const handle = `bank_${seed}_${i}`;
     const reg = await call("/auth/register", { body: { handle, password: "bank-password-1" } });
     assert.equal(reg.status, 201, reg.text);
-    const user = { handle, token: reg.json.token, wallet_id: reg.json.wallet.id };
-    const dep = await untilKnown(() =>
-      call(`/wallets/${user.wallet_id}/deposits`, { token: user.token, key: `seed-${handle}`, body: { amount: START_BALANCE } }),
-    );
-    assert.equal(dep.status, 201, dep.text);
+    const user = { handle, token: reg.json.token, wallet_id: reg.json.wallet.id, wallets: { USD: reg.json.wallet.id } };
+    // A second currency: conservation must hold in each one separately.
+    const eur = await untilKnown(() => call("/wallets", { token: user.token, key: `eur-${handle}`, body: { currency: "EUR" } }));
+    assert.equal(eur.status, 201, eur.text);
+    user.wallets.EUR = eur.json.wallet.id;
+    for (const [currency, walletId] of Object.entries(user.wallets)) {
+      const dep = await untilKnown(() =>
+        call(`/wallets/${walletId}/deposits`, { token: user.token, key: `seed-${handle}-${currency}`, body: { amount: START_BALANCE } }),
+      );
+      assert.equal(dep.status, 201, dep.text);
+    }
     users.push(user);
   }
 
@@ -122,12 +128,17 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
     if (to === from) to = users[(users.indexOf(from) + 1) % WALLETS];
     const amount = 1 + Math.floor(random() * 20_000);
     const key = `bank-${seed}-${c}-${i}`;
-    const body = { from_wallet_id: from.wallet_id, to: { handle: to.handle }, amount };
+    // A transfer by handle lands in the recipient's wallet in the sender's currency.
+    const currency = random() < 0.3 ? "EUR" : "USD";
+    const body = { from_wallet_id: from.wallets[currency], to: { handle: to.handle }, amount };
     const send = () => call("/transfers", { token: from.token, key, body });
     const copies = random() < 0.15 ? 3 : 1;
     const results = await Promise.all(Array.from({ length: copies }, () => untilKnown(send)));
     for (const res of results) record(key, res);
-    if (results[0].status === 201) refundable.set(results[0].json.transfer.id, { amount, to });
+    if (results[0].status === 201) {
+      assert.equal(results[0].json.transfer.to_wallet_id, to.wallets[currency], "paid into the wallet of the sender's currency");
+      refundable.set(results[0].json.transfer.id, { amount, to });
+    }
   };
 
   // A refund by the recipient of a random earlier transfer, partial, often racing another one past the amount.
@@ -152,14 +163,13 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
     let payer = pick(users);
     if (payer === requester) payer = users[(users.indexOf(requester) + 1) % WALLETS];
     const amount = 1 + Math.floor(random() * 10_000);
-    const res = await untilKnown(() =>
-      call("/payment-requests", {
-        token: requester.token,
-        body: { wallet_id: requester.wallet_id, payer: { handle: payer.handle }, amount },
-      }),
-    );
+    // Some expire after the contract's shortest time, a minute: checked after the load.
+    const expiring = random() < 0.3;
+    const body = { wallet_id: requester.wallet_id, payer: { handle: payer.handle }, amount, ...(expiring ? { expires_in_s: 60 } : {}) };
+    const res = await untilKnown(() => call("/payment-requests", { token: requester.token, body }));
     assert.equal(res.status, 201, res.text);
-    requests.set(res.json.payment_request.id, { requester, payer, amount });
+    const expires_at_ms = expiring ? Date.parse(res.json.payment_request.expires_at) : null;
+    requests.set(res.json.payment_request.id, { requester, payer, amount, expires_at_ms });
   };
 
   // Pays an open request, from one or two "tabs" with their own keys at once.
@@ -216,33 +226,41 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
   const succeeded = new Set([...answers.values()].filter((a) => a.status === 201).map((a) => a.json.transfer.id));
   for (const a of answers.values()) assert.ok([201, 409, 422].includes(a.status), `unexpected final status ${a.status}`);
 
-  // Balances: conserved, none negative, nothing held.
-  let sum = 0;
+  // Balances: conserved in each currency separately (a sum across currencies would hide errors), none negative,
+  // nothing held, every history a chain that sums to its balance.
+  const sums = new Map();
   const debits = new Map();
   const credits = new Map();
   for (const user of users) {
-    const w = await untilKnown(() => call(`/wallets/${user.wallet_id}`, { token: user.token }));
-    assert.equal(w.status, 200);
-    assert.ok(w.json.balance >= 0, "negative balance");
-    assert.equal(w.json.held, 0, `hold left on ${user.handle}`);
-    assert.equal(w.json.available, w.json.balance);
-    sum += w.json.balance;
-    const history = await fullHistory(user);
-    let prev = "0".repeat(64);
-    let running = 0;
-    history.forEach((e, i) => {
-      assert.equal(e.seq, i + 1, "gap in history");
-      assert.equal(e.prev_hash, prev, "broken link");
-      assert.equal(entryHash(user.wallet_id, e), e.hash, "hash mismatch");
-      running += e.amount;
-      assert.equal(e.balance_after, running);
-      prev = e.hash;
-      if (e.kind === "transfer_out") debits.set(e.transfer_id, (debits.get(e.transfer_id) ?? 0) + 1);
-      if (e.kind === "transfer_in") credits.set(e.transfer_id, (credits.get(e.transfer_id) ?? 0) + 1);
-    });
-    assert.equal(running, w.json.balance, "history does not sum to the balance");
+    for (const [currency, walletId] of Object.entries(user.wallets)) {
+      const w = await untilKnown(() => call(`/wallets/${walletId}`, { token: user.token }));
+      assert.equal(w.status, 200);
+      assert.equal(w.json.currency, currency);
+      assert.ok(w.json.balance >= 0, "negative balance");
+      assert.equal(w.json.held, 0, `hold left on ${user.handle} ${currency}`);
+      assert.equal(w.json.available, w.json.balance);
+      sums.set(currency, (sums.get(currency) ?? 0) + w.json.balance);
+      const history = await fullHistory(user, walletId);
+      let prev = "0".repeat(64);
+      let running = 0;
+      history.forEach((e, i) => {
+        assert.equal(e.seq, i + 1, "gap in history");
+        assert.equal(e.prev_hash, prev, "broken link");
+        assert.equal(entryHash(walletId, e), e.hash, "hash mismatch");
+        running += e.amount;
+        assert.equal(e.balance_after, running);
+        prev = e.hash;
+        if (e.kind === "transfer_out") debits.set(e.transfer_id, (debits.get(e.transfer_id) ?? 0) + 1);
+        if (e.kind === "transfer_in") credits.set(e.transfer_id, (credits.get(e.transfer_id) ?? 0) + 1);
+      });
+      assert.equal(running, w.json.balance, "history does not sum to the balance");
+    }
   }
-  assert.equal(sum, WALLETS * START_BALANCE, "money was created or destroyed");
+  assert.deepEqual(
+    Object.fromEntries(sums),
+    { USD: WALLETS * START_BALANCE, EUR: WALLETS * START_BALANCE },
+    "money was created or destroyed",
+  );
 
   // Exactly one debit and one credit per succeeded transfer, and none for any other.
   assert.deepEqual(new Set(debits.keys()), succeeded);
@@ -263,6 +281,26 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
     } else assert.equal(paid.length, 0, `request ${id} is ${now.json.payment_request.status} after a pay succeeded`);
     for (const p of pays.get(id) ?? [])
       if (p.status !== 201) assert.ok(["request_not_open", "insufficient_funds"].includes(p.json.error.code), p.text);
+  }
+
+  // Requests that were to expire: once their minute has passed, those still open are expired (never earlier:
+  // each was open or resolved otherwise when read before), and a pay moves nothing.
+  const expiring = [...requests].filter(([, r]) => r.expires_at_ms !== null);
+  const lastEnd = Math.max(0, ...expiring.map(([, r]) => r.expires_at_ms));
+  if (expiring.length > 0) await sleep(Math.max(0, lastEnd + 1_000 - Date.now()));
+  let expiredSeen = 0;
+  for (const [id, r] of expiring) {
+    const now = await untilKnown(() => call(`/payment-requests/${id}`, { token: r.payer.token }));
+    const status = now.json.payment_request.status;
+    assert.ok(["expired", "paid", "declined", "cancelled"].includes(status), `request ${id} is ${status} after its end`);
+    if (status !== "expired") continue;
+    expiredSeen++;
+    assert.ok(Date.parse(now.json.payment_request.resolved_at) >= r.expires_at_ms, "expired before its time");
+    const late = await untilKnown(() =>
+      call(`/payment-requests/${id}/pay`, { token: r.payer.token, key: `late-${id}`, body: { from_wallet_id: r.payer.wallet_id } }),
+    );
+    assert.equal(late.status, 409, late.text);
+    assert.equal(late.json.error.code, "request_not_open");
   }
 
   // Refunds of a transfer never sum past it, and its refunded_amount says what succeeded.
@@ -298,8 +336,14 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
     }
     await sleep(250);
   }
+  // The auditor's verify agrees: the whole ledger, conservation per currency and refunds against their transfers.
+  const verified = await untilKnown(() => call("/audit/verify", { token: login.json.token }));
+  assert.equal(verified.status, 200, verified.text);
+  assert.deepEqual(verified.json.problems, [], verified.text);
+  assert.equal(verified.json.ok, verified.json.complete);
+
   const paidCount = [...pays.values()].filter((list) => list.some((p) => p.status === 201)).length;
   console.log(
-    `bank: ${answers.size} keys, ${succeeded.size} succeeded, ${requests.size} requests (${paidCount} paid), ${refundedBy.size} transfers refunded, seed ${seed}`,
+    `bank: ${answers.size} keys, ${succeeded.size} succeeded, ${requests.size} requests (${paidCount} paid, ${expiredSeen} expired), ${refundedBy.size} transfers refunded, seed ${seed}`,
   );
 });

@@ -17,14 +17,13 @@ import { users, wallets } from "../../db/schema";
 import { canonicalJson } from "../../domain/canonical";
 import { requestOwner } from "../../domain/ids";
 import { requestHash } from "../../domain/idempotency";
-import { memoLimits, textIssue } from "../../domain/text";
 import type { TransferCoordinator } from "../../transfer-coordinator";
-import { withCoordinator } from "../calls";
+import { checkedMemo, withCoordinator } from "../calls";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { decodeTimeCursor, encodeTimeCursor, pageLimit } from "../paging";
 import { keyedReply, optionalIdempotencyKey } from "../keyed";
-import { limitBody, readSession, requireAuth, requireIdempotencyKey, sessionFirst } from "../middleware";
+import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
 import {
   IdempotencyHeaders,
   OptionalIdempotencyHeaders,
@@ -244,15 +243,6 @@ async function ownerOf(c: AppContext, id: string): Promise<DurableObjectStub<Tra
     if (known === undefined) throw new ApiError("not_found");
   }
   return c.env.COORDINATOR.getByName(owner);
-}
-
-async function checkedMemo(c: AppContext, memo: string | null | undefined): Promise<string | null> {
-  const issue = memo == null ? null : textIssue(memo, memoLimits(configOf(c.env)));
-  if (issue !== null) {
-    await sessionFirst(c);
-    throw new ApiError("validation_error", [{ field: "memo", issue }]);
-  }
-  return memo ?? null;
 }
 
 /** A split's shares: within SPLIT_MAX_SHARES, payers distinct as written, and a total that is a safe integer. */

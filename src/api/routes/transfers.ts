@@ -6,19 +6,17 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { configOf } from "../../config";
 import type { Recipient } from "../../coordinator/rpc";
 import { movementOwner } from "../../domain/ids";
-import { memoLimits, textIssue } from "../../domain/text";
 import { phoneIndex } from "../../auth/phone";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requestHash } from "../../domain/idempotency";
-import { limitBody, readSession, requireAuth, requireIdempotencyKey, sessionFirst } from "../middleware";
+import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
 import { transferJson } from "../render";
 import { IdempotencyHeaders, RefundBody, Transfer, TransferBody, TransferIdParam, errorResponses, jsonContent } from "../schemas";
 import { signReceipt, type ReceiptBody } from "../../audit/receipts";
-import { withCoordinator } from "../calls";
+import { checkedMemo, withCoordinator } from "../calls";
 import { users } from "../../db/schema";
 import type { TransferCoordinator } from "../../transfer-coordinator";
 
@@ -52,16 +50,6 @@ const getTransferRoute = createRoute({
 
 /** The transfers sub-app, mounted under /api/v1. */
 export const transferRoutes = new OpenAPIHono<AppEnv>();
-
-/** The memo as given (null when absent), after the configured text policy; 400 (after the session) if it fails. */
-async function checkedMemo(c: AppContext, memo: string | null | undefined): Promise<string | null> {
-  const issue = memo == null ? null : textIssue(memo, memoLimits(configOf(c.env)));
-  if (issue !== null) {
-    await sessionFirst(c);
-    throw new ApiError("validation_error", [{ field: "memo", issue }]);
-  }
-  return memo ?? null;
-}
 
 const refundRoute = createRoute({
   method: "post",
