@@ -3,40 +3,13 @@
 // the service's back, the screen must name that wallet and seq; before issue 13 it reported the first page's
 // `ok` and said every chain was intact.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { launchChromium } from "./browser.mjs";
-import { client, testServer } from "../http/server.mjs";
+import { test } from "node:test";
+import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-let server;
-let call;
-let browser;
-
-before(async () => {
-  if (!existsSync(join(root, "web", "dist", "index.html"))) throw new Error("web/dist is missing: run `npm run build:web` first");
-  server = await testServer({
-    env: {
-      PASSWORD_ARGON2_MEMORY_KIB: "1024",
-      PASSWORD_ARGON2_PASSES: "1",
-      OUTBOX_FLUSH_DELAY_MS: "200",
-      OUTBOX_GRACE_MS: "1000",
-      OUTBOX_RETRY_MAX_MS: "500",
-    },
-  });
-  await server.start();
-  call = client(server.baseUrl);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.dispose();
-});
+useServerAndBrowser({ env: { OUTBOX_FLUSH_DELAY_MS: "200", OUTBOX_GRACE_MS: "1000", OUTBOX_RETRY_MAX_MS: "500" } });
 
 /** The local D1 file (the server must be stopped to edit it). */
 function d1File() {
@@ -99,7 +72,7 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
   await page.waitForFunction(() =>
     /Problems found|All chains are intact/.test(document.querySelector('[data-testid="audit-verify-result"]')?.textContent ?? ""),
   );
-  const result = await page.getByTestId("audit-verify-result").textContent();
+  const result = (await page.getByTestId("audit-verify-result").textContent()) ?? "";
   assert.match(result, /Problems found/);
   assert.match(result, new RegExp(`Checked [\\d,]+ entries in ${total} wallets`));
   assert.match(result, new RegExp(`hash_mismatch in wallet ${last} at seq 1`));

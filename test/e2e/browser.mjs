@@ -1,7 +1,14 @@
 // @ts-check
 // The one way the browser tests start Chromium: Debian's build (playwright-core downloads none), with the flags
 // this machine needs (no sandbox as root, no GPU, and no background networking, which the closed network refuses).
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { after, before } from "node:test";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { client, testServer } from "../http/server.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Debian's Chromium, where `.ci/run` installs it. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -19,5 +26,35 @@ export function launchChromium() {
       "--disable-quic",
       "--no-first-run",
     ],
+  });
+}
+
+/**
+ * The server and browser of the running test file, set by `useServerAndBrowser()`'s `before` hook. ES module
+ * exports are live bindings, so a test file that imports them sees them once the hook has run.
+ * @type {Awaited<ReturnType<typeof import("../http/server.mjs").testServer>>}
+ */
+export let server;
+/** @type {ReturnType<typeof import("../http/server.mjs").client>} */
+export let call;
+/** @type {import("playwright-core").Browser} */
+export let browser;
+
+/**
+ * Starts `npm start` (cheap password hashing, plus `env`) and Chromium before the file's tests and stops both
+ * after them: what every browser test file needs first.
+ * @param {{ env?: Record<string, string> }} [options]
+ */
+export function useServerAndBrowser({ env = {} } = {}) {
+  before(async () => {
+    if (!existsSync(join(root, "web", "dist", "index.html"))) throw new Error("web/dist is missing: run `npm run build:web` first");
+    server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1", ...env } });
+    await server.start();
+    call = client(server.baseUrl);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.dispose();
   });
 }

@@ -4,32 +4,13 @@
 //
 //   npm run build:web && node_modules/.bin/node --test test/e2e/history-statements.e2e.test.mjs
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { launchChromium } from "./browser.mjs";
-import { client, testServer } from "../http/server.mjs";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PASSWORD = "e2e-password-1";
 
-let server;
-let call;
-let browser;
-
-before(async () => {
-  if (!existsSync(join(root, "web", "dist", "index.html"))) throw new Error("web/dist is missing: run `npm run build:web` first");
-  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1" } });
-  await server.start();
-  call = client(server.baseUrl);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.dispose();
-});
+useServerAndBrowser();
 
 /** A new user with 60 deposits and transfers to bob and charlie made through the API, more than one page. */
 async function userWithHistory() {

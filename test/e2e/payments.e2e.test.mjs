@@ -5,32 +5,12 @@
 //
 //   npm run build:web && node --test test/e2e/payments.e2e.test.mjs
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { launchChromium } from "./browser.mjs";
-import { client, testServer } from "../http/server.mjs";
+import { test } from "node:test";
+import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PASSWORD = "e2e-password-1";
 
-let server;
-let call;
-let browser;
-
-before(async () => {
-  if (!existsSync(join(root, "web", "dist", "index.html"))) throw new Error("web/dist is missing: run `npm run build:web` first");
-  server = await testServer({ env: { PASSWORD_ARGON2_MEMORY_KIB: "1024", PASSWORD_ARGON2_PASSES: "1" } });
-  await server.start();
-  call = client(server.baseUrl);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.dispose();
-});
+useServerAndBrowser();
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
@@ -416,7 +396,9 @@ e2e("the request form is usable from the keyboard: errors are tied to their fiel
 
   // Every new control on the dashboard has a label.
   const unlabelled = await a.$$eval("main input, main select", (controls) =>
-    controls.filter((c) => c.labels === null || c.labels.length === 0).map((c) => c.id || c.outerHTML.slice(0, 60)),
+    /** @type {(HTMLInputElement | HTMLSelectElement)[]} */ (controls)
+      .filter((c) => c.labels === null || c.labels.length === 0)
+      .map((c) => c.id || c.outerHTML.slice(0, 60)),
   );
   assert.deepEqual(unlabelled, []);
 
