@@ -3,7 +3,7 @@
  * however many transfers the user has sent. Every filter the route offers is an equality (the state, the
  * sending wallet, the recipient's wallet) or the time range and cursor. Each combination of equalities has an
  * index whose leading columns are those equalities and whose tail is (created_at_ms, id), the page's order
- * (schema.ts, the fifth migration step); a page walks it once per combination of values (a filter by several
+ * (schema.ts, the fourth migration step); a page walks it once per combination of values (a filter by several
  * states or several wallets reads each and merges them) and stops after `limit` rows, so a selective filter
  * (the rare failures, one wallet of several, one counterparty) reads only the rows it returns.
  *
