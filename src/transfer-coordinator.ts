@@ -73,6 +73,7 @@ import type {
   TransferRequest,
 } from "./coordinator/rpc";
 import { COORDINATOR_MIGRATIONS, type MovementRow } from "./coordinator/schema";
+import { matchesSent, newestFirst, sentPage } from "./coordinator/sent-queries";
 import { hasSchema, migrate } from "./db/do-migrations";
 import { checkD1, faultableStorage, noFaults, type Faults } from "./db/faults";
 import { GroupCommit } from "./db/group-commit";
@@ -443,22 +444,26 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (!this.schemaReady) return [];
     const wanted = input.status;
     // A success in memory is still `started` in storage, so "succeeded" also reads started rows, and "pending"
-    // then drops the ones memory has decided.
-    const states =
+    // then drops the ones memory has decided; reading as many more rows as memory holds keeps the page full.
+    const states: MovementRow["state"][] | null =
       wanted === null ? null : wanted === "pending" ? ["started"] : wanted === "succeeded" ? ["succeeded", "started"] : ["failed"];
-    const rows = this.q.sentPage.all({
-      before_ms: input.before?.at_ms ?? Number.MAX_SAFE_INTEGER,
-      before_id: input.before?.id ?? "\uffff",
-      from_ms: input.from_ms ?? 0,
-      states: states === null ? null : JSON.stringify(states),
-      wallets: input.wallet_ids === null ? null : JSON.stringify(input.wallet_ids),
-      to_wallets: input.to_wallet_ids === null ? null : JSON.stringify(input.to_wallet_ids),
-      limit: input.limit,
-    });
-    return rows
-      .map((row) => this.finished.get(row.id) ?? row)
+    const filter = {
+      states,
+      from_wallet_ids: input.wallet_ids,
+      to_wallet_ids: input.to_wallet_ids,
+      from_ms: input.from_ms,
+      before: input.before,
+      limit: input.limit + this.finished.size,
+    };
+    const stored = sentPage(this.storage.sql, filter).rows.map((row) => this.finished.get(row.id) ?? row);
+    // Its row has no recipient yet, so a filter by counterparty finds such a success in memory only.
+    const listed = new Set(stored.map((row) => row.id));
+    const decided = [...this.finished.values()].filter((m) => !listed.has(m.id) && matchesSent(m, filter));
+    return [...stored, ...decided]
+      .sort(newestFirst)
       .map((row) => ({ ...movementView(row), refunded_amount: this.refundRooms.refunded(row.id) }))
-      .filter((v) => wanted === null || v.status === wanted);
+      .filter((v) => wanted === null || v.status === wanted)
+      .slice(0, input.limit);
   }
 
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------

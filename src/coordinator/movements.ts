@@ -163,27 +163,6 @@ export function prepareMovementStatements(db: DrizzleSqliteDODatabase) {
         .orderBy(desc(m.created_at_ms))
         .limit(p("limit"))
         .prepare(),
-    /**
-     * Sent transfers newest first before a position, narrowed by the filters given (each a JSON list, or null
-     * for no filter). The partial index on (created_at_ms) WHERE kind = 'transfer' keeps the walk in time order.
-     */
-    sentPage: () =>
-      db
-        .select()
-        .from(m)
-        .where(
-          and(
-            eq(m.kind, "transfer"),
-            sql`(${m.created_at_ms} < ${p("before_ms")} OR (${m.created_at_ms} = ${p("before_ms")} AND ${m.id} < ${p("before_id")}))`,
-            sql`${m.created_at_ms} >= ${p("from_ms")}`,
-            sql`(${p("states")} IS NULL OR ${m.state} IN (SELECT value FROM json_each(${p("states")})))`,
-            sql`(${p("wallets")} IS NULL OR ${m.from_wallet_id} IN (SELECT value FROM json_each(${p("wallets")})))`,
-            sql`(${p("to_wallets")} IS NULL OR ${m.to_wallet_id} IN (SELECT value FROM json_each(${p("to_wallets")})))`,
-          ),
-        )
-        .orderBy(desc(m.created_at_ms), desc(m.id))
-        .limit(p("limit"))
-        .prepare(),
     countStarted: () => db.select({ n: count() }).from(m).where(eq(m.state, "started")).prepare(),
     countOutbox: () => db.select({ n: count() }).from(m).where(eq(m.outbox_pending, 1)).prepare(),
     nextDue: () =>

@@ -113,6 +113,21 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
      created_at_ms INTEGER NOT NULL
    ) STRICT;
    CREATE INDEX replies_age ON replies (created_at_ms);`,
+  // GET /transfers in O(page) for every filter (issue 14). A page of sent transfers walks one index whose
+  // leading columns are the filter's equalities and whose tail is (created_at_ms, id), the page's order, so it
+  // reads the rows it returns and no others (coordinator/sent-queries.ts names each index with INDEXED BY).
+  // `state` is the last equality so a listing without a status reads each of the three states and merges.
+  // The counterparty indexes hold only rows whose recipient the sender may see (movementView: a success, or a
+  // refusal of a wallet id the sender named), so a filter by counterparty never reads a row it must hide.
+  // `movements_sent` gives way to the same walk with `id` as the tie-breaker, which spares a sort of ties.
+  `DROP INDEX movements_sent;
+   CREATE INDEX movements_sent_time ON movements (created_at_ms, id) WHERE kind = 'transfer';
+   CREATE INDEX movements_sent_state ON movements (state, created_at_ms, id) WHERE kind = 'transfer';
+   CREATE INDEX movements_sent_from ON movements (from_wallet_id, state, created_at_ms, id) WHERE kind = 'transfer';
+   CREATE INDEX movements_sent_to ON movements (to_wallet_id, state, created_at_ms, id)
+     WHERE kind = 'transfer' AND (state = 'succeeded' OR json_extract(recipient, '$.wallet_id') = to_wallet_id);
+   CREATE INDEX movements_sent_from_to ON movements (from_wallet_id, to_wallet_id, state, created_at_ms, id)
+     WHERE kind = 'transfer' AND (state = 'succeeded' OR json_extract(recipient, '$.wallet_id') = to_wallet_id);`,
 ];
 
 export const movementsTable = sqliteTable("movements", {

@@ -1,8 +1,9 @@
 /**
  * `GET /transfers` (contract v1.1): the caller's transfers, sent or received, newest first, filtered by the
- * server. Sent transfers are rows of the caller's coordinator (a time-ordered index walk with the filters in
- * SQL, refusals and pending ones included); received ones are the `transfer_in` entries of the caller's wallets
- * (the wallet's filtered history, one index walk each), each shown as its sender's coordinator has the transfer.
+ * server. Sent transfers are rows of the caller's coordinator (a walk of the index that matches the filters,
+ * in time order, refusals and pending ones included: coordinator/sent-queries.ts); received ones are the
+ * `transfer_in` entries of the caller's wallets (the wallet's filtered history, one index walk each), each
+ * shown as its sender's coordinator has the transfer.
  * The two are merged by time: a sent transfer by when it was made, a received one by when its money arrived.
  * A page costs one read per source and one call per received transfer on it, whatever the caller's history.
  */
@@ -66,7 +67,11 @@ transferListRoutes.openapi(listRoute, async (c) => {
   // The page ends before the cursor, and before `to`: whichever is earlier.
   const before = earlier(cursor, toMs === null ? null : { at_ms: toMs, id: "" });
   const counterparty = q.counterparty === undefined ? null : await walletIdsOfHandle(c.env.DB, q.counterparty);
-  const query = { wallets, from_ms: from, before, status: q.status ?? null, counterparty, limit };
+  // Without a wallet_id, every transfer the caller sent is theirs to see, whichever wallet it named: a refund
+  // refused before it had a wallet, an attempt from a wallet that is not theirs. No wallet filter then means
+  // one walk of the time index instead of one per wallet.
+  const sent_from = q.wallet_id === undefined ? null : [q.wallet_id];
+  const query = { wallets, sent_from, from_ms: from, before, status: q.status ?? null, counterparty, limit };
   const [sent, received] = await Promise.all([
     q.direction === "in" ? [] : sentPage(c, query),
     q.direction === "out" ? [] : receivedPage(c, query),
@@ -79,7 +84,10 @@ transferListRoutes.openapi(listRoute, async (c) => {
 });
 
 interface PageQuery {
+  /** The caller's wallets to read received transfers of. */
   wallets: string[];
+  /** The wallets sent transfers must come from; null for any. */
+  sent_from: string[] | null;
   from_ms: number | null;
   before: Position | null;
   status: "succeeded" | "failed" | "pending" | null;
@@ -92,7 +100,7 @@ async function sentPage(c: AppContext, q: PageQuery): Promise<Item[]> {
     before: q.before,
     from_ms: q.from_ms,
     status: q.status,
-    wallet_ids: q.wallets,
+    wallet_ids: q.sent_from,
     to_wallet_ids: q.counterparty,
     limit: q.limit,
   });
