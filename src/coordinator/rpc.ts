@@ -99,8 +99,8 @@ export type FailureCode = (typeof FAILURE_CODES)[number];
  * The refusals each operation can end with, as its steps decide them (coordinator/steps.ts: runTransfer,
  * runDeposit, runWithdrawal, runRefund, runPayment), for the error lists of the routes that start them. A
  * deposit only credits an owned wallet, so it cannot run out of funds; a refund reserves without the daily
- * limit and credits a wallet of the refunded transfer's own currency. The HTTP tests prove every list
- * complete: an answer with a code its route does not declare fails them (api/declared-errors.ts).
+ * limit and credits a wallet of the refunded transfer's own currency. The tests check that no answer falls
+ * outside these lists: in test mode a code its route does not declare fails them (api/declared-errors.ts).
  */
 export const OPERATION_FAILURES = {
   transfer: [
