@@ -8,6 +8,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AppEnv } from "../../src/api/context";
+import { parseConfig, type ConfigVars } from "../../src/config";
 import { checkDeclaredErrors, declaredErrorsOf, movementErrors, routeErrorCodes, withErrors } from "../../src/api/declared-errors";
 import { ApiError, ERRORS, errorResponse, type ErrorCode } from "../../src/api/errors";
 import { limitBody, readSession, requestId, requireAuth, requireIdempotencyKey } from "../../src/api/middleware";
@@ -86,6 +87,13 @@ describe("the test-mode guard", () => {
     const res = await guardedApp().request("/guard-probe/same_wallet", {}, { ...env, CHECK_ERROR_CODES: "off" });
     expect(res.status).toBe(422);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe("same_wallet");
+  });
+
+  it("is switched only by exactly on or off", () => {
+    const vars = env as unknown as ConfigVars;
+    expect(parseConfig({ ...vars, CHECK_ERROR_CODES: "off" }).check_error_codes).toBe(false);
+    expect(parseConfig({ ...vars, CHECK_ERROR_CODES: "on" }).check_error_codes).toBe(true);
+    expect(() => parseConfig({ ...vars, CHECK_ERROR_CODES: "yes" })).toThrow(/CHECK_ERROR_CODES must be "on" or "off"/);
   });
 
   it("is on for this suite, through the real app", async () => {
