@@ -68,6 +68,11 @@ export interface Config {
   readonly requests_max_per_payer_per_day: number;
   /** Shares in one split. */
   readonly split_max_shares: number;
+  /**
+   * Test mode only: every error answer is checked against its route's declared codes (api/declared-errors.ts).
+   * Not a limit; off in wrangler.toml, on only in the tests' environments.
+   */
+  readonly check_error_codes: boolean;
 }
 
 /** The subset of the Worker environment that carries limits; every value arrives as a string. */
@@ -126,7 +131,8 @@ type ConfigVarName =
   | "WALLETS_MAX_PER_USER"
   | "REQUESTS_MAX_OPEN_PER_USER"
   | "REQUESTS_MAX_PER_PAYER_PER_DAY"
-  | "SPLIT_MAX_SHARES";
+  | "SPLIT_MAX_SHARES"
+  | "CHECK_ERROR_CODES";
 
 const DAY_MS = 86_400_000;
 
@@ -225,6 +231,7 @@ export function parseConfig(vars: ConfigVars): Config {
     requests_max_per_payer_per_day: integer(vars, "REQUESTS_MAX_PER_PAYER_PER_DAY", 1, 10_000),
     // The contract's minimum is 2; a split is created in one transaction of one request per share.
     split_max_shares: integer(vars, "SPLIT_MAX_SHARES", 2, 200),
+    check_error_codes: onOff(vars, "CHECK_ERROR_CODES"),
   };
   if (config.history_page_default > config.history_page_max) {
     throw new Error("config: HISTORY_PAGE_DEFAULT must not exceed HISTORY_PAGE_MAX");
@@ -249,6 +256,13 @@ export function parseConfig(vars: ConfigVars): Config {
     throw new Error("config: RECOVERY_DELAY_MS must not exceed RECOVERY_MAX_DELAY_MS");
   }
   return config;
+}
+
+/** "on" or "off", nothing else: a typo must not silently turn a check off (or on). */
+function onOff(vars: ConfigVars, name: ConfigVarName): boolean {
+  const raw = vars[name];
+  if (raw !== "on" && raw !== "off") throw new Error(`config: ${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
+  return raw === "on";
 }
 
 function origins(raw: string): string[] {

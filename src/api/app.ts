@@ -10,8 +10,10 @@ import { secureHeaders } from "hono/secure-headers";
 import { configOf } from "../config";
 import type { AppEnv } from "./context";
 import { DOCS_CSS, DOCS_JS, docsPage } from "./docs";
+import { checkDeclaredErrors } from "./declared-errors";
 import { ApiError, errorResponse, type ErrorDetail } from "./errors";
 import { requestId, sessionFirst } from "./middleware";
+import { ErrorBody } from "./schemas";
 import { adminRoutes } from "./routes/admin";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
@@ -67,6 +69,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", receiptRoutes);
   api.route("/", statementRoutes);
   api.route("/", adminRoutes);
+  // Each route documents its own codes; the body with every code stays a named schema for the web client.
+  api.openAPIRegistry.register("Error", ErrorBody);
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -79,6 +83,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestId);
+  app.use("*", checkDeclaredErrors);
   app.use("/api/v1/*", secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
   app.use(
     "/api/docs*",

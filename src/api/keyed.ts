@@ -7,20 +7,28 @@
 import type { MiddlewareHandler } from "hono";
 import { requestHash } from "../domain/idempotency";
 import type { AppContext, AppEnv } from "./context";
+import { declareMiddlewareErrors } from "./declared-errors";
 import { ApiError, errorResponse } from "./errors";
 import { KEY_SHAPE, sessionFirst } from "./middleware";
 import { errorText, log } from "../observability/log";
 
-/** Reads an optional Idempotency-Key; a malformed one is 400 (after the session is checked). */
-export const optionalIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const key = c.req.header("idempotency-key");
-  if (key !== undefined && !KEY_SHAPE.test(key)) {
-    await sessionFirst(c);
-    throw new ApiError("validation_error", [{ field: "Idempotency-Key", issue: "1..255 printable ASCII characters" }]);
-  }
-  if (key !== undefined) c.set("idempotency_key", key);
-  await next();
-};
+/**
+ * Reads an optional Idempotency-Key; a malformed one is 400 (after the session is checked). Its routes answer
+ * through `keyedReply`, so it declares that function's codes too: a key in use (409) or reused (422), and a
+ * session that ended before the key was looked at (401).
+ */
+export const optionalIdempotencyKey: MiddlewareHandler<AppEnv> = declareMiddlewareErrors<MiddlewareHandler<AppEnv>>(
+  async (c, next) => {
+    const key = c.req.header("idempotency-key");
+    if (key !== undefined && !KEY_SHAPE.test(key)) {
+      await sessionFirst(c);
+      throw new ApiError("validation_error", [{ field: "Idempotency-Key", issue: "1..255 printable ASCII characters" }]);
+    }
+    if (key !== undefined) c.set("idempotency_key", key);
+    await next();
+  },
+  ["validation_error", "unauthenticated", "idempotency_in_progress", "idempotency_key_reused"],
+);
 
 /** Whether an answer with this status is replayed to a repeat of its key. */
 function storable(status: number): boolean {

@@ -8,6 +8,7 @@ import { matchedRoutes } from "hono/route";
 import { configOf } from "../config";
 import { SESSION_COOKIE, tokenHash, tokenUser } from "../auth/sessions";
 import type { AppContext, AppEnv, Caller, Credential } from "./context";
+import { declareMiddlewareErrors } from "./declared-errors";
 import { ApiError } from "./errors";
 
 /** Gives every request an id, echoed in `X-Request-Id`, in error bodies and in log lines. */
@@ -26,17 +27,20 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
  * On a route that needs a session, the session is decided first: a missing, forged or revoked token gets 401,
  * never a 413 that would answer for a request the service will not serve anyway.
  */
-export const limitBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const max = configOf(c.env).max_body_bytes;
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > max) return refuseTooLarge(c);
-  const body = c.req.raw.body as ReadableStream<Uint8Array> | null;
-  if (body === null) return next();
-  const bytes = await readUpTo(body, max);
-  if (bytes === null) return refuseTooLarge(c);
-  c.req.raw = new Request(c.req.raw, { body: bytes });
-  await next();
-};
+export const limitBody: MiddlewareHandler<AppEnv> = declareMiddlewareErrors<MiddlewareHandler<AppEnv>>(
+  async (c, next) => {
+    const max = configOf(c.env).max_body_bytes;
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > max) return refuseTooLarge(c);
+    const body = c.req.raw.body as ReadableStream<Uint8Array> | null;
+    if (body === null) return next();
+    const bytes = await readUpTo(body, max);
+    if (bytes === null) return refuseTooLarge(c);
+    c.req.raw = new Request(c.req.raw, { body: bytes });
+    await next();
+  },
+  ["payload_too_large"],
+);
 
 /** The whole stream if it holds at most `max` bytes, else null (reading stops, and the stream is cancelled). */
 async function readUpTo(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
@@ -99,21 +103,27 @@ async function checkSession(c: AppContext, credential: Credential): Promise<void
   c.set("caller", session.caller);
 }
 
+/**
+ * The codes of the session middleware: 401, and 403 from the cookie's CSRF check, which also refuses a GET
+ * that asks for a WebSocket upgrade, on any route.
+ */
+const SESSION_ERRORS = ["unauthenticated", "forbidden"] as const;
+
 /** Authenticates the request before the route runs. */
-export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const requireAuth: MiddlewareHandler<AppEnv> = declareMiddlewareErrors<MiddlewareHandler<AppEnv>>(async (c, next) => {
   await checkSession(c, await readCredential(c));
   await next();
-};
+}, SESSION_ERRORS);
 
 /**
  * For money movements: reads the token but leaves the session check to the coordinator, which makes it in the
  * same call as the movement (one call fewer per movement). Whatever the edge refuses on its own after this
  * (400, 428) first checks the session through `sessionFirst`, so a revoked token still gets 401 first.
  */
-export const readSession: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const readSession: MiddlewareHandler<AppEnv> = declareMiddlewareErrors<MiddlewareHandler<AppEnv>>(async (c, next) => {
   await readCredential(c);
   await next();
-};
+}, SESSION_ERRORS);
 
 /** The middleware that make a route need a session, wherever they stand in its list. */
 const SESSION_MIDDLEWARE: ReadonlySet<unknown> = new Set<unknown>([requireAuth, readSession]);
@@ -152,19 +162,25 @@ function assertSameOrigin(c: AppContext): void {
 export const KEY_SHAPE = /^[\x20-\x7e]{1,255}$/;
 
 /** Money-moving requests must carry an Idempotency-Key of 1..255 printable ASCII characters. */
-export const requireIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const key = c.req.header("idempotency-key");
-  if (key === undefined || !KEY_SHAPE.test(key)) await sessionFirst(c);
-  if (key === undefined) throw new ApiError("idempotency_key_required");
-  if (!KEY_SHAPE.test(key)) {
-    throw new ApiError("validation_error", [{ field: "Idempotency-Key", issue: "1..255 printable ASCII characters" }]);
-  }
-  c.set("idempotency_key", key);
-  await next();
-};
+export const requireIdempotencyKey: MiddlewareHandler<AppEnv> = declareMiddlewareErrors<MiddlewareHandler<AppEnv>>(
+  async (c, next) => {
+    const key = c.req.header("idempotency-key");
+    if (key === undefined || !KEY_SHAPE.test(key)) await sessionFirst(c);
+    if (key === undefined) throw new ApiError("idempotency_key_required");
+    if (!KEY_SHAPE.test(key)) {
+      throw new ApiError("validation_error", [{ field: "Idempotency-Key", issue: "1..255 printable ASCII characters" }]);
+    }
+    c.set("idempotency_key", key);
+    await next();
+  },
+  ["idempotency_key_required", "validation_error"],
+);
 
 /** Only auditors pass. */
-export const requireAuditor: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (c.get("caller").role !== "auditor") throw new ApiError("forbidden");
-  await next();
-};
+export const requireAuditor: MiddlewareHandler<AppEnv> = declareMiddlewareErrors<MiddlewareHandler<AppEnv>>(
+  async (c, next) => {
+    if (c.get("caller").role !== "auditor") throw new ApiError("forbidden");
+    await next();
+  },
+  ["forbidden"],
+);

@@ -234,25 +234,61 @@ export const AuditRow = z
 /** Every code the API answers with, from the one table in errors.ts: clients branch on these. */
 const ERROR_CODES = Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]];
 
-export const ErrorBody = z
-  .object({
+/** The error body with `error.code` one of `codes`. */
+function errorBodyOf(codes: readonly [ErrorCode, ...ErrorCode[]]) {
+  return z.object({
     error: z.object({
-      code: z.enum(ERROR_CODES),
+      code: z.enum(codes),
       message: z.string(),
       request_id: z.string(),
       details: z.array(z.object({ field: z.string(), issue: z.string() })).optional(),
       transfer_id: z.string().optional(),
     }),
-  })
-  .openapi("Error");
+  });
+}
 
-/** The error responses a route may give, for the OpenAPI document. */
-export function errorResponses(
-  ...statuses: number[]
-): Record<number, { description: string; content: { "application/json": { schema: typeof ErrorBody } } }> {
-  const out: Record<number, { description: string; content: { "application/json": { schema: typeof ErrorBody } } }> = {};
-  for (const status of statuses) out[status] = { description: "Error", content: { "application/json": { schema: ErrorBody } } };
+/** The error body with any code (the web client's `ContractError`); each route documents its own narrower list. */
+export const ErrorBody = errorBodyOf(ERROR_CODES).openapi("Error");
+
+/** An error response of the OpenAPI document: its description names its codes, and its schema allows only them. */
+export interface ErrorResponse {
+  description: string;
+  content: { "application/json": { schema: z.ZodType } };
+}
+
+/**
+ * The error responses for exactly `codes`, one per status of the one table in errors.ts, each allowing only the
+ * codes of that status. Routes get theirs through `withErrors` (declared-errors.ts), which derives the list.
+ */
+export function errorResponses(codes: readonly ErrorCode[]): Record<number, ErrorResponse> {
+  const byStatus = new Map<number, [ErrorCode, ...ErrorCode[]]>();
+  for (const code of codes) {
+    const status = ERRORS[code].status;
+    const list = byStatus.get(status);
+    if (list === undefined) byStatus.set(status, [code]);
+    else list.push(code);
+  }
+  const out: Record<number, ErrorResponse> = {};
+  for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
+    out[status] = { description: `Error: ${list.join(", ")}`, content: { "application/json": { schema: namedErrorBody(list) } } };
+  }
   return out;
+}
+
+const errorBodies = new Map<string, z.ZodType>();
+
+/**
+ * The error body for one list of codes, as a named schema (`Error_forbidden_or_not_found`), made once: routes
+ * that share a list share its schema, and the document reads as the list of codes.
+ */
+function namedErrorBody(codes: [ErrorCode, ...ErrorCode[]]): z.ZodType {
+  const name = `Error_${codes.join("_or_")}`;
+  let schema = errorBodies.get(name);
+  if (schema === undefined) {
+    schema = errorBodyOf(codes).openapi(name);
+    errorBodies.set(name, schema);
+  }
+  return schema;
 }
 
 /** A JSON response entry for the OpenAPI document. */

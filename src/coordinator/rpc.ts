@@ -95,6 +95,41 @@ export const FAILURE_CODES = [
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
+/**
+ * The refusals each operation can end with, as its steps decide them (coordinator/steps.ts: runTransfer,
+ * runDeposit, runWithdrawal, runRefund, runPayment), for the error lists of the routes that start them. A
+ * deposit only credits an owned wallet, so it cannot run out of funds; a refund reserves without the daily
+ * limit and credits a wallet of the refunded transfer's own currency. The tests check that no answer falls
+ * outside these lists: in test mode a code its route does not declare fails them (api/declared-errors.ts).
+ */
+export const OPERATION_FAILURES = {
+  transfer: [
+    "forbidden",
+    "not_found",
+    "currency_mismatch",
+    "same_wallet",
+    "insufficient_funds",
+    "daily_limit_exceeded",
+    "balance_limit_exceeded",
+  ],
+  deposit: ["forbidden", "not_found", "balance_limit_exceeded"],
+  withdrawal: ["forbidden", "not_found", "insufficient_funds", "daily_limit_exceeded"],
+  refund: ["forbidden", "not_found", "transfer_not_refundable", "refund_exceeds_transfer", "insufficient_funds", "balance_limit_exceeded"],
+  payment: [
+    "forbidden",
+    "not_found",
+    "request_not_open",
+    "currency_mismatch",
+    "same_wallet",
+    "insufficient_funds",
+    "daily_limit_exceeded",
+    "balance_limit_exceeded",
+  ],
+} as const satisfies Record<string, readonly FailureCode[]>;
+
+/** An operation that moves money through a coordinator. */
+export type Operation = keyof typeof OPERATION_FAILURES;
+
 /** A movement as the coordinator records it, in the contract's transfer shape plus its kind. */
 export interface MovementView {
   id: string;

@@ -57,6 +57,8 @@ export async function testServer({ env = {} } = {}) {
           RATE_REGISTER_PER_IP_PER_MINUTE: "10000",
           RATE_LOGIN_PER_IP_PER_MINUTE: "10000",
           RATE_MONEY_PER_USER_PER_MINUTE: "1000000",
+          // Every error answer is checked against its route's declared codes (src/api/declared-errors.ts).
+          CHECK_ERROR_CODES: "on",
           ...env,
         },
         stdio: ["ignore", "pipe", "pipe"],

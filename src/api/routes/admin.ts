@@ -11,19 +11,24 @@ import { timingSafeEqual } from "../../auth/encoding";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { limitBody } from "../middleware";
-import { Handle, errorResponses, jsonContent } from "../schemas";
+import { withErrors } from "../declared-errors";
+import { Handle, jsonContent } from "../schemas";
 
-const grantRoute = createRoute({
-  method: "post",
-  path: "/admin/auditors",
-  summary: "Grant the auditor role (operator only, X-Admin-Token)",
-  middleware: [limitBody] as const,
-  request: { body: { required: true, content: { "application/json": { schema: z.strictObject({ handle: Handle }) } } } },
-  responses: {
-    200: jsonContent(z.object({ handle: z.string(), role: z.literal("auditor") }), "Granted"),
-    ...errorResponses(400, 403, 404),
-  },
-});
+const grantRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/admin/auditors",
+      summary: "Grant the auditor role (operator only, X-Admin-Token)",
+      middleware: [limitBody] as const,
+      request: { body: { required: true, content: { "application/json": { schema: z.strictObject({ handle: Handle }) } } } },
+      responses: {
+        200: jsonContent(z.object({ handle: z.string(), role: z.literal("auditor") }), "Granted"),
+      },
+    },
+    ["forbidden", "not_found"],
+  ),
+);
 
 /** The operator sub-app, mounted under /api/v1. */
 export const adminRoutes = new OpenAPIHono<AppEnv>();

@@ -10,7 +10,8 @@ import { auditLog } from "../../db/schema";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuditor, requireAuth } from "../middleware";
-import { AuditRow, errorResponses, jsonContent } from "../schemas";
+import { withErrors } from "../declared-errors";
+import { AuditRow, jsonContent } from "../schemas";
 import { OWED_LOOKUPS_MAX, verify } from "../../audit/verify";
 import { selfAuditStatus } from "../../audit/self-audit";
 
@@ -48,72 +49,86 @@ const Problem = z.object({
   detail: z.string(),
 });
 
-const verifyRoute = createRoute({
-  method: "get",
-  path: "/audit/verify",
-  summary: "Recompute every wallet's chain from D1, compare with the wallet objects, check conservation (auditor role)",
-  middleware: [requireAuth, requireAuditor] as const,
-  request: { query: VerifyQuery },
-  responses: {
-    200: jsonContent(
-      z.object({
-        ok: z.boolean().openapi({ description: "true only when `complete` and no problem was found; never for a part of the ledger" }),
-        complete: z.boolean().openapi({ description: "whether this answer covers every wallet (live, or through the self-audit's marks)" }),
-        wallets_checked: z.number().int(),
-        entries_checked: z.number().int(),
-        pending: z.number().int(),
-        problems: z.array(Problem),
-        problems_omitted: z.number().int().openapi({ description: "problems beyond the first 1,000, counted but not listed" }),
-        verified_by_self_audit: z
-          .number()
-          .int()
-          .openapi({ description: "wallets past the live budget that the self-audit has checked through their D1 head" }),
-        unverified_wallets: z
-          .number()
-          .int()
-          .openapi({ description: "wallets past the live budget that nobody has checked through their D1 head yet" }),
-        next_cursor: z.string().nullable(),
-        progress: z.object({ wallets_done: z.number().int(), wallets_total: z.number().int() }),
-      }),
-      "With no cursor and no limit, the whole ledger; otherwise one page of wallets",
-    ),
-    ...errorResponses(400, 401, 403),
-  },
-});
+const verifyRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/audit/verify",
+      summary: "Recompute every wallet's chain from D1, compare with the wallet objects, check conservation (auditor role)",
+      middleware: [requireAuth, requireAuditor] as const,
+      request: { query: VerifyQuery },
+      responses: {
+        200: jsonContent(
+          z.object({
+            ok: z.boolean().openapi({ description: "true only when `complete` and no problem was found; never for a part of the ledger" }),
+            complete: z
+              .boolean()
+              .openapi({ description: "whether this answer covers every wallet (live, or through the self-audit's marks)" }),
+            wallets_checked: z.number().int(),
+            entries_checked: z.number().int(),
+            pending: z.number().int(),
+            problems: z.array(Problem),
+            problems_omitted: z.number().int().openapi({ description: "problems beyond the first 1,000, counted but not listed" }),
+            verified_by_self_audit: z
+              .number()
+              .int()
+              .openapi({ description: "wallets past the live budget that the self-audit has checked through their D1 head" }),
+            unverified_wallets: z
+              .number()
+              .int()
+              .openapi({ description: "wallets past the live budget that nobody has checked through their D1 head yet" }),
+            next_cursor: z.string().nullable(),
+            progress: z.object({ wallets_done: z.number().int(), wallets_total: z.number().int() }),
+          }),
+          "With no cursor and no limit, the whole ledger; otherwise one page of wallets",
+        ),
+      },
+    },
+    ["validation_error"],
+  ),
+);
 
-const listRoute = createRoute({
-  method: "get",
-  path: "/audit",
-  summary: "Audit rows, newest first (auditor role)",
-  middleware: [requireAuth, requireAuditor] as const,
-  request: { query: AuditQuery },
-  responses: {
-    200: jsonContent(z.object({ items: z.array(AuditRow), next_cursor: z.string().nullable() }), "A page of audit rows"),
-    ...errorResponses(400, 401, 403),
-  },
-});
+const listRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/audit",
+      summary: "Audit rows, newest first (auditor role)",
+      middleware: [requireAuth, requireAuditor] as const,
+      request: { query: AuditQuery },
+      responses: {
+        200: jsonContent(z.object({ items: z.array(AuditRow), next_cursor: z.string().nullable() }), "A page of audit rows"),
+      },
+    },
+    ["validation_error"],
+  ),
+);
 
-const selfAuditRoute = createRoute({
-  method: "get",
-  path: "/audit/self-audit",
-  summary: "How far the continuous self-audit is behind the audit log (auditor role)",
-  middleware: [requireAuth, requireAuditor] as const,
-  responses: {
-    200: jsonContent(
-      z.object({
-        audited_through_seq: z.number().int().openapi({ description: "the last audit row whose wallets the self-audit has checked" }),
-        newest_seq: z.number().int().openapi({ description: "the newest audit row" }),
-        backlog_rows: z.number().int().openapi({ description: "audit rows not yet covered (counted up to 100,000)" }),
-        oldest_waiting_at: z.string().nullable().openapi({ description: "when the oldest row not yet covered was created" }),
-        lag_ms: z.number().int().openapi({ description: "how long that row has waited (0 when none waits)" }),
-        last_run_at: z.string().nullable(),
-        findings: z.number().int().openapi({ description: "findings recorded so far" }),
-      }),
-      "The self-audit's position",
-    ),
-    ...errorResponses(401, 403),
-  },
-});
+const selfAuditRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/audit/self-audit",
+      summary: "How far the continuous self-audit is behind the audit log (auditor role)",
+      middleware: [requireAuth, requireAuditor] as const,
+      responses: {
+        200: jsonContent(
+          z.object({
+            audited_through_seq: z.number().int().openapi({ description: "the last audit row whose wallets the self-audit has checked" }),
+            newest_seq: z.number().int().openapi({ description: "the newest audit row" }),
+            backlog_rows: z.number().int().openapi({ description: "audit rows not yet covered (counted up to 100,000)" }),
+            oldest_waiting_at: z.string().nullable().openapi({ description: "when the oldest row not yet covered was created" }),
+            lag_ms: z.number().int().openapi({ description: "how long that row has waited (0 when none waits)" }),
+            last_run_at: z.string().nullable(),
+            findings: z.number().int().openapi({ description: "findings recorded so far" }),
+          }),
+          "The self-audit's position",
+        ),
+      },
+    },
+    [],
+  ),
+);
 
 /** The audit sub-app, mounted under /api/v1. */
 export const auditRoutes = new OpenAPIHono<AppEnv>();

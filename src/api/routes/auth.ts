@@ -22,7 +22,8 @@ import { ApiError } from "../errors";
 import { walletIdsOf } from "../calls";
 import { limitBody, requireAuth } from "../middleware";
 import { addressShard, clientAddress, enforceAddress } from "../rate-limits";
-import { LoginBody, RegisterBody, User, Wallet, errorResponses, jsonContent } from "../schemas";
+import { withErrors } from "../declared-errors";
+import { LoginBody, RegisterBody, User, Wallet, jsonContent } from "../schemas";
 import type { LoginPolicy } from "../../auth/login-guard";
 import { sha256Hex } from "../../domain/hash-chain";
 import { errorText, log } from "../../observability/log";
@@ -225,53 +226,79 @@ async function upgradeStoredSecrets(c: AppContext, user: UserRow, password: stri
   }
 }
 
-const registerRoute = createRoute({
-  method: "post",
-  path: "/auth/register",
-  summary: "Create a user with one wallet and a session",
-  middleware: [limitBody] as const,
-  request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
-  responses: {
-    201: jsonContent(z.object({ user: User, wallet: Wallet, token: z.string() }), "Registered"),
-    ...errorResponses(400, 409, 413, 429, 503),
-  },
-});
+const registerRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/auth/register",
+      summary: "Create a user with one wallet and a session",
+      middleware: [limitBody] as const,
+      request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
+      responses: {
+        201: jsonContent(z.object({ user: User, wallet: Wallet, token: z.string() }), "Registered"),
+      },
+    },
+    ["validation_error", "handle_taken", "phone_taken", "rate_limited", "unavailable"],
+  ),
+);
 
-const loginRoute = createRoute({
-  method: "post",
-  path: "/auth/login",
-  summary: "Exchange a handle and password for a session token",
-  middleware: [limitBody] as const,
-  request: { body: { required: true, content: { "application/json": { schema: LoginBody } } } },
-  responses: { 200: jsonContent(z.object({ user: User, token: z.string() }), "Logged in"), ...errorResponses(400, 401, 413, 429, 503) },
-});
+const loginRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/auth/login",
+      summary: "Exchange a handle and password for a session token",
+      middleware: [limitBody] as const,
+      request: { body: { required: true, content: { "application/json": { schema: LoginBody } } } },
+      responses: { 200: jsonContent(z.object({ user: User, token: z.string() }), "Logged in") },
+    },
+    ["unauthenticated", "rate_limited", "unavailable"],
+  ),
+);
 
-const logoutRoute = createRoute({
-  method: "post",
-  path: "/auth/logout",
-  summary: "Revoke the current session",
-  middleware: [requireAuth] as const,
-  responses: { 204: { description: "Logged out" }, ...errorResponses(401) },
-});
+const logoutRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/auth/logout",
+      summary: "Revoke the current session",
+      middleware: [requireAuth] as const,
+      responses: { 204: { description: "Logged out" } },
+    },
+    [],
+  ),
+);
 
-const logoutAllRoute = createRoute({
-  method: "post",
-  path: "/auth/logout-all",
-  summary: "Revoke every session of the current user (log out everywhere)",
-  middleware: [requireAuth] as const,
-  responses: { 204: { description: "Logged out everywhere" }, ...errorResponses(401) },
-});
+const logoutAllRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/auth/logout-all",
+      summary: "Revoke every session of the current user (log out everywhere)",
+      middleware: [requireAuth] as const,
+      responses: { 204: { description: "Logged out everywhere" } },
+    },
+    [],
+  ),
+);
 
-const meRoute = createRoute({
-  method: "get",
-  path: "/me",
-  summary: "The current user and their wallets",
-  middleware: [requireAuth] as const,
-  responses: {
-    200: jsonContent(z.object({ user: User.extend({ phone: z.string().nullable(), role: z.string() }), wallets: z.array(Wallet) }), "Me"),
-    ...errorResponses(401),
-  },
-});
+const meRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/me",
+      summary: "The current user and their wallets",
+      middleware: [requireAuth] as const,
+      responses: {
+        200: jsonContent(
+          z.object({ user: User.extend({ phone: z.string().nullable(), role: z.string() }), wallets: z.array(Wallet) }),
+          "Me",
+        ),
+      },
+    },
+    ["unauthenticated"],
+  ),
+);
 
 /** The auth sub-app, mounted under /api/v1. */
 export const authRoutes = new OpenAPIHono<AppEnv>();

@@ -14,21 +14,27 @@ import { users, wallets } from "../../db/schema";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuth } from "../middleware";
-import { errorResponses, jsonContent } from "../schemas";
+import { withErrors } from "../declared-errors";
+import { jsonContent } from "../schemas";
 
 /** Transfers, requests and incoming entries looked at per source. */
 const CONTACT_SCAN_MAX = 200;
 
 const Contact = z.object({ handle: z.string(), display_name: z.string(), last_at: z.string() }).openapi("Contact");
 
-const contactsRoute = createRoute({
-  method: "get",
-  path: "/me/contacts",
-  summary: "People you paid, were paid by, or exchanged requests with, most recent first (never a phone number)",
-  middleware: [requireAuth] as const,
-  request: { query: z.object({ limit: z.string().optional().openapi({ description: "1..50, default 10" }) }) },
-  responses: { 200: jsonContent(z.object({ items: z.array(Contact) }), "Contacts"), ...errorResponses(400, 401) },
-});
+const contactsRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/me/contacts",
+      summary: "People you paid, were paid by, or exchanged requests with, most recent first (never a phone number)",
+      middleware: [requireAuth] as const,
+      request: { query: z.object({ limit: z.string().optional().openapi({ description: "1..50, default 10" }) }) },
+      responses: { 200: jsonContent(z.object({ items: z.array(Contact) }), "Contacts") },
+    },
+    ["validation_error"],
+  ),
+);
 
 /** The contacts sub-app, mounted under /api/v1. */
 export const contactRoutes = new OpenAPIHono<AppEnv>();

@@ -4,12 +4,13 @@
  * gets an HTTP error and no socket. The request then goes to the wallet object, which accepts the socket and
  * tags it with the session's non-secret id and expiry, so that ending the session closes it (wallet/sockets.ts).
  */
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import { CLOSE, LIVE_SESSION_EXPIRES_HEADER, LIVE_SESSION_HEADER, LIVE_USER_HEADER, liveSessionId } from "../../wallet/live";
 import type { AppEnv } from "../context";
 import { ApiError, type ErrorCode } from "../errors";
 import { requireAuth } from "../middleware";
-import { WalletIdParam, errorResponses } from "../schemas";
+import { withErrors } from "../declared-errors";
+import { WalletIdParam } from "../schemas";
 import { assertOwnWallet } from "../calls";
 
 /** What the wallet object's non-101 answers mean in the contract. */
@@ -24,14 +25,25 @@ const UPGRADE_REFUSALS: Record<number, ErrorCode> = {
 /** The live sub-app, mounted under /api/v1. */
 export const liveRoutes = new OpenAPIHono<AppEnv>();
 
-liveRoutes.openAPIRegistry.registerPath({
-  method: "get",
-  path: "/wallets/{wallet_id}/live",
-  summary:
-    "The wallet's live feed (WebSocket upgrade): snapshot, then balance and entry events; send resume to replay, answer ack_request with ack; closes 4401 when the session ends, 4413 when too much is unread",
-  request: { params: WalletIdParam },
-  responses: { 101: { description: "Switching protocols" }, ...errorResponses(400, 401, 403, 404, 429) },
-});
+/**
+ * Documented here, served by the plain handler below: a WebSocket upgrade has no body or JSON answer for the
+ * typed handler to check. Besides its own checks, it answers what the wallet object's refusals mean.
+ */
+const liveRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/wallets/{wallet_id}/live",
+      summary:
+        "The wallet's live feed (WebSocket upgrade): snapshot, then balance and entry events; send resume to replay, answer ack_request with ack; closes 4401 when the session ends, 4413 when too much is unread",
+      middleware: [requireAuth] as const,
+      request: { params: WalletIdParam },
+      responses: { 101: { description: "Switching protocols" } },
+    },
+    ["validation_error", "forbidden", "not_found", ...Object.values(UPGRADE_REFUSALS)],
+  ),
+);
+liveRoutes.openAPIRegistry.registerPath(liveRoute);
 
 liveRoutes.get("/wallets/:wallet_id/live", requireAuth, async (c) => {
   const walletId = c.req.param("wallet_id");

@@ -19,21 +19,29 @@ import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { keyedReply, optionalIdempotencyKey } from "../keyed";
 import { limitBody, requireAuth } from "../middleware";
-import { Currency, OptionalIdempotencyHeaders, Wallet, errorResponses, jsonContent } from "../schemas";
+import { withErrors } from "../declared-errors";
+import { Currency, OptionalIdempotencyHeaders, Wallet, jsonContent } from "../schemas";
 
 const NewWalletBody = z.strictObject({ currency: Currency }).openapi("NewWalletBody");
 
-const newWalletRoute = createRoute({
-  method: "post",
-  path: "/wallets",
-  summary: "Open another wallet of yours, in a currency you do not hold yet",
-  middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
-  request: { headers: OptionalIdempotencyHeaders, body: { required: true, content: { "application/json": { schema: NewWalletBody } } } },
-  responses: {
-    201: jsonContent(z.object({ wallet: Wallet }), "Opened (or replayed, with Idempotent-Replayed: true)"),
-    ...errorResponses(400, 401, 409, 413, 422, 503),
-  },
-});
+const newWalletRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/wallets",
+      summary: "Open another wallet of yours, in a currency you do not hold yet",
+      middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
+      request: {
+        headers: OptionalIdempotencyHeaders,
+        body: { required: true, content: { "application/json": { schema: NewWalletBody } } },
+      },
+      responses: {
+        201: jsonContent(z.object({ wallet: Wallet }), "Opened (or replayed, with Idempotent-Replayed: true)"),
+      },
+    },
+    ["wallet_exists", "limit_exceeded", "unavailable"],
+  ),
+);
 
 /** The new-wallet sub-app, mounted under /api/v1. */
 export const newWalletRoutes = new OpenAPIHono<AppEnv>();

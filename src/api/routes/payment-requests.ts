@@ -24,6 +24,7 @@ import { ApiError } from "../errors";
 import { decodeTimeCursor, encodeTimeCursor, pageLimit } from "../paging";
 import { keyedReply, optionalIdempotencyKey } from "../keyed";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
+import { movementErrors, withErrors } from "../declared-errors";
 import {
   IdempotencyHeaders,
   OptionalIdempotencyHeaders,
@@ -35,91 +36,121 @@ import {
   Split,
   SplitBody,
   Transfer,
-  errorResponses,
   jsonContent,
 } from "../schemas";
 
 type RecipientInput = z.infer<typeof PaymentRequestBody>["payer"];
 
+/**
+ * What creating requests (one, or a split's) can refuse beyond the body's checks: a payer nobody registered
+ * (404), and the requester coordinator's answers (`createdOrThrow`).
+ */
+const REQUEST_CREATION_ERRORS = ["not_found", "forbidden", "same_wallet", "limit_exceeded", "unauthenticated"] as const;
+
 /** The default time a request stays open: a week. */
 const DEFAULT_EXPIRES_IN_S = 604_800;
 
-const createRoute_ = createRoute({
-  method: "post",
-  path: "/payment-requests",
-  summary: "Ask someone (a handle, phone or wallet id) for money",
-  middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
-  request: {
-    headers: OptionalIdempotencyHeaders,
-    body: { required: true, content: { "application/json": { schema: PaymentRequestBody } } },
-  },
-  responses: {
-    201: jsonContent(z.object({ payment_request: PaymentRequest }), "Created (or replayed)"),
-    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503),
-  },
-});
+const createRoute_ = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/payment-requests",
+      summary: "Ask someone (a handle, phone or wallet id) for money",
+      middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
+      request: {
+        headers: OptionalIdempotencyHeaders,
+        body: { required: true, content: { "application/json": { schema: PaymentRequestBody } } },
+      },
+      responses: {
+        201: jsonContent(z.object({ payment_request: PaymentRequest }), "Created (or replayed)"),
+      },
+    },
+    REQUEST_CREATION_ERRORS,
+  ),
+);
 
-const splitRoute = createRoute({
-  method: "post",
-  path: "/splits",
-  summary: "Split a bill: one request per share, all created or none",
-  middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
-  request: { headers: OptionalIdempotencyHeaders, body: { required: true, content: { "application/json": { schema: SplitBody } } } },
-  responses: {
-    201: jsonContent(z.object({ split: Split }), "Created (or replayed)"),
-    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503),
-  },
-});
+const splitRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/splits",
+      summary: "Split a bill: one request per share, all created or none",
+      middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
+      request: { headers: OptionalIdempotencyHeaders, body: { required: true, content: { "application/json": { schema: SplitBody } } } },
+      responses: {
+        201: jsonContent(z.object({ split: Split }), "Created (or replayed)"),
+      },
+    },
+    REQUEST_CREATION_ERRORS,
+  ),
+);
 
-const listRoute = createRoute({
-  method: "get",
-  path: "/payment-requests",
-  summary: "Your requests: incoming (to pay) or outgoing (you asked), newest first",
-  middleware: [requireAuth] as const,
-  request: { query: RequestListQuery },
-  responses: {
-    200: jsonContent(z.object({ items: z.array(PaymentRequest), next_cursor: z.string().nullable() }), "A page"),
-    ...errorResponses(400, 401),
-  },
-});
+const listRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/payment-requests",
+      summary: "Your requests: incoming (to pay) or outgoing (you asked), newest first",
+      middleware: [requireAuth] as const,
+      request: { query: RequestListQuery },
+      responses: {
+        200: jsonContent(z.object({ items: z.array(PaymentRequest), next_cursor: z.string().nullable() }), "A page"),
+      },
+    },
+    ["validation_error"],
+  ),
+);
 
-const getRoute = createRoute({
-  method: "get",
-  path: "/payment-requests/{request_id}",
-  summary: "A request, for its requester or payer",
-  middleware: [requireAuth] as const,
-  request: { params: RequestIdParam },
-  responses: { 200: jsonContent(z.object({ payment_request: PaymentRequest }), "The request"), ...errorResponses(401, 404) },
-});
+const getRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/payment-requests/{request_id}",
+      summary: "A request, for its requester or payer",
+      middleware: [requireAuth] as const,
+      request: { params: RequestIdParam },
+      responses: { 200: jsonContent(z.object({ payment_request: PaymentRequest }), "The request") },
+    },
+    ["not_found"],
+  ),
+);
 
-const payRoute = createRoute({
-  method: "post",
-  path: "/payment-requests/{request_id}/pay",
-  summary: "Pay a request from one of your wallets (a transfer with payment_request_id)",
-  middleware: [limitBody, readSession, requireIdempotencyKey] as const,
-  request: {
-    params: RequestIdParam,
-    headers: IdempotencyHeaders,
-    body: { required: true, content: { "application/json": { schema: PayBody } } },
-  },
-  responses: {
-    201: jsonContent(z.object({ transfer: Transfer }), "Paid (or replayed)"),
-    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
-  },
-});
+const payRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/payment-requests/{request_id}/pay",
+      summary: "Pay a request from one of your wallets (a transfer with payment_request_id)",
+      middleware: [limitBody, readSession, requireIdempotencyKey] as const,
+      request: {
+        params: RequestIdParam,
+        headers: IdempotencyHeaders,
+        body: { required: true, content: { "application/json": { schema: PayBody } } },
+      },
+      responses: {
+        201: jsonContent(z.object({ transfer: Transfer }), "Paid (or replayed)"),
+      },
+    },
+    movementErrors("payment"),
+  ),
+);
 
 function resolveRoute(path: string, summary: string) {
-  return createRoute({
-    method: "post",
-    path,
-    summary,
-    middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
-    request: { params: RequestIdParam, headers: OptionalIdempotencyHeaders },
-    responses: {
-      200: jsonContent(z.object({ payment_request: PaymentRequest }), "Done (or replayed)"),
-      ...errorResponses(400, 401, 403, 404, 409),
-    },
-  });
+  return createRoute(
+    withErrors(
+      {
+        method: "post",
+        path,
+        summary,
+        middleware: [limitBody, requireAuth, optionalIdempotencyKey] as const,
+        request: { params: RequestIdParam, headers: OptionalIdempotencyHeaders },
+        responses: {
+          200: jsonContent(z.object({ payment_request: PaymentRequest }), "Done (or replayed)"),
+        },
+      },
+      ["forbidden", "not_found", "request_not_open"],
+    ),
+  );
 }
 const declineRoute = resolveRoute("/payment-requests/{request_id}/decline", "Decline a request you were asked to pay");
 const cancelRoute = resolveRoute("/payment-requests/{request_id}/cancel", "Cancel a request you made");

@@ -18,7 +18,8 @@ import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { parseDay, parseInstant } from "../find-params";
 import { requireAuth } from "../middleware";
-import { BalanceAt, BalanceAtQuery, SignedStatement, StatementQuery, WalletIdParam, errorResponses, jsonContent } from "../schemas";
+import { withErrors } from "../declared-errors";
+import { BalanceAt, BalanceAtQuery, SignedStatement, StatementQuery, WalletIdParam, jsonContent } from "../schemas";
 
 const DAY_MS = 86_400_000;
 /** The contract's longest statement period, in days. */
@@ -26,33 +27,42 @@ const STATEMENT_MAX_DAYS = 366;
 /** Entries per read from the wallet: each RPC answer stays small, whatever the statement's length. */
 const STATEMENT_PAGE = 500;
 
-const balanceRoute = createRoute({
-  method: "get",
-  path: "/wallets/{wallet_id}/balance",
-  summary: "The balance just after the last entry at or before an instant (seq 0 and balance 0 before the first)",
-  middleware: [requireAuth] as const,
-  request: { params: WalletIdParam, query: BalanceAtQuery },
-  responses: { 200: jsonContent(BalanceAt, "The balance at that instant"), ...errorResponses(400, 401, 403, 404) },
-});
+const balanceRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/wallets/{wallet_id}/balance",
+      summary: "The balance just after the last entry at or before an instant (seq 0 and balance 0 before the first)",
+      middleware: [requireAuth] as const,
+      request: { params: WalletIdParam, query: BalanceAtQuery },
+      responses: { 200: jsonContent(BalanceAt, "The balance at that instant") },
+    },
+    ["validation_error", "forbidden", "not_found"],
+  ),
+);
 
-const statementRoute = createRoute({
-  method: "get",
-  path: "/wallets/{wallet_id}/statement",
-  summary: "A signed statement of UTC days `from` to `to` (inclusive) as JSON, CSV or PDF",
-  middleware: [requireAuth] as const,
-  request: { params: WalletIdParam, query: StatementQuery },
-  responses: {
-    200: {
-      description: "The statement: signed JSON, RFC 4180 CSV or a printable PDF, by `format`",
-      content: {
-        "application/json": { schema: SignedStatement },
-        "text/csv": { schema: { type: "string" } },
-        "application/pdf": { schema: { type: "string", format: "binary" } },
+const statementRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/wallets/{wallet_id}/statement",
+      summary: "A signed statement of UTC days `from` to `to` (inclusive) as JSON, CSV or PDF",
+      middleware: [requireAuth] as const,
+      request: { params: WalletIdParam, query: StatementQuery },
+      responses: {
+        200: {
+          description: "The statement: signed JSON, RFC 4180 CSV or a printable PDF, by `format`",
+          content: {
+            "application/json": { schema: SignedStatement },
+            "text/csv": { schema: { type: "string" } },
+            "application/pdf": { schema: { type: "string", format: "binary" } },
+          },
+        },
       },
     },
-    ...errorResponses(400, 401, 403, 404, 422),
-  },
-});
+    ["validation_error", "limit_exceeded", "forbidden", "not_found", "internal"],
+  ),
+);
 
 /** The statements sub-app, mounted under /api/v1. */
 export const statementRoutes = new OpenAPIHono<AppEnv>();

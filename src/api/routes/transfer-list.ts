@@ -19,7 +19,8 @@ import { decodeTimeCursor, encodeTimeCursor, pageLimit, type TimePosition as Pos
 import { parseInstant, walletIdsOfHandle } from "../find-params";
 import { requireAuth } from "../middleware";
 import { transferJson } from "../render";
-import { Transfer, errorResponses, jsonContent } from "../schemas";
+import { withErrors } from "../declared-errors";
+import { Transfer, jsonContent } from "../schemas";
 
 const TransferListQuery = z.object({
   wallet_id: z.string().optional(),
@@ -32,17 +33,21 @@ const TransferListQuery = z.object({
   cursor: z.string().optional(),
 });
 
-const listRoute = createRoute({
-  method: "get",
-  path: "/transfers",
-  summary: "Your transfers, sent and received, newest first, filtered by the server",
-  middleware: [requireAuth] as const,
-  request: { query: TransferListQuery },
-  responses: {
-    200: jsonContent(z.object({ items: z.array(Transfer), next_cursor: z.string().nullable() }), "A page"),
-    ...errorResponses(400, 401, 403, 404),
-  },
-});
+const listRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/transfers",
+      summary: "Your transfers, sent and received, newest first, filtered by the server",
+      middleware: [requireAuth] as const,
+      request: { query: TransferListQuery },
+      responses: {
+        200: jsonContent(z.object({ items: z.array(Transfer), next_cursor: z.string().nullable() }), "A page"),
+      },
+    },
+    ["validation_error", "forbidden", "not_found"],
+  ),
+);
 
 interface Item {
   at_ms: number;

@@ -14,7 +14,8 @@ import { ApiError } from "../errors";
 import { requestHash } from "../../domain/idempotency";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
 import { transferJson } from "../render";
-import { IdempotencyHeaders, RefundBody, Transfer, TransferBody, TransferIdParam, errorResponses, jsonContent } from "../schemas";
+import { movementErrors, withErrors } from "../declared-errors";
+import { IdempotencyHeaders, RefundBody, Transfer, TransferBody, TransferIdParam, jsonContent } from "../schemas";
 import { signReceipt, type ReceiptBody } from "../../audit/receipts";
 import { checkedMemo, withCoordinator } from "../calls";
 import { users } from "../../db/schema";
@@ -27,45 +28,58 @@ async function recipientOf(c: AppContext, to: TransferInput["to"]): Promise<Reci
   return to;
 }
 
-const postTransferRoute = createRoute({
-  method: "post",
-  path: "/transfers",
-  summary: "Send money to a wallet id, a handle or a phone number",
-  middleware: [limitBody, readSession, requireIdempotencyKey] as const,
-  request: { headers: IdempotencyHeaders, body: { required: true, content: { "application/json": { schema: TransferBody } } } },
-  responses: {
-    201: jsonContent(z.object({ transfer: Transfer }), "Succeeded (or replayed, with Idempotent-Replayed: true)"),
-    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
-  },
-});
+const postTransferRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/transfers",
+      summary: "Send money to a wallet id, a handle or a phone number",
+      middleware: [limitBody, readSession, requireIdempotencyKey] as const,
+      request: { headers: IdempotencyHeaders, body: { required: true, content: { "application/json": { schema: TransferBody } } } },
+      responses: {
+        201: jsonContent(z.object({ transfer: Transfer }), "Succeeded (or replayed, with Idempotent-Replayed: true)"),
+      },
+    },
+    movementErrors("transfer"),
+  ),
+);
 
-const getTransferRoute = createRoute({
-  method: "get",
-  path: "/transfers/{transfer_id}",
-  summary: "A transfer, for its sender or recipient",
-  middleware: [requireAuth] as const,
-  request: { params: TransferIdParam },
-  responses: { 200: jsonContent(z.object({ transfer: Transfer }), "The transfer"), ...errorResponses(401, 403, 404) },
-});
+const getTransferRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/transfers/{transfer_id}",
+      summary: "A transfer, for its sender or recipient",
+      middleware: [requireAuth] as const,
+      request: { params: TransferIdParam },
+      responses: { 200: jsonContent(z.object({ transfer: Transfer }), "The transfer") },
+    },
+    ["forbidden", "not_found"],
+  ),
+);
 
 /** The transfers sub-app, mounted under /api/v1. */
 export const transferRoutes = new OpenAPIHono<AppEnv>();
 
-const refundRoute = createRoute({
-  method: "post",
-  path: "/transfers/{transfer_id}/refunds",
-  summary: "Give money back for a transfer you received (partial refunds may repeat, never past its amount)",
-  middleware: [limitBody, readSession, requireIdempotencyKey] as const,
-  request: {
-    params: TransferIdParam,
-    headers: IdempotencyHeaders,
-    body: { required: true, content: { "application/json": { schema: RefundBody } } },
-  },
-  responses: {
-    201: jsonContent(z.object({ transfer: Transfer }), "Refunded (or replayed, with Idempotent-Replayed: true)"),
-    ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
-  },
-});
+const refundRoute = createRoute(
+  withErrors(
+    {
+      method: "post",
+      path: "/transfers/{transfer_id}/refunds",
+      summary: "Give money back for a transfer you received (partial refunds may repeat, never past its amount)",
+      middleware: [limitBody, readSession, requireIdempotencyKey] as const,
+      request: {
+        params: TransferIdParam,
+        headers: IdempotencyHeaders,
+        body: { required: true, content: { "application/json": { schema: RefundBody } } },
+      },
+      responses: {
+        201: jsonContent(z.object({ transfer: Transfer }), "Refunded (or replayed, with Idempotent-Replayed: true)"),
+      },
+    },
+    movementErrors("refund"),
+  ),
+);
 
 transferRoutes.openapi(refundRoute, async (c) => {
   const { transfer_id } = c.req.valid("param");
@@ -126,23 +140,27 @@ transferRoutes.openapi(getTransferRoute, async (c) => {
   return c.json({ transfer: transferJson(found.movement) as z.infer<typeof Transfer> }, 200);
 });
 
-const receiptRoute = createRoute({
-  method: "get",
-  path: "/transfers/{transfer_id}/receipt",
-  summary: "A signed receipt of a succeeded transfer, for its sender or recipient (Ed25519 over canonical JSON)",
-  middleware: [requireAuth] as const,
-  request: { params: TransferIdParam },
-  responses: {
-    200: jsonContent(
-      z.object({
-        receipt: z.record(z.string(), z.unknown()),
-        signature: z.object({ alg: z.literal("Ed25519"), key_id: z.string(), value: z.string() }),
-      }),
-      "The receipt",
-    ),
-    ...errorResponses(401, 403, 404),
-  },
-});
+const receiptRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/transfers/{transfer_id}/receipt",
+      summary: "A signed receipt of a succeeded transfer, for its sender or recipient (Ed25519 over canonical JSON)",
+      middleware: [requireAuth] as const,
+      request: { params: TransferIdParam },
+      responses: {
+        200: jsonContent(
+          z.object({
+            receipt: z.record(z.string(), z.unknown()),
+            signature: z.object({ alg: z.literal("Ed25519"), key_id: z.string(), value: z.string() }),
+          }),
+          "The receipt",
+        ),
+      },
+    },
+    ["forbidden", "not_found"],
+  ),
+);
 
 transferRoutes.openapi(receiptRoute, async (c) => {
   const { transfer_id } = c.req.valid("param");

@@ -15,17 +15,8 @@ import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../m
 import { decodeHistoryCursor, encodeHistoryCursor, parseInstant, walletIdsOfHandle, type HistoryFilterSpec } from "../find-params";
 import type { HistoryFilter } from "../../wallet/history-queries";
 import type { EntryKind } from "../../domain/views";
-import {
-  AmountBody,
-  Entry,
-  HistoryFilterQuery,
-  IdempotencyHeaders,
-  Movement,
-  Wallet,
-  WalletIdParam,
-  errorResponses,
-  jsonContent,
-} from "../schemas";
+import { movementErrors, withErrors } from "../declared-errors";
+import { AmountBody, Entry, HistoryFilterQuery, IdempotencyHeaders, Movement, Wallet, WalletIdParam, jsonContent } from "../schemas";
 
 function singleWalletRequest(c: AppContext, route: string, walletId: string, body: { amount: number }): SingleWalletRequest {
   return {
@@ -38,43 +29,56 @@ function singleWalletRequest(c: AppContext, route: string, walletId: string, bod
   };
 }
 
-const getWalletRoute = createRoute({
-  method: "get",
-  path: "/wallets/{wallet_id}",
-  summary: "A wallet's balances",
-  middleware: [requireAuth] as const,
-  request: { params: WalletIdParam },
-  responses: { 200: jsonContent(Wallet, "The wallet"), ...errorResponses(401, 403, 404) },
-});
+const getWalletRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/wallets/{wallet_id}",
+      summary: "A wallet's balances",
+      middleware: [requireAuth] as const,
+      request: { params: WalletIdParam },
+      responses: { 200: jsonContent(Wallet, "The wallet") },
+    },
+    ["forbidden", "not_found"],
+  ),
+);
 
-const historyRoute = createRoute({
-  method: "get",
-  path: "/wallets/{wallet_id}/history",
-  summary: "A wallet's entries, newest first, by cursor, optionally filtered by kind, time range and counterparty",
-  middleware: [requireAuth] as const,
-  request: { params: WalletIdParam, query: HistoryFilterQuery },
-  responses: {
-    200: jsonContent(z.object({ items: z.array(Entry), next_cursor: z.string().nullable() }), "A page of history"),
-    ...errorResponses(400, 401, 403, 404),
-  },
-});
+const historyRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/wallets/{wallet_id}/history",
+      summary: "A wallet's entries, newest first, by cursor, optionally filtered by kind, time range and counterparty",
+      middleware: [requireAuth] as const,
+      request: { params: WalletIdParam, query: HistoryFilterQuery },
+      responses: {
+        200: jsonContent(z.object({ items: z.array(Entry), next_cursor: z.string().nullable() }), "A page of history"),
+      },
+    },
+    ["validation_error", "forbidden", "not_found"],
+  ),
+);
 
 function movementRoute(path: string, summary: string, key: "deposit" | "withdrawal") {
-  return createRoute({
-    method: "post",
-    path,
-    summary,
-    middleware: [limitBody, readSession, requireIdempotencyKey] as const,
-    request: {
-      params: WalletIdParam,
-      headers: IdempotencyHeaders,
-      body: { required: true, content: { "application/json": { schema: AmountBody } } },
-    },
-    responses: {
-      201: jsonContent(z.object({ [key]: Movement }), "Done (or replayed, with Idempotent-Replayed: true)"),
-      ...errorResponses(400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
-    },
-  });
+  return createRoute(
+    withErrors(
+      {
+        method: "post",
+        path,
+        summary,
+        middleware: [limitBody, readSession, requireIdempotencyKey] as const,
+        request: {
+          params: WalletIdParam,
+          headers: IdempotencyHeaders,
+          body: { required: true, content: { "application/json": { schema: AmountBody } } },
+        },
+        responses: {
+          201: jsonContent(z.object({ [key]: Movement }), "Done (or replayed, with Idempotent-Replayed: true)"),
+        },
+      },
+      movementErrors(key),
+    ),
+  );
 }
 
 const depositRoute = movementRoute("/wallets/{wallet_id}/deposits", "Top up a wallet from outside the system", "deposit");

@@ -29,6 +29,15 @@ export type paths = {
                         };
                     };
                 };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
             };
         };
         put?: never;
@@ -75,49 +84,58 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: handle_taken, phone_taken */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_handle_taken_or_phone_taken"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_rate_limited"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -163,49 +181,58 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_rate_limited"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -242,13 +269,31 @@ export type paths = {
                     };
                     content?: never;
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -285,13 +330,31 @@ export type paths = {
                     };
                     content?: never;
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -334,13 +397,31 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -381,31 +462,49 @@ export type paths = {
                         "application/json": components["schemas"]["Wallet"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -462,40 +561,49 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -547,94 +655,103 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_in_progress */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_reused, balance_limit_exceeded */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_balance_limit_exceeded"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_required */
                 428: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_required"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_rate_limited"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -684,94 +801,103 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_in_progress */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_reused, insufficient_funds, daily_limit_exceeded */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_insufficient_funds_or_daily_limit_exceeded"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_required */
                 428: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_required"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_rate_limited"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -819,58 +945,76 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: idempotency_in_progress, wallet_exists */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress_or_wallet_exists"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_reused, limit_exceeded */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_limit_exceeded"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -916,22 +1060,40 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -965,76 +1127,76 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_in_progress */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_reused, same_wallet, limit_exceeded */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_same_wallet_or_limit_exceeded"];
                     };
                 };
-                /** @description Error */
-                503: {
+                /** @description Error: internal */
+                500: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -1082,76 +1244,76 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_in_progress */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_reused, same_wallet, limit_exceeded */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_same_wallet_or_limit_exceeded"];
                     };
                 };
-                /** @description Error */
-                503: {
+                /** @description Error: internal */
+                500: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -1192,22 +1354,49 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -1259,94 +1448,103 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_in_progress, request_not_open */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress_or_request_not_open"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_reused, insufficient_funds, daily_limit_exceeded, currency_mismatch, same_wallet, balance_limit_exceeded */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_insufficient_funds_or_daily_limit_exceeded_or_currency_mismatch_or_same_wallet_or_balance_limit_exceeded"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_required */
                 428: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_required"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_rate_limited"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1392,49 +1590,76 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_in_progress, request_not_open */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress_or_request_not_open"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: idempotency_key_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_key_reused"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -1480,49 +1705,76 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_in_progress, request_not_open */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress_or_request_not_open"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: idempotency_key_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_key_reused"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -1564,22 +1816,40 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -1618,49 +1888,58 @@ export type paths = {
                     };
                     content?: never;
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_rate_limited"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -1714,40 +1993,49 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -1781,94 +2069,103 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_in_progress */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_reused, insufficient_funds, daily_limit_exceeded, currency_mismatch, same_wallet, balance_limit_exceeded */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_insufficient_funds_or_daily_limit_exceeded_or_currency_mismatch_or_same_wallet_or_balance_limit_exceeded"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_required */
                 428: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_required"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_rate_limited"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1918,94 +2215,103 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_in_progress, transfer_not_refundable */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_in_progress_or_transfer_not_refundable"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: payload_too_large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_payload_too_large"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_reused, insufficient_funds, balance_limit_exceeded, refund_exceeds_transfer */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_insufficient_funds_or_balance_limit_exceeded_or_refund_exceeds_transfer"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: idempotency_key_required */
                 428: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_idempotency_key_required"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_rate_limited"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2046,31 +2352,49 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -2121,31 +2445,49 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -2198,31 +2540,40 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -2275,22 +2626,31 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -2360,31 +2720,40 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -2428,6 +2797,15 @@ export type paths = {
                         };
                     };
                 };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2469,40 +2847,49 @@ export type paths = {
                         "application/json": components["schemas"]["BalanceAt"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -2552,49 +2939,58 @@ export type paths = {
                         "application/pdf": string;
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: unauthenticated */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: limit_exceeded */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_limit_exceeded"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -2646,31 +3042,49 @@ export type paths = {
                         };
                     };
                 };
-                /** @description Error */
+                /** @description Error: validation_error */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_validation_error"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: forbidden */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_forbidden"];
                     };
                 };
-                /** @description Error */
+                /** @description Error: not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
                     };
                 };
             };
@@ -2685,6 +3099,32 @@ export type paths = {
 export type webhooks = Record<string, never>;
 export type components = {
     schemas: {
+        Error: {
+            error: {
+                /** @enum {string} */
+                code: "validation_error" | "unauthenticated" | "forbidden" | "not_found" | "handle_taken" | "phone_taken" | "idempotency_in_progress" | "payload_too_large" | "idempotency_key_reused" | "insufficient_funds" | "daily_limit_exceeded" | "currency_mismatch" | "same_wallet" | "balance_limit_exceeded" | "request_not_open" | "transfer_not_refundable" | "refund_exceeds_transfer" | "insufficient_scope" | "wallet_exists" | "limit_exceeded" | "idempotency_key_required" | "rate_limited" | "unavailable" | "internal";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_internal: {
+            error: {
+                /** @enum {string} */
+                code: "internal";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
         User: {
             id: string;
             handle: string;
@@ -2705,10 +3145,62 @@ export type components = {
                 verified_seq: number;
             };
         };
-        Error: {
+        Error_validation_error: {
             error: {
                 /** @enum {string} */
-                code: "validation_error" | "unauthenticated" | "forbidden" | "not_found" | "handle_taken" | "phone_taken" | "idempotency_in_progress" | "payload_too_large" | "idempotency_key_reused" | "insufficient_funds" | "daily_limit_exceeded" | "currency_mismatch" | "same_wallet" | "balance_limit_exceeded" | "request_not_open" | "transfer_not_refundable" | "refund_exceeds_transfer" | "insufficient_scope" | "wallet_exists" | "limit_exceeded" | "idempotency_key_required" | "rate_limited" | "unavailable" | "internal";
+                code: "validation_error";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_handle_taken_or_phone_taken: {
+            error: {
+                /** @enum {string} */
+                code: "handle_taken" | "phone_taken";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_payload_too_large: {
+            error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_rate_limited: {
+            error: {
+                /** @enum {string} */
+                code: "rate_limited";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_unavailable: {
+            error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 request_id: string;
                 details?: {
@@ -2731,9 +3223,48 @@ export type components = {
              */
             currency?: string;
         };
+        Error_unauthenticated: {
+            error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
         LoginBody: {
             handle: string;
             password: string;
+        };
+        Error_forbidden: {
+            error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_not_found: {
+            error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
         };
         Entry: {
             id: string;
@@ -2762,12 +3293,90 @@ export type components = {
             completed_at: string | null;
             failure_code?: string;
         };
+        Error_idempotency_in_progress: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_in_progress";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_idempotency_key_reused_or_balance_limit_exceeded: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_key_reused" | "balance_limit_exceeded";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_idempotency_key_required: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_key_required";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
         AmountBody: {
             /**
              * @description Integer minor units (cents), 1 .. 2^53-1
              * @example 1250
              */
             amount: number;
+        };
+        Error_idempotency_key_reused_or_insufficient_funds_or_daily_limit_exceeded: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_key_reused" | "insufficient_funds" | "daily_limit_exceeded";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_idempotency_in_progress_or_wallet_exists: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_in_progress" | "wallet_exists";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_idempotency_key_reused_or_limit_exceeded: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_key_reused" | "limit_exceeded";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
         };
         NewWalletBody: {
             /**
@@ -2799,6 +3408,19 @@ export type components = {
             resolved_at: string | null;
             transfer_id: string | null;
             split_id: string | null;
+        };
+        Error_idempotency_key_reused_or_same_wallet_or_limit_exceeded: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_key_reused" | "same_wallet" | "limit_exceeded";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
         };
         PaymentRequestBody: {
             wallet_id: string;
@@ -2860,13 +3482,78 @@ export type components = {
             /** @description The payment request this transfer paid; null otherwise */
             payment_request_id: string | null;
         };
+        Error_idempotency_in_progress_or_request_not_open: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_in_progress" | "request_not_open";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_idempotency_key_reused_or_insufficient_funds_or_daily_limit_exceeded_or_currency_mismatch_or_same_wallet_or_balance_limit_exceeded: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_key_reused" | "insufficient_funds" | "daily_limit_exceeded" | "currency_mismatch" | "same_wallet" | "balance_limit_exceeded";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
         PayBody: {
             from_wallet_id: string;
+        };
+        Error_idempotency_key_reused: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_key_reused";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
         };
         Contact: {
             handle: string;
             display_name: string;
             last_at: string;
+        };
+        Error_idempotency_in_progress_or_transfer_not_refundable: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_in_progress" | "transfer_not_refundable";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        Error_idempotency_key_reused_or_insufficient_funds_or_balance_limit_exceeded_or_refund_exceeds_transfer: {
+            error: {
+                /** @enum {string} */
+                code: "idempotency_key_reused" | "insufficient_funds" | "balance_limit_exceeded" | "refund_exceeds_transfer";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
         };
         RefundBody: {
             /**
@@ -2928,6 +3615,19 @@ export type components = {
             chain_head: {
                 seq: number;
                 hash: string;
+            };
+        };
+        Error_limit_exceeded: {
+            error: {
+                /** @enum {string} */
+                code: "limit_exceeded";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
             };
         };
     };
