@@ -216,6 +216,42 @@ e2e("a request appears live in the payer's inbox, and paying it from two tabs at
   assert.equal(list.json.items[0].transfer_id, outs[0].transfer_id, "the request names the one transfer");
 });
 
+e2e(
+  "the requester cancels an outgoing request; the payer's open inbox shows it cancelled live, and it can no longer be paid",
+  async (t) => {
+    const a = await openApp(t, "A");
+    const b = await openApp(t, "B");
+    const handleA = handleFor("cancel_a");
+    const handleB = handleFor("cancel_b");
+    await register(a, handleA);
+    await register(b, handleB);
+    await deposit(b, "10.00", "$10.00");
+    await markNotReloaded(b);
+    await askFor(a, handleB, "4.00");
+    await requestRow(b, "incoming", "open").waitFor();
+
+    await byTest(requestRow(a, "outgoing", "open"), "request-cancel").click();
+    await requestRow(a, "outgoing", "cancelled").waitFor();
+    // B's screen follows by the live feed alone, and offers no Pay for a cancelled request.
+    await requestRow(b, "incoming", "cancelled").waitFor();
+    assert.equal(await stillSamePage(b), true, "the cancellation arrived without a reload");
+    assert.equal(await byTest(requestRow(b, "incoming", "cancelled"), "request-pay").count(), 0);
+
+    // Through the API too: paying it now is refused and moves nothing.
+    const apiB = await apiMe(handleB);
+    const [request] = (await call("/payment-requests?role=incoming", { token: apiB.token })).json.items;
+    assert.equal(request.status, "cancelled");
+    const late = await call(`/payment-requests/${request.id}/pay`, {
+      token: apiB.token,
+      key: `late-${request.id}`,
+      body: { from_wallet_id: apiB.wallets[0].id },
+    });
+    assert.equal(late.status, 409, late.text);
+    assert.equal(late.json.error.code, "request_not_open");
+    await waitBalance(b, "$10.00");
+  },
+);
+
 e2e("a split of 30.00 among three, paid by two and declined by one, shows the same on every screen", async (t) => {
   const names = { a: handleFor("split_a"), b: handleFor("split_b"), c: handleFor("split_c"), d: handleFor("split_d") };
   const pages = {};
