@@ -281,7 +281,7 @@ function requireRefunded(m: MovementRow): string {
 
 /**
  * Runs (or resumes) the pay of a payment request: the sender's wallet is checked, the request is claimed in its
- * requester's coordinator before any money is reserved, the transfer runs as any other (to the requester's
+ * requester's coordinator before any money is reserved, the transfer then runs like every other one (to the requester's
  * wallet, for the request's amount), and the claim then ends: `paid` by this transfer, or dropped (open again,
  * or expired) when the transfer was refused. A re-run finds its own claim, or the request paid by itself.
  */

@@ -1,5 +1,5 @@
 /**
- * People to suggest in the send and request forms (GET /me/contacts). Suggestions are a convenience: any
+ * People to suggest in the send and request forms (GET /me/contacts). Suggestions are a convenience: every
  * failure, including a server that does not have the route yet (404), leaves the list empty and the forms work
  * exactly as without it.
  */
