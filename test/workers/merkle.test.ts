@@ -33,51 +33,12 @@ import {
   signNoteBody,
   type NoteSigner,
 } from "../../src/domain/signed-note";
+import { bytesOf, hexOf, mth, path, subproof } from "../reference/rfc9162";
 
-// ---- The reference, from the RFC's text (async, WebCrypto) ----
-const sha = async (bytes: Uint8Array): Promise<Uint8Array> => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-const cat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const bytesOf = (h: string): Uint8Array => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
 /** Flips the bits of `mask` in byte `at`. */
 const flip = (bytes: Uint8Array, at: number, mask: number): void => {
   bytes[at] = (bytes[at] ?? 0) ^ mask;
 };
-/** "the largest power of two smaller than n" */
-const kOf = (n: number): number => {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-};
-/** MTH(D[n]) over the raw leaf data. */
-async function mth(d: Uint8Array[]): Promise<Uint8Array> {
-  if (d.length === 0) return sha(new Uint8Array());
-  if (d.length === 1) return sha(cat(Uint8Array.of(0), d[0] as Uint8Array));
-  const k = kOf(d.length);
-  return sha(cat(Uint8Array.of(1), await mth(d.slice(0, k)), await mth(d.slice(k))));
-}
-/** PATH(m, D[n]) */
-async function path(m: number, d: Uint8Array[]): Promise<Uint8Array[]> {
-  if (d.length === 1) return [];
-  const k = kOf(d.length);
-  if (m < k) return [...(await path(m, d.slice(0, k))), await mth(d.slice(k))];
-  return [...(await path(m - k, d.slice(k))), await mth(d.slice(0, k))];
-}
-/** SUBPROOF(m, D[n], b) */
-async function subproof(m: number, d: Uint8Array[], b: boolean): Promise<Uint8Array[]> {
-  if (m === d.length) return b ? [] : [await mth(d)];
-  const k = kOf(d.length);
-  if (m <= k) return [...(await subproof(m, d.slice(0, k), b)), await mth(d.slice(k))];
-  return [...(await subproof(m - k, d.slice(k), false)), await mth(d.slice(0, k))];
-}
 
 // ---- The production code's way: ranges, read from a store of complete subtrees ----
 function storeOf(leaves: Uint8Array[]): (range: readonly [number, number]) => Uint8Array {
