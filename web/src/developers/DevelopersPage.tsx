@@ -4,13 +4,14 @@
  */
 import type { FunctionComponent } from "preact";
 import { ApiKeysSection } from "./ApiKeysSection";
+import "./developers.css";
 
 /** The page's sections, in order. */
 export const SECTIONS: readonly FunctionComponent[] = [ApiKeysSection];
 
 export function DevelopersPage() {
   return (
-    <main id="main" tabIndex={-1} class="stack" data-testid="developers">
+    <main id="main" tabIndex={-1} class="developers" data-testid="developers">
       <h1 class="page-title">Developers</h1>
       {SECTIONS.map((Section, i) => (
         <Section key={i} />
