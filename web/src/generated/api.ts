@@ -278,13 +278,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -339,13 +339,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -406,13 +406,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -480,13 +480,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -579,13 +579,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -673,13 +673,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -819,13 +819,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -963,13 +963,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: idempotency_in_progress, wallet_exists */
@@ -1078,13 +1078,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -1145,13 +1145,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1262,13 +1262,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1372,13 +1372,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1466,13 +1466,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1608,13 +1608,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1723,13 +1723,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1834,13 +1834,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -1906,13 +1906,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2011,13 +2011,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2087,13 +2087,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2233,13 +2233,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2370,13 +2370,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2463,13 +2463,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2558,13 +2558,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -2635,13 +2635,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -2738,13 +2738,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -2865,13 +2865,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2957,13 +2957,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -3090,6 +3090,261 @@ export type paths = {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your API keys, newest first (never the keys themselves) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..200, default 50 */
+                    limit?: string;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ApiKey"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Make an API key (shown once; use it as Authorization: Bearer <key>) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1..255 printable ASCII; optional */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ApiKeyBody"];
+                };
+            };
+            responses: {
+                /** @description Made */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            api_key: components["schemas"]["ApiKey"];
+                            /** @description the key, shown once: null in a replay (Idempotent-Replayed: true) */
+                            key: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: idempotency_in_progress */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: idempotency_key_reused, limit_exceeded */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_limit_exceeded"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{api_key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key: every request with it gets 401 from now on, and its live feeds close */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    api_key_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -3240,10 +3495,10 @@ export type components = {
             handle: string;
             password: string;
         };
-        Error_forbidden: {
+        Error_forbidden_or_insufficient_scope: {
             error: {
                 /** @enum {string} */
-                code: "forbidden";
+                code: "forbidden" | "insufficient_scope";
                 message: string;
                 request_id: string;
                 details?: {
@@ -3629,6 +3884,31 @@ export type components = {
                 }[];
                 transfer_id?: string;
             };
+        };
+        Error_forbidden: {
+            error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        ApiKey: {
+            id: string;
+            name: string;
+            scopes: ("read" | "payments:write" | "webhooks:write")[];
+            created_at: string;
+            /** @description to the minute; null before the first use */
+            last_used_at: string | null;
+        };
+        ApiKeyBody: {
+            name: string;
+            scopes: ("read" | "payments:write" | "webhooks:write")[];
         };
     };
     responses: never;

@@ -7,6 +7,7 @@ import { useEffect } from "preact/hooks";
 import { useModel, useSignal } from "@preact/signals";
 import { AppModel } from "../models/app";
 import { hrefOf } from "../models/route";
+import { DevelopersPage } from "../developers/DevelopersPage";
 import { AuditView } from "./AuditView";
 import { AuthView } from "./AuthView";
 import { BalanceCard } from "./BalanceCard";
@@ -36,6 +37,9 @@ function Header() {
               Audit
             </a>
           ) : null}
+          <a href={hrefOf("developers")} aria-current={current === "developers" ? "page" : undefined} data-testid="nav-developers">
+            Developers
+          </a>
           <span class="who" title={user.handle}>
             @{user.handle}
           </span>
@@ -124,6 +128,8 @@ function Screen() {
         <AuthView />
       ) : route.route.value === "audit" && session.isAuditor.value ? (
         <AuditView />
+      ) : route.route.value === "developers" ? (
+        <DevelopersPage />
       ) : (
         <Dashboard />
       )}
