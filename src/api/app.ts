@@ -100,11 +100,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
     }),
   );
   // CORS only for configured origins, and only for bearer tokens (no credentials): the cookie stays same-site.
+  // DELETE is there for revoking API keys and removing webhook endpoints.
   app.use(
     "/api/*",
     cors({
       origin: (origin: string, c: Context<AppEnv>) => (configOf(c.env).allowed_origins.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST"],
+      allowMethods: ["GET", "POST", "DELETE"],
       allowHeaders: ["authorization", "content-type", "idempotency-key"],
       exposeHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
       maxAge: 600,
