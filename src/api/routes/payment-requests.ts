@@ -163,22 +163,7 @@ paymentRequestRoutes.openapi(createRoute_, async (c) => {
   const body = c.req.valid("json");
   const memo = await checkedMemo(c, body.memo);
   return keyedReply(c, "payment-request", body, async () => {
-    const share = await payerShare(c, body.payer, body.amount);
-    const display_name = await displayName(c);
-    const created = await orUnavailable(
-      c,
-      "create request",
-      async () =>
-        await own(c).createRequests(c.get("credential").token_hash, {
-          display_name,
-          wallet_id: body.wallet_id,
-          memo,
-          expires_in_s: body.expires_in_s ?? DEFAULT_EXPIRES_IN_S,
-          shares: [share],
-          split: false,
-        }),
-    );
-    const made = createdOrThrow(created);
+    const made = await createRequests(c, body, memo, [await payerShare(c, body.payer, body.amount)], false);
     return c.json({ payment_request: made.requests[0] }, 201);
   }) as never;
 });
@@ -190,21 +175,7 @@ paymentRequestRoutes.openapi(splitRoute, async (c) => {
   return keyedReply(c, "split", body, async () => {
     const shares: NewShare[] = [];
     for (const s of body.shares) shares.push(await payerShare(c, s.payer, s.amount));
-    const display_name = await displayName(c);
-    const created = await orUnavailable(
-      c,
-      "create split",
-      async () =>
-        await own(c).createRequests(c.get("credential").token_hash, {
-          display_name,
-          wallet_id: body.wallet_id,
-          memo,
-          expires_in_s: body.expires_in_s ?? DEFAULT_EXPIRES_IN_S,
-          shares,
-          split: true,
-        }),
-    );
-    const made = createdOrThrow(created);
+    const made = await createRequests(c, body, memo, shares, true);
     const amount = body.shares.reduce((sum, s) => sum + s.amount, 0);
     return c.json({ split: { id: made.split_id ?? "", memo, amount, requests: made.requests } }, 201);
   }) as never;
@@ -309,6 +280,20 @@ async function payerShare(c: AppContext, payer: RecipientInput, amount: number):
   );
   if (row === undefined) throw new ApiError("not_found");
   return { payer_user_id: row.id, payer: { handle: row.handle, display_name: row.display_name }, amount };
+}
+
+/** Creates the requests of `shares` in the caller's coordinator (a split's all or none); its refusals as errors. */
+async function createRequests(
+  c: AppContext,
+  body: { wallet_id: string; expires_in_s?: number | undefined },
+  memo: string | null,
+  shares: NewShare[],
+  split: boolean,
+): Promise<Extract<CreateRequestsResult, { code: "created" }>> {
+  const display_name = await displayName(c);
+  const input = { display_name, wallet_id: body.wallet_id, memo, expires_in_s: body.expires_in_s ?? DEFAULT_EXPIRES_IN_S, shares, split };
+  const created = await orUnavailable(c, "create requests", async () => await own(c).createRequests(c.get("credential").token_hash, input));
+  return createdOrThrow(created);
 }
 
 async function displayName(c: AppContext): Promise<string> {
