@@ -595,7 +595,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   async wake(): Promise<{ code: "idle" | "scheduled" }> {
     if (!this.schemaReady) return { code: "idle" };
     const owed = this.pendingCounts();
-    if (owed.started + owed.outbox === 0 && this.finished.size === 0) return { code: "idle" };
+    if (owed.started + owed.outbox === 0 && this.finished.size === 0 && !this.desk.owesWork(Date.now())) return { code: "idle" };
     await this.scheduleNext();
     return { code: "scheduled" };
   }

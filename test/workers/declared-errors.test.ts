@@ -183,7 +183,9 @@ describe("the OpenAPI document", () => {
     expect(deposit?.has("rate_limited")).toBe(true);
     expect(deposit?.has("insufficient_funds")).toBe(false);
     expect(declaredErrorsOf("post", "/transfers")?.has("same_wallet")).toBe(true);
-    expect(declaredErrorsOf("get", "/me")).toEqual(new Set(["unauthenticated", "forbidden", "insufficient_scope", "internal"]));
+    expect(declaredErrorsOf("get", "/me")).toEqual(
+      new Set(["unauthenticated", "forbidden", "insufficient_scope", "unavailable", "internal"]),
+    );
     expect(doc.paths["/transfers"]?.post?.responses["429"]?.description).toBe("Error: rate_limited");
   });
 });

@@ -424,6 +424,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         put?: never;
@@ -505,6 +514,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -604,6 +622,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1199,6 +1226,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1316,6 +1352,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1397,6 +1442,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1662,6 +1716,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1777,6 +1840,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1850,6 +1922,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1940,6 +2021,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2036,6 +2126,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2397,6 +2496,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2490,6 +2598,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2576,6 +2693,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2651,6 +2777,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2754,6 +2889,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2892,6 +3036,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2993,6 +3146,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3085,6 +3247,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
