@@ -44,6 +44,7 @@ export default defineConfig({
           RECEIPT_KEY_ID: "test-r1",
           RECEIPT_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIDhRvPLi6ekpwP77zOorAyflOe7JoD4yrGFFpg-FI0D9",
           SESSION_TOKEN_KEY: "dGVzdC1zZXNzaW9uLXRva2VuLW1hYy1rZXktMzJieXQ",
+          LOG_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIHiBnf2fe-9waegk4UwDPFndnBiheODm645HZxz_-Tta",
         },
       },
     }),
