@@ -23,6 +23,7 @@ import { hashToHex, logLeaf } from "./domain/merkle";
 import { CheckpointStore, type CheckpointRow, type CosignResult } from "./log/checkpoints";
 import { logSigner } from "./log/keys";
 import { LOG_SCHEMA } from "./log/schema";
+import { pickWindows } from "./log/windows";
 import { TreeStore, type LeafInput, type LeafRow } from "./log/tree";
 import { errorText, log } from "./observability/log";
 
@@ -65,6 +66,8 @@ export interface AuditView {
   windows: { index: number; after_rowid: number; leaves: LeafRow[] }[];
   /** The leaves after the last complete window, up to the checkpoint's size. */
   tail: { after_rowid: number; leaves: LeafRow[] };
+  /** The D1 rowid of the checkpoint's last leaf (0 for none): D1's rows after it are in no checkpoint. */
+  last_rowid: number;
 }
 
 /** The transparency log. */
@@ -235,13 +238,15 @@ export class TransparencyLog extends DurableObject<Env> {
 
   /**
    * What the auditor compares with D1: the latest checkpoint, every level-`level` node inside it, the leaves of
-   * the windows asked for (each 2^level leaves) and of the tail after the last complete window.
+   * `budget` windows (each 2^level leaves; the newest and a rotation by `turn`, see pickWindows) and of the tail
+   * after the last complete window.
    */
-  async auditView(level: number, windowIndexes: readonly number[]): Promise<AuditView> {
+  async auditView(level: number, budget: number, turn: number): Promise<AuditView> {
     const latest = this.checkpoints.latest();
-    if (latest === null) return { checkpoint: null, window_hashes: [], windows: [], tail: { after_rowid: 0, leaves: [] } };
+    if (latest === null) return { checkpoint: null, window_hashes: [], windows: [], tail: { after_rowid: 0, leaves: [] }, last_rowid: 0 };
     const width = 2 ** level;
     const complete = Math.floor(latest.tree_size / width);
+    const windowIndexes = pickWindows(complete, budget, turn);
     const window_hashes: string[] = [];
     for (let i = 0; i < complete; i++) window_hashes.push(hashToHex(this.tree.subtreeHash([i * width, (i + 1) * width])));
     const afterRowid = (start: number): number => (start === 0 ? 0 : (this.tree.leavesFrom(start - 1, 1)[0]?.source_rowid ?? 0));
@@ -250,6 +255,7 @@ export class TransparencyLog extends DurableObject<Env> {
       .map((index) => ({ index, after_rowid: afterRowid(index * width), leaves: this.tree.leavesFrom(index * width, width) }));
     const tailStart = complete * width;
     const tail = { after_rowid: afterRowid(tailStart), leaves: this.tree.leavesFrom(tailStart, latest.tree_size - tailStart) };
-    return { checkpoint: { tree_size: latest.tree_size, note: latest.note }, window_hashes, windows, tail };
+    const last_rowid = afterRowid(latest.tree_size);
+    return { checkpoint: { tree_size: latest.tree_size, note: latest.note }, window_hashes, windows, tail, last_rowid };
   }
 }

@@ -8,8 +8,8 @@ import { createApp } from "./api/app";
 import { selfAudit } from "./audit/self-audit";
 import { configOf } from "./config";
 import { recoverySweep } from "./cron/recovery-sweep";
-import { LOG_OBJECT_NAME } from "./log-object";
-import { errorText, log } from "./observability/log";
+import { logCron } from "./log/cron";
+import { log } from "./observability/log";
 
 export { WalletObject } from "./wallet-object";
 export { TransferCoordinator } from "./transfer-coordinator";
@@ -52,10 +52,7 @@ export default {
     ]);
     log(audit.findings > 0 ? "error" : "info", "self-audit run", { ...audit });
     log(sweep.scheduled > 0 || sweep.failed > 0 ? "warn" : "info", "recovery sweep", { ...sweep });
-    // The transparency log feeds itself on its alarm; this makes sure the alarm is armed (a fresh deployment,
-    // or an alarm lost), so the log always catches up with D1 within a minute of any such loss.
-    await env.LOG.getByName(LOG_OBJECT_NAME)
-      .ensureAlarm()
-      .catch((error: unknown) => log("error", "transparency log alarm not armed", { error: errorText(error) }));
+    // The transparency log feeds itself on its alarm; this arms it if it is not, and audits a rotation of leaves.
+    await logCron(env, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env>;

@@ -4,7 +4,7 @@
  * key name equals the checkpoint's origin line. `npm start` generates it; production sets it with
  * `wrangler secret put LOG_SIGNING_KEY`.
  */
-import { base64urlDecode, base64urlEncode } from "../auth/encoding";
+import { base64urlDecode } from "../auth/encoding";
 import { formatVerifierKey, parseVerifierKey, SIG_ED25519, type NoteSigner } from "../domain/signed-note";
 
 /** The log's signer and its public verifier key in C2SP form. */
@@ -37,10 +37,4 @@ export function logSigner(env: { LOG_SIGNING_KEY?: string }, origin: string): Pr
     signers.set(cacheKey, signer);
   }
   return signer;
-}
-
-/** Exported for the bench and tests that need a throwaway log key. */
-export async function newLogSecret(): Promise<string> {
-  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  return base64urlEncode(new Uint8Array((await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer));
 }

@@ -14,6 +14,7 @@ import { withErrors } from "../declared-errors";
 import { AuditRow, jsonContent } from "../schemas";
 import { OWED_LOOKUPS_MAX, verify } from "../../audit/verify";
 import { selfAuditStatus } from "../../audit/self-audit";
+import { logVerifyOptions } from "../../audit/log-verify";
 
 const AuditQuery = z.object({
   limit: z
@@ -79,6 +80,12 @@ const verifyRoute = createRoute(
               .openapi({ description: "wallets past the live budget that nobody has checked through their D1 head yet" }),
             next_cursor: z.string().nullable(),
             progress: z.object({ wallets_done: z.number().int(), wallets_total: z.number().int() }),
+            log: z
+              .object({ tree_size: z.number().int(), leaves_checked: z.number().int(), uncovered: z.number().int() })
+              .optional()
+              .openapi({
+                description: "first page: the transparency log checked against D1 (leaves compared, entries in no checkpoint yet)",
+              }),
           }),
           "With no cursor and no limit, the whole ledger; otherwise one page of wallets",
         ),
@@ -182,6 +189,7 @@ auditRoutes.openapi(verifyRoute, async (c) => {
     hold_max_age_ms: config.hold_max_age_ms,
     outbox_grace_ms: config.outbox_grace_ms,
     now_ms: Date.now(),
+    log: await logVerifyOptions(c.env, Date.now()),
   });
   return c.json(report, 200);
 });

@@ -11,7 +11,7 @@ import { configOf } from "../../config";
 import { LOG_OBJECT_NAME, type TransparencyLog } from "../../log-object";
 import { logSigner } from "../../log/keys";
 import { assertOwnWallet } from "../calls";
-import type { AppContext, AppEnv } from "../context";
+import type { AppEnv } from "../context";
 import { declareMiddlewareErrors, withErrors } from "../declared-errors";
 import { ApiError } from "../errors";
 import { limitBody, requireAuth } from "../middleware";
@@ -35,11 +35,11 @@ const limitLogCalls: MiddlewareHandler<AppEnv> = declareMiddlewareErrors<Middlew
 /** A tree size or seq on the wire: decimal digits, no sign, no leading zeros, a safe integer. */
 const Count = z.string().regex(/^(?:0|[1-9][0-9]{0,15})$/);
 
-function count(c: AppContext, field: string, text: string | undefined): number | null {
+/** A `Count` query value as a number (null when absent); past 2^53 - 1 is 400. */
+function count(field: string, text: string | undefined): number | null {
   if (text === undefined) return null;
   const n = Number(text);
   if (!Number.isSafeInteger(n)) throw new ApiError("validation_error", [{ field, issue: "a whole number below 2^53" }]);
-  void c;
   return n;
 }
 
@@ -189,8 +189,8 @@ logRoutes.openapi(keyRoute, async (c) => {
 
 logRoutes.openapi(proofRoute, async (c) => {
   const q = c.req.valid("query");
-  const seq = count(c, "seq", q.seq) ?? 0;
-  const treeSize = count(c, "tree_size", q.tree_size);
+  const seq = count("seq", q.seq) ?? 0;
+  const treeSize = count("tree_size", q.tree_size);
   if (seq < 1) throw new ApiError("validation_error", [{ field: "seq", issue: "at least 1" }]);
   if (c.get("caller").role !== "auditor") await assertOwnWallet(c, q.wallet_id);
   const result = await logObject(c.env).proof(q.wallet_id, seq, treeSize);
@@ -204,8 +204,8 @@ logRoutes.openapi(proofRoute, async (c) => {
 
 logRoutes.openapi(consistencyRoute, async (c) => {
   const q = c.req.valid("query");
-  const from = count(c, "from", q.from) ?? 0;
-  const to = count(c, "to", q.to) ?? 0;
+  const from = count("from", q.from) ?? 0;
+  const to = count("to", q.to) ?? 0;
   const result = await logObject(c.env).consistency(from, to);
   if (result.code !== "ok") {
     throw new ApiError("validation_error", [
@@ -218,7 +218,7 @@ logRoutes.openapi(consistencyRoute, async (c) => {
 
 logRoutes.openapi(checkpointsRoute, async (c) => {
   const q = c.req.valid("query");
-  const after = count(c, "after", q.after) ?? 0;
+  const after = count("after", q.after) ?? 0;
   const limit = q.limit === undefined ? PAGE_DEFAULT : Number(q.limit);
   if (limit < 1 || limit > PAGE_MAX)
     throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${PAGE_MAX}` }]);
