@@ -27,8 +27,7 @@ import { pickWindows } from "./log/windows";
 import { TreeStore, type LeafInput, type LeafRow } from "./log/tree";
 import { errorText, log } from "./observability/log";
 
-/** The name of the one log object. */
-export const LOG_OBJECT_NAME = "log";
+export { LOG_OBJECT_NAME } from "./log/name";
 
 /** How long one wake-up appends before it signs what it has and comes back at once for the rest. */
 const FEED_BUDGET_MS = 5_000;

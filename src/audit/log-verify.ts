@@ -18,7 +18,8 @@
 import { EMPTY_ROOT, foldSubtrees, completeSubtrees, hashFromHex, hashToHex, leafHash, logLeaf, nodeHash, rootOf } from "../domain/merkle";
 import { checkNoteSignature, parseCheckpointBody, parseNote } from "../domain/signed-note";
 import { configOf } from "../config";
-import { LOG_OBJECT_NAME, type AuditView, type TransparencyLog } from "../log-object";
+import type { AuditView, TransparencyLog } from "../log-object";
+import { LOG_OBJECT_NAME } from "../log/name";
 import { logSigner } from "../log/keys";
 import type { LeafRow } from "../log/tree";
 import type { Problem } from "./chain";

@@ -4,7 +4,8 @@
  * outside its signature (which never changes). Anyone can then check offline that the entries the receipt
  * names are in the one public log: the checkpoint's signature with the log's key, each proof with RFC 9162.
  */
-import { LOG_OBJECT_NAME, type ReceiptLog } from "../log-object";
+import type { ReceiptLog } from "../log-object";
+import { LOG_OBJECT_NAME } from "../log/name";
 import { errorText, log } from "../observability/log";
 
 /** The receipt's `log`, or null while no checkpoint covers every entry (or while the log cannot answer). */

@@ -6,7 +6,7 @@
  */
 import { logVerifyOptions, verifyLog } from "../audit/log-verify";
 import type { Problem } from "../audit/chain";
-import { LOG_OBJECT_NAME } from "../log-object";
+import { LOG_OBJECT_NAME } from "./name";
 import { errorText, log } from "../observability/log";
 
 /** One Cron run's work for the log. Never throws: the other Cron work must not depend on it. */

@@ -126,10 +126,11 @@ export class TreeStore {
       let next = this.size();
       const frontier = this.loadFrontier(next);
       for (const e of entries) {
-        const known = storage
-          .exec("SELECT 1 FROM leaves WHERE (wallet_id = ? AND seq = ?) OR source_rowid = ?", e.wallet_id, e.seq, e.source_rowid)
-          .toArray();
-        if (known.length > 0) continue;
+        // Two point lookups, each on its UNIQUE index (an OR of the two would scan the table).
+        const known =
+          storage.exec("SELECT 1 FROM leaves WHERE wallet_id = ? AND seq = ?", e.wallet_id, e.seq).toArray().length > 0 ||
+          storage.exec("SELECT 1 FROM leaves WHERE source_rowid = ?", e.source_rowid).toArray().length > 0;
+        if (known) continue;
         storage.exec(
           "INSERT INTO leaves (leaf_index, wallet_id, seq, entry_hash, source_rowid) VALUES (?, ?, ?, ?, ?)",
           next,

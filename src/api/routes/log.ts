@@ -8,7 +8,8 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { configOf } from "../../config";
-import { LOG_OBJECT_NAME, type TransparencyLog } from "../../log-object";
+import type { TransparencyLog } from "../../log-object";
+import { LOG_OBJECT_NAME } from "../../log/name";
 import { logSigner } from "../../log/keys";
 import { assertOwnWallet } from "../calls";
 import type { AppEnv } from "../context";
