@@ -27,6 +27,7 @@ import { newWalletRoutes } from "./routes/new-wallet";
 import { paymentRequestRoutes } from "./routes/payment-requests";
 import { contactRoutes } from "./routes/contacts";
 import { transferListRoutes } from "./routes/transfer-list";
+import { eventRoutes } from "./routes/events";
 import { errorText, log } from "../observability/log";
 
 interface Issue {
@@ -69,6 +70,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", receiptRoutes);
   api.route("/", statementRoutes);
   api.route("/", adminRoutes);
+  api.route("/", eventRoutes);
   // Each route documents its own codes; the body with every code stays a named schema for the web client.
   api.openAPIRegistry.register("Error", ErrorBody);
   api.doc31("/openapi.json", {
