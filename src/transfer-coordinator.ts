@@ -74,8 +74,17 @@ import type {
 } from "./coordinator/rpc";
 import { COORDINATOR_MIGRATIONS, type MovementRow } from "./coordinator/schema";
 import { matchesSent, newestFirst, sentPage } from "./coordinator/sent-queries";
-import { EventStore, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
+import { EventStore, eventJson, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
 import { movementObject, outcomeEvents } from "./coordinator/movement-events";
+import {
+  WebhookStore,
+  deliveryView,
+  endpointView,
+  type AttemptJob,
+  type AttemptResult,
+  type DeliveryView,
+  type EndpointView,
+} from "./coordinator/webhook-store";
 import { hasSchema, migrate } from "./db/do-migrations";
 import { checkD1, faultableStorage, noFaults, type Faults } from "./db/faults";
 import { GroupCommit } from "./db/group-commit";
@@ -114,6 +123,10 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly outbox: Outbox;
   /** The user's events, and those owed to other users (coordinator/events.ts). */
   private readonly events: EventStore;
+  /** The user's webhook endpoints and deliveries (coordinator/webhook-store.ts). */
+  private readonly webhooks: WebhookStore;
+  /** Deliveries written and not yet handed to the queue (sent after the turn that wrote them). */
+  private toEnqueue: string[] = [];
   /** Whether this object's tables exist; false until its first write. */
   private schemaReady = false;
   /**
@@ -151,6 +164,9 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.replies = new ReplyStore(db);
     this.refundRooms = new RefundRooms(db);
     this.events = new EventStore(this.storage.sql);
+    this.webhooks = new WebhookStore(this.storage.sql);
+    // Deliveries are written in the transaction that appends their event, and enqueued once it has committed.
+    this.events.onAppend = (event) => this.enqueueSoon(this.webhooks.deliveriesFor(event, Date.now(), this.leaseMs()));
     this.directory = new Directory(drizzleD1(env.DB));
     this.desk = new RequestDesk(new RequestStore(db), new IncomingStore(db), {
       env,
@@ -551,12 +567,130 @@ export class TransferCoordinator extends DurableObject<Env> {
       }
     }
     this.storage.transactionSync(() => this.events.prune(now_ms - this.config().event_retention_ms));
+    this.enqueueSoon(this.storage.transactionSync(() => this.webhooks.leaseDue(now_ms, this.leaseMs())));
     return all;
   }
 
   private relayDelayMs(attempt: number): number {
     const config = this.config();
     return backoffMs(attempt, Math.min(config.event_max_lag_ms, config.recovery_delay_ms), config.recovery_max_delay_ms);
+  }
+
+  // ---- Webhooks (coordinator/webhook-store.ts; the attempts run in the queue consumer, src/webhooks) -------
+
+  /** Registers an endpoint (its secret arrives sealed), unless the user has WEBHOOK_ENDPOINTS_MAX_PER_USER. */
+  async createWebhookEndpoint(input: {
+    url: string;
+    types: EventType[];
+    secret_cipher: string;
+    secret_key_id: string;
+  }): Promise<{ code: "created"; webhook_endpoint: EndpointView } | { code: "limit_exceeded"; max: number }> {
+    this.ensureSchema();
+    const max = this.config().webhook_endpoints_max_per_user;
+    const row = this.storage.transactionSync(() => this.webhooks.add(input, max, Date.now()));
+    return row === null ? { code: "limit_exceeded", max } : { code: "created", webhook_endpoint: endpointView(row) };
+  }
+
+  /** The user's endpoints, oldest first (at most WEBHOOK_ENDPOINTS_MAX_PER_USER). */
+  async listWebhookEndpoints(): Promise<EndpointView[]> {
+    if (!this.schemaReady) return [];
+    return this.webhooks.endpoints().map(endpointView);
+  }
+
+  /** Removes an endpoint; its pending deliveries end. */
+  async deleteWebhookEndpoint(id: string): Promise<{ code: "deleted" | "not_found" }> {
+    if (!this.schemaReady) return { code: "not_found" };
+    return { code: this.storage.transactionSync(() => this.webhooks.remove(id)) ? "deleted" : "not_found" };
+  }
+
+  /** A page of an endpoint's deliveries, newest first. */
+  async listDeliveries(
+    endpoint_id: string,
+    before: { at_ms: number; id: string } | null,
+    limit: number,
+  ): Promise<{ code: "ok"; items: DeliveryView[]; last: { at_ms: number; id: string } | null } | { code: "not_found" }> {
+    if (!this.schemaReady || this.webhooks.endpoint(endpoint_id) === null) return { code: "not_found" };
+    const rows = this.webhooks.page(endpoint_id, before, limit);
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    return { code: "ok", items: rows.map(deliveryView), last: last === undefined ? null : { at_ms: last.created_at_ms, id: last.id } };
+  }
+
+  /** A manual retry of one delivery of one of the user's endpoints: pending again and enqueued now. */
+  async retryDelivery(
+    endpoint_id: string,
+    delivery_id: string,
+  ): Promise<{ code: "accepted"; delivery: DeliveryView } | { code: "not_found" }> {
+    if (!this.schemaReady) return { code: "not_found" };
+    const d = this.webhooks.delivery(delivery_id);
+    if (d === null || d.endpoint_id !== endpoint_id || this.webhooks.endpoint(endpoint_id) === null) return { code: "not_found" };
+    const row = this.storage.transactionSync(() => this.webhooks.retry(delivery_id, Date.now(), this.leaseMs()));
+    this.enqueueSoon([delivery_id]);
+    await this.ensureAlarmQuietly(Date.now() + this.leaseMs());
+    return { code: "accepted", delivery: deliveryView(row) };
+  }
+
+  /** The queue consumer starts an attempt: the job (with the sealed secret and the event's body), or skip. */
+  async beginDeliveryAttempt(delivery_id: string): Promise<(AttemptJob & { body: string }) | { code: "skip" }> {
+    if (!this.schemaReady) return { code: "skip" };
+    const job = this.storage.transactionSync(() => this.webhooks.begin(delivery_id, Date.now(), this.leaseMs()));
+    const event = job === null ? null : this.events.bySeq(job.seq);
+    if (job === null || event === null) return { code: "skip" };
+    return { ...job, body: eventJson(event) };
+  }
+
+  /** The queue consumer reports an attempt; the row says what comes next (the alarm enqueues it when due). */
+  async endDeliveryAttempt(
+    delivery_id: string,
+    result: AttemptResult,
+  ): Promise<{ code: "recorded"; status: DeliveryView["status"] | null }> {
+    if (!this.schemaReady) return { code: "recorded", status: null };
+    const config = this.config();
+    const policy = {
+      base_ms: config.webhook_retry_base_ms,
+      max_ms: config.webhook_retry_max_ms,
+      window_ms: config.webhook_retry_window_ms,
+      lease_ms: this.leaseMs(),
+    };
+    const row = this.storage.transactionSync(() => this.webhooks.end(delivery_id, result, Date.now(), policy));
+    if (row?.next_attempt_at_ms != null) await this.ensureAlarmQuietly(row.next_attempt_at_ms);
+    return { code: "recorded", status: row?.status ?? null };
+  }
+
+  /** Pending deliveries (for tests). */
+  async pendingDeliveries(): Promise<number> {
+    return this.schemaReady ? this.webhooks.pendingCount() : 0;
+  }
+
+  /**
+   * How long an attempt holds its delivery: past it, the alarm takes the delivery as lost (its message, or the
+   * consumer running it, died) and enqueues it again. Twice the attempt's timeout, and some room.
+   */
+  private leaseMs(): number {
+    return 2 * this.config().webhook_timeout_ms + 5_000;
+  }
+
+  /** Hands deliveries to the queue after the current turn (once what wrote them has committed). */
+  private enqueueSoon(ids: string[]): void {
+    if (ids.length === 0) return;
+    const first = this.toEnqueue.length === 0;
+    this.toEnqueue.push(...ids);
+    if (!first) return;
+    setTimeout(() => void this.flushQueue(), 0);
+  }
+
+  private async flushQueue(): Promise<void> {
+    const ids = this.toEnqueue;
+    this.toEnqueue = [];
+    const user_id = this.sessions.profile()?.user_id;
+    if (user_id === undefined || ids.length === 0) return;
+    try {
+      for (let i = 0; i < ids.length; i += 100)
+        await this.env.WEBHOOK_QUEUE.sendBatch(ids.slice(i, i + 100).map((delivery_id) => ({ body: { user_id, delivery_id } })));
+    } catch (error) {
+      // The rows are leased, not lost: the alarm enqueues them again when the lease ends.
+      log("warn", "webhook deliveries not enqueued; the alarm retries", { deliveries: ids.length, error: errorText(error) });
+    }
+    await this.ensureAlarmQuietly(Date.now() + this.leaseMs());
   }
 
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
@@ -668,7 +802,8 @@ export class TransferCoordinator extends DurableObject<Env> {
   async wake(): Promise<{ code: "idle" | "scheduled" }> {
     if (!this.schemaReady) return { code: "idle" };
     const owed = this.pendingCounts();
-    if (owed.started + owed.outbox + this.events.relaysOwed().count === 0 && this.finished.size === 0) return { code: "idle" };
+    const events = this.events.relaysOwed().count + this.webhooks.pendingCount();
+    if (owed.started + owed.outbox + events === 0 && this.finished.size === 0) return { code: "idle" };
     await this.scheduleNext();
     return { code: "scheduled" };
   }
@@ -920,6 +1055,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       this.desk.nextDue(now),
       this.events.relaysOwed().next_at_ms,
       this.events.nextPruneAt(config.event_retention_ms),
+      this.webhooks.nextDue(),
     ].filter((at): at is number => at !== null);
     if (candidates.length === 0) return;
     // After failed runs, never sooner than the back-off: a movement due in the past must not wake us at once.

@@ -9,6 +9,7 @@ import { selfAudit } from "./audit/self-audit";
 import { configOf } from "./config";
 import { recoverySweep } from "./cron/recovery-sweep";
 import { log } from "./observability/log";
+import { consumeDeliveries, type DeliveryMessage } from "./webhooks/consumer";
 
 export { WalletObject } from "./wallet-object";
 export { TransferCoordinator } from "./transfer-coordinator";
@@ -50,5 +51,9 @@ export default {
     ]);
     log(audit.findings > 0 ? "error" : "info", "self-audit run", { ...audit });
     log(sweep.scheduled > 0 || sweep.failed > 0 ? "warn" : "info", "recovery sweep", { ...sweep });
+  },
+  /** The webhook queue's consumer: one delivery attempt per message, away from the money path (src/webhooks). */
+  async queue(batch, env) {
+    await consumeDeliveries(batch as MessageBatch<DeliveryMessage>, env);
   },
 } satisfies ExportedHandler<Env>;

@@ -28,6 +28,7 @@ import { paymentRequestRoutes } from "./routes/payment-requests";
 import { contactRoutes } from "./routes/contacts";
 import { transferListRoutes } from "./routes/transfer-list";
 import { eventRoutes } from "./routes/events";
+import { webhookRoutes } from "./routes/webhooks";
 import { errorText, log } from "../observability/log";
 
 interface Issue {
@@ -71,6 +72,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", statementRoutes);
   api.route("/", adminRoutes);
   api.route("/", eventRoutes);
+  api.route("/", webhookRoutes);
   // Each route documents its own codes; the body with every code stays a named schema for the web client.
   api.openAPIRegistry.register("Error", ErrorBody);
   api.doc31("/openapi.json", {
@@ -104,7 +106,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     "/api/*",
     cors({
       origin: (origin: string, c: Context<AppEnv>) => (configOf(c.env).allowed_origins.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST"],
+      allowMethods: ["GET", "POST", "DELETE"],
       allowHeaders: ["authorization", "content-type", "idempotency-key"],
       exposeHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
       maxAge: 600,
