@@ -18,6 +18,8 @@ export default defineConfig({
           TEST_MIGRATIONS: migrations,
           // Every error answer of the suite is checked against its route's declared codes (src/api/declared-errors.ts).
           CHECK_ERROR_CODES: "on",
+          // As for npm start: webhooks may go to a loopback receiver (never in a deployment).
+          WEBHOOK_ALLOW_LOCAL: "on",
           PASSWORD_ARGON2_MEMORY_KIB: "1024",
           PASSWORD_ARGON2_PASSES: "1",
           RECOVERY_DELAY_MS: "50",

@@ -26,6 +26,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? 8787);
 const stateDir = resolve(root, process.env.STATE_DIR ?? ".wrangler/state");
 const demoPassword = process.env.DEMO_PASSWORD ?? "demo-password";
+// Local runs may deliver webhooks to a receiver on this machine (`npm run webhook:listen`): http to loopback is
+// allowed here, never in a deployment (wrangler.toml keeps it "off"). An explicit WEBHOOK_ALLOW_LOCAL=off wins.
+process.env.WEBHOOK_ALLOW_LOCAL ??= "on";
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const say = (text) => console.log(`[start] ${text}`);
 // Tools are run with this same Node (the pinned one), whoever started this script and with whatever PATH.

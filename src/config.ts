@@ -89,6 +89,23 @@ export interface Config {
    * Not a limit; off in wrangler.toml, on only in the tests' environments.
    */
   readonly check_error_codes: boolean;
+  /** How soon an event is visible after its change (GET /events); the other party's coordinator is asked within half. */
+  readonly event_max_lag_ms: number;
+  /** How long events are kept (the contract: at least 30 days); older ones are pruned by the alarm. */
+  readonly event_retention_ms: number;
+  /** Webhook endpoints one user may register. */
+  readonly webhook_endpoints_max_per_user: number;
+  /** One delivery attempt, from the request to the end of the (bounded) response. */
+  readonly webhook_timeout_ms: number;
+  /** The first retry's delay and the cap of the jittered exponential back-off between attempts. */
+  readonly webhook_retry_base_ms: number;
+  readonly webhook_retry_max_ms: number;
+  /** How long a delivery is retried before it is `failed` (the contract: at least 24 hours). */
+  readonly webhook_retry_window_ms: number;
+  /** Bytes of an endpoint's response body read (the rest is dropped). */
+  readonly webhook_response_max_bytes: number;
+  /** `npm start` and tests only: `http` (and any port) to loopback addresses is also allowed. */
+  readonly webhook_allow_local: boolean;
 }
 
 /** The subset of the Worker environment that carries limits; every value arrives as a string. */
@@ -156,7 +173,16 @@ type ConfigVarName =
   | "LOG_APPEND_BATCH_MAX"
   | "LOG_VERIFY_LEAVES_MAX"
   | "RATE_LOG_PER_IP_PER_MINUTE"
-  | "CHECK_ERROR_CODES";
+  | "CHECK_ERROR_CODES"
+  | "EVENT_MAX_LAG_MS"
+  | "EVENT_RETENTION_MS"
+  | "WEBHOOK_ENDPOINTS_MAX_PER_USER"
+  | "WEBHOOK_TIMEOUT_MS"
+  | "WEBHOOK_RETRY_BASE_MS"
+  | "WEBHOOK_RETRY_MAX_MS"
+  | "WEBHOOK_RETRY_WINDOW_MS"
+  | "WEBHOOK_RESPONSE_MAX_BYTES"
+  | "WEBHOOK_ALLOW_LOCAL";
 
 const DAY_MS = 86_400_000;
 
@@ -268,6 +294,19 @@ export function parseConfig(vars: ConfigVars): Config {
     log_verify_leaves_max: integer(vars, "LOG_VERIFY_LEAVES_MAX", 1_024, 262_144),
     rate_log_per_ip_per_minute: integer(vars, "RATE_LOG_PER_IP_PER_MINUTE", 1, 100_000),
     check_error_codes: onOff(vars, "CHECK_ERROR_CODES"),
+    event_max_lag_ms: integer(vars, "EVENT_MAX_LAG_MS", 100, 60_000),
+    // The contract keeps events at least 30 days; a year bounds the table.
+    event_retention_ms: integer(vars, "EVENT_RETENTION_MS", 30 * DAY_MS, 365 * DAY_MS),
+    // Each event writes one delivery row per matching endpoint, in the transaction that appends it.
+    webhook_endpoints_max_per_user: integer(vars, "WEBHOOK_ENDPOINTS_MAX_PER_USER", 1, 100),
+    // A queue consumer invocation may run 15 minutes; an attempt must be far shorter so one slow endpoint holds little.
+    webhook_timeout_ms: integer(vars, "WEBHOOK_TIMEOUT_MS", 1_000, 30_000),
+    webhook_retry_base_ms: integer(vars, "WEBHOOK_RETRY_BASE_MS", 100, 3_600_000),
+    webhook_retry_max_ms: integer(vars, "WEBHOOK_RETRY_MAX_MS", 1_000, DAY_MS),
+    // The contract retries for at least 24 hours; a week bounds the rows kept pending.
+    webhook_retry_window_ms: integer(vars, "WEBHOOK_RETRY_WINDOW_MS", DAY_MS, 7 * DAY_MS),
+    webhook_response_max_bytes: integer(vars, "WEBHOOK_RESPONSE_MAX_BYTES", 0, 65_536),
+    webhook_allow_local: onOff(vars, "WEBHOOK_ALLOW_LOCAL"),
   };
   if (config.history_page_default > config.history_page_max) {
     throw new Error("config: HISTORY_PAGE_DEFAULT must not exceed HISTORY_PAGE_MAX");
@@ -287,6 +326,9 @@ export function parseConfig(vars: ConfigVars): Config {
   }
   if (config.login_backoff_base_ms > config.login_backoff_max_ms) {
     throw new Error("config: LOGIN_BACKOFF_BASE_MS must not exceed LOGIN_BACKOFF_MAX_MS");
+  }
+  if (config.webhook_retry_base_ms > config.webhook_retry_max_ms) {
+    throw new Error("config: WEBHOOK_RETRY_BASE_MS must not exceed WEBHOOK_RETRY_MAX_MS");
   }
   if (config.recovery_delay_ms > config.recovery_max_delay_ms) {
     throw new Error("config: RECOVERY_DELAY_MS must not exceed RECOVERY_MAX_DELAY_MS");

@@ -29,6 +29,8 @@ import { contactRoutes } from "./routes/contacts";
 import { transferListRoutes } from "./routes/transfer-list";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { logRoutes } from "./routes/log";
+import { eventRoutes } from "./routes/events";
+import { webhookRoutes } from "./routes/webhooks";
 import { errorText, log } from "../observability/log";
 
 interface Issue {
@@ -73,6 +75,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", adminRoutes);
   api.route("/", apiKeyRoutes);
   api.route("/", logRoutes);
+  api.route("/", eventRoutes);
+  api.route("/", webhookRoutes);
   // Each route documents its own codes; the body with every code stays a named schema for the web client.
   api.openAPIRegistry.register("Error", ErrorBody);
   api.doc31("/openapi.json", {

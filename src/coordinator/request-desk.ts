@@ -13,6 +13,7 @@ import type { TransferCoordinator } from "../transfer-coordinator";
 import type { Directory } from "./directory";
 import { IncomingStore, RequestStore, isDue, type ListPosition, type RequestStatus } from "./payment-requests";
 import type { PaymentRequestRow } from "./schema";
+import type { EventType, NewEvent } from "./events";
 
 /** A payer as the requester named them: by handle (shown with the display name) or by phone (shown as that phone only). */
 export type StoredPayer = { handle: string; display_name: string } | { phone: { cipher: string; key_id: string } };
@@ -89,6 +90,30 @@ export interface DeskPorts {
   wallets: () => string[];
   /** Makes sure the alarm fires by then. */
   alarmBy: (at_ms: number) => Promise<void>;
+  /** Appends events of this user, once per change key; runs inside the caller's transaction. */
+  appendEvents: (events: NewEvent[]) => void;
+}
+
+/** Each status's event type; `open` is the request's creation (an unclaimed pay's return to open adds none). */
+const STATUS_EVENT: Record<RequestStatus, EventType> = {
+  open: "payment_request.created",
+  paid: "payment_request.paid",
+  declined: "payment_request.declined",
+  cancelled: "payment_request.cancelled",
+  expired: "payment_request.expired",
+};
+
+/**
+ * The events a request's current view owes its requester or payer: its creation (with the request as it was
+ * created: every field but the status, its time and its transfer is fixed at creation) and, once it has left
+ * `open`, that change. Keyed by request and status, so a view told twice, or told late, appends nothing new.
+ */
+export function requestEvents(view: PaymentRequestView): NewEvent[] {
+  const created = { ...view, status: "open" as const, resolved_at: null, transfer_id: null };
+  const out: NewEvent[] = [{ change_key: `${view.id}:open`, type: STATUS_EVENT.open, object: JSON.stringify(created) }];
+  if (view.status !== "open")
+    out.push({ change_key: `${view.id}:${view.status}`, type: STATUS_EVENT[view.status], object: JSON.stringify(view) });
+  return out;
 }
 
 /** The payment requests of one user's coordinator, as requester and as payer. */
@@ -241,7 +266,10 @@ export class RequestDesk {
 
   /** A request to this user changed: the inbox records it and every wallet of the user's live feed hears it. */
   async heard(view: PaymentRequestView, requester_id: string): Promise<{ code: "heard" }> {
-    this.ports.storage.transactionSync(() => this.incoming.heard(view.id, requester_id, view.status, Date.now()));
+    this.ports.storage.transactionSync(() => {
+      this.incoming.heard(view.id, requester_id, view.status, Date.now());
+      this.ports.appendEvents(requestEvents(view));
+    });
     await this.push(this.ports.wallets(), view);
     return { code: "heard" };
   }
@@ -392,6 +420,9 @@ export class RequestDesk {
     for (const row of rows) {
       const view = await this.view(row);
       try {
+        // The requester's events first: the status is durable, and stays owed (notify_pending) until both sides
+        // have theirs, so an alarm re-run after a crash anywhere here appends whatever is missing.
+        this.ports.storage.transactionSync(() => this.ports.appendEvents(requestEvents(view)));
         await this.coordinator(row.payer_user_id).requestHeard(view, self);
         this.ports.storage.transactionSync(() => this.requests.markNotified(row));
         told++;

@@ -9,6 +9,7 @@
  * in the object that every money movement of that user visits anyway.
  */
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { EVENTS_MIGRATION } from "./events";
 
 /** Migration steps, applied in order by `migrate()`; never edit a step that has shipped, add one. */
 export const COORDINATOR_MIGRATIONS: readonly string[] = [
@@ -139,6 +140,9 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
      created_at_ms INTEGER NOT NULL,
      last_used_at_ms INTEGER
    ) STRICT;`,
+  // Contract v1.1 events and webhooks (issue 16): the user's event log, events owed to other users'
+  // coordinators, webhook endpoints and their deliveries (coordinator/events.ts).
+  EVENTS_MIGRATION,
 ];
 
 export const movementsTable = sqliteTable("movements", {

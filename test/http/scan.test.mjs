@@ -1,7 +1,7 @@
 // After real use of `npm start` (registrations with phone numbers, logins, transfers by phone), every file in
 // the local state directory (D1, Durable Object storage, their WAL and journal files) is scanned byte by byte
-// for the phone numbers, passwords, session tokens and API keys in clear. None may appear, and no API key
-// appears in the server's log either.
+// for the phone numbers, passwords, session tokens, API keys and webhook secrets in clear. None may appear, and no
+// API key appears in the server's log either.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -27,7 +27,7 @@ function* files(dir) {
   }
 }
 
-test("no phone number, password, token or API key is stored in clear", async () => {
+test("no phone number, password, token, API key or webhook secret is stored in clear", async () => {
   const suffix = String(Date.now() % 10_000_000).padStart(7, "0");
   const secrets = [];
   const users = [];
@@ -49,6 +49,14 @@ test("no phone number, password, token or API key is stored in clear", async () 
     body: { from_wallet_id: a.wallet_id, to: { phone: b.phone }, amount: 1_234, memo: "by phone" },
   });
   assert.equal(paid.status, 201, paid.text);
+  // A webhook secret (registered under a key, so its replayable answer is stored too) must not rest in clear either.
+  const hook = await call("/webhook-endpoints", {
+    token: a.token,
+    key: "scan-3",
+    body: { url: "https://hooks.example.com/in", types: ["transfer.succeeded"] },
+  });
+  assert.equal(hook.status, 201, hook.text);
+  secrets.push(hook.json.secret, hook.json.secret.slice("whsec_".length));
   const me = await call("/me", { token: b.token });
   assert.match(me.json.user.phone, /^\+•+\d{4}$/);
   // API keys: one made plainly, one under an Idempotency-Key (whose stored answer, replayed, must not hold it),

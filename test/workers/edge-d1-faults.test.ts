@@ -182,6 +182,13 @@ const NO_EDGE_D1 = new Set([
   "POST /api-keys",
   "GET /api-keys",
   "DELETE /api-keys/{api_key_id}",
+  // Events and webhook endpoints live in the user's coordinator.
+  "GET /events",
+  "POST /webhook-endpoints",
+  "GET /webhook-endpoints",
+  "DELETE /webhook-endpoints/{endpoint_id}",
+  "GET /webhook-endpoints/{endpoint_id}/deliveries",
+  "POST /webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
   // The transparency log's public routes are answered by the log object alone.
   "GET /log/checkpoint",
   "GET /log/key",

@@ -122,8 +122,9 @@ export async function settle(userIds: string[], timeout_ms = 20_000): Promise<vo
     let owed = 0;
     for (const id of userIds) {
       const pending = await coordinatorStub(id).pending();
-      owed += pending.started + pending.outbox;
-      if (pending.started + pending.outbox > 0) await runDurableObjectAlarm(coordinatorStub(id));
+      const here = pending.started + pending.outbox + pending.relays;
+      owed += here;
+      if (here > 0) await runDurableObjectAlarm(coordinatorStub(id));
     }
     if (owed === 0) return;
     if (Date.now() > deadline) throw new Error(`settle: ${owed} movements or outbox rows still owed`);

@@ -88,7 +88,7 @@ describe("sessions", () => {
     }
     const snap = await walletStub(user.wallet_id).snapshot();
     expect(snap.code === "ok" ? [snap.wallet.balance, snap.wallet.version] : null).toEqual([1_000, 1]);
-    expect(await coordinatorStub(user.id).pending()).toEqual({ started: 0, outbox: 0 });
+    expect(await coordinatorStub(user.id).pending()).toEqual({ started: 0, outbox: 0, relays: 0 });
   });
 
   it("a token for another user's id gets 401, and probing an unknown user id allocates nothing", async () => {

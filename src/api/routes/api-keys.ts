@@ -14,7 +14,7 @@ import { forbiddenCharacter } from "../../domain/text";
 import type { AppContext, AppEnv } from "../context";
 import { withErrors } from "../declared-errors";
 import { ApiError } from "../errors";
-import { keyedReply, optionalIdempotencyKey } from "../keyed";
+import { keyedReply, optionalIdempotencyKey, type ReplySealing } from "../keyed";
 import { limitBody, requireAuth } from "../middleware";
 import { decodeTimeCursor, encodeTimeCursor, pageLimit } from "../paging";
 import { HistoryQuery, OptionalIdempotencyHeaders, jsonContent } from "../schemas";
@@ -145,12 +145,14 @@ async function createKey(c: AppContext, name: string, scopes: z.infer<typeof Sco
   return c.json({ api_key: made.api_key, key }, 201);
 }
 
-/** The stored form of a create's answer: the same bytes with the key replaced by null. */
-function withoutKey(body: string): string {
-  const parsed = JSON.parse(body) as { key?: unknown };
-  if (typeof parsed.key !== "string") return body;
-  return JSON.stringify({ ...parsed, key: null });
-}
+/** The stored form of a create's answer: the same bytes with the key replaced by null; replayed as stored. */
+const withoutKey: ReplySealing = {
+  store: (body) => {
+    const parsed = JSON.parse(body) as { key?: unknown };
+    return Promise.resolve(typeof parsed.key !== "string" ? body : JSON.stringify({ ...parsed, key: null }));
+  },
+  replay: (stored) => Promise.resolve(stored),
+};
 
 apiKeyRoutes.openapi(listKeysRoute, async (c) => {
   const query = c.req.valid("query");

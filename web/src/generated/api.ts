@@ -3986,6 +3986,525 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your events, oldest first after `after` (follow them with next_cursor as the next `after`) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a seq (default 0): the events after it */
+                    after?: string;
+                    /** @description a comma list of: transfer.succeeded, transfer.failed, transfer.refunded, deposit.succeeded, withdrawal.succeeded, payment_request.created, payment_request.paid, payment_request.declined, payment_request.cancelled, payment_request.expired */
+                    types?: string;
+                    /** @description 1..200, default 50 */
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Event"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your webhook endpoints */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Endpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookEndpoint"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register a webhook endpoint; its signing secret is shown once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1..255 printable ASCII; optional */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewWebhookEndpointBody"];
+                };
+            };
+            responses: {
+                /** @description Registered (the secret is shown this once) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhook_endpoint: components["schemas"]["WebhookEndpoint"];
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: idempotency_in_progress */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: idempotency_key_reused, limit_exceeded */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_limit_exceeded"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a webhook endpoint (its pending deliveries end) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's deliveries, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..200, default 50 */
+                    limit?: string;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver again now (a fresh retry window) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1..255 printable ASCII; optional */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    endpoint_id: string;
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            delivery: components["schemas"]["WebhookDelivery"];
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: idempotency_in_progress */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
+                    };
+                };
+                /** @description Error: idempotency_key_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_key_reused"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 };
 export type webhooks = Record<string, never>;
 export type components = {
@@ -4545,6 +5064,37 @@ export type components = {
         ApiKeyBody: {
             name: string;
             scopes: ("read" | "payments:write" | "webhooks:write")[];
+        };
+        Event: {
+            id: string;
+            seq: number;
+            /** @enum {string} */
+            type: "transfer.succeeded" | "transfer.failed" | "transfer.refunded" | "deposit.succeeded" | "withdrawal.succeeded" | "payment_request.created" | "payment_request.paid" | "payment_request.declined" | "payment_request.cancelled" | "payment_request.expired";
+            created_at: string;
+            data: {
+                object: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        WebhookEndpoint: {
+            id: string;
+            url: string;
+            types: ("transfer.succeeded" | "transfer.failed" | "transfer.refunded" | "deposit.succeeded" | "withdrawal.succeeded" | "payment_request.created" | "payment_request.paid" | "payment_request.declined" | "payment_request.cancelled" | "payment_request.expired")[];
+            created_at: string;
+        };
+        NewWebhookEndpointBody: {
+            url: string;
+            types: ("transfer.succeeded" | "transfer.failed" | "transfer.refunded" | "deposit.succeeded" | "withdrawal.succeeded" | "payment_request.created" | "payment_request.paid" | "payment_request.declined" | "payment_request.cancelled" | "payment_request.expired")[];
+        };
+        WebhookDelivery: {
+            id: string;
+            event_id: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            last_status_code: number | null;
+            next_attempt_at: string | null;
         };
     };
     responses: never;
