@@ -81,6 +81,9 @@ export class TransparencyLog extends DurableObject<Env> {
     this.checkpoints = new CheckpointStore(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, LOG_SCHEMA);
+      // Any call wakes the feeding (a checkpoint read, a receipt, the Cron), so a new deployment does not wait for
+      // the first Cron run before its first checkpoint; from then on the alarm re-arms itself.
+      if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + configOf(env).log_checkpoint_interval_ms);
     });
   }
 
