@@ -62,6 +62,9 @@ test("history filters come from the server; the month's statement downloads in e
   await byTest(page, "history-item").first().waitFor();
   assert.equal((await kindsShown(page)).length, 50, "the first page of 59 entries");
 
+  // The filters and statements sit behind "Filter and statements", opened from the keyboard.
+  await page.locator('[data-testid="history-tools"] > summary').focus();
+  await page.keyboard.press("Enter");
   // The server answers the filter: exactly the 3 transfers out, then the 2 of them to bob.
   await page.locator("#filter-kind").selectOption("transfer_out");
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="history-item"]').length === 3);
