@@ -162,6 +162,7 @@ function Dashboard() {
   useEffect(() => directory.useFor(userId), [userId]);
   return (
     <main id="main" tabIndex={-1} class="dashboard">
+      <h1 class="visually-hidden">Your wallet</h1>
       <ContactSuggestions contacts={contacts.contacts.value} />
       <div class="column">
         <BalanceCard />
