@@ -1,7 +1,8 @@
 /**
  * The other side of an entry as a person would name it (issue 18): their display name when the client knows
- * who owns the wallet (models/directory.ts, payment requests, contacts), "@handle" without a display name, a
- * short wallet id otherwise; and an avatar of initials. Deposits and withdrawals are with the bank.
+ * who owns the wallet (models/directory.ts, payment requests and the transfers that paid them, contacts), "@handle"
+ * without a display name, a short wallet id otherwise; and an avatar of initials. Deposits and withdrawals are
+ * with the bank.
  */
 import type { AppModel } from "../models/app";
 import { initialsOf } from "../insights";
@@ -15,7 +16,14 @@ export interface Party {
   bank: boolean;
 }
 
-function handleOf(app: AppModel, walletId: string): string | null {
+function handleOf(app: AppModel, entry: Entry, walletId: string): string | null {
+  // A payment of a request names both sides: the payer of the user's own request, the requester of one they paid.
+  for (const request of app.requests.outgoing.value) {
+    if (request.transfer_id === entry.transfer_id && "handle" in request.payer) return request.payer.handle;
+  }
+  for (const request of app.requests.incoming.value) {
+    if (request.transfer_id === entry.transfer_id) return request.requester.handle;
+  }
   const known = app.directory.handles.value.get(walletId);
   if (known !== undefined) return known;
   for (const request of [...app.requests.incoming.value, ...app.requests.outgoing.value]) {
@@ -27,7 +35,7 @@ function handleOf(app: AppModel, walletId: string): string | null {
 /** Who `entry` was with. */
 export function partyOf(app: AppModel, entry: Entry): Party {
   if (entry.counterparty === null) return { name: "Bank", handle: null, initials: entry.kind === "deposit" ? "↓" : "↑", bank: true };
-  const handle = handleOf(app, entry.counterparty);
+  const handle = handleOf(app, entry, entry.counterparty);
   if (handle === null) return { name: `Wallet ${entry.counterparty.slice(0, 8)}…`, handle: null, initials: "?", bank: false };
   const contact = app.contacts.contacts.value.find((c) => c.handle === handle);
   const display = contact !== undefined && contact.display_name.trim() !== "" ? contact.display_name : null;
