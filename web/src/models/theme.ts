@@ -22,8 +22,11 @@ export function storedTheme(): ThemeChoice {
 
 /** Sets data-theme on <html>; "system" removes it so the media query decides. */
 export function applyTheme(choice: ThemeChoice): void {
-  if (choice === "system") document.documentElement.removeAttribute("data-theme");
-  else document.documentElement.setAttribute("data-theme", choice);
+  // Models are also created outside a page (the unit tests' small fake document has no root element).
+  const root = typeof document === "undefined" ? undefined : (document.documentElement as HTMLElement | undefined);
+  if (root === undefined) return;
+  if (choice === "system") root.removeAttribute("data-theme");
+  else root.setAttribute("data-theme", choice);
 }
 
 /** Whether the page is dark now, whoever decided it (the chart reads this to pick its colours). */
