@@ -5,3 +5,4 @@ import "./text.test.ts";
 import "./models.test.ts";
 import "./payments.test.ts";
 import "./developers.test.ts";
+import "./insights.test.ts";
