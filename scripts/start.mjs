@@ -12,12 +12,15 @@
 //      demo login works (SEED_BEFORE_OPEN=0 skips that, for tests that wait for the "ready" line anyway).
 //
 // Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), DEV, SEED_BEFORE_OPEN (1),
-// any [vars] name.
+// any [vars] name, and
+// PREBUILT_BUNDLE_DIR: a bundle that `wrangler deploy --dry-run --outdir` already made from this same tree, served
+// instead of bundling again (`npm test` bundles once for all its test servers).
 import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { readEnvFile } from "./env-file.mjs";
 import { seedDemo } from "./seed.mjs";
@@ -132,8 +135,40 @@ async function waitForHealth(child) {
   throw new Error("the server did not become healthy within 60 s");
 }
 
+/**
+ * Whether the local D1 database in STATE_DIR already records every migration in migrations/, read from its
+ * SQLite file. Then `wrangler d1 migrations apply` would apply nothing, and skipping it spares a restart the
+ * seconds that wrangler and its workerd take to say so. Any doubt (no file, several files, no table, a file
+ * that cannot be read) answers false, and wrangler decides as before.
+ */
+function migrationsCurrent() {
+  const dir = join(stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
+  try {
+    const files = readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+    if (files.length !== 1) return false;
+    const db = new DatabaseSync(join(dir, files[0]), { readOnly: true });
+    try {
+      const applied = new Set(
+        db
+          .prepare("SELECT name FROM d1_migrations")
+          .all()
+          .map((row) => String(row.name)),
+      );
+      return readdirSync(join(root, "migrations"))
+        .filter((f) => f.endsWith(".sql"))
+        .every((f) => applied.has(f));
+    } finally {
+      db.close();
+    }
+  } catch {
+    // No database yet, or not one wrangler made: let wrangler look.
+    return false;
+  }
+}
+
 const secrets = ensureSecrets();
-run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], "applying D1 migrations");
+if (migrationsCurrent()) say("D1 migrations are up to date");
+else run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], "applying D1 migrations");
 if (process.env.SKIP_WEB_BUILD !== "1")
   run(bin("vite"), ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"], "building the web client");
 await stopStaleServer();
@@ -168,8 +203,11 @@ const seedBeforeOpen = process.env.DEV !== "1" && process.env.SEED_BEFORE_OPEN !
 
 /** The deploy bundle, served by scripts/serve.mjs (the default). */
 function bundledServer() {
-  const bundleDir = join(stateDir, "bundle");
-  run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", bundleDir], "bundling the Worker as wrangler deploy would", { quiet: true });
+  const prebuilt = process.env.PREBUILT_BUNDLE_DIR;
+  const bundleDir = prebuilt ? resolve(root, prebuilt) : join(stateDir, "bundle");
+  if (prebuilt) say(`serving the Worker bundled already in ${bundleDir}`);
+  else
+    run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", bundleDir], "bundling the Worker as wrangler deploy would", { quiet: true });
   const seeding = seedBeforeOpen ? { SEED_DEMO: "1", DEMO_PASSWORD: demoPassword } : {};
   const env = { ...childEnv, PORT: String(port), STATE_DIR: stateDir, BUNDLE_DIR: bundleDir, SECRETS_FILE: secrets.file, ...seeding };
   return spawn(process.execPath, [join(root, "scripts", "serve.mjs")], { cwd: root, stdio: "inherit", detached: true, env });
