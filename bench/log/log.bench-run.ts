@@ -74,7 +74,7 @@ it("log bench", async () => {
   result.consistency_rpc_ms = { p50: +percentile(consistency, 0.5).toFixed(3), p99: +percentile(consistency, 0.99).toFixed(3) };
 
   // The whole feeding path: D1 rows in, feed() reads, appends and signs.
-  await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: D1Migration[] }).TEST_MIGRATIONS);
+  await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: import("cloudflare:test").D1Migration[] }).TEST_MIGRATIONS);
   const D1_ROWS = 20_000;
   for (let at = 0; at < D1_ROWS; at += 500) {
     await env.DB.batch(

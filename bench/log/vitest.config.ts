@@ -1,8 +1,11 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const migrations = await readD1Migrations(fileURLToPath(new URL("../../migrations", import.meta.url)));
+/** The repository root (this file is bench/log/vitest.config.ts). */
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const migrations = await readD1Migrations(join(root, "migrations"));
 
 /**
  * `npm run bench:log`: the transparency log's writer and proofs, measured inside workerd with the real
@@ -11,7 +14,7 @@ const migrations = await readD1Migrations(fileURLToPath(new URL("../../migration
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      wrangler: { configPath: fileURLToPath(new URL("../../wrangler.toml", import.meta.url)) },
+      wrangler: { configPath: join(root, "wrangler.toml") },
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: migrations,
@@ -21,5 +24,5 @@ export default defineConfig({
       },
     }),
   ],
-  test: { include: ["bench/log/*.bench-run.ts"], root: fileURLToPath(new URL("../..", import.meta.url)), testTimeout: 3_600_000 },
+  test: { include: ["bench/log/*.bench-run.ts"], root: root, testTimeout: 3_600_000 },
 });
