@@ -125,9 +125,9 @@ const t = signed?.receipt?.transfer;
 const unknown = Object.keys(signed ?? {}).filter((k) => !["receipt", "signature", "log"].includes(k));
 if (unknown.length > 0) problems.push(`unknown fields: ${unknown.join(", ")}`);
 let logReport = "log: this receipt carries no log proofs yet (no checkpoint covered it when it was fetched)";
-if (signed?.log !== undefined && !logKey)
+if (signed?.log !== undefined && logKey === undefined)
   logReport = "log: NOT CHECKED: the receipt carries log proofs, but no log key was given (--log-key, --log-key-file or --url)";
-else if (signed?.log !== undefined) {
+else if (signed?.log !== undefined && logKey !== undefined) {
   const { problems: logProblems, checked } = await receiptLogProblems(signed, logKey);
   problems.push(...logProblems.map((p) => `log: ${p}`));
   logReport = `log: verified: ${checked.join("; ")}`;

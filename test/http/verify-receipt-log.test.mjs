@@ -57,11 +57,11 @@ describe("verify-receipt with log proofs", () => {
     log.append(leafOf("w_bob", 9, entries[1]?.hash ?? ""));
     for (let i = 8; i <= 10; i++) log.append(leafOf("w_carol", i, "c".repeat(64)));
     const proofs = [];
-    for (const [index, e] of [
+    for (const [index, e] of /** @type {const} */ ([
       [6, entries[0]],
       [8, entries[1]],
-    ]) {
-      const p = await log.inclusion(/** @type {number} */ (index));
+    ])) {
+      const p = await log.inclusion(index);
       proofs.push({ wallet_id: e?.wallet_id, seq: e?.seq, leaf_index: index, inclusion: p.inclusion });
     }
     receiptText = JSON.stringify({
