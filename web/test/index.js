@@ -4,3 +4,4 @@ import "./money.test.ts";
 import "./text.test.ts";
 import "./models.test.ts";
 import "./payments.test.ts";
+import "./logcheck.test.ts";

@@ -6,6 +6,7 @@
 import { useEffect } from "preact/hooks";
 import { useModel, useSignal } from "@preact/signals";
 import { AppModel } from "../models/app";
+import { LogCheckModel } from "../models/logcheck";
 import { hrefOf } from "../models/route";
 import { AuditView } from "./AuditView";
 import { AuthView } from "./AuthView";
@@ -13,6 +14,7 @@ import { BalanceCard } from "./BalanceCard";
 import { AppContext, useApp } from "./context";
 import { ContactSuggestions } from "./fields";
 import { History } from "./History";
+import { LogAlarmBanner, LogStatusCard } from "./LogStatus";
 import { AmountOnlyForm, SendForm } from "./MoveForms";
 import { RequestForm, SplitForm } from "./PaymentForms";
 import { PendingPanel } from "./PendingPanel";
@@ -60,9 +62,12 @@ function Header() {
 }
 
 function Dashboard() {
-  const { contacts } = useApp();
+  const { contacts, wallet } = useApp();
+  // The shown history's check against the transparency log lives as long as the dashboard.
+  const log = useModel(() => new LogCheckModel({ wallet }));
   return (
     <main id="main" tabIndex={-1} class="dashboard">
+      <LogAlarmBanner log={log} />
       <ContactSuggestions contacts={contacts.contacts.value} />
       <div class="column">
         <BalanceCard />
@@ -78,6 +83,7 @@ function Dashboard() {
       </div>
       <div class="column">
         <OutgoingRequests />
+        <LogStatusCard log={log} />
         <History />
       </div>
     </main>
