@@ -89,6 +89,8 @@ export function LogStatusCard({ log }: { log: LogCheckModel }) {
         ✓ History verified up to {when(status.verified.entry.created_at)}
       </p>
     );
+  else if (status.state === "verified" && status.verified.chain_checked === 0)
+    headline = <p class="muted">No history to verify yet: the log's checkpoint was checked.</p>;
   else if (status.state === "verified")
     headline = <p class="muted">Your newest entries are not in a signed checkpoint yet; checking again shortly.</p>;
   else if (status.state === "unavailable")
