@@ -7,9 +7,12 @@
 //      on PORT, with its state in STATE_DIR (data survives restarts, even `kill -9`), passing any [vars] limit
 //      that is set in the environment as an override; `npm run dev` (DEV=1) runs `wrangler dev` instead, with
 //      live reloading and wrangler's dev proxy (slower: see docs/performance.md);
-//   5. seed the demo users (idempotent: a second run changes nothing) and keep serving.
+//   5. seed the demo users (idempotent: a second run changes nothing) and keep serving. On a state that has never
+//      been seeded, scripts/serve.mjs seeds them before PORT answers at all, so health never answers before a
+//      demo login works (SEED_BEFORE_OPEN=0 skips that, for tests that wait for the "ready" line anyway).
 //
-// Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), DEV, any [vars] name.
+// Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), DEV, SEED_BEFORE_OPEN (1),
+// any [vars] name.
 import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -154,11 +157,16 @@ function wranglerDev() {
   return spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", detached: true, env: childEnv });
 }
 
+// Written once the demo users exist in this state: later starts open PORT at once and seed again (a no-op).
+const seededMarker = join(stateDir, "demo-seeded");
+const seedBeforeOpen = process.env.DEV !== "1" && process.env.SEED_BEFORE_OPEN !== "0" && !existsSync(seededMarker);
+
 /** The deploy bundle, served by scripts/serve.mjs (the default). */
 function bundledServer() {
   const bundleDir = join(stateDir, "bundle");
   run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", bundleDir], "bundling the Worker as wrangler deploy would", { quiet: true });
-  const env = { ...childEnv, PORT: String(port), STATE_DIR: stateDir, BUNDLE_DIR: bundleDir, SECRETS_FILE: secrets.file };
+  const seeding = seedBeforeOpen ? { SEED_DEMO: "1", DEMO_PASSWORD: demoPassword } : {};
+  const env = { ...childEnv, PORT: String(port), STATE_DIR: stateDir, BUNDLE_DIR: bundleDir, SECRETS_FILE: secrets.file, ...seeding };
   return spawn(process.execPath, [join(root, "scripts", "serve.mjs")], { cwd: root, stdio: "inherit", detached: true, env });
 }
 
@@ -185,5 +193,7 @@ child.on("exit", (code) => {
 });
 
 await waitForHealth(child);
-await seedDemo({ baseUrl: `http://127.0.0.1:${port}`, password: demoPassword, adminToken: secrets.values.ADMIN_TOKEN, log: say });
+if (!seedBeforeOpen)
+  await seedDemo({ baseUrl: `http://127.0.0.1:${port}`, password: demoPassword, adminToken: secrets.values.ADMIN_TOKEN, log: say });
+writeFileSync(seededMarker, "");
 say(`ready on http://127.0.0.1:${port}  (users alice, bob, charlie, auditor; password ${JSON.stringify(demoPassword)})`);

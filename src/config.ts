@@ -68,6 +68,8 @@ export interface Config {
   readonly requests_max_per_payer_per_day: number;
   /** Shares in one split. */
   readonly split_max_shares: number;
+  /** API keys one user may hold at once (revoked ones do not count). */
+  readonly api_keys_max_per_user: number;
   /**
    * Test mode only: every error answer is checked against its route's declared codes (api/declared-errors.ts).
    * Not a limit; off in wrangler.toml, on only in the tests' environments.
@@ -132,6 +134,7 @@ type ConfigVarName =
   | "REQUESTS_MAX_OPEN_PER_USER"
   | "REQUESTS_MAX_PER_PAYER_PER_DAY"
   | "SPLIT_MAX_SHARES"
+  | "API_KEYS_MAX_PER_USER"
   | "CHECK_ERROR_CODES";
 
 const DAY_MS = 86_400_000;
@@ -231,6 +234,8 @@ export function parseConfig(vars: ConfigVars): Config {
     requests_max_per_payer_per_day: integer(vars, "REQUESTS_MAX_PER_PAYER_PER_DAY", 1, 10_000),
     // The contract's minimum is 2; a split is created in one transaction of one request per share.
     split_max_shares: integer(vars, "SPLIT_MAX_SHARES", 2, 200),
+    // Each key is a row the owner's coordinator lists whole (GET /api-keys has no cursor past one page of 200).
+    api_keys_max_per_user: integer(vars, "API_KEYS_MAX_PER_USER", 1, 200),
     check_error_codes: onOff(vars, "CHECK_ERROR_CODES"),
   };
   if (config.history_page_default > config.history_page_max) {

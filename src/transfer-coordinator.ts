@@ -42,6 +42,7 @@ import { movementOwner, requestOwner } from "./domain/ids";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
+import { ApiKeyStore, type ApiKeyView, type CreateApiKeyResult, type NewApiKey } from "./coordinator/api-keys";
 import { ReplyStore, type BeginReplyResult, type StoredReply } from "./coordinator/replies";
 import { closeLiveSockets } from "./coordinator/live-sessions";
 import { StepUnavailable, walletPort, type RetryPolicy } from "./coordinator/wallet-calls";
@@ -102,6 +103,8 @@ export const ALARM_LOST_AFTER_MS = 10_000;
 export class TransferCoordinator extends DurableObject<Env> {
   private readonly q: ReturnType<typeof prepareMovementStatements>;
   private readonly sessions: SessionStore;
+  /** The user's API keys (coordinator/api-keys.ts), checked wherever a session is. */
+  private readonly apiKeys: ApiKeyStore;
   /** Refunds claimed against the transfers this user sent (coordinator/refund-rooms.ts). */
   private readonly refundRooms: RefundRooms;
   /** Payment requests this user made or received (coordinator/request-desk.ts). */
@@ -144,6 +147,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     const db = drizzle(this.storage);
     this.q = prepareMovementStatements(db);
     this.sessions = new SessionStore(db);
+    this.apiKeys = new ApiKeyStore(db);
     this.replies = new ReplyStore(db);
     this.refundRooms = new RefundRooms(db);
     this.directory = new Directory(drizzleD1(env.DB));
@@ -196,10 +200,41 @@ export class TransferCoordinator extends DurableObject<Env> {
     return { code: "opened" };
   }
 
-  /** The caller behind `token_hash`, if its session is live. */
+  /**
+   * The caller behind `token_hash`, if its session is live, or if it is the hash of one of the user's API keys
+   * (which do not expire; revoking one deletes it). A key's use is recorded here, at most once a minute.
+   */
   async authenticate(token_hash: string): Promise<AuthResult> {
     if (!this.schemaReady) return { code: "unauthenticated" };
-    return this.sessions.authenticate(token_hash, Date.now());
+    const now_ms = Date.now();
+    const session = this.sessions.authenticate(token_hash, now_ms);
+    if (session.code === "ok" || !this.apiKeys.use(token_hash, now_ms)) return session;
+    const profile = this.sessions.profile();
+    if (profile === null) return { code: "unauthenticated" };
+    return { code: "ok", caller: { ...profile, token_hash, expires_at_ms: Number.MAX_SAFE_INTEGER } };
+  }
+
+  // ---- API keys (coordinator/api-keys.ts) -----------------------------------------------------------------
+
+  /** Records a new API key of the user (its hash only), within `max_keys`. */
+  async createApiKey(input: NewApiKey): Promise<CreateApiKeyResult> {
+    this.ensureSchema();
+    return this.storage.transactionSync(() => this.apiKeys.create(input));
+  }
+
+  /** The user's API keys, newest first, without the keys themselves. */
+  async listApiKeys(): Promise<ApiKeyView[]> {
+    if (!this.schemaReady) return [];
+    return this.apiKeys.list();
+  }
+
+  /** Revokes key `id` at once: the next request with it gets 401, and its live feed sockets close (4401). */
+  async revokeApiKey(id: string): Promise<{ code: "revoked" | "not_found" }> {
+    if (!this.schemaReady) return { code: "not_found" };
+    const key_hash = this.apiKeys.revoke(id);
+    if (key_hash === null) return { code: "not_found" };
+    await this.endLiveFeeds([key_hash]);
+    return { code: "revoked" };
   }
 
   /** Ends one session, and closes its live feed sockets. */
@@ -560,7 +595,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   async wake(): Promise<{ code: "idle" | "scheduled" }> {
     if (!this.schemaReady) return { code: "idle" };
     const owed = this.pendingCounts();
-    if (owed.started + owed.outbox === 0 && this.finished.size === 0) return { code: "idle" };
+    if (owed.started + owed.outbox === 0 && this.finished.size === 0 && !this.desk.owesWork(Date.now())) return { code: "idle" };
     await this.scheduleNext();
     return { code: "scheduled" };
   }

@@ -51,9 +51,16 @@ async function answer(c: AppContext, run: () => Promise<Response>): Promise<Resp
 
 /**
  * Answers a POST that moves no money under its optional Idempotency-Key. `route` and `body` identify the
- * request (a different body under the same key is 422).
+ * request (a different body under the same key is 422). `stored` turns the answer's body into what is kept
+ * for replays, for an answer that holds a secret shown once (a new API key): the replay then gets that form.
  */
-export async function keyedReply(c: AppContext, route: string, body: unknown, run: () => Promise<Response>): Promise<Response> {
+export async function keyedReply(
+  c: AppContext,
+  route: string,
+  body: unknown,
+  run: () => Promise<Response>,
+  stored: (body: string) => string = (b) => b,
+): Promise<Response> {
   const key = c.get("idempotency_key") as string | undefined;
   if (key === undefined) return answer(c, run);
   const coordinator = c.env.COORDINATOR.getByName(c.get("credential").user_id);
@@ -77,7 +84,7 @@ export async function keyedReply(c: AppContext, route: string, body: unknown, ru
     await coordinator.endReply(key, null).catch((e: unknown) => log("warn", "reply not forgotten", { error: errorText(e) }));
     throw error;
   }
-  const reply = storable(response.status) ? { status: response.status, body: await response.clone().text() } : null;
+  const reply = storable(response.status) ? { status: response.status, body: stored(await response.clone().text()) } : null;
   await coordinator.endReply(key, reply);
   return response;
 }

@@ -6,7 +6,7 @@
  */
 import { decryptPhone } from "../auth/phone";
 import type { Config } from "../config";
-import { newRequestId, newSplitId, requestOwner } from "../domain/ids";
+import { newRequestId, newSplitId } from "../domain/ids";
 import { assertAmount } from "../domain/money";
 import { errorText, log } from "../observability/log";
 import type { TransferCoordinator } from "../transfer-coordinator";
@@ -55,12 +55,18 @@ export type CreateRequestsResult =
   | { code: "limit_exceeded"; field: string; max: number }
   | { code: "forbidden" }
   | { code: "not_found" }
-  | { code: "same_wallet" };
+  | { code: "same_wallet" }
+  | { code: "unavailable" };
 
 export type RequestReadResult = { code: "ok"; payment_request: PaymentRequestView } | { code: "not_found" } | { code: "forbidden" };
 
+/** `unavailable`: this object's storage refused the write (a full disk); nothing changed, and a retry may pass. */
 export type RequestChangeResult =
-  { code: "ok"; payment_request: PaymentRequestView } | { code: "request_not_open" } | { code: "not_found" } | { code: "forbidden" };
+  | { code: "ok"; payment_request: PaymentRequestView }
+  | { code: "request_not_open" }
+  | { code: "not_found" }
+  | { code: "forbidden" }
+  | { code: "unavailable" };
 
 /** What a pay needs to know before it is recorded: what it pays, and where to. */
 export type PayQuote =
@@ -108,11 +114,16 @@ export class RequestDesk {
     const admitted = await this.admitAll(rows);
     if (admitted !== null) return admitted;
     const max = this.ports.config().requests_max_open_per_user;
-    const written = this.ports.storage.transactionSync(() => {
+    const written = this.tryWrite("requests not created", () => {
       if (this.requests.countOpen(now_ms) + rows.length > max) return false;
       this.requests.insert(rows);
       return true;
     });
+    if (written === null) {
+      // Storage refused the rows (a full disk): the payers' admissions are taken back, as for a refusal.
+      await this.takeBack(rows);
+      return { code: "unavailable" };
+    }
     if (!written) {
       await this.takeBack(rows);
       return { code: "limit_exceeded", field: "REQUESTS_MAX_OPEN_PER_USER", max };
@@ -124,7 +135,7 @@ export class RequestDesk {
 
   /** A request, for its requester (this user) or its payer. */
   async read(id: string, viewer_id: string): Promise<RequestReadResult> {
-    const row = this.ports.storage.transactionSync(() => this.requests.get(id, Date.now()));
+    const row = this.current(id);
     if (row === null || (viewer_id !== row.payer_user_id && viewer_id !== this.ports.self())) return { code: "not_found" };
     return { code: "ok", payment_request: await this.view(row) };
   }
@@ -159,7 +170,7 @@ export class RequestDesk {
 
   /** What a pay by `payer_user_id` would pay, read before the pay is recorded. */
   quote(id: string, payer_user_id: string): PayQuote {
-    const row = this.ports.storage.transactionSync(() => this.requests.get(id, Date.now()));
+    const row = this.current(id);
     if (row === null) return { code: "not_found" };
     if (row.payer_user_id !== payer_user_id) return { code: row.payer_user_id === this.ports.self() ? "forbidden" : "not_found" };
     return { code: "ok", amount: row.amount, currency: row.currency, requester_wallet_id: row.requester_wallet_id, memo: row.memo };
@@ -198,6 +209,11 @@ export class RequestDesk {
     this.ports.storage.transactionSync(() => this.requests.expireDue(now_ms, NOTICES_PER_RUN));
     const owed = this.requests.unnotified(NOTICES_PER_RUN);
     return (await this.notify(owed)) === owed.length;
+  }
+
+  /** Whether an expiry is due now or a payer is owed a notice: work for the alarm (and the Cron's wake-up). */
+  owesWork(now_ms: number): boolean {
+    return this.requests.unnotified(1).length > 0 || (this.requests.nextExpiry() ?? Number.POSITIVE_INFINITY) <= now_ms;
   }
 
   /** When the alarm is next needed for requests: the next expiry, or soon when a payer is still owed a notice. */
@@ -334,11 +350,35 @@ export class RequestDesk {
   }
 
   private async change(run: () => ReturnType<RequestStore["resolve"]>): Promise<RequestChangeResult> {
-    const result = this.ports.storage.transactionSync(run);
+    const result = this.tryWrite("request not changed", run);
+    if (result === null) return { code: "unavailable" };
     if (result.code === "not_found" || result.code === "forbidden") return { code: result.code };
     if (result.row.notify_pending === 1) await this.notify([result.row]);
     if (result.code === "request_not_open") return { code: "request_not_open" };
     return { code: "ok", payment_request: await this.view(result.row) };
+  }
+
+  /**
+   * The request as it stands, with a due expiry written first when storage allows. On a full disk the row is
+   * read as stored: `view` still shows a due request expired, and whichever transition comes next writes it.
+   */
+  private current(id: string): PaymentRequestRow | null {
+    const now_ms = Date.now();
+    const read = this.tryWrite("request expiry not written", () => ({ row: this.requests.get(id, now_ms) }));
+    return read === null ? this.requests.peek(id) : read.row;
+  }
+
+  /**
+   * `run` in one transaction, or null (logged) when storage refuses it: SQLite's full disk is the failure a
+   * coordinator lives through (src/db/faults.ts), and the transaction is rolled back whole, so nothing changed.
+   */
+  private tryWrite<T>(what: string, run: () => T): T | null {
+    try {
+      return this.ports.storage.transactionSync(run);
+    } catch (error) {
+      log("warn", what, { error: errorText(error) });
+      return null;
+    }
   }
 
   /**
@@ -404,9 +444,6 @@ export class RequestDesk {
     return this.ports.env.COORDINATOR.getByName(user_id);
   }
 }
-
-/** The owner of request `id`, for routing (null: not a request id). */
-export { requestOwner };
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();

@@ -59,6 +59,9 @@ export async function testServer({ env = {} } = {}) {
           RATE_MONEY_PER_USER_PER_MINUTE: "1000000",
           // Every error answer is checked against its route's declared codes (src/api/declared-errors.ts).
           CHECK_ERROR_CODES: "on",
+          // Tests wait for the "ready" line, which comes after the seed either way; seeding before PORT opens
+          // costs a workerd restart, so only the test of that order asks for it.
+          SEED_BEFORE_OPEN: "0",
           ...env,
         },
         stdio: ["ignore", "pipe", "pipe"],

@@ -4,4 +4,5 @@ import "./money.test.ts";
 import "./text.test.ts";
 import "./models.test.ts";
 import "./payments.test.ts";
+import "./developers.test.ts";
 import "./logcheck.test.ts";

@@ -10,6 +10,7 @@ import { auditLog } from "../../db/schema";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuditor, requireAuth } from "../middleware";
+import { orUnavailable } from "../calls";
 import { withErrors } from "../declared-errors";
 import { AuditRow, jsonContent } from "../schemas";
 import { OWED_LOOKUPS_MAX, verify } from "../../audit/verify";
@@ -84,7 +85,7 @@ const verifyRoute = createRoute(
         ),
       },
     },
-    ["validation_error"],
+    ["validation_error", "unavailable"],
   ),
 );
 
@@ -100,7 +101,7 @@ const listRoute = createRoute(
         200: jsonContent(z.object({ items: z.array(AuditRow), next_cursor: z.string().nullable() }), "A page of audit rows"),
       },
     },
-    ["validation_error"],
+    ["validation_error", "unavailable"],
   ),
 );
 
@@ -126,7 +127,7 @@ const selfAuditRoute = createRoute(
         ),
       },
     },
-    [],
+    ["unavailable"],
   ),
 );
 
@@ -148,20 +149,24 @@ auditRoutes.openapi(listRoute, async (c) => {
     q.from === undefined ? undefined : gte(auditLog.created_at, q.from),
     q.to === undefined ? undefined : lt(auditLog.created_at, q.to),
   ];
-  const rows = await drizzle(c.env.DB)
-    .select()
-    .from(auditLog)
-    .where(and(...filters))
-    .orderBy(desc(auditLog.seq))
-    .limit(limit + 1)
-    .all();
+  const rows = await orUnavailable(c, "audit log", () =>
+    drizzle(c.env.DB)
+      .select()
+      .from(auditLog)
+      .where(and(...filters))
+      .orderBy(desc(auditLog.seq))
+      .limit(limit + 1)
+      .all(),
+  );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const items = page.map(({ seq: _seq, user_id: _user, ...row }) => row);
   return c.json({ items, next_cursor: rows.length > limit && last !== undefined ? String(last.seq) : null }, 200);
 });
 
-auditRoutes.openapi(selfAuditRoute, async (c) => c.json(await selfAuditStatus(c.env, Date.now()), 200));
+auditRoutes.openapi(selfAuditRoute, async (c) =>
+  c.json(await orUnavailable(c, "self-audit status", () => selfAuditStatus(c.env, Date.now())), 200),
+);
 
 auditRoutes.openapi(verifyRoute, async (c) => {
   const q = c.req.valid("query");
@@ -173,15 +178,18 @@ auditRoutes.openapi(verifyRoute, async (c) => {
   if (limit !== null && (!Number.isSafeInteger(limit) || limit < 1 || limit > config.verify_page_max)) {
     throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${config.verify_page_max}` }]);
   }
-  const report = await verify(c.env.DB, c.env.WALLET, {
-    limit,
-    cursor: q.cursor ?? null,
-    whole_max_wallets: config.verify_whole_max_wallets,
-    coordinators: c.env.COORDINATOR,
-    owed_lookups: { left: OWED_LOOKUPS_MAX },
-    hold_max_age_ms: config.hold_max_age_ms,
-    outbox_grace_ms: config.outbox_grace_ms,
-    now_ms: Date.now(),
-  });
+  // The whole report or none: a store that fails part way (D1, a wallet object) is a 503, and the auditor asks again.
+  const report = await orUnavailable(c, "verify", () =>
+    verify(c.env.DB, c.env.WALLET, {
+      limit,
+      cursor: q.cursor ?? null,
+      whole_max_wallets: config.verify_whole_max_wallets,
+      coordinators: c.env.COORDINATOR,
+      owed_lookups: { left: OWED_LOOKUPS_MAX },
+      hold_max_age_ms: config.hold_max_age_ms,
+      outbox_grace_ms: config.outbox_grace_ms,
+      now_ms: Date.now(),
+    }),
+  );
   return c.json(report, 200);
 });

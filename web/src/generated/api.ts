@@ -278,13 +278,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -339,13 +339,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -406,13 +406,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -422,6 +422,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -480,13 +489,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -505,6 +514,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -579,13 +597,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -604,6 +622,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -673,13 +700,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -819,13 +846,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -963,13 +990,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: idempotency_in_progress, wallet_exists */
@@ -1078,13 +1105,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -1145,13 +1172,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1197,6 +1224,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1262,13 +1298,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1314,6 +1350,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1372,13 +1417,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1397,6 +1442,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1466,13 +1520,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1608,13 +1662,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1660,6 +1714,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1723,13 +1786,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1775,6 +1838,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1834,13 +1906,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -1850,6 +1922,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1906,13 +1987,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1940,6 +2021,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2011,13 +2101,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2036,6 +2126,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2087,13 +2186,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2233,13 +2332,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2370,13 +2469,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2395,6 +2494,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2463,13 +2571,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2488,6 +2596,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2558,13 +2675,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -2574,6 +2691,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2635,13 +2761,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -2651,6 +2777,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2738,13 +2873,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -2754,6 +2889,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2865,13 +3009,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2890,6 +3034,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2957,13 +3110,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2991,6 +3144,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -3087,9 +3249,273 @@ export type paths = {
                         "application/json": components["schemas"]["Error_internal"];
                     };
                 };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your API keys, newest first (never the keys themselves) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..200, default 50 */
+                    limit?: string;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ApiKey"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Make an API key (shown once; use it as Authorization: Bearer <key>) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1..255 printable ASCII; optional */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ApiKeyBody"];
+                };
+            };
+            responses: {
+                /** @description Made */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            api_key: components["schemas"]["ApiKey"];
+                            /** @description the key, shown once: null in a replay (Idempotent-Replayed: true) */
+                            key: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: idempotency_in_progress */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: idempotency_key_reused, limit_exceeded */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_limit_exceeded"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{api_key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key: every request with it gets 401 from now on, and its live feeds close */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    api_key_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -3240,10 +3666,10 @@ export type components = {
             handle: string;
             password: string;
         };
-        Error_forbidden: {
+        Error_forbidden_or_insufficient_scope: {
             error: {
                 /** @enum {string} */
-                code: "forbidden";
+                code: "forbidden" | "insufficient_scope";
                 message: string;
                 request_id: string;
                 details?: {
@@ -3629,6 +4055,31 @@ export type components = {
                 }[];
                 transfer_id?: string;
             };
+        };
+        Error_forbidden: {
+            error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        ApiKey: {
+            id: string;
+            name: string;
+            scopes: ("read" | "payments:write" | "webhooks:write")[];
+            created_at: string;
+            /** @description to the minute; null before the first use */
+            last_used_at: string | null;
+        };
+        ApiKeyBody: {
+            name: string;
+            scopes: ("read" | "payments:write" | "webhooks:write")[];
         };
     };
     responses: never;

@@ -8,6 +8,7 @@ import { useModel, useSignal } from "@preact/signals";
 import { AppModel } from "../models/app";
 import { LogCheckModel } from "../models/logcheck";
 import { hrefOf } from "../models/route";
+import { DevelopersPage } from "../developers/DevelopersPage";
 import { AuditView } from "./AuditView";
 import { AuthView } from "./AuthView";
 import { BalanceCard } from "./BalanceCard";
@@ -38,6 +39,9 @@ function Header() {
               Audit
             </a>
           ) : null}
+          <a href={hrefOf("developers")} aria-current={current === "developers" ? "page" : undefined} data-testid="nav-developers">
+            Developers
+          </a>
           <span class="who" title={user.handle}>
             @{user.handle}
           </span>
@@ -130,6 +134,8 @@ function Screen() {
         <AuthView />
       ) : route.route.value === "audit" && session.isAuditor.value ? (
         <AuditView />
+      ) : route.route.value === "developers" ? (
+        <DevelopersPage />
       ) : (
         <Dashboard />
       )}
