@@ -1,7 +1,9 @@
 // The transparency log end to end (issue 15), in Chromium against one real `npm start`, with a witness of ours
 // named in LOG_WITNESS_KEYS:
 //   1. the user's browser shows "History verified up to <time>" against a signed checkpoint that the witness
-//      (`npm run log:witness --once`) has cosigned;
+//      (`npm run log:witness --once`) has cosigned (`?witnessed=1` serves its cosignature, which verifies), and a
+//      transfer's receipt verifies offline with its log proofs (`npm run verify-receipt --log-key-file`) and
+//      fails after one character of a proof changes;
 //   2. fresh browsers that have seen the honest log are each shown, through request interception, a rolled-back
 //      checkpoint, a forked one (another root at the same size, signed with the log's own key as a dishonest
 //      operator could), and a log that dropped one of the user's leaves (re-signed and with proofs computed over
@@ -10,9 +12,9 @@
 //      wallet object, and in the log object (its leaves and node hashes recomputed and a new checkpoint signed),
 //      with the server stopped. The user's still-open browser raises the alarm, and so does the witness.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -21,6 +23,7 @@ import { hashToHex, leafHash, logLeaf, nodeHash, rootOf } from "../../src/domain
 import {
   SIG_ED25519,
   base64Decode,
+  checkNoteSignature,
   formatCheckpointBody,
   formatNote,
   formatVerifierKey,
@@ -33,6 +36,7 @@ import { hexOf, path as inclusionPath, subproof } from "../reference/rfc9162.ts"
 import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
 
 const witnessScript = new URL("../../scripts/log-witness.mjs", import.meta.url).pathname;
+const verifyScript = new URL("../../scripts/verify-receipt.mjs", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "log-e2e-"));
 const witnessState = join(dir, "witness.json");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -199,25 +203,55 @@ test("the browser verifies its history against the witnessed log and raises the 
     90_000,
   );
   const coveredAt = Date.now();
-  // One more entry, so the log signs a second checkpoint: the first is the one a rollback will serve again.
+  // One more entry, a transfer to alice, so the log signs a second checkpoint (the first is the one a rollback
+  // will serve again) and there is a receipt to verify offline once a checkpoint covers both its entries.
   const older = (await call("/log/checkpoint")).text;
-  const fourth = await call(`/wallets/${walletId}/deposits`, { token, key: crypto.randomUUID(), body: { amount: 50 } });
-  assert.equal(fourth.status, 201, fourth.text);
-  await until(
-    "the fourth entry in a checkpoint",
-    async () => ((await call(`/log/proof?wallet_id=${walletId}&seq=4`, { token })).status === 200 ? true : undefined),
+  const sent = await call("/transfers", {
+    token,
+    key: crypto.randomUUID(),
+    body: { from_wallet_id: walletId, to: { handle: "alice" }, amount: 50 },
+  });
+  assert.equal(sent.status, 201, sent.text);
+  const receipt = await until(
+    "the receipt's log proofs",
+    async () => {
+      const r = await call(`/transfers/${sent.json.transfer.id}/receipt`, { token });
+      return r.json?.log !== undefined ? r : undefined;
+    },
     30_000,
   );
   const honest = (await call("/log/checkpoint")).text;
   const honestSize = parseCheckpointBody(parseNote(honest).body).size;
   assert.ok(honestSize > parseCheckpointBody(parseNote(older).body).size && honestSize > covered.tree_size);
 
-  // 1. The witness cosigns; the checkpoint served as witnessed carries its cosignature.
+  // The receipt verifies offline with its log proofs (scripts/verify-receipt.mjs), and not after one character
+  // of a proof changes.
+  writeFileSync(join(dir, "receipt.json"), receipt.text);
+  writeFileSync(join(dir, "key.json"), (await call("/receipts/public-key")).text);
+  writeFileSync(join(dir, "log-key.json"), (await call("/log/key")).text);
+  const verify = (/** @type {string} */ file) =>
+    spawnSync(process.execPath, [verifyScript, file, "--key-file", join(dir, "key.json"), "--log-key-file", join(dir, "log-key.json")], {
+      encoding: "utf8",
+    });
+  const valid = verify(join(dir, "receipt.json"));
+  assert.equal(valid.status, 0, valid.stdout + valid.stderr);
+  assert.match(valid.stdout, /log: verified: checkpoint of \d+ leaves signed by /);
+  const proofHash = receipt.json.log.proofs.find((/** @type {any} */ p) => p.inclusion.length > 0)?.inclusion[0];
+  assert.ok(proofHash !== undefined, "a proof with at least one hash");
+  writeFileSync(
+    join(dir, "tampered.json"),
+    receipt.text.replace(proofHash, proofHash.slice(0, -1) + (proofHash.endsWith("0") ? "1" : "0")),
+  );
+  const tampered = verify(join(dir, "tampered.json"));
+  assert.equal(tampered.status, 1, tampered.stdout);
+  assert.match(tampered.stderr, /log: proof \d: the entry .* is not proven/);
+
+  // 1. The witness cosigns; the checkpoint served as witnessed carries its cosignature, which verifies.
   const cosigned = await witness(["--url", server.baseUrl, "--once"]);
   assert.equal(cosigned.code, 0, cosigned.stdout + cosigned.stderr);
   const witnessed = await call("/log/checkpoint?witnessed=1");
   assert.equal(witnessed.status, 200);
-  assert.ok(witnessed.text.includes(`\u2014 ${parseVerifierKey(witnessVkey).name} `), witnessed.text);
+  assert.equal((await checkNoteSignature(parseNote(witnessed.text), parseVerifierKey(witnessVkey))).code, "verified", witnessed.text);
 
   const user = await openApp(handle);
   await user.page.getByTestId("log-verified").waitFor({ state: "visible" });
@@ -332,7 +366,9 @@ test("the browser verifies its history against the witnessed log and raises the 
   rewrite(wdb, "entries", "? IS NOT NULL");
   const head = [...newHashes.entries()].at(-1);
   wdb.prepare("UPDATE wallet SET balance = balance + ?, head_hash = ?").run(delta, head?.[1] ?? "");
-  wdb.prepare("UPDATE wallet SET verified_hash = ? WHERE verified_seq > 0").run(newHashes.get(3) ?? "");
+  // The self-audit's mark, if it has passed any entry, moves with the rewrite too.
+  const verifiedSeq = Number(wdb.prepare("SELECT verified_seq FROM wallet").get()?.verified_seq ?? 0);
+  if (verifiedSeq > 0) wdb.prepare("UPDATE wallet SET verified_hash = ?").run(newHashes.get(verifiedSeq) ?? "");
   wdb.close();
   const ldb = new DatabaseSync(logFile);
   for (const table of ["leaves", "nodes", "checkpoints", "cosignatures"])
