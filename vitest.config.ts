@@ -44,6 +44,14 @@ export default defineConfig({
           RECEIPT_KEY_ID: "test-r1",
           RECEIPT_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIDhRvPLi6ekpwP77zOorAyflOe7JoD4yrGFFpg-FI0D9",
           SESSION_TOKEN_KEY: "dGVzdC1zZXNzaW9uLXRva2VuLW1hYy1rZXktMzJieXQ",
+          // No test but test/workers/log.test.ts feeds the log, and it checks the coverage promise with its own
+          // limit: the others must not see their entries reported as outside every checkpoint.
+          LOG_COVER_MAX_MS: "86400000",
+          // A test that arms the log's alarm (a Cron run) should not see it feed mid-file; log.test.ts feeds by hand.
+          LOG_CHECKPOINT_INTERVAL_MS: "60000",
+          // One witness, whose private key only test/workers/log.test.ts holds.
+          LOG_WITNESS_KEYS: "witness.test+45264849+BDqbJPigMVRDCbTXSJQlsVIEPs+IBysP2kyWLxqAbi6w",
+          LOG_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIHiBnf2fe-9waegk4UwDPFndnBiheODm645HZxz_-Tta",
         },
       },
     }),

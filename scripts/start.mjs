@@ -57,6 +57,8 @@ function ensureSecrets() {
     RECEIPT_KEY_ID: () => "local1",
     RECEIPT_SIGNING_KEY: () => generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
     SESSION_TOKEN_KEY: key,
+    // The transparency log's checkpoint key, distinct from the receipt key (a log key signs only checkpoints).
+    LOG_SIGNING_KEY: () => generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
   };
   // Existing secrets are kept (stored phone numbers stay readable); any that a newer version needs are added.
   const values = readEnvFile(file);

@@ -28,6 +28,7 @@ import { paymentRequestRoutes } from "./routes/payment-requests";
 import { contactRoutes } from "./routes/contacts";
 import { transferListRoutes } from "./routes/transfer-list";
 import { apiKeyRoutes } from "./routes/api-keys";
+import { logRoutes } from "./routes/log";
 import { errorText, log } from "../observability/log";
 
 interface Issue {
@@ -71,6 +72,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", statementRoutes);
   api.route("/", adminRoutes);
   api.route("/", apiKeyRoutes);
+  api.route("/", logRoutes);
   // Each route documents its own codes; the body with every code stays a named schema for the web client.
   api.openAPIRegistry.register("Error", ErrorBody);
   api.doc31("/openapi.json", {

@@ -17,6 +17,7 @@ import type { TransferCoordinator } from "../transfer-coordinator";
 import { movementOwner } from "../domain/ids";
 import type { EntryView } from "../domain/views";
 import { GENESIS, verifyChain, type ChainEnd, type Problem } from "./chain";
+import { verifyLog, type LogCoverage, type LogVerifyOptions } from "./log-verify";
 
 /** The verifier's answer: for one page of wallets, or (a v1 call, no cursor and no limit) the whole ledger. */
 export interface VerifyReport {
@@ -35,6 +36,8 @@ export interface VerifyReport {
   unverified_wallets: number;
   next_cursor: string | null;
   progress: { wallets_done: number; wallets_total: number };
+  /** The transparency log checked against D1 (src/audit/log-verify.ts), on the first page only. */
+  log?: LogCoverage;
 }
 
 /** Settings of one verification run. */
@@ -51,6 +54,8 @@ export interface VerifyOptions {
   hold_max_age_ms: number;
   outbox_grace_ms: number;
   now_ms: number;
+  /** The transparency log to check against D1 on the first page; absent: not checked. */
+  log?: LogVerifyOptions;
 }
 
 /** Entries read per query, from D1 or from a wallet object: a chain of any length is checked in bounded memory. */
@@ -407,6 +412,7 @@ export async function verify(db: D1Database, wallets: DurableObjectNamespace<Wal
   const after = opts.cursor ?? "";
   const total = (await db.prepare("SELECT count(*) AS n FROM wallets").first<{ n: number }>())?.n ?? 0;
   if (opts.cursor === null) await verifyLedger(db, problems);
+  const log = opts.cursor === null && opts.log !== undefined ? await verifyLog(db, opts.log, problems) : undefined;
   const whole = opts.limit === null;
   const pass = await verifyWallets(db, wallets, after, opts.limit ?? opts.whole_max_wallets, opts, problems);
   const last = pass.ids[pass.ids.length - 1] ?? after;
@@ -427,5 +433,6 @@ export async function verify(db: D1Database, wallets: DurableObjectNamespace<Wal
     unverified_wallets: rest.unverified,
     next_cursor: !whole && pass.more ? last : null,
     progress: { wallets_done: done, wallets_total: total },
+    ...(log === undefined ? {} : { log }),
   };
 }

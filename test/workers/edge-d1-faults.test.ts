@@ -144,6 +144,7 @@ function d1Calls(): [string, Call][] {
     ["GET /payment-requests/{request_id}", { method: "GET", path: `/payment-requests/${requestId}`, token: b.token }],
     ["POST /payment-requests/{request_id}/decline", { method: "POST", path: `/payment-requests/${requestId}/decline`, token: b.token }],
     ["POST /payment-requests/{request_id}/cancel", { method: "POST", path: `/payment-requests/${requestId}/cancel`, token: b.token }],
+    ["GET /log/proof", { method: "GET", path: `/log/proof?wallet_id=${b.wallet_id}&seq=1`, token: a.token }],
     ["GET /me/contacts", { method: "GET", path: "/me/contacts", token: a.token }],
     ["GET /audit", { method: "GET", path: "/audit", token: auditor.token }],
     ["GET /audit/verify", { method: "GET", path: "/audit/verify", token: auditor.token }],
@@ -177,6 +178,16 @@ const NO_EDGE_D1 = new Set([
   "GET /payment-requests",
   "POST /payment-requests/{request_id}/pay",
   "GET /receipts/public-key",
+  // API keys live in the user's coordinator.
+  "POST /api-keys",
+  "GET /api-keys",
+  "DELETE /api-keys/{api_key_id}",
+  // The transparency log's public routes are answered by the log object alone.
+  "GET /log/checkpoint",
+  "GET /log/key",
+  "GET /log/consistency",
+  "GET /log/checkpoints",
+  "POST /log/cosignatures",
 ]);
 
 describe("D1 down at the edge", () => {

@@ -15,6 +15,7 @@ import { withErrors } from "../declared-errors";
 import { AuditRow, jsonContent } from "../schemas";
 import { OWED_LOOKUPS_MAX, verify } from "../../audit/verify";
 import { selfAuditStatus } from "../../audit/self-audit";
+import { logVerifyOptions } from "../../audit/log-verify";
 
 const AuditQuery = z.object({
   limit: z
@@ -80,6 +81,12 @@ const verifyRoute = createRoute(
               .openapi({ description: "wallets past the live budget that nobody has checked through their D1 head yet" }),
             next_cursor: z.string().nullable(),
             progress: z.object({ wallets_done: z.number().int(), wallets_total: z.number().int() }),
+            log: z
+              .object({ tree_size: z.number().int(), leaves_checked: z.number().int(), uncovered: z.number().int() })
+              .optional()
+              .openapi({
+                description: "first page: the transparency log checked against D1 (leaves compared, entries in no checkpoint yet)",
+              }),
           }),
           "With no cursor and no limit, the whole ledger; otherwise one page of wallets",
         ),
@@ -178,8 +185,8 @@ auditRoutes.openapi(verifyRoute, async (c) => {
   if (limit !== null && (!Number.isSafeInteger(limit) || limit < 1 || limit > config.verify_page_max)) {
     throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${config.verify_page_max}` }]);
   }
-  // The whole report or none: a store that fails part way (D1, a wallet object) is a 503, and the auditor asks again.
-  const report = await orUnavailable(c, "verify", () =>
+  // The whole report or none: a store that fails part way (D1, a wallet object, the log) is a 503, and the auditor asks again.
+  const report = await orUnavailable(c, "verify", async () =>
     verify(c.env.DB, c.env.WALLET, {
       limit,
       cursor: q.cursor ?? null,
@@ -189,6 +196,7 @@ auditRoutes.openapi(verifyRoute, async (c) => {
       hold_max_age_ms: config.hold_max_age_ms,
       outbox_grace_ms: config.outbox_grace_ms,
       now_ms: Date.now(),
+      log: await logVerifyOptions(c.env, Date.now()),
     }),
   );
   return c.json(report, 200);

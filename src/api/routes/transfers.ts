@@ -15,6 +15,7 @@ import { transferJson } from "../render";
 import { movementErrors, withErrors } from "../declared-errors";
 import { IdempotencyHeaders, RefundBody, Transfer, TransferBody, TransferIdParam, jsonContent } from "../schemas";
 import { signReceipt, type ReceiptBody } from "../../audit/receipts";
+import { receiptLog } from "../../audit/receipt-log";
 import { checkedMemo, ownerCoordinator, withCoordinator } from "../calls";
 
 type TransferInput = z.infer<typeof TransferBody>;
@@ -133,6 +134,17 @@ const receiptRoute = createRoute(
           z.object({
             receipt: z.record(z.string(), z.unknown()),
             signature: z.object({ alg: z.literal("Ed25519"), key_id: z.string(), value: z.string() }),
+            log: z
+              .object({
+                checkpoint: z.string(),
+                proofs: z.array(
+                  z.object({ wallet_id: z.string(), seq: z.number().int(), leaf_index: z.number().int(), inclusion: z.array(z.string()) }),
+                ),
+              })
+              .optional()
+              .openapi({
+                description: "once a signed checkpoint covers both entries: it and their inclusion proofs (outside the signature)",
+              }),
           }),
           "The receipt",
         ),
@@ -184,5 +196,6 @@ transferRoutes.openapi(receiptRoute, async (c) => {
       hash: e.entry.hash,
     })),
   };
-  return c.json(await signReceipt(c.env, receipt), 200);
+  const [signed, logPart] = await Promise.all([signReceipt(c.env, receipt), receiptLog(c.env, receipt.entries)]);
+  return c.json(logPart === null ? signed : { ...signed, log: logPart }, 200);
 });
