@@ -204,7 +204,9 @@ async function newWitnessKey(name) {
  * @returns {Promise<import("../src/domain/signed-note.ts").NoteSigner>}
  */
 async function witnessSigner(witness) {
-  const privateKey = await crypto.subtle.importKey("pkcs8", new Uint8Array(base64Decode(witness.pkcs8)), { name: "Ed25519" }, false, ["sign"]);
+  const privateKey = await crypto.subtle.importKey("pkcs8", new Uint8Array(base64Decode(witness.pkcs8)), { name: "Ed25519" }, false, [
+    "sign",
+  ]);
   return { privateKey, key: parseVerifierKey(witness.vkey) };
 }
 
