@@ -6,3 +6,4 @@ import "./models.test.ts";
 import "./payments.test.ts";
 import "./developers.test.ts";
 import "./insights.test.ts";
+import "./logcheck.test.ts";

@@ -6,6 +6,7 @@
 import { useEffect } from "preact/hooks";
 import { useModel, useSignal } from "@preact/signals";
 import { AppModel } from "../models/app";
+import { LogCheckModel } from "../models/logcheck";
 import { hrefOf, type Route } from "../models/route";
 import { DevelopersPage } from "../developers/DevelopersPage";
 import { AuditView } from "./AuditView";
@@ -14,6 +15,7 @@ import { BalanceCard } from "./BalanceCard";
 import { AppContext, useApp } from "./context";
 import { ContactSuggestions } from "./fields";
 import { History } from "./History";
+import { LogAlarmBanner, LogStatusCard } from "./LogStatus";
 import { AmountOnlyForm, SendForm } from "./MoveForms";
 import { RequestForm, SplitForm } from "./PaymentForms";
 import { PendingPanel } from "./PendingPanel";
@@ -158,13 +160,16 @@ function QuickActions() {
 }
 
 function Dashboard() {
-  const { contacts, directory, session } = useApp();
+  const { contacts, directory, session, wallet } = useApp();
   const userId = session.me.value?.user.id ?? null;
   // The names this user's earlier visits learned for counterparty wallets (models/directory.ts).
   useEffect(() => directory.useFor(userId), [userId]);
+  // The shown history's check against the transparency log lives as long as the dashboard.
+  const log = useModel(() => new LogCheckModel({ wallet }));
   return (
     <main id="main" tabIndex={-1} class="dashboard">
       <h1 class="visually-hidden">Your wallet</h1>
+      <LogAlarmBanner log={log} />
       <ContactSuggestions contacts={contacts.contacts.value} />
       <div class="column">
         <BalanceCard />
@@ -181,6 +186,7 @@ function Dashboard() {
       </div>
       <div class="column">
         <OutgoingRequests />
+        <LogStatusCard log={log} />
         <History />
       </div>
     </main>
