@@ -7,7 +7,7 @@
  * alarm again changes nothing. Every durable change also has its events exactly once, for each party
  * (checked in the coordinators' own tables, with their seqs gapless).
  */
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { FailMode, Failpoint } from "../../src/coordinator/rpc";
 import type { TransferCoordinator } from "../../src/transfer-coordinator";
@@ -19,6 +19,7 @@ import {
   deposit,
   register,
   settle,
+  runAlarmAfterReset,
   walletStub,
   type ApiResponse,
   type TestUser,
@@ -106,7 +107,7 @@ async function eventTypes(user: TestUser, object_id: string): Promise<string[]> 
 
 async function assertAlarmIsNoOp(users: TestUser[]): Promise<void> {
   const before = await versions(users.map((u) => u.wallet_id));
-  for (const u of users) await runDurableObjectAlarm(coordinatorStub(u.id));
+  for (const u of users) await runAlarmAfterReset(u.id);
   expect(await versions(users.map((u) => u.wallet_id))).toEqual(before);
 }
 
