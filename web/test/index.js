@@ -7,3 +7,5 @@ import "./payments.test.ts";
 import "./developers.test.ts";
 import "./insights.test.ts";
 import "./logcheck.test.ts";
+import "./webhooks.test.ts";
+import "./events.test.ts";

@@ -4,10 +4,12 @@
  */
 import type { FunctionComponent } from "preact";
 import { ApiKeysSection } from "./ApiKeysSection";
+import { EventsSection } from "./EventsSection";
+import { WebhooksSection } from "./WebhooksSection";
 import "./developers.css";
 
 /** The page's sections, in order. */
-export const SECTIONS: readonly FunctionComponent[] = [ApiKeysSection];
+export const SECTIONS: readonly FunctionComponent[] = [ApiKeysSection, WebhooksSection, EventsSection];
 
 export function DevelopersPage() {
   return (
