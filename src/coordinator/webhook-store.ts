@@ -241,7 +241,7 @@ export class WebhookStore {
   }
 
   /**
-   * Records an attempt: any 2xx ends it; otherwise the next attempt is due after a jittered exponential back-off,
+   * Records an attempt: a 2xx ends it; otherwise the next attempt is due after a jittered exponential back-off,
    * until the retry window has passed, then it is `failed`. A delivery that is no longer pending is left alone (a
    * duplicate message's late attempt). Returns the row as written, or null.
    */

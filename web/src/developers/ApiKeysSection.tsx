@@ -5,7 +5,8 @@
  * read-only field that receives focus, with a copy button and the warning that it will not be shown again.
  */
 import { useModel, useSignal } from "@preact/signals";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect } from "preact/hooks";
+import { ShownOnce } from "./ShownOnce";
 import { FieldError, SubmitButton, TextField } from "../views/fields";
 import { formatDate } from "../views/format";
 import { API_KEY_NAME_MAX, ApiKeysModel, SCOPE_CHOICES, keyErrorText, type ApiKey, type Scope } from "./api-keys";
@@ -84,48 +85,17 @@ function NewKeyForm({ model }: { model: ApiKeysModel }) {
 
 function ShownKey({ model }: { model: ApiKeysModel }) {
   const shown = model.shown.value;
-  const copied = useSignal(false);
-  const field = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    copied.value = false;
-    field.current?.focus();
-    field.current?.select();
-  }, [shown, copied]);
   if (shown === null) return null;
   return (
-    <div class="shown-key" role="group" aria-labelledby="shown-key-title" data-testid="api-key-shown">
-      <h3 id="shown-key-title">Your new key “{shown.name}”</h3>
-      <p id="shown-key-hint" class="hint">
-        Copy it now: it is shown only this once. Only a hash of it is kept.
-      </p>
-      <input
-        ref={field}
-        readOnly
-        value={shown.key}
-        aria-label="The new API key"
-        aria-describedby="shown-key-hint"
-        data-testid="api-key-value"
-        spellcheck={false}
-      />
-      <div class="actions">
-        <button
-          type="button"
-          class="primary"
-          data-testid="api-key-copy"
-          onClick={() => {
-            void navigator.clipboard?.writeText(shown.key).then(() => {
-              copied.value = true;
-            });
-          }}
-        >
-          Copy
-        </button>
-        <button type="button" class="secondary" data-testid="api-key-done" onClick={() => model.dismiss()}>
-          Done
-        </button>
-      </div>
-      <div aria-live="polite">{copied.value ? <p class="status">Copied.</p> : null}</div>
-    </div>
+    <ShownOnce
+      idPrefix="shown-key"
+      title={`Your new key “${shown.name}”`}
+      hint="Copy it now: it is shown only this once. Only a hash of it is kept."
+      value={shown.key}
+      label="The new API key"
+      testids={{ group: "api-key-shown", value: "api-key-value", copy: "api-key-copy", done: "api-key-done" }}
+      onDone={() => model.dismiss()}
+    />
   );
 }
 

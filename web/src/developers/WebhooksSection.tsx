@@ -5,7 +5,8 @@
  * a fieldset with a legend, errors in live regions, the secret in a read-only field that receives focus.
  */
 import { useModel, useSignal } from "@preact/signals";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect } from "preact/hooks";
+import { ShownOnce } from "./ShownOnce";
 import { FieldError, SubmitButton, TextField } from "../views/fields";
 import { formatDate } from "../views/format";
 import { EVENT_TYPE_CHOICES, type EventType } from "./event-types";
@@ -89,48 +90,17 @@ function NewEndpointForm({ model }: { model: WebhooksModel }) {
 
 function ShownSecret({ model }: { model: WebhooksModel }) {
   const shown = model.shown.value;
-  const copied = useSignal(false);
-  const field = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    copied.value = false;
-    field.current?.focus();
-    field.current?.select();
-  }, [shown, copied]);
   if (shown === null) return null;
   return (
-    <div class="shown-key" role="group" aria-labelledby="shown-secret-title" data-testid="webhook-secret-shown">
-      <h3 id="shown-secret-title">The signing secret of {shown.url}</h3>
-      <p id="shown-secret-hint" class="hint">
-        Copy it now: it is shown only this once.
-      </p>
-      <input
-        ref={field}
-        readOnly
-        value={shown.secret}
-        aria-label="The new endpoint's signing secret"
-        aria-describedby="shown-secret-hint"
-        data-testid="webhook-secret"
-        spellcheck={false}
-      />
-      <div class="actions">
-        <button
-          type="button"
-          class="primary"
-          data-testid="webhook-secret-copy"
-          onClick={() => {
-            void navigator.clipboard?.writeText(shown.secret).then(() => {
-              copied.value = true;
-            });
-          }}
-        >
-          Copy
-        </button>
-        <button type="button" class="secondary" data-testid="webhook-secret-done" onClick={() => model.dismiss()}>
-          Done
-        </button>
-      </div>
-      <div aria-live="polite">{copied.value ? <p class="status">Copied.</p> : null}</div>
-    </div>
+    <ShownOnce
+      idPrefix="shown-secret"
+      title={`The signing secret of ${shown.url}`}
+      hint="Copy it now: it is shown only this once."
+      value={shown.secret}
+      label="The new endpoint's signing secret"
+      testids={{ group: "webhook-secret-shown", value: "webhook-secret", copy: "webhook-secret-copy", done: "webhook-secret-done" }}
+      onDone={() => model.dismiss()}
+    />
   );
 }
 
