@@ -29,15 +29,15 @@ import {
 } from "./coordinator/steps";
 import { RefundRooms, type ClaimRefundInput, type ClaimRefundResult, type SettledRefund } from "./coordinator/refund-rooms";
 import { IncomingStore, RequestStore, type ListPosition, type RequestStatus } from "./coordinator/payment-requests";
-import {
-  RequestDesk,
-  type CreateRequestsInput,
-  type CreateRequestsResult,
-  type PayQuote,
-  type PaymentRequestView,
-  type RequestChangeResult,
-  type RequestReadResult,
-} from "./coordinator/request-desk";
+import { RequestDesk } from "./coordinator/request-desk";
+import type {
+  CreateRequestsInput,
+  CreateRequestsResult,
+  PayQuote,
+  PaymentRequestView,
+  RequestChangeResult,
+  RequestReadResult,
+} from "./coordinator/request-views";
 import { movementOwner, requestOwner } from "./domain/ids";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";

@@ -12,7 +12,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { encryptPhone, phoneIndex } from "../../auth/phone";
 import { configOf } from "../../config";
 import type { MovementOutcome } from "../../coordinator/rpc";
-import type { CreateRequestsResult, NewShare, RequestChangeResult, StoredPayer } from "../../coordinator/request-desk";
+import type { CreateRequestsResult, NewShare, RequestChangeResult, StoredPayer } from "../../coordinator/request-views";
 import { users, wallets } from "../../db/schema";
 import { canonicalJson } from "../../domain/canonical";
 import { requestOwner } from "../../domain/ids";
