@@ -8,7 +8,7 @@
 // The parsing is strict (no unknown fields, lower-case hex only, integers only), so that a change of any byte of
 // the `log` either breaks a signature or a proof or is refused as malformed: none goes unnoticed.
 import { hashFromHex, leafHash, logLeaf, verifyInclusion } from "../src/domain/merkle.ts";
-import { checkNoteSignature, parseCheckpointBody, parseNote, parseVerifierKey } from "../src/domain/signed-note.ts";
+import { checkNoteSignature, parseCheckpointBody, parseNote, parseVerifierKey, SIG_COSIGNATURE_V1 } from "../src/domain/signed-note.ts";
 
 /** The most hashes an inclusion proof of a safe-integer tree size can have. */
 const PROOF_MAX_HASHES = 64;
@@ -101,4 +101,45 @@ function proofProblem(proof, entries, checkpoint) {
   const leaf = leafHash(logLeaf(wallet_id, /** @type {number} */ (seq), entry.hash));
   const ok = verifyInclusion(leaf, /** @type {number} */ (leaf_index), checkpoint.size, inclusion.map(hashFromHex), checkpoint.root);
   return ok ? null : `the entry ${wallet_id} seq ${seq} is not proven to be leaf ${leaf_index} of the checkpoint's tree`;
+}
+
+/**
+ * What the witnesses' cosignatures on a receipt's checkpoint show, given the witness keys the caller trusts: each
+ * witness that cosigned it (verified with its key), each that did not (reported, not a problem: the receipt may
+ * have been fetched before it cosigned), and as a problem each cosignature by a given key that does not verify.
+ * Signature lines of keys not given are ignored (C2SP signed-note).
+ * @param {string} checkpointText
+ * @param {string[]} witnessVkeys
+ * @returns {Promise<{ problems: string[], report: string }>}
+ */
+export async function receiptWitnessReport(checkpointText, witnessVkeys) {
+  if (witnessVkeys.length === 0)
+    return { problems: [], report: "NOT CHECKED: no witness key given (--witness-key, or a log key answer that lists witnesses)" };
+  let note;
+  try {
+    note = parseNote(checkpointText);
+  } catch {
+    return { problems: [], report: "not checked: the checkpoint is malformed (reported above)" };
+  }
+  const problems = [];
+  const parts = [];
+  for (const vkey of witnessVkeys) {
+    let key;
+    try {
+      key = parseVerifierKey(vkey);
+    } catch (error) {
+      problems.push(`${vkey} is not a verifier key: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
+    if (key.type !== SIG_COSIGNATURE_V1) {
+      problems.push(`${vkey} is not a witness key (cosignature/v1, type 0x04)`);
+      continue;
+    }
+    const check = await checkNoteSignature(note, key);
+    if (check.code === "bad_signature") problems.push(`the cosignature of ${key.name} does not verify with its key`);
+    else if (check.code === "verified")
+      parts.push(`cosigned by ${key.name} (verified) at ${new Date((check.timestamp ?? 0) * 1000).toISOString()}`);
+    else parts.push(`not cosigned by ${key.name} (this checkpoint was served before it cosigned, or it never saw it)`);
+  }
+  return { problems, report: parts.join("; ") };
 }

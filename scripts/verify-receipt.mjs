@@ -18,12 +18,21 @@
 //   --log-key-file FILE   that route's JSON saved earlier, or a text file holding the vkey (fully offline)
 //   --url URL             fetched from the running service with the receipt key (not offline)
 // Without a log key the proofs are not checked, and the report says so.
+// The witnesses' cosignatures on the receipt's checkpoint are checked against witness keys given as
+//   --witness-key VKEY    a witness's verifier key (cosignature/v1, type 0x04); repeat it for each witness
+//   or the `witnesses` of the --log-key-file JSON or of --url's GET /api/v1/log/key.
+// A verified cosignature means that witness saw this very checkpoint and found it consistent with every one it
+// had seen before: the service did not show this receipt's tree to you alone. It says nothing more about the
+// entries (the proofs do that). A receipt fetched before the witness cosigned its checkpoint has no cosignature
+// on it; that is reported, not a failure, and checking it against a later witnessed checkpoint needs a
+// consistency proof from the service (the browser and `npm run log:witness` do that; this offline tool does not).
+// A cosignature by a witness key given that does not verify is a failure.
 // Exit 0: valid. Exit 1: invalid (the reason is printed). Exit 2: usage.
 import { createHash, createPublicKey, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 // The same canonical JSON the service signs with: one implementation, loaded as TypeScript by Node.
 import { canonicalJson } from "../src/domain/canonical.ts";
-import { receiptLogProblems } from "./receipt-log.mjs";
+import { receiptLogProblems, receiptWitnessReport } from "./receipt-log.mjs";
 /** The first entry's `prev_hash`. */
 const GENESIS_HASH = "0".repeat(64);
 
@@ -49,7 +58,7 @@ function entryHash(walletId, e) {
  */
 function usage(message) {
   console.error(
-    `verify-receipt: ${message}\nusage: npm run verify-receipt -- RECEIPT.json (--key-file FILE | --public-key B64URL | --url URL) [--log-key VKEY | --log-key-file FILE]`,
+    `verify-receipt: ${message}\nusage: npm run verify-receipt -- RECEIPT.json (--key-file FILE | --public-key B64URL | --url URL) [--log-key VKEY | --log-key-file FILE] [--witness-key VKEY ...]`,
   );
   process.exit(2);
 }
@@ -79,8 +88,17 @@ if (url) ({ public_key: key, key_id: keyId } = await (await fetch(new URL("/api/
 if (!key) usage("no public key given");
 let logKey = option("--log-key");
 const logKeyFile = option("--log-key-file");
-if (logKeyFile) logKey = readLogKeyFile(logKeyFile);
-if (url && !logKey && signed?.log !== undefined) logKey = await fetchLogKey(url);
+const witnessKeys = args.flatMap((a, i) => (a === "--witness-key" && args[i + 1] !== undefined ? [args[i + 1]] : []));
+if (logKeyFile) {
+  const saved = readLogKeyFile(logKeyFile);
+  logKey = saved.vkey;
+  witnessKeys.push(...saved.witnesses);
+}
+if (url && !logKey && signed?.log !== undefined) {
+  const published = await fetchLogKey(url);
+  logKey = published.vkey;
+  witnessKeys.push(...published.witnesses);
+}
 
 const problems = [];
 const isStatement = signed?.statement !== undefined;
@@ -125,12 +143,16 @@ const t = signed?.receipt?.transfer;
 const unknown = Object.keys(signed ?? {}).filter((k) => !["receipt", "signature", "log"].includes(k));
 if (unknown.length > 0) problems.push(`unknown fields: ${unknown.join(", ")}`);
 let logReport = "log: this receipt carries no log proofs yet (no checkpoint covered it when it was fetched)";
+let witnessReport = "";
 if (signed?.log !== undefined && logKey === undefined)
   logReport = "log: NOT CHECKED: the receipt carries log proofs, but no log key was given (--log-key, --log-key-file or --url)";
 else if (signed?.log !== undefined && logKey !== undefined) {
   const { problems: logProblems, checked } = await receiptLogProblems(signed, logKey);
   problems.push(...logProblems.map((p) => `log: ${p}`));
   logReport = `log: verified: ${checked.join("; ")}`;
+  const witnesses = await receiptWitnessReport(signed.log.checkpoint, [...new Set(witnessKeys)]);
+  problems.push(...witnesses.problems.map((p) => `witnesses: ${p}`));
+  witnessReport = `witnesses: ${witnesses.report}`;
 }
 if (problems.length > 0) {
   console.error(`INVALID receipt${t?.id ? ` for ${t.id}` : ""}:\n- ${problems.join("\n- ")}`);
@@ -141,30 +163,42 @@ console.log(
 );
 for (const e of signed.receipt.entries) console.log(`  ${e.wallet_id} seq ${e.seq} ${e.kind} ${e.amount} hash ${e.hash}`);
 console.log(logReport);
+if (witnessReport !== "") console.log(witnessReport);
 
 /**
- * The log verifier key in a file: the JSON of GET /api/v1/log/key, or the vkey as text.
- * @param {string} path
- * @returns {string}
+ * The witnesses' verifier keys of a GET /api/v1/log/key answer (none when it lists none).
+ * @param {any} answer
+ * @returns {string[]}
  */
-function readLogKeyFile(path) {
-  const text = readFileSync(path, "utf8").trim();
-  if (!text.startsWith("{")) return text;
-  const vkey = JSON.parse(text)?.vkey;
-  if (typeof vkey !== "string") usage(`${path} has no vkey`);
-  return vkey;
+function witnessesOf(answer) {
+  const list = Array.isArray(answer?.witnesses) ? answer.witnesses : [];
+  return list.map((/** @type {any} */ w) => w?.vkey).filter((/** @type {unknown} */ v) => typeof v === "string");
 }
 
 /**
- * The log verifier key the service publishes (trusting the service for it, as --url does for the receipt key).
+ * The log verifier key in a file, and its witnesses' keys: the JSON of GET /api/v1/log/key, or the vkey as text.
+ * @param {string} path
+ * @returns {{ vkey: string, witnesses: string[] }}
+ */
+function readLogKeyFile(path) {
+  const text = readFileSync(path, "utf8").trim();
+  if (!text.startsWith("{")) return { vkey: text, witnesses: [] };
+  const answer = JSON.parse(text);
+  if (typeof answer?.vkey !== "string") usage(`${path} has no vkey`);
+  return { vkey: answer.vkey, witnesses: witnessesOf(answer) };
+}
+
+/**
+ * The log verifier key the service publishes, and its witnesses' (trusting the service for them, as --url does
+ * for the receipt key).
  * @param {string} base
- * @returns {Promise<string>}
+ * @returns {Promise<{ vkey: string, witnesses: string[] }>}
  */
 async function fetchLogKey(base) {
   const response = await fetch(new URL("/api/v1/log/key", base), { signal: AbortSignal.timeout(10_000) });
-  const vkey = response.ok ? (await response.json())?.vkey : undefined;
-  if (typeof vkey !== "string") usage(`${base} did not give a log key (GET /api/v1/log/key answered ${response.status})`);
-  return vkey;
+  const answer = response.ok ? await response.json() : undefined;
+  if (typeof answer?.vkey !== "string") usage(`${base} did not give a log key (GET /api/v1/log/key answered ${response.status})`);
+  return { vkey: answer.vkey, witnesses: witnessesOf(answer) };
 }
 
 /**

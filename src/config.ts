@@ -58,6 +58,10 @@ export interface Config {
   readonly login_max_addresses_per_handle: number;
   readonly rate_login_per_ip_per_minute: number;
   readonly rate_register_per_ip_per_minute: number;
+  /** Login attempts from one IPv6 /48 together (each of its /64s also has rate_login_per_ip_per_minute). */
+  readonly rate_login_per_ipv6_48_per_minute: number;
+  /** Registrations from one IPv6 /48 together (each of its /64s also has rate_register_per_ip_per_minute). */
+  readonly rate_register_per_ipv6_48_per_minute: number;
   readonly rate_money_per_user_per_minute: number;
   readonly allowed_origins: readonly string[];
   readonly default_currency: string;
@@ -158,6 +162,8 @@ type ConfigVarName =
   | "LOGIN_MAX_ADDRESSES_PER_HANDLE"
   | "RATE_LOGIN_PER_IP_PER_MINUTE"
   | "RATE_REGISTER_PER_IP_PER_MINUTE"
+  | "RATE_LOGIN_PER_IPV6_48_PER_MINUTE"
+  | "RATE_REGISTER_PER_IPV6_48_PER_MINUTE"
   | "RATE_MONEY_PER_USER_PER_MINUTE"
   | "ALLOWED_ORIGINS"
   | "DEFAULT_CURRENCY"
@@ -271,6 +277,9 @@ export function parseConfig(vars: ConfigVars): Config {
     login_max_addresses_per_handle: integer(vars, "LOGIN_MAX_ADDRESSES_PER_HANDLE", 10, 1_000_000),
     rate_login_per_ip_per_minute: integer(vars, "RATE_LOGIN_PER_IP_PER_MINUTE", 1, 100_000),
     rate_register_per_ip_per_minute: integer(vars, "RATE_REGISTER_PER_IP_PER_MINUTE", 1, 100_000),
+    // A /48 holds 65,536 /64s: without its own budget, a host with a routed /48 multiplies the per-/64 limits by that.
+    rate_login_per_ipv6_48_per_minute: integer(vars, "RATE_LOGIN_PER_IPV6_48_PER_MINUTE", 1, 100_000),
+    rate_register_per_ipv6_48_per_minute: integer(vars, "RATE_REGISTER_PER_IPV6_48_PER_MINUTE", 1, 100_000),
     rate_money_per_user_per_minute: integer(vars, "RATE_MONEY_PER_USER_PER_MINUTE", 1, 10_000_000),
     allowed_origins: origins(vars.ALLOWED_ORIGINS),
     default_currency: currency(vars.DEFAULT_CURRENCY),

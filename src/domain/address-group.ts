@@ -1,25 +1,49 @@
 /**
- * The unit that rate limits count a client by. An IPv4 address is one client; an IPv6 address is grouped by its
+ * The units that rate limits count a client by. An IPv4 address is one client; an IPv6 address is grouped by its
  * /64 prefix, because one host is routinely given a whole /64 (SLAAC, cloud instances) and can send from any
  * of its 2^64 addresses: counted per full address, one machine could guess passwords at an unlimited rate
  * (an outside probe did, issue 19). Anything that is not an address (a local run has none) is its own group.
+ * A host with a routed /48 (tunnel brokers and VPS providers hand them out free) has 65,536 /64s, so the login
+ * and registration limits also count an IPv6 client by its /48 (`addressNetwork48`, docs/security.md).
  */
 
 /** `ip` as the group it is counted in: the IPv4 address, or the IPv6 /64 prefix as `xxxx:xxxx:xxxx:xxxx::/64`. */
 export function addressGroup(ip: string): string {
   const trimmed = ip.trim().toLowerCase();
-  if (!trimmed.includes(":")) return trimmed;
-  const hextets = expandIpv6(trimmed.split("%")[0] ?? "");
+  const hextets = ipv6Of(trimmed);
   if (hextets === null) return trimmed;
-  // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 client it maps.
-  if (hextets.slice(0, 5).every((h) => h === 0) && hextets[5] === 0xffff) {
+  if (isIpv4Mapped(hextets)) {
     const [hi = 0, lo = 0] = hextets.slice(6);
     return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   }
+  return prefix(hextets, 4, 64);
+}
+
+/**
+ * The IPv6 /48 network `ip` is in, as `xxxx:xxxx:xxxx::/48`; null for an IPv4 address (an IPv4-mapped IPv6 one
+ * included: it is the IPv4 client it maps) and for anything that is not an address, which have no wider network.
+ */
+export function addressNetwork48(ip: string): string | null {
+  const hextets = ipv6Of(ip.trim().toLowerCase());
+  return hextets === null || isIpv4Mapped(hextets) ? null : prefix(hextets, 3, 48);
+}
+
+/** The eight groups of an IPv6 address (its zone, `%eth0`, dropped), or null when `text` is not one. */
+function ipv6Of(text: string): number[] | null {
+  return text.includes(":") ? expandIpv6(text.split("%")[0] ?? "") : null;
+}
+
+/** An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 client it maps. */
+function isIpv4Mapped(hextets: readonly number[]): boolean {
+  return hextets.slice(0, 5).every((h) => h === 0) && hextets[5] === 0xffff;
+}
+
+/** The first `groups` groups as a prefix of `bits` bits: `2001:db8:1::/48`, `2001:db8:1:2::/64`. */
+function prefix(hextets: readonly number[], groups: number, bits: number): string {
   return `${hextets
-    .slice(0, 4)
+    .slice(0, groups)
     .map((h) => h.toString(16))
-    .join(":")}::/64`;
+    .join(":")}::/${bits}`;
 }
 
 /** The eight 16-bit groups of an IPv6 address, or null when it is not one. */

@@ -1,13 +1,16 @@
 // The transparency log end to end (issue 15), in Chromium against one real `npm start`, with a witness of ours
 // named in LOG_WITNESS_KEYS:
 //   1. the user's browser shows "History verified up to <time>" against a signed checkpoint that the witness
-//      (`npm run log:witness --once`) has cosigned (`?witnessed=1` serves its cosignature, which verifies), and a
+//      (`npm run log:witness --once`) has cosigned (`?witnessed=1` serves its cosignature, which verifies), and
+//      names the witness as "cosigned by <name> (verified)": it checked the cosignature with the witness key that
+//      GET /log/key publishes and the browser pinned; and a
 //      transfer's receipt verifies offline with its log proofs (`npm run verify-receipt --log-key-file`) and
 //      fails after one character of a proof changes;
 //   2. fresh browsers that have seen the honest log are each shown, through request interception, a rolled-back
 //      checkpoint, a forked one (another root at the same size, signed with the log's own key as a dishonest
-//      operator could), and a log that dropped one of the user's leaves (re-signed and with proofs computed over
-//      the shortened tree): each raises the alarm;
+//      operator could), a log that dropped one of the user's leaves (re-signed and with proofs computed over
+//      the shortened tree), and a witnessed checkpoint whose cosignature the operator forged (the witness's name
+//      and key id, signed with another key): each raises the alarm;
 //   3. the operator rewrites a past entry of the wallet behind the service's back, consistently: in D1, in the
 //      wallet object, and in the log object (its leaves and node hashes recomputed and a new checkpoint signed),
 //      with the server stopped. The user's still-open browser raises the alarm, and so does the witness.
@@ -24,6 +27,7 @@ import {
   SIG_ED25519,
   base64Decode,
   checkNoteSignature,
+  cosignBody,
   formatCheckpointBody,
   formatNote,
   formatVerifierKey,
@@ -257,7 +261,9 @@ test("the browser verifies its history against the witnessed log and raises the 
   await user.page.getByTestId("log-verified").waitFor({ state: "visible" });
   const verified = (await user.page.getByTestId("log-verified").textContent()) ?? "";
   assert.match(verified, /History verified up to/);
-  assert.match((await user.page.getByTestId("log-witnessed").textContent()) ?? "", /cosigned by edge-wallet-witness/);
+  const witnessName = parseVerifierKey(witnessVkey).name;
+  await user.page.getByText(`cosigned by ${witnessName} (verified)`).waitFor({ state: "visible" });
+  assert.match((await user.page.getByTestId("log-witnessed").textContent()) ?? "", /is cosigned by \S+ \(verified\) at /);
   assert.equal(await user.page.getByTestId("log-alarm").count(), 0);
 
   // 2. Lies served to browsers that have seen the honest log.
@@ -277,6 +283,19 @@ test("the browser verifies its history against the witnessed log and raises the 
   /** The lies, each as request handlers for the log routes. */
   const lies = {
     rollback: async () => ({ checkpoint: older }),
+    // The witnessed checkpoint with the witness's cosignature replaced by one the operator made with a key of its
+    // own, under the witness's name and key id: only the witness's published key tells them apart.
+    bad_cosignature: async () => {
+      const note = parseNote(witnessed.text);
+      const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+      const forged = await cosignBody(
+        note.body,
+        { privateKey: pair.privateKey, key: parseVerifierKey(witnessVkey) },
+        Math.floor(Date.now() / 1000),
+      );
+      const lines = note.signatures.map((s) => (s.name === witnessName ? forged : s.line));
+      return { witnessed: formatNote(note.body, lines) };
+    },
     fork: async () => {
       const forked = leafData.slice(0, latest.size).map(leafHash);
       forked[0] = leafHash(logLeaf("w_nobody", 1, "0".repeat(64)));
@@ -306,13 +325,16 @@ test("the browser verifies its history against the witnessed log and raises the 
     },
   };
   for (const [kind, makeLie] of Object.entries(lies)) {
-    const lie = /** @type {{ checkpoint: string, consistency?: Function, proof?: Function }} */ (await makeLie());
+    const lie = /** @type {{ checkpoint?: string, witnessed?: string, consistency?: Function, proof?: Function }} */ (await makeLie());
     const { context, page } = await openApp(handle);
     await page.getByTestId("log-verified").waitFor({ state: "visible" });
     await context.route("**/api/v1/log/**", async (route) => {
       const url = new URL(route.request().url());
       const q = url.searchParams;
-      if (url.pathname.endsWith("/log/checkpoint") && q.get("witnessed") !== "1") return route.fulfill({ body: lie.checkpoint });
+      if (url.pathname.endsWith("/log/checkpoint")) {
+        const body = q.get("witnessed") === "1" ? lie.witnessed : lie.checkpoint;
+        if (body !== undefined) return route.fulfill({ body });
+      }
       if (url.pathname.endsWith("/log/consistency") && lie.consistency)
         return route.fulfill({ json: await lie.consistency(Number(q.get("from")), Number(q.get("to"))) });
       if (url.pathname.endsWith("/log/proof") && lie.proof) {

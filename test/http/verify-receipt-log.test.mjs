@@ -2,7 +2,9 @@
 // two entries), made here with a receipt key of the test's and a fake log whose proofs come from the RFC 9162
 // reference: it verifies with the log key given three ways, and fails when any one character of the `log`
 // changes (every position, in process), when the `log` field's name is misspelt, when the receipt signature's
-// base64url is respelt, and under another log's key.
+// base64url is respelt, and under another log's key. A witness's cosignature on the receipt's checkpoint is
+// checked with the witness keys given (--witness-key, or the log key file's `witnesses`): reported as verified,
+// as missing when the witness did not cosign, NOT CHECKED without a key, and a failure when it was forged.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { generateKeyPairSync, sign } from "node:crypto";
@@ -11,6 +13,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { canonicalJson } from "../../src/domain/canonical.ts";
+import {
+  SIG_COSIGNATURE_V1,
+  cosignBody,
+  formatNote,
+  formatVerifierKey,
+  parseNote,
+  parseVerifierKey,
+} from "../../src/domain/signed-note.ts";
 import { receiptLogProblems } from "../../scripts/receipt-log.mjs";
 import { fakeLog, leafOf } from "./fake-log.mjs";
 
@@ -122,5 +132,47 @@ describe("verify-receipt with log proofs", () => {
     const wrongKey = verifyText(receiptText, ["--log-key", other.vkey]);
     assert.equal(wrongKey.status, 1);
     assert.match(wrongKey.stderr, /log: the checkpoint is not signed by the log key given/);
+  });
+
+  test("checks a witness's cosignature on the checkpoint with the witness keys given", async () => {
+    const witness = async () => {
+      const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+      const vkey = formatVerifierKey(
+        "witness.test",
+        SIG_COSIGNATURE_V1,
+        new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey)),
+      );
+      return { vkey, signer: { privateKey: pair.privateKey, key: parseVerifierKey(vkey) } };
+    };
+    const [honest, other] = [await witness(), await witness()];
+    const signed = JSON.parse(receiptText);
+    const note = parseNote(signed.log.checkpoint);
+    const cosigned = (/** @type {any} */ signer) =>
+      cosignBody(note.body, signer, 1_790_000_000).then((line) =>
+        JSON.stringify({
+          ...signed,
+          log: { ...signed.log, checkpoint: formatNote(note.body, [...note.signatures.map((x) => x.line), line]) },
+        }),
+      );
+    const good = await cosigned(honest.signer);
+    const ok = verifyText(good, ["--log-key", log.vkey, "--witness-key", honest.vkey]);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /witnesses: cosigned by witness\.test \(verified\) at 2026-/);
+    writeFileSync(
+      join(dir, "log-key-w.json"),
+      JSON.stringify({ vkey: log.vkey, witnesses: [{ name: "witness.test", vkey: honest.vkey }] }),
+    );
+    const fromFile = verifyText(good, ["--log-key-file", join(dir, "log-key-w.json")]);
+    assert.match(fromFile.stdout, /witnesses: cosigned by witness\.test \(verified\)/, fromFile.stdout + fromFile.stderr);
+    assert.match(verifyText(good, ["--log-key", log.vkey]).stdout, /witnesses: NOT CHECKED: no witness key given/);
+    assert.match(
+      verifyText(receiptText, ["--log-key", log.vkey, "--witness-key", honest.vkey]).stdout,
+      /witnesses: not cosigned by witness\.test/,
+    );
+    // Under the witness's name and key id, signed with another key.
+    const forged = await cosigned({ privateKey: other.signer.privateKey, key: honest.signer.key });
+    const bad = verifyText(forged, ["--log-key", log.vkey, "--witness-key", honest.vkey]);
+    assert.equal(bad.status, 1, bad.stdout);
+    assert.match(bad.stderr, /witnesses: the cosignature of witness\.test does not verify with its key/);
   });
 });

@@ -10,7 +10,14 @@ import { describe, expect, it } from "vitest";
 import { logVerifyOptions, verifyLog } from "../../src/audit/log-verify";
 import type { Problem } from "../../src/audit/chain";
 import { base64urlDecode } from "../../src/auth/encoding";
-import { cosignBody, formatVerifierKey, parseNote, parseVerifierKey, SIG_COSIGNATURE_V1 } from "../../src/domain/signed-note";
+import {
+  checkNoteSignature,
+  cosignBody,
+  formatVerifierKey,
+  parseNote,
+  parseVerifierKey,
+  SIG_COSIGNATURE_V1,
+} from "../../src/domain/signed-note";
 import type { TransparencyLog } from "../../src/log-object";
 import { bytesOf, cat, hexOf, mth, path, sha, subproof } from "../reference/rfc9162";
 import { tamper } from "./audit-helpers";
@@ -208,6 +215,11 @@ describe("transparency log", () => {
     const served = await checkpointText();
     expect(served).toBe(good);
     expect(await checkpointText("?witnessed=1")).toBe(good);
+    // GET /log/key publishes the witness's verifier key (exactly as configured), and it verifies the cosignature served.
+    const keys = await api<{ witnesses: { name: string; vkey: string }[] }>("/log/key");
+    const configured = (env as unknown as { LOG_WITNESS_KEYS: string }).LOG_WITNESS_KEYS;
+    expect(keys.json.witnesses).toEqual([{ name: "witness.test", vkey: configured }]);
+    expect(await checkNoteSignature(parseNote(good), parseVerifierKey(configured))).toMatchObject({ code: "verified" });
     // An unknown key, even under the configured witness's name.
     const stranger = await postCosignature(await cosigned(note, null));
     expect(stranger.status).toBe(400);

@@ -5,12 +5,15 @@
  * One check, in order:
  *   1. the chain: every loaded entry's hash is recomputed from its fields (docs/architecture.md, "Hash chain")
  *      and each links to the one before it, so the newest entry's hash commits to everything loaded below it;
- *   2. the log key: the one GET /log/key serves must be the one pinned on first use (kept in localStorage);
+ *   2. the keys: the log key GET /log/key serves must be the one pinned on first use, and so must the set of its
+ *      witnesses' keys (`witnesses`, both kept in localStorage); a change of either is an alarm that the user
+ *      accepts knowingly by dismissing it;
  *   3. the latest checkpoint: signed by that key (WebCrypto Ed25519), and consistent with the last checkpoint
  *      this browser accepted (a smaller tree is a rollback, the same size with another root a fork, a larger one
  *      needs a valid RFC 9162 consistency proof);
- *   4. the witnessed checkpoint (`?witnessed=1`): signed by the log and consistent with the latest; its
- *      cosignature lines are reported (the browser does not hold the witnesses' keys);
+ *   4. when the log has witnesses, the witnessed checkpoint (`?witnessed=1`): signed by the log, consistent with
+ *      the latest, and each pinned witness's `cosignature/v1` checked with that witness's key (WebCrypto
+ *      Ed25519): only verified cosignatures are reported, and one that fails to verify is an alarm;
  *   5. inclusion: the newest loaded entry the latest checkpoint covers is proven to be a leaf of it, and the leaf
  *      the log holds is the one this browser computes from the history it was shown.
  * Any failure is an alarm; a server that does not answer is only "unavailable" (no verdict either way).
@@ -25,14 +28,26 @@ import {
   parseCheckpointBody,
   parseNote,
   parseVerifierKey,
+  SIG_COSIGNATURE_V1,
   type Checkpoint,
   type Note,
+  type VerifierKey,
 } from "../../src/domain/signed-note";
 import type { Entry } from "./types";
 
 /** What went wrong, by kind; each is an alarm. */
 export type LogAlarmKind =
-  "key_changed" | "bad_signature" | "rollback" | "fork" | "inconsistent" | "chain_broken" | "not_included" | "missing" | "malformed";
+  | "key_changed"
+  | "witnesses_changed"
+  | "bad_signature"
+  | "bad_cosignature"
+  | "rollback"
+  | "fork"
+  | "inconsistent"
+  | "chain_broken"
+  | "not_included"
+  | "missing"
+  | "malformed";
 
 /** An alarm as stored: what failed, in a sentence, and when it was seen. */
 export interface LogAlarm {
@@ -41,13 +56,15 @@ export interface LogAlarm {
   at: string;
   /** For key_changed: the key the service now serves, which dismissing the alarm pins. */
   new_vkey?: string;
+  /** For witnesses_changed: the witness keys the service now serves (sorted), which dismissing the alarm pins. */
+  new_witnesses?: string[];
 }
 
-/** A witness's cosignature line on the witnessed checkpoint. */
+/** A pinned witness whose `cosignature/v1` on the witnessed checkpoint verified with its key. */
 export interface Cosigner {
   name: string;
-  /** The cosignature's time (Unix seconds), or null when the line is not a cosignature/v1. */
-  time_s: number | null;
+  /** The time the witness signed into its cosignature (Unix seconds). */
+  time_s: number;
 }
 
 /** What a successful check established. */
@@ -57,8 +74,12 @@ export interface LogVerified {
   /** Entries loaded and chain-checked. */
   chain_checked: number;
   checkpoint: { size: number; text: string };
-  /** The witnessed checkpoint, when the log serves one with cosignatures. */
-  witnessed: { size: number; cosigners: Cosigner[] } | null;
+  /**
+   * The witnessed checkpoint, when the log has witnesses and serves one: the pinned witnesses whose cosignature
+   * verified, and the names of those that did not cosign it. Null when the log has no witnesses or no witnessed
+   * checkpoint yet.
+   */
+  witnessed: { size: number; cosigners: Cosigner[]; not_cosigned: string[] } | null;
   /** The tree size this browser had accepted before (0 on first use). */
   previous_size: number;
 }
@@ -70,6 +91,9 @@ export type LogCheckResult =
 export interface LogMemory {
   pinnedKey(): string | null;
   pinKey(vkey: string): void;
+  /** The witness verifier keys pinned on first use (sorted), or null when none were pinned yet. */
+  pinnedWitnesses(): string[] | null;
+  pinWitnesses(vkeys: readonly string[]): void;
   /** The last checkpoint accepted (note text), or null on first use. */
   lastCheckpoint(): string | null;
   /** Records a newly accepted checkpoint; never called with a smaller tree than the one kept. */
@@ -87,14 +111,18 @@ export const PROOF_TRIES = 8;
  */
 export const COVER_GRACE_MS = 5 * 60_000;
 
+/** The most witness keys read from GET /log/key: the log accepts at most 16 (config LOG_WITNESSES_MAX). */
+const WITNESSES_MAX = 32;
+
 /** Thrown inside the check and turned into its result. */
 class Alarm extends Error {
   readonly kind: LogAlarmKind;
-  readonly newVkey: string | undefined;
-  constructor(kind: LogAlarmKind, message: string, newVkey?: string) {
+  /** What dismissing the alarm pins: a log key or a witness key set. */
+  readonly accept: Pick<LogAlarm, "new_vkey" | "new_witnesses">;
+  constructor(kind: LogAlarmKind, message: string, accept: Pick<LogAlarm, "new_vkey" | "new_witnesses"> = {}) {
     super(message);
     this.kind = kind;
-    this.newVkey = newVkey;
+    this.accept = accept;
   }
 }
 class Unavailable extends Error {}
@@ -112,7 +140,7 @@ export async function checkWalletLog(
 ): Promise<LogCheckResult> {
   try {
     const chainChecked = checkChain(walletId, entries);
-    const key = await checkKey(io, memory);
+    const { key, witnesses } = await checkKeys(io, memory);
     const previous = memory.lastCheckpoint();
     const latest = await fetchCheckpoint(io, "/log/checkpoint", key);
     let previousSize = 0;
@@ -121,7 +149,7 @@ export async function checkWalletLog(
       previousSize = had.size;
       await checkExtends(io, had, latest.checkpoint, "the checkpoint this browser accepted before");
     }
-    const witnessed = await checkWitnessed(io, key, latest.checkpoint);
+    const witnessed = witnesses.length === 0 ? null : await checkWitnessed(io, key, witnesses, latest.checkpoint);
     const entry = await newestIncluded(io, walletId, entries, latest.checkpoint, now_ms);
     memory.acceptCheckpoint(latest.text);
     return {
@@ -135,8 +163,7 @@ export async function checkWalletLog(
       },
     };
   } catch (error) {
-    if (error instanceof Alarm)
-      return { state: "alarm", alarm: { kind: error.kind, message: error.message, ...(error.newVkey ? { new_vkey: error.newVkey } : {}) } };
+    if (error instanceof Alarm) return { state: "alarm", alarm: { kind: error.kind, message: error.message, ...error.accept } };
     if (error instanceof Unavailable) return { state: "unavailable", reason: error.message };
     return { state: "unavailable", reason: error instanceof Error ? error.message : String(error) };
   }
@@ -155,14 +182,22 @@ function checkChain(walletId: string, entries: readonly Entry[]): number {
   return entries.length;
 }
 
-/** The pinned log key (pinning the served one on first use); an alarm when the service now serves another. */
-async function checkKey(io: LogFetch, memory: LogMemory): Promise<ReturnType<typeof parseVerifierKey>> {
+/** The log's key and its witnesses' keys, as pinned (each pinned on first use). */
+async function checkKeys(io: LogFetch, memory: LogMemory): Promise<{ key: VerifierKey; witnesses: VerifierKey[] }> {
   const served = jsonOf(await get(io, "/log/key"), "the log key");
-  const vkey = typeof served === "object" && served !== null ? (served as { vkey?: unknown }).vkey : undefined;
+  const fields = typeof served === "object" && served !== null ? (served as { vkey?: unknown; witnesses?: unknown }) : {};
+  const key = checkLogKey(fields.vkey, memory);
+  return { key, witnesses: checkWitnessKeys(fields.witnesses, memory) };
+}
+
+/** The pinned log key (pinning the served one on first use); an alarm when the service now serves another. */
+function checkLogKey(vkey: unknown, memory: LogMemory): VerifierKey {
   if (typeof vkey !== "string") throw new Alarm("malformed", "The service's log key is malformed.");
   const pinned = memory.pinnedKey();
   if (pinned !== null && pinned !== vkey)
-    throw new Alarm("key_changed", `The log's signing key changed: this browser pinned ${pinned}, the service now serves ${vkey}.`, vkey);
+    throw new Alarm("key_changed", `The log's signing key changed: this browser pinned ${pinned}, the service now serves ${vkey}.`, {
+      new_vkey: vkey,
+    });
   let key;
   try {
     key = parseVerifierKey(pinned ?? vkey);
@@ -171,6 +206,46 @@ async function checkKey(io: LogFetch, memory: LogMemory): Promise<ReturnType<typ
   }
   if (pinned === null) memory.pinKey(vkey);
   return key;
+}
+
+/**
+ * The pinned witness keys (pinning the served set on first use). Any change of the set, a witness added, removed
+ * or given another key, is an alarm: a service that swapped its witnesses for ones it controls could have a fork
+ * cosigned, so only the user, having read what changed, accepts a new set. A service too old to publish its
+ * witnesses (no `witnesses` field) serves an empty set.
+ */
+function checkWitnessKeys(list: unknown, memory: LogMemory): VerifierKey[] {
+  const malformed = new Alarm("malformed", "The service's list of witness keys is malformed.");
+  if (list !== undefined && (!Array.isArray(list) || list.length > WITNESSES_MAX)) throw malformed;
+  const served = ((list ?? []) as unknown[]).map((w) => (w as { vkey?: unknown } | null)?.vkey);
+  if (!served.every((v): v is string => typeof v === "string")) throw malformed;
+  const keys = served.map((vkey) => {
+    try {
+      return parseVerifierKey(vkey);
+    } catch {
+      throw malformed;
+    }
+  });
+  if (keys.some((k) => k.type !== SIG_COSIGNATURE_V1)) throw malformed;
+  const sorted = [...new Set(served)].sort();
+  const pinned = memory.pinnedWitnesses();
+  if (pinned === null) memory.pinWitnesses(sorted);
+  else if (pinned.join("\n") !== sorted.join("\n")) throw witnessesChanged(pinned, sorted);
+  return sorted.map((vkey) => keys[served.indexOf(vkey)] as VerifierKey);
+}
+
+/** The alarm for a changed witness set, naming the keys added and removed. */
+function witnessesChanged(pinned: readonly string[], served: string[]): Alarm {
+  const added = served.filter((v) => !pinned.includes(v));
+  const removed = pinned.filter((v) => !served.includes(v));
+  const parts = [added.length > 0 ? `added ${added.join(", ")}` : "", removed.length > 0 ? `removed ${removed.join(", ")}` : ""].filter(
+    (p) => p !== "",
+  );
+  return new Alarm(
+    "witnesses_changed",
+    `The log's witnesses changed since this browser first saw them: ${parts.join("; ")}. A service could swap in witnesses of its own to cosign a rewritten log; dismiss this only if the operator has announced the change.`,
+    { new_witnesses: served },
+  );
 }
 
 interface SignedCheckpoint {
@@ -184,7 +259,7 @@ function signedCheckpoint(text: string): Checkpoint {
 }
 
 /** GETs a checkpoint and checks the log's signature on it. */
-async function fetchCheckpoint(io: LogFetch, path: string, key: ReturnType<typeof parseVerifierKey>): Promise<SignedCheckpoint> {
+async function fetchCheckpoint(io: LogFetch, path: string, key: VerifierKey): Promise<SignedCheckpoint> {
   const text = await get(io, path);
   let note;
   let checkpoint;
@@ -228,10 +303,15 @@ async function checkExtends(io: LogFetch, had: Checkpoint, next: Checkpoint, wha
     );
 }
 
-/** The witnessed checkpoint's cosigners, after checking that it is the log's and consistent with `latest`. */
+/**
+ * The witnessed checkpoint's verified cosigners, after checking that it is the log's and consistent with `latest`.
+ * Each pinned witness's cosignature is verified with its key; one that fails is an alarm. Lines of keys this
+ * browser did not pin are ignored (C2SP signed-note: unknown keys are ignored), so they are never shown.
+ */
 async function checkWitnessed(
   io: LogFetch,
-  key: ReturnType<typeof parseVerifierKey>,
+  key: VerifierKey,
+  witnesses: readonly VerifierKey[],
   latest: Checkpoint,
 ): Promise<LogVerified["witnessed"]> {
   let witnessed;
@@ -245,13 +325,19 @@ async function checkWitnessed(
   const { checkpoint, note } = witnessed;
   if (checkpoint.size <= latest.size) await checkExtends(io, checkpoint, latest, "the witnessed checkpoint");
   else await checkExtends(io, latest, checkpoint, "the latest checkpoint");
-  const cosigners = note.signatures
-    .filter((s) => !(s.name === key.name && s.keyId === key.keyId))
-    .map((s) => ({
-      name: s.name,
-      time_s: s.signature.length === 72 ? Number(new DataView(s.signature.buffer, s.signature.byteOffset).getBigUint64(0)) : null,
-    }));
-  return cosigners.length === 0 ? null : { size: checkpoint.size, cosigners };
+  const cosigners: Cosigner[] = [];
+  const notCosigned: string[] = [];
+  for (const witness of witnesses) {
+    const check = await checkNoteSignature(note, witness);
+    if (check.code === "bad_signature")
+      throw new Alarm(
+        "bad_cosignature",
+        `The cosignature of witness ${witness.name} on the log's checkpoint of ${checkpoint.size} entries does not verify with that witness's key: it was forged or altered.`,
+      );
+    if (check.code === "verified" && check.timestamp !== undefined) cosigners.push({ name: witness.name, time_s: check.timestamp });
+    else notCosigned.push(witness.name);
+  }
+  return { size: checkpoint.size, cosigners, not_cosigned: notCosigned };
 }
 
 /**

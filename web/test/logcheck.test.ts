@@ -1,8 +1,9 @@
 /**
  * The browser's log verification (models/logcheck.ts over logverify.ts) against a fake log built here with the
  * domain's signing code and the independent RFC 9162 reference's proofs, through a fake fetch: an honest log
- * verifies (and its growth is checked for consistency), the witnessed checkpoint's cosigners are reported, and
- * every failure kind raises the alarm: a changed key, a bad signature, a rollback, a fork, an inconsistent log,
+ * verifies (and its growth is checked for consistency), the witnessed checkpoint's cosignatures are verified with
+ * the witness keys pinned on first use and only verified ones reported, and every failure kind raises the alarm:
+ * a changed key, a changed witness set, a forged cosignature, a bad signature, a rollback, a fork, an inconsistent log,
  * a chain that does not link or does not match its hashes, a rewritten entry the log holds otherwise, a failed
  * inclusion proof and an entry missing from the log. The alarm is stored, survives honest answers and a reload,
  * and only a dismissal clears it; the stored checkpoint never moves backwards.
@@ -24,7 +25,7 @@ registerHooks({
 const { entryHash, GENESIS_HASH } = await import("../../src/domain/hash-chain.ts");
 const notes = await import("../../src/domain/signed-note.ts");
 const { hexOf, mth, path: inclusionPath, subproof } = await import("../../test/reference/rfc9162.ts");
-const { LOG_ALARM_ITEM, LOG_CHECK_DEBOUNCE_MS, LOG_CHECK_EVERY_MS, LOG_CHECKPOINT_ITEM, LogCheckModel } =
+const { LOG_ALARM_ITEM, LOG_CHECK_DEBOUNCE_MS, LOG_CHECK_EVERY_MS, LOG_CHECKPOINT_ITEM, LOG_WITNESSES_ITEM, LogCheckModel } =
   await import("../src/models/logcheck.ts");
 const { COVER_GRACE_MS } = await import("../src/logverify.ts");
 
@@ -83,13 +84,26 @@ function history(count: number, amountOf = (seq: number) => seq * 100): Entry[] 
 
 const leafOf = (wallet: string, seq: number, hash: string): Uint8Array => encoder.encode(JSON.stringify([wallet, seq, hash]));
 
-/** A signing log with leaves, answering the contract's log routes; `lie` overrides a route. */
+/** A witness: an Ed25519 cosigner (type 0x04) named `name`. */
+async function makeWitness(name: string) {
+  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  const vkey = notes.formatVerifierKey(name, notes.SIG_COSIGNATURE_V1, raw);
+  return { vkey, signer: { privateKey: pair.privateKey, key: notes.parseVerifierKey(vkey) } };
+}
+type Witness = Awaited<ReturnType<typeof makeWitness>>;
+
+/**
+ * A signing log with leaves, answering the contract's log routes; `lie` overrides a route. `witnesses` are
+ * published by GET /log/key; the witnessed checkpoint is served only when `lie.witnessed` says what it is.
+ */
 async function makeLog(origin = "wallet.test/log") {
   const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
   const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
   const vkey = notes.formatVerifierKey(origin, notes.SIG_ED25519, publicKey);
   const signer = { privateKey: pair.privateKey, key: notes.parseVerifierKey(vkey) };
   const leaves: Uint8Array[] = [];
+  const witnesses: Witness[] = [];
   const lie: Partial<Record<"key" | "checkpoint" | "witnessed" | "consistency" | "proof", (url: URL) => Promise<Response> | Response>> = {};
   const checkpoint = async (size = leaves.length, data = leaves): Promise<string> => {
     const body = notes.formatCheckpointBody({ origin, size, root: await mth(data.slice(0, size)) });
@@ -98,7 +112,7 @@ async function makeLog(origin = "wallet.test/log") {
   const json = (value: unknown, status = 200): Response => new Response(JSON.stringify(value), { status });
   const routes = {
     async key() {
-      return json({ origin, key_name: origin, vkey });
+      return json({ origin, key_name: origin, vkey, witnesses: witnesses.map((w) => ({ name: w.signer.key.name, vkey: w.vkey })) });
     },
     async checkpoint(url: URL) {
       if (url.searchParams.get("witnessed") === "1")
@@ -131,7 +145,13 @@ async function makeLog(origin = "wallet.test/log") {
     if (!(name in routes)) return json({ error: { code: "not_found" } }, 404);
     return routes[name](url);
   }) as typeof fetch;
-  return { origin, vkey, signer, leaves, lie, checkpoint, fetchFn: fetchFn, json };
+  /** The checkpoint of `size` leaves with a cosignature/v1 line by each of `by` at `time_s`. */
+  const cosignedCheckpoint = async (size: number, by: readonly Witness[], time_s = 1_790_000_000): Promise<string> => {
+    const note = notes.parseNote(await checkpoint(size));
+    const lines = await Promise.all(by.map((w) => notes.cosignBody(note.body, w.signer, time_s)));
+    return notes.formatNote(note.body, [...note.signatures.map((s) => s.line), ...lines]);
+  };
+  return { origin, vkey, signer, leaves, witnesses, lie, checkpoint, cosignedCheckpoint, fetchFn: fetchFn, json };
 }
 
 type FakeLog = Awaited<ReturnType<typeof makeLog>>;
@@ -227,28 +247,93 @@ void describe("the browser's log check", () => {
     assert.equal(status.verified.entry?.seq, 2);
   });
 
-  void test("the witnessed checkpoint's cosigners are reported", async () => {
+  void test("the witnessed checkpoint's cosignatures are verified with the pinned witness keys; only verified ones are reported", async () => {
     const entries = history(2);
     const log = await logWith(entries);
-    const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
-    const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-    const witness = {
-      privateKey: pair.privateKey,
-      key: notes.parseVerifierKey(notes.formatVerifierKey("witness.test", notes.SIG_COSIGNATURE_V1, raw)),
-    };
+    const [one, two] = [await makeWitness("witness.one"), await makeWitness("witness.two")];
+    log.witnesses.push(one, two);
+    const stranger = await makeWitness("witness.stranger");
     const size = log.leaves.length - 1;
+    // Witness one cosigned; two did not; a key the log does not publish cosigned too (ignored, never shown).
+    log.lie.witnessed = async () => new Response(await log.cosignedCheckpoint(size, [one, stranger]));
+    const storage = new MemoryStorage();
+    const { model } = modelFor(log, entries, storage);
+    await model.check();
+    const status = model.status.value;
+    assert.ok(status.state === "verified", JSON.stringify(status));
+    assert.deepEqual(status.verified.witnessed, {
+      size,
+      cosigners: [{ name: "witness.one", time_s: 1_790_000_000 }],
+      not_cosigned: ["witness.two"],
+    });
+    assert.deepEqual(JSON.parse(storage.getItem(LOG_WITNESSES_ITEM) ?? "null"), [one.vkey, two.vkey].sort());
+  });
+
+  void test("a log without witnesses is not asked for a witnessed checkpoint", async () => {
+    const entries = history(2);
+    const log = await logWith(entries);
+    let asked = false;
     log.lie.witnessed = async () => {
-      const text = await log.checkpoint(size);
-      const note = notes.parseNote(text);
-      return new Response(
-        notes.formatNote(note.body, [...note.signatures.map((s) => s.line), await notes.cosignBody(note.body, witness, 1_790_000_000)]),
-      );
+      asked = true;
+      return new Response(await log.checkpoint());
     };
     const { model } = modelFor(log, entries, new MemoryStorage());
     await model.check();
     const status = model.status.value;
     assert.ok(status.state === "verified", JSON.stringify(status));
-    assert.deepEqual(status.verified.witnessed, { size, cosigners: [{ name: "witness.test", time_s: 1_790_000_000 }] });
+    assert.equal(status.verified.witnessed, null);
+    assert.equal(asked, false);
+  });
+
+  void test("a cosignature that fails to verify with its witness's key raises the alarm", async () => {
+    const entries = history(2);
+    const log = await logWith(entries);
+    const witness = await makeWitness("witness.one");
+    log.witnesses.push(witness);
+    // Under the witness's name and key id, but signed by another key: a forgery the service could make.
+    const forger = await makeWitness("witness.one");
+    const forged = { vkey: witness.vkey, signer: { privateKey: forger.signer.privateKey, key: witness.signer.key } };
+    log.lie.witnessed = async () => new Response(await log.cosignedCheckpoint(log.leaves.length, [forged]));
+    const storage = new MemoryStorage();
+    assert.equal(await alarmOf(log, entries, storage), "bad_cosignature");
+    // One bit of an honest cosignature changed fails too.
+    log.lie.witnessed = async () => {
+      const text = await log.cosignedCheckpoint(log.leaves.length, [witness]);
+      const at = text.lastIndexOf(" ") + 20;
+      return new Response(text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1));
+    };
+    assert.equal(await alarmOf(log, entries, new MemoryStorage()), "bad_cosignature");
+  });
+
+  void test("a changed witness set raises the alarm, shows what changed, and dismissing it pins the new set", async () => {
+    const entries = history(2);
+    const log = await logWith(entries);
+    const [one, two] = [await makeWitness("witness.one"), await makeWitness("witness.two")];
+    log.witnesses.push(one);
+    log.lie.witnessed = async () => new Response(await log.cosignedCheckpoint(log.leaves.length, log.witnesses));
+    const storage = await verifiedOnce(log, entries);
+    // The service replaces witness one by a witness of its own (two), which cosigns.
+    log.witnesses.splice(0, 1, two);
+    const { model } = modelFor(log, entries, storage);
+    await model.check();
+    assert.equal(model.alarm.value?.kind, "witnesses_changed");
+    assert.ok((model.alarm.value?.message ?? "").includes(`added ${two.vkey}; removed ${one.vkey}`), model.alarm.value?.message);
+    assert.deepEqual(JSON.parse(storage.getItem(LOG_WITNESSES_ITEM) ?? "null"), [one.vkey], "not accepted before the user dismisses it");
+    model.dismissAlarm();
+    assert.deepEqual(JSON.parse(storage.getItem(LOG_WITNESSES_ITEM) ?? "null"), [two.vkey]);
+    await model.check();
+    assert.equal(model.alarm.value, null);
+    const status = model.status.value;
+    assert.ok(status.state === "verified", JSON.stringify(status));
+    assert.deepEqual(
+      status.verified.witnessed?.cosigners.map((c) => c.name),
+      ["witness.two"],
+    );
+    // Every witness removed (as a service that stopped publishing them) is a change too.
+    log.witnesses.splice(0);
+    const again = modelFor(log, entries, storage).model;
+    await again.check();
+    assert.equal(again.alarm.value?.kind, "witnesses_changed");
   });
 
   void test("a changed log key raises the alarm; dismissing it pins the new key", async () => {
@@ -321,6 +406,7 @@ void describe("the browser's log check", () => {
   void test("a witnessed checkpoint that forks from the latest raises the alarm", async () => {
     const entries = history(2);
     const log = await logWith(entries);
+    log.witnesses.push(await makeWitness("witness.one"));
     const forked = [...log.leaves];
     forked[0] = leafOf("w_other", 1, "cd".repeat(32));
     log.lie.witnessed = async () => new Response(await log.checkpoint(forked.length, forked));

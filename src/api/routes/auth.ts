@@ -21,7 +21,7 @@ import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { orUnavailable, unavailable, walletIdsOf } from "../calls";
 import { limitBody, requireAuth } from "../middleware";
-import { addressShard, clientAddress, enforceAddress } from "../rate-limits";
+import { addressShard, clientAddress, enforceClient } from "../rate-limits";
 import { withErrors } from "../declared-errors";
 import { LoginBody, RegisterBody, User, Wallet, jsonContent } from "../schemas";
 import type { LoginPolicy } from "../../auth/login-guard";
@@ -285,7 +285,10 @@ export const authRoutes = new OpenAPIHono<AppEnv>();
 authRoutes.openapi(registerRoute, async (c) => {
   const body = c.req.valid("json");
   const config = configOf(c.env);
-  await enforceAddress(c, "register", clientAddress(c), config.rate_register_per_ip_per_minute);
+  await enforceClient(c, "register", {
+    per_address_per_minute: config.rate_register_per_ip_per_minute,
+    per_ipv6_48_per_minute: config.rate_register_per_ipv6_48_per_minute,
+  });
   const user = await newUser(c, body, config);
   const currency = body.currency ?? config.default_currency;
   const walletId = newWalletId();
@@ -300,8 +303,11 @@ authRoutes.openapi(loginRoute, async (c) => {
   const body = c.req.valid("json");
   const config = configOf(c.env);
   const address = clientAddress(c);
-  // Every attempt from an address counts against it, whatever the handle (credential stuffing).
-  await enforceAddress(c, "login", address, config.rate_login_per_ip_per_minute);
+  // Every attempt from an address counts against it, whatever the handle (credential stuffing), and against its /48.
+  await enforceClient(c, "login", {
+    per_address_per_minute: config.rate_login_per_ip_per_minute,
+    per_ipv6_48_per_minute: config.rate_login_per_ipv6_48_per_minute,
+  });
   const user = await orUnavailable(c, "login lookup", () =>
     drizzle(c.env.DB).select().from(users).where(eq(users.handle, body.handle)).get(),
   );

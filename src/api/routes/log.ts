@@ -8,6 +8,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { configOf } from "../../config";
+import { formatVerifierKey } from "../../domain/signed-note";
 import type { TransparencyLog } from "../../log-object";
 import { LOG_OBJECT_NAME } from "../../log/name";
 import { logSigner } from "../../log/keys";
@@ -72,10 +73,20 @@ const keyRoute = createRoute(
     {
       method: "get",
       path: "/log/key",
-      summary: "The log's verifier key in C2SP signed-note form (public)",
+      summary: "The log's verifier key in C2SP signed-note form, and its witnesses' (public)",
       middleware: [limitLogCalls] as const,
       responses: {
-        200: jsonContent(z.object({ origin: z.string(), key_name: z.string(), vkey: z.string() }), "The log's key"),
+        200: jsonContent(
+          z.object({
+            origin: z.string(),
+            key_name: z.string(),
+            vkey: z.string(),
+            witnesses: z
+              .array(z.object({ name: z.string(), vkey: z.string() }))
+              .openapi({ description: "the witnesses of LOG_WITNESS_KEYS: each key name and its cosignature/v1 verifier key (type 0x04)" }),
+          }),
+          "The log's key and its witnesses' keys",
+        ),
       },
     },
     [],
@@ -185,7 +196,10 @@ logRoutes.openapi(checkpointRoute, async (c) => {
 logRoutes.openapi(keyRoute, async (c) => {
   const origin = configOf(c.env).log_origin;
   const signer = await logSigner(c.env, origin);
-  return c.json({ origin, key_name: origin, vkey: signer.vkey }, 200);
+  // The witnesses' keys are published beside the log's (an addition to the contract's answer) so that a browser can
+  // verify the cosignatures of `?witnessed=1` itself instead of taking the witnesses' names on trust.
+  const witnesses = configOf(c.env).log_witness_keys.map((k) => ({ name: k.name, vkey: formatVerifierKey(k.name, k.type, k.publicKey) }));
+  return c.json({ origin, key_name: origin, vkey: signer.vkey, witnesses }, 200);
 });
 
 logRoutes.openapi(proofRoute, async (c) => {

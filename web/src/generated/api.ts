@@ -3619,7 +3619,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** The log's verifier key in C2SP signed-note form (public) */
+        /** The log's verifier key in C2SP signed-note form, and its witnesses' (public) */
         get: {
             parameters: {
                 query?: never;
@@ -3629,7 +3629,7 @@ export type paths = {
             };
             requestBody?: never;
             responses: {
-                /** @description The log's key */
+                /** @description The log's key and its witnesses' keys */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3639,6 +3639,11 @@ export type paths = {
                             origin: string;
                             key_name: string;
                             vkey: string;
+                            /** @description the witnesses of LOG_WITNESS_KEYS: each key name and its cosignature/v1 verifier key (type 0x04) */
+                            witnesses: {
+                                name: string;
+                                vkey: string;
+                            }[];
                         };
                     };
                 };

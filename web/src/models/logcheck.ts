@@ -1,8 +1,8 @@
 /**
  * The browser's verification of the shown wallet's history against the transparency log (web/src/logverify.ts
  * says what one check does). This model runs a check whenever the loaded history changes and every
- * LOG_CHECK_EVERY_MS, and keeps in localStorage what must outlive the page: the log key pinned on first use,
- * the last checkpoint accepted (which only ever grows), and an alarm.
+ * LOG_CHECK_EVERY_MS, and keeps in localStorage what must outlive the page: the log key and the witnesses' keys
+ * pinned on first use, the last checkpoint accepted (which only ever grows), and an alarm.
  *
  * An alarm, once raised, is stored and shown until the user dismisses it knowingly: no later answer of the
  * server clears it, and while one is stored no check can report "verified". Created by its view (LogStatus)
@@ -21,6 +21,8 @@ export const LOG_CHECK_DEBOUNCE_MS = 500;
 const LOG_ANSWER_MAX_CHARS = 65_536;
 
 export const LOG_KEY_ITEM = "wallet.log.key";
+/** The witnesses' verifier keys, a sorted JSON array of strings (absent until first pinned). */
+export const LOG_WITNESSES_ITEM = "wallet.log.witnesses";
 export const LOG_CHECKPOINT_ITEM = "wallet.log.checkpoint";
 export const LOG_ALARM_ITEM = "wallet.log.alarm";
 
@@ -58,6 +60,16 @@ function isAlarm(value: unknown): value is LogAlarm {
   return typeof a.kind === "string" && typeof a.message === "string" && typeof a.at === "string";
 }
 
+/** The pinned witness keys, or null when none are pinned (or the stored value is unreadable, pinned afresh). */
+function witnessesOf(text: string | null): string[] | null {
+  try {
+    const value: unknown = JSON.parse(text ?? "null");
+    return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The size of a stored checkpoint, or -1 when there is none (or it is unreadable). */
 function sizeOf(text: string | null): number {
   if (text === null) return -1;
@@ -88,6 +100,8 @@ export const LogCheckModel = createModel(({ wallet, storage = defaultStorage(), 
   const memory: LogMemory = {
     pinnedKey: () => storage?.getItem(LOG_KEY_ITEM) ?? null,
     pinKey: (vkey) => storage?.setItem(LOG_KEY_ITEM, vkey),
+    pinnedWitnesses: () => witnessesOf(storage?.getItem(LOG_WITNESSES_ITEM) ?? null),
+    pinWitnesses: (vkeys) => storage?.setItem(LOG_WITNESSES_ITEM, JSON.stringify(vkeys)),
     lastCheckpoint: () => storage?.getItem(LOG_CHECKPOINT_ITEM) ?? null,
     acceptCheckpoint(text) {
       // The stored checkpoint never moves backwards, whatever called this.
@@ -171,8 +185,8 @@ export const LogCheckModel = createModel(({ wallet, storage = defaultStorage(), 
     check,
     /**
      * The user has read the alarm and dismisses it. For a changed key, the key the service now serves is pinned
-     * (the user accepts it knowingly); the stored checkpoint stays as it is, so a log that still serves a rolled
-     * back or forked tree raises the alarm again at the next check.
+     * (the user accepts it knowingly), and for a changed witness set, the set it now serves; the stored checkpoint
+     * stays as it is, so a log that still serves a rolled back or forked tree raises the alarm again at the next check.
      */
     dismissAlarm(): void {
       const current = alarm.value;
@@ -182,6 +196,8 @@ export const LogCheckModel = createModel(({ wallet, storage = defaultStorage(), 
         // A new key starts a new log as far as this browser knows: its old checkpoint cannot be checked against it.
         storage?.removeItem(LOG_CHECKPOINT_ITEM);
       }
+      if (current.kind === "witnesses_changed" && Array.isArray(current.new_witnesses))
+        storage?.setItem(LOG_WITNESSES_ITEM, JSON.stringify(current.new_witnesses));
       storage?.removeItem(LOG_ALARM_ITEM);
       alarm.value = null;
       status.value = { state: "idle" };

@@ -17,7 +17,9 @@ function when(iso: string): string {
 
 const ALARM_TITLES: Record<LogAlarm["kind"], string> = {
   key_changed: "The log's signing key changed",
+  witnesses_changed: "The log's witnesses changed",
   bad_signature: "The log's checkpoint has a bad signature",
+  bad_cosignature: "A witness's cosignature is forged",
   rollback: "The log went back in time",
   fork: "The log forked",
   inconsistent: "The log changed entries it had already published",
@@ -36,11 +38,21 @@ export function LogAlarmBanner({ log }: { log: LogCheckModel }) {
     <div class="log-alarm" role="alert" data-testid="log-alarm" data-kind={alarm.kind}>
       <h2>Warning: {ALARM_TITLES[alarm.kind]}</h2>
       <p>{alarm.message}</p>
-      <p>
-        Your browser checks your history against the service's public, append-only log. This check failed on {when(alarm.at)}, which means
-        your history as shown may have been changed after it was recorded. Keep your receipts and statements, and contact the operator or an
-        independent auditor. This warning stays until you dismiss it; nothing the server answers can remove it.
-      </p>
+      {alarm.kind === "witnesses_changed" ? (
+        <p>
+          Independent witnesses check the service's public log and cosign it; your browser remembers their keys so that the service cannot
+          quietly replace them with witnesses of its own. The set changed on {when(alarm.at)}. An operator may honestly add or retire a
+          witness, and says so publicly: if you have not seen such an announcement, keep your receipts and statements and contact the
+          operator or an independent auditor. Dismissing this warning accepts the new witnesses; until then no cosignature is shown as
+          verified.
+        </p>
+      ) : (
+        <p>
+          Your browser checks your history against the service's public, append-only log. This check failed on {when(alarm.at)}, which means
+          your history as shown may have been changed after it was recorded. Keep your receipts and statements, and contact the operator or
+          an independent auditor. This warning stays until you dismiss it; nothing the server answers can remove it.
+        </p>
+      )}
       <label class="log-alarm-ack">
         <input
           type="checkbox"
@@ -65,14 +77,21 @@ export function LogAlarmBanner({ log }: { log: LogCheckModel }) {
   );
 }
 
+/** The witnessed checkpoint: only cosignatures verified with a pinned witness key are named as cosigned. */
 function Witnessed({ witnessed }: { witnessed: LogVerified["witnessed"] }) {
   if (witnessed === null) return <p class="muted">No independent witness has cosigned a checkpoint of this log yet.</p>;
-  const names = witnessed.cosigners
-    .map((c) => (c.time_s === null ? c.name : `${c.name} (cosigned ${when(new Date(c.time_s * 1000).toISOString())})`))
-    .join(", ");
+  const missing = witnessed.not_cosigned.length > 0 ? ` Not cosigned by: ${witnessed.not_cosigned.join(", ")}.` : "";
+  if (witnessed.cosigners.length === 0)
+    return (
+      <p class="muted" data-testid="log-witnessed">
+        The log's witnessed checkpoint of {witnessed.size} entries carries no cosignature this browser could verify.{missing}
+      </p>
+    );
+  const cosigned = witnessed.cosigners.map((c) => `cosigned by ${c.name} (verified) at ${when(new Date(c.time_s * 1000).toISOString())}`);
   return (
     <p data-testid="log-witnessed">
-      Witnessed: the log's checkpoint of {witnessed.size} entries is cosigned by {names}, and it is consistent with the checkpoint checked.
+      Witnessed: the log's checkpoint of {witnessed.size} entries is {cosigned.join("; ")}, and it is consistent with the checkpoint
+      checked.{missing}
     </p>
   );
 }
@@ -117,7 +136,10 @@ export function LogStatusCard({ log }: { log: LogCheckModel }) {
           </li>
           <li>
             Independent witnesses check the same log from outside the service and cosign the checkpoints they found honest; any witness that
-            saw the log rewrite itself would refuse and raise its own alarm.
+            saw the log rewrite itself would refuse and raise its own alarm. Your browser checked each witness's cosignature with that
+            witness's key, which it also remembered the first time: a cosignature that does not verify, or a change in who the witnesses
+            are, raises a warning. A cosigned checkpoint means the witnesses saw this same log, so the service is not showing you a private
+            version of it.
           </li>
         </ul>
         <p class="muted">
