@@ -9,7 +9,8 @@
 // the median of BENCH_REPEATS runs alternating between the targets. Conservation is checked after every run.
 // Never part of `npm test`. Results: bench/results/skeleton.json and the table it prints.
 //
-// Environment: BENCH_SECONDS (10), BENCH_REPEATS (3), BENCH_SKIP_PEER=1.
+// Environment: BENCH_SECONDS (10), BENCH_REPEATS (3), BENCH_SKIP_PEER=1, BENCH_VARIANTS (a comma list of the
+// variants to run, default all four), BENCH_SKELETON_PORT (the first variant's port, 8791; the others follow).
 import { execSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -24,7 +25,8 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const WALLETS = 100;
 const BALANCE = 10_000_000;
 const CONNECTIONS = 32;
-const VARIANTS = ["design", "no-intent", "one-phase", "grouped"];
+const VARIANTS = (process.env.BENCH_VARIANTS ?? "design,no-intent,one-phase,grouped").split(",");
+const FIRST_PORT = Number(process.env.BENCH_SKELETON_PORT ?? 8791);
 const root = new URL("..", import.meta.url).pathname;
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))(
   "miniflare",
@@ -84,7 +86,7 @@ try {
     stops.push(async () => peer.stop());
   }
   for (const [i, variant] of VARIANTS.entries()) {
-    const skeleton = await startSkeleton(variant, 8791 + i);
+    const skeleton = await startSkeleton(variant, FIRST_PORT + i);
     targets.push(skeleton);
     stops.push(skeleton.stop);
   }
@@ -136,5 +138,11 @@ function table(results) {
   };
   const lines = ["| target | uniform: tx/s (÷ peer-pg), p99, server CPU per transfer | hot: the same |", "| --- | --- | --- |"];
   for (const name of names) lines.push(`| ${name} | ${cell("uniform", name)} | ${cell("hot", name)} |`);
+  // Issue 17's measure: our service over the design's skeleton with group commit, from the same run.
+  const grouped = (scenario) => results.scenarios[scenario]["skeleton grouped"]?.transfers_per_s;
+  if (grouped("uniform") !== undefined) {
+    const ratio = (scenario) => (results.scenarios[scenario].ours.transfers_per_s / grouped(scenario)).toFixed(2);
+    lines.push("", `ours ÷ skeleton grouped: uniform ${ratio("uniform")}x, hot ${ratio("hot")}x`);
+  }
   return lines.join("\n");
 }

@@ -572,14 +572,20 @@ export class TransferCoordinator extends DurableObject<Env> {
     const wait_ms = Math.max(1, Math.floor(this.config().event_max_lag_ms / 2));
     const answers = await Promise.all(
       others.map(async (o) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
         const call = this.env.COORDINATOR.getByName(o.user_id)
           .appendEvents([o.event])
           .then(() => true);
-        const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), wait_ms));
-        return Promise.race([call, late]).catch((error: unknown) => {
-          log("warn", "event not relayed; the alarm retries", { user_id: o.user_id, error: errorText(error) });
-          return false;
-        });
+        const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait_ms)));
+        // The timer is cleared once the call answers, so a busy coordinator does not keep one live per transfer.
+        return Promise.race([call, late])
+          .catch((error: unknown) => {
+            log("warn", "event not relayed; the alarm retries", { user_id: o.user_id, error: errorText(error) });
+            return false;
+          })
+          .finally(() => {
+            if (timer !== undefined) clearTimeout(timer);
+          });
       }),
     );
     return others.filter((_, i) => answers[i] !== true);
