@@ -574,7 +574,7 @@ export type paths = {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["Entry"][];
+                            items: components["schemas"]["HistoryEntry"][];
                             next_cursor: string | null;
                         };
                     };
@@ -4789,6 +4789,10 @@ export type components = {
                 }[];
                 transfer_id?: string;
             };
+        };
+        HistoryEntry: components["schemas"]["Entry"] & {
+            /** @description The display name of the counterparty wallet's owner, read when the page is served (not hashed; null for a deposit or withdrawal) */
+            counterparty_display_name: string | null;
         };
         Entry: {
             id: string;
