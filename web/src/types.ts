@@ -35,6 +35,8 @@ export type Me = Ok<"/me", "get">;
 export type MeUser = Me["user"];
 export type Entry = Schemas["Entry"];
 export type EntryKind = Entry["kind"];
+/** An entry as a history page lists it: with its counterparty's display name, read by the server for the page. */
+export type HistoryEntry = Schemas["HistoryEntry"];
 export type Transfer = Schemas["Transfer"];
 /** A deposit or withdrawal as its POST answers it. */
 export type Movement = Schemas["Movement"];
