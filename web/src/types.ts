@@ -47,6 +47,8 @@ export type VerifyResult = Ok<"/audit/verify", "get">;
 export type VerifyProblem = VerifyResult["problems"][number];
 /** How far the continuous self-audit is behind the audit log (GET /audit/self-audit). */
 export type SelfAuditStatus = Ok<"/audit/self-audit", "get">;
+/** GET /audit/totals: deposits minus withdrawals beside the sum of balances, per time bucket. */
+export type AuditTotals = Ok<"/audit/totals", "get">;
 
 /** A request for money, to its requester or its payer (contract v1.1). */
 export type PaymentRequest = Schemas["PaymentRequest"];
