@@ -663,5 +663,17 @@ void describe("WalletModel counterparty names (issue 18)", () => {
     assert.equal(wallet.counterpartyNames.value.get("wal_zoe"), "Zoë Payer");
     wallet.applyEntry({ ...fullEntry(3, "transfer_in"), counterparty: "wal_zoe" });
     assert.equal(wallet.counterpartyNames.value.get("wal_zoe"), "Zoë Payer");
+    // A live payment from a stranger makes the model fetch the first page once, which names them.
+    requests.length = 0;
+    const stranger = { ...fullEntry(4, "transfer_in"), counterparty: "wal_new", counterparty_display_name: "New Person" };
+    answer = (_method, path) =>
+      path.startsWith("/wallets/wal_n/history")
+        ? { status: 200, body: { items: [stranger, payment], next_cursor: null } }
+        : { status: 200, body: walletOf("wal_n", "usr_n") };
+    wallet.applyEntry({ ...fullEntry(4, "transfer_in"), counterparty: "wal_new" });
+    wallet.applyEntry({ ...fullEntry(4, "transfer_in"), counterparty: "wal_new" });
+    await settle();
+    assert.equal(wallet.counterpartyNames.value.get("wal_new"), "New Person");
+    assert.equal(requests.filter((r) => r.includes("/history")).length, 1, "asked once");
   });
 });

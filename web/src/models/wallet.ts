@@ -116,6 +116,9 @@ export const WalletModel = createModel(() => {
   /** Counterparty display names by wallet id, as history pages named them. */
   const counterpartyNames = signal<ReadonlyMap<string, string>>(new Map());
 
+  /** Counterparties a live entry made us ask the server to name, so each is asked for once. */
+  const askedNames = new Set<string>();
+
   function learnNames(items: readonly HistoryEntry[]): void {
     counterpartyNames.value = withNames(counterpartyNames.value, items);
   }
@@ -283,6 +286,13 @@ export const WalletModel = createModel(() => {
     applyEntry(entry: Entry): boolean {
       const newest = lastSeq();
       entries.value = mergeBySeq([entry], entries.value);
+      // A live entry carries no name: a counterparty no page has named yet (a first payment from a stranger) is
+      // named by fetching the first page again, once per such wallet, as the server names every page's entries.
+      const other = entry.counterparty;
+      if (typeof other === "string" && !counterpartyNames.value.has(other) && !askedNames.has(other)) {
+        askedNames.add(other);
+        void model.refresh();
+      }
       // Whether it matches the filters is the server's to say: the filtered listing is fetched again.
       if (hasFilters(filters.value)) scheduleFiltered();
       return newest === 0 || entry.seq <= newest + 1;
