@@ -16,6 +16,10 @@ export interface Config {
   readonly statement_max_entries: number;
   readonly audit_page_default: number;
   readonly audit_page_max: number;
+  /** The most time buckets one GET /audit/totals may ask for. */
+  readonly audit_totals_buckets_max: number;
+  /** The longest window, in days, one GET /audit/totals may span. */
+  readonly audit_totals_window_days_max: number;
   readonly memo_max_chars: number;
   readonly display_name_max_chars: number;
   readonly text_max_marks_per_grapheme: number;
@@ -122,6 +126,8 @@ type ConfigVarName =
   | "STATEMENT_MAX_ENTRIES"
   | "AUDIT_PAGE_DEFAULT"
   | "AUDIT_PAGE_MAX"
+  | "AUDIT_TOTALS_BUCKETS_MAX"
+  | "AUDIT_TOTALS_WINDOW_DAYS_MAX"
   | "MEMO_MAX_CHARS"
   | "DISPLAY_NAME_MAX_CHARS"
   | "TEXT_MAX_MARKS_PER_GRAPHEME"
@@ -215,6 +221,9 @@ export function parseConfig(vars: ConfigVars): Config {
     statement_max_entries: integer(vars, "STATEMENT_MAX_ENTRIES", 1, 50_000),
     audit_page_default: integer(vars, "AUDIT_PAGE_DEFAULT", 1, 1_000),
     audit_page_max: integer(vars, "AUDIT_PAGE_MAX", 1, 1_000),
+    // The totals answer one pair of sums per bucket, and a chart needs no more points than it has pixels.
+    audit_totals_buckets_max: integer(vars, "AUDIT_TOTALS_BUCKETS_MAX", 1, 1_000),
+    audit_totals_window_days_max: integer(vars, "AUDIT_TOTALS_WINDOW_DAYS_MAX", 1, 3_660),
     memo_max_chars: integer(vars, "MEMO_MAX_CHARS", 0, 1_000),
     display_name_max_chars: integer(vars, "DISPLAY_NAME_MAX_CHARS", 1, 256),
     // Room for a keycap emoji (two marks) and for the longest emoji sequence (10 code points); a few dozen at most.

@@ -111,3 +111,20 @@ export async function walletIdsOfHandle(db: D1Database, handle: string): Promise
     .all();
   return rows.map((r) => r.id);
 }
+
+/**
+ * The display names of the owners of these wallets, by wallet id, in one statement whatever the page's size: the
+ * ids travel as one JSON array (json_each), so D1's limit of 100 bound parameters never applies. A wallet nobody
+ * owns in the directory is simply absent.
+ */
+export async function displayNamesOfWallets(db: D1Database, walletIds: readonly string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(walletIds)];
+  if (unique.length === 0) return new Map();
+  const rows = await db
+    .prepare(
+      "SELECT w.id AS id, u.display_name AS name FROM wallets w JOIN users u ON u.id = w.owner_id WHERE w.id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(JSON.stringify(unique))
+    .all<{ id: string; name: string }>();
+  return new Map(rows.results.map((r) => [r.id, r.name]));
+}

@@ -153,6 +153,14 @@ export const Entry = z
   })
   .openapi("Entry");
 
+/** An entry as the history lists it: the entry, plus who its counterparty is, read from the directory (not hashed). */
+export const HistoryEntry = Entry.extend({
+  counterparty_display_name: z.string().nullable().openapi({
+    description:
+      "The display name of the counterparty wallet's owner, read when the page is served (not hashed; null for a deposit or withdrawal)",
+  }),
+}).openapi("HistoryEntry");
+
 export const Statement = z
   .object({
     wallet_id: z.string(),

@@ -1,7 +1,7 @@
 // The auditor's "Verify now" in Chromium walks every page of the verifier and reports the result of all of
 // them. With 60 wallets (two pages of 50 with the demo's) and the last wallet's D1 entry tampered with behind
 // the service's back, the screen must name that wallet and seq; before issue 13 it reported the first page's
-// `ok` and said every chain was intact.
+// `ok` and said every chain was intact. The same edit of the balance shows as a gap in the money chart.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -57,6 +57,8 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
   assert.ok(total > 50, `expected more than one page of wallets, found ${total}`);
   db.exec("DROP TRIGGER IF EXISTS ledger_entries_no_update");
   db.prepare("UPDATE ledger_entries SET amount = amount + 1 WHERE wallet_id = ? AND seq = 1").run(last);
+  // Its balance too: one cent that no deposit brought opens a gap between the two lines of the money chart.
+  db.prepare("UPDATE ledger_entries SET balance_after = balance_after + 1 WHERE wallet_id = ? AND seq = 1").run(last);
   db.close();
   await server.start();
 
@@ -82,5 +84,10 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
   // The coverage picture names the wallets the check covered, and the screen passes axe in both themes.
   const covered = (await page.getByTestId("coverage-wallets").getAttribute("aria-label")) ?? "";
   assert.match(covered, new RegExp(`of ${total}$`));
+  // The money chart draws both lines and states the gap as a finding, in words beside the picture.
+  await page.locator('[data-testid="money-chart"][data-ready="true"] canvas').waitFor();
+  await page.getByTestId("totals-gaps").waitFor();
+  assert.match((await page.getByTestId("totals-verdict").textContent()) ?? "", /Finding: the sum of balances differs[\s\S]*off by \$0\.01/);
+  assert.match((await page.getByTestId("money-chart").getAttribute("aria-label")) ?? "", /they differ at \d+ points/);
   await assertAccessible(page, "the audit screen after Verify now");
 });

@@ -98,3 +98,93 @@ test(
     await byTest(page, "api-keys-empty").waitFor();
   },
 );
+
+/**
+ * Presses Tab until the focused element has test id `id` (or Shift+Tab with `back`), and fails with the path
+ * taken when it is not reached in `max` presses: the control must be reachable, in order, by the keyboard.
+ */
+async function tabTo(page, id, { max = 80, back = false } = {}) {
+  const path = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(back ? "Shift+Tab" : "Tab");
+    const at = await page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? document.activeElement?.id ?? "");
+    path.push(at);
+    if (at === id) return;
+  }
+  assert.fail(`${id} not reached by ${back ? "Shift+Tab" : "Tab"}: ${path.join(" -> ")}`);
+}
+
+test(
+  "the Developers page from the keyboard alone: create a key, revoke it, add an endpoint, see its deliveries",
+  { timeout: 120_000 },
+  async (t) => {
+    const handle = `devkb_${process.pid}`;
+    const reg = await call("/auth/register", { body: { handle, password: PASSWORD } });
+    assert.equal(reg.status, 201, reg.text);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, locale: "en-US", timezoneId: "UTC" });
+    context.setDefaultTimeout(10_000);
+    t.after(() => context.close().catch(() => undefined));
+    const page = await context.newPage();
+    await page.goto(server.baseUrl);
+    await byTest(page, "login-form").waitFor();
+    await tabTo(page, "login-handle");
+    await page.keyboard.type(handle);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press("Enter");
+    await byTest(page, "balance").waitFor();
+    await tabTo(page, "nav-developers");
+    await page.keyboard.press("Enter");
+    await byTest(page, "developers").waitFor();
+
+    // A key: its name typed, a scope ticked with Space, created with Enter; the key shown once, dismissed.
+    await tabTo(page, "api-key-name");
+    await page.keyboard.type("keyboard key");
+    await tabTo(page, "api-key-scope-payments:write");
+    await page.keyboard.press("Space");
+    assert.equal(await byTest(page, "api-key-scope-payments:write").isChecked(), true);
+    await tabTo(page, "api-key-create");
+    await page.keyboard.press("Enter");
+    const key = await byTest(page, "api-key-value").inputValue();
+    assert.match(key, /^ewk_/);
+    await tabTo(page, "api-key-done");
+    await page.keyboard.press("Enter");
+    await byTest(page, "api-key-item").waitFor();
+
+    // Revoked with Enter on its button: the key fails with 401 at once.
+    await tabTo(page, "api-key-revoke", { back: true });
+    await page.keyboard.press("Enter");
+    await byTest(page, "api-keys-empty").waitFor();
+    assert.equal((await call("/me", { token: key })).status, 401);
+
+    // An endpoint: URL typed, a type ticked with Space, added with Enter; its secret shown once, dismissed.
+    const port = await freePort();
+    await tabTo(page, "webhook-url");
+    await page.keyboard.type(`http://127.0.0.1:${port}/hook`);
+    await tabTo(page, "webhook-type-deposit.succeeded");
+    await page.keyboard.press("Space");
+    await tabTo(page, "webhook-create");
+    await page.keyboard.press("Enter");
+    assert.match(await byTest(page, "webhook-secret").inputValue(), /^whsec_/);
+    await tabTo(page, "webhook-secret-done");
+    await page.keyboard.press("Enter");
+    await byTest(page, "webhook-item").waitFor();
+
+    // A top-up makes a delivery (to a port nobody listens on: it fails and is retried); Enter opens the list.
+    const dep = await call(`/wallets/${reg.json.wallet.id}/deposits`, {
+      token: reg.json.token,
+      key: crypto.randomUUID(),
+      body: { amount: 500 },
+    });
+    assert.equal(dep.status, 201, dep.text);
+    const token = reg.json.token;
+  const endpoints = await call("/webhook-endpoints", { token });
+  const endpointId = endpoints.json.items[0].id;
+  await until("a delivery made", async () => (await call(`/webhook-endpoints/${endpointId}/deliveries`, { token })).json.items.length > 0);
+  await tabTo(page, "webhook-deliveries", { back: true });
+    await page.keyboard.press("Enter");
+    await byTest(page, "webhook-deliveries-list").waitFor();
+    await until("the delivery listed", async () => (await byTest(page, "webhook-delivery").count()) > 0);
+    await assertAccessible(page, "the Developers page with an endpoint's deliveries open");
+  },
+);

@@ -553,6 +553,13 @@ e2e("a new user tops up and pays bob by handle; bob sees +12.50 within a second 
     null,
     { timeout: 10_000 },
   );
+  // The money chart draws deposits minus withdrawals beside the sum of balances, and they agree.
+  await auditor.locator('[data-testid="money-chart"][data-ready="true"] canvas').waitFor();
+  await auditor.waitForFunction(
+    () => /The lines agree/.test(document.querySelector('[data-testid="totals-verdict"]')?.textContent ?? ""),
+    null,
+    { timeout: 10_000 },
+  );
   await auditor.emulateMedia({ colorScheme: "light" });
   await screenshot(auditor, "auditor-light.png");
   await auditor.emulateMedia({ colorScheme: "dark" });

@@ -150,6 +150,14 @@ function d1Calls(): [string, Call][] {
     ["GET /audit/verify", { method: "GET", path: "/audit/verify", token: auditor.token }],
     ["GET /audit/self-audit", { method: "GET", path: "/audit/self-audit", token: auditor.token }],
     [
+      "GET /audit/totals",
+      {
+        method: "GET",
+        path: `/audit/totals?currency=USD&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date().toISOString()}`,
+        token: auditor.token,
+      },
+    ],
+    [
       "POST /admin/auditors",
       {
         method: "POST",

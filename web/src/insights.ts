@@ -130,3 +130,30 @@ export function moneyInSystem(
   }
   return { x, y };
 }
+
+/** One bucket of GET /audit/totals: the running totals just before `end`. */
+export interface TotalsBucket {
+  end: string;
+  net: number;
+  balances: number;
+}
+
+/**
+ * The auditor's conservation picture from GET /audit/totals: money put in (deposits minus withdrawals) and the
+ * sum of balances at each bucket's end, as two lines sharing x (Unix seconds), and the buckets where they differ,
+ * each a finding: the ledger's balances do not add up to the money that came in.
+ */
+export function conservationSeries(buckets: readonly TotalsBucket[]): {
+  x: number[];
+  net: number[];
+  balances: number[];
+  gaps: TotalsBucket[];
+} {
+  const usable = buckets.filter((b) => !Number.isNaN(Date.parse(b.end)) && Number.isSafeInteger(b.net) && Number.isSafeInteger(b.balances));
+  return {
+    x: usable.map((b) => Math.floor(Date.parse(b.end) / 1000)),
+    net: usable.map((b) => b.net),
+    balances: usable.map((b) => b.balances),
+    gaps: usable.filter((b) => b.net !== b.balances),
+  };
+}

@@ -35,6 +35,8 @@ export type Me = Ok<"/me", "get">;
 export type MeUser = Me["user"];
 export type Entry = Schemas["Entry"];
 export type EntryKind = Entry["kind"];
+/** An entry as a history page lists it: with its counterparty's display name, read by the server for the page. */
+export type HistoryEntry = Schemas["HistoryEntry"];
 export type Transfer = Schemas["Transfer"];
 /** A deposit or withdrawal as its POST answers it. */
 export type Movement = Schemas["Movement"];
@@ -45,6 +47,8 @@ export type VerifyResult = Ok<"/audit/verify", "get">;
 export type VerifyProblem = VerifyResult["problems"][number];
 /** How far the continuous self-audit is behind the audit log (GET /audit/self-audit). */
 export type SelfAuditStatus = Ok<"/audit/self-audit", "get">;
+/** GET /audit/totals: deposits minus withdrawals beside the sum of balances, per time bucket. */
+export type AuditTotals = Ok<"/audit/totals", "get">;
 
 /** A request for money, to its requester or its payer (contract v1.1). */
 export type PaymentRequest = Schemas["PaymentRequest"];

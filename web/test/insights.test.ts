@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { balanceSeries, groupByDay, initialsOf, monthFlows, moneyInSystem } from "../src/insights.ts";
+import { balanceSeries, conservationSeries, groupByDay, initialsOf, monthFlows, moneyInSystem } from "../src/insights.ts";
 import type { Entry } from "../src/types.ts";
 
 function entry(seq: number, amount: number, balance_after: number, created_at: string): Entry {
@@ -93,4 +93,22 @@ void test("moneyInSystem adds succeeded deposits and subtracts succeeded withdra
     { kind: "deposit", status: "succeeded", amount: 700, currency: "EUR", created_at: local(10, 2) },
   ];
   assert.deepEqual(moneyInSystem(rows, "USD").y, [1000, 700]);
+});
+
+void test("conservationSeries draws both totals per bucket and names every bucket where they differ", () => {
+  const buckets = [
+    { end: "2026-11-01T00:00:00.000Z", net: 0, balances: 0 },
+    { end: "2026-11-02T00:00:00.000Z", net: 1500, balances: 1500 },
+    { end: "2026-11-03T00:00:00.000Z", net: 1300, balances: 1307 },
+  ];
+  const s = conservationSeries(buckets);
+  assert.deepEqual(s.x, [1793491200, 1793577600, 1793664000]);
+  assert.deepEqual(
+    [s.net, s.balances],
+    [
+      [0, 1500, 1300],
+      [0, 1500, 1307],
+    ],
+  );
+  assert.deepEqual(s.gaps, [buckets[2]]);
 });

@@ -428,7 +428,7 @@ function fullEntry(seq: number, kind: Entry["kind"] = "deposit"): Entry {
   };
 }
 
-const { NO_FILTERS, historyQuery, statementQuery } = await import("../src/models/wallet.ts");
+const { NO_FILTERS, historyQuery, statementQuery, withNames } = await import("../src/models/wallet.ts");
 
 void describe("WalletModel history filters (server-side) and statements", () => {
   void test("historyQuery sends local days as instants (to: the start of the next day) and only a valid handle", () => {
@@ -629,5 +629,51 @@ void describe("PendingModel, payment kinds", () => {
     const paid = await pending.submitMove({ kind: "pay", ...base });
     assert.deepEqual(paid, { state: "done", data: { transfer: { id: "trf_2", status: "succeeded", payment_request_id: "prq_1" } } });
     pending[Symbol.dispose]();
+  });
+});
+
+void describe("WalletModel counterparty names (issue 18)", () => {
+  void test("withNames learns each page's counterparty_display_name by wallet id and keeps the map when nothing is new", () => {
+    const known = new Map([["wal_old", "Old Friend"]]);
+    const page = [
+      { counterparty: "wal_zoe", counterparty_display_name: "Zoë" },
+      { counterparty: null, counterparty_display_name: null },
+      { counterparty: "wal_blank", counterparty_display_name: "  " },
+    ];
+    const learnt = withNames(known, page);
+    assert.deepEqual(
+      [...learnt],
+      [
+        ["wal_old", "Old Friend"],
+        ["wal_zoe", "Zoë"],
+      ],
+    );
+    assert.equal(withNames(learnt, page), learnt, "a page that teaches nothing returns the same map");
+  });
+
+  void test("a history page names a payer the user never dealt with; a live entry keeps that name", async () => {
+    const wallet = new WalletModel();
+    wallet.resetWallet(walletOf("wal_n", "usr_n"));
+    const payment = { ...fullEntry(2, "transfer_in"), counterparty: "wal_zoe", counterparty_display_name: "Zoë Payer" };
+    answer = (_method, path) =>
+      path.startsWith("/wallets/wal_n/history")
+        ? { status: 200, body: { items: [payment], next_cursor: null } }
+        : { status: 200, body: walletOf("wal_n", "usr_n") };
+    await wallet.refresh();
+    assert.equal(wallet.counterpartyNames.value.get("wal_zoe"), "Zoë Payer");
+    wallet.applyEntry({ ...fullEntry(3, "transfer_in"), counterparty: "wal_zoe" });
+    assert.equal(wallet.counterpartyNames.value.get("wal_zoe"), "Zoë Payer");
+    // A live payment from a stranger makes the model fetch the first page once, which names them.
+    requests.length = 0;
+    const stranger = { ...fullEntry(4, "transfer_in"), counterparty: "wal_new", counterparty_display_name: "New Person" };
+    answer = (_method, path) =>
+      path.startsWith("/wallets/wal_n/history")
+        ? { status: 200, body: { items: [stranger, payment], next_cursor: null } }
+        : { status: 200, body: walletOf("wal_n", "usr_n") };
+    wallet.applyEntry({ ...fullEntry(4, "transfer_in"), counterparty: "wal_new" });
+    wallet.applyEntry({ ...fullEntry(4, "transfer_in"), counterparty: "wal_new" });
+    await settle();
+    assert.equal(wallet.counterpartyNames.value.get("wal_new"), "New Person");
+    assert.equal(requests.filter((r) => r.includes("/history")).length, 1, "asked once");
   });
 });

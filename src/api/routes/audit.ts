@@ -5,7 +5,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { configOf } from "../../config";
+import { configOf, type Config } from "../../config";
 import { auditLog } from "../../db/schema";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
@@ -16,6 +16,8 @@ import { AuditRow, jsonContent } from "../schemas";
 import { OWED_LOOKUPS_MAX, verify } from "../../audit/verify";
 import { selfAuditStatus } from "../../audit/self-audit";
 import { logVerifyOptions } from "../../audit/log-verify";
+import { addPartials, auditDbs, bucketWidthMs, totalsPartial, type TotalsWindow } from "../../audit/totals";
+import { isCurrencyCode } from "../../domain/currency";
 
 const AuditQuery = z.object({
   limit: z
@@ -138,6 +140,47 @@ const selfAuditRoute = createRoute(
   ),
 );
 
+const TotalsQuery = z.object({
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .openapi({ description: "ISO 4217 code; the totals hold per currency", example: "USD" }),
+  from: z.iso.datetime().openapi({ description: "start of the first bucket (ISO 8601)" }),
+  to: z.iso.datetime().openapi({ description: "end of the last bucket, exclusive (ISO 8601)" }),
+  buckets: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional()
+    .openapi({ description: "how many equal spans to cut [from, to) into (default 30, at most AUDIT_TOTALS_BUCKETS_MAX)" }),
+});
+
+const TotalsBucket = z.object({
+  end: z.string().openapi({ description: "the bucket's end (exclusive), ISO 8601; the totals hold just before it" }),
+  net: z.number().int().openapi({ description: "deposits minus withdrawals that succeeded before `end`, in minor units" }),
+  balances: z.number().int().openapi({ description: "the sum of every wallet's balance just before `end`, in minor units" }),
+});
+
+const totalsRoute = createRoute(
+  withErrors(
+    {
+      method: "get",
+      path: "/audit/totals",
+      summary: "Money put into the system beside the sum of balances, at the end of each time bucket (auditor role)",
+      description:
+        "Deposits minus withdrawals come from the audit rows, balances from the entries' balance_after: two sources that agree when money is conserved. A bucket where they differ is a finding. Both are running totals since the first movement. 422 limit_exceeded when a total passes 2^53 - 1 minor units.",
+      middleware: [requireAuth, requireAuditor] as const,
+      request: { query: TotalsQuery },
+      responses: {
+        200: jsonContent(
+          z.object({ currency: z.string(), from: z.string(), to: z.string(), buckets: z.array(TotalsBucket) }),
+          "The totals",
+        ),
+      },
+    },
+    ["validation_error", "limit_exceeded", "unavailable"],
+  ),
+);
+
 /** The audit sub-app, mounted under /api/v1. */
 export const auditRoutes = new OpenAPIHono<AppEnv>();
 
@@ -174,6 +217,51 @@ auditRoutes.openapi(listRoute, async (c) => {
 auditRoutes.openapi(selfAuditRoute, async (c) =>
   c.json(await orUnavailable(c, "self-audit status", () => selfAuditStatus(c.env, Date.now())), 200),
 );
+
+/** The totals query checked against the configured limits; every bad value is a 400 before anything is read. */
+function totalsWindow(q: z.infer<typeof TotalsQuery>, config: Config): TotalsWindow {
+  const buckets = q.buckets === undefined ? Math.min(30, config.audit_totals_buckets_max) : Number(q.buckets);
+  if (!Number.isSafeInteger(buckets) || buckets < 1 || buckets > config.audit_totals_buckets_max) {
+    throw new ApiError("validation_error", [{ field: "buckets", issue: `a whole number from 1 to ${config.audit_totals_buckets_max}` }]);
+  }
+  if (!isCurrencyCode(q.currency)) throw new ApiError("validation_error", [{ field: "currency", issue: "a known ISO 4217 code" }]);
+  const from_ms = Date.parse(q.from);
+  const to_ms = Date.parse(q.to);
+  if (!(to_ms > from_ms)) throw new ApiError("validation_error", [{ field: "to", issue: "must be after from" }]);
+  if (to_ms - from_ms > config.audit_totals_window_days_max * 86_400_000) {
+    throw new ApiError("validation_error", [{ field: "to", issue: `at most ${config.audit_totals_window_days_max} days after from` }]);
+  }
+  // Buckets narrower than a millisecond would be empty duplicates of each other.
+  if (to_ms - from_ms < buckets) throw new ApiError("validation_error", [{ field: "buckets", issue: "at most one a millisecond" }]);
+  return { currency: q.currency, from_ms, to_ms, buckets };
+}
+
+auditRoutes.openapi(totalsRoute, async (c) => {
+  const window = totalsWindow(c.req.valid("query"), configOf(c.env));
+  const parts = await orUnavailable(c, "audit totals", () => Promise.all(auditDbs(c.env).map((db) => totalsPartial(db, window))));
+  const totals = addPartials(parts, window.buckets);
+  const width = bucketWidthMs(window);
+  const buckets = totals.net.map((net, i) => {
+    const balances = totals.balances[i] ?? 0n;
+    const end = new Date(Math.min(window.to_ms, window.from_ms + (i + 1) * width)).toISOString();
+    return { end, net: safeTotal(net), balances: safeTotal(balances) };
+  });
+  return c.json(
+    { currency: window.currency, from: new Date(window.from_ms).toISOString(), to: new Date(window.to_ms).toISOString(), buckets },
+    200,
+  );
+});
+
+/** A total as a JSON number, exact only below 2^53: past it the answer would round, so it is refused instead. */
+function safeTotal(total: bigint): number {
+  const n = Number(total);
+  if (!Number.isSafeInteger(n) || BigInt(n) !== total) {
+    throw new ApiError("limit_exceeded", [
+      { field: "currency", issue: "a total passes 2^53 - 1 minor units, which JSON numbers cannot hold exactly" },
+    ]);
+  }
+  return n;
+}
 
 auditRoutes.openapi(verifyRoute, async (c) => {
   const q = c.req.valid("query");

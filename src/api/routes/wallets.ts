@@ -12,11 +12,18 @@ import { ApiError } from "../errors";
 import { pageLimit } from "../paging";
 import { requestHash } from "../../domain/idempotency";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
-import { decodeHistoryCursor, encodeHistoryCursor, parseInstant, walletIdsOfHandle, type HistoryFilterSpec } from "../find-params";
+import {
+  decodeHistoryCursor,
+  displayNamesOfWallets,
+  encodeHistoryCursor,
+  parseInstant,
+  walletIdsOfHandle,
+  type HistoryFilterSpec,
+} from "../find-params";
 import type { HistoryFilter } from "../../wallet/history-queries";
 import type { EntryKind } from "../../domain/views";
 import { movementErrors, withErrors } from "../declared-errors";
-import { AmountBody, Entry, HistoryFilterQuery, IdempotencyHeaders, Movement, Wallet, WalletIdParam, jsonContent } from "../schemas";
+import { AmountBody, HistoryEntry, HistoryFilterQuery, IdempotencyHeaders, Movement, Wallet, WalletIdParam, jsonContent } from "../schemas";
 
 function singleWalletRequest(c: AppContext, route: string, walletId: string, body: { amount: number }): SingleWalletRequest {
   return {
@@ -52,7 +59,7 @@ const historyRoute = createRoute(
       middleware: [requireAuth] as const,
       request: { params: WalletIdParam, query: HistoryFilterQuery },
       responses: {
-        200: jsonContent(z.object({ items: z.array(Entry), next_cursor: z.string().nullable() }), "A page of history"),
+        200: jsonContent(z.object({ items: z.array(HistoryEntry), next_cursor: z.string().nullable() }), "A page of history"),
       },
     },
     ["validation_error", "forbidden", "not_found", "unavailable"],
@@ -109,7 +116,15 @@ walletRoutes.openapi(historyRoute, async (c) => {
   const page = filtered ? await stub.findHistory({ ...paging, filter: await historyFilter(c, spec) }) : await stub.history(paging);
   if (page.code !== "ok") throw new ApiError("not_found");
   const next_cursor = page.next_before_seq === null ? null : encodeHistoryCursor(page.next_before_seq, spec);
-  return c.json({ items: page.items, next_cursor }, 200);
+  // Who the counterparties are is read at the edge, once per page, from the directory: the entries (and their
+  // hashes) stay as the wallet wrote them, and a payer the owner never paid or asked is still named.
+  const counterparties = page.items.flatMap((entry) => (entry.counterparty === null ? [] : [entry.counterparty]));
+  const names = await orUnavailable(c, "counterparty names", () => displayNamesOfWallets(c.env.DB, counterparties));
+  const items = page.items.map((entry) => ({
+    ...entry,
+    counterparty_display_name: entry.counterparty === null ? null : (names.get(entry.counterparty) ?? null),
+  }));
+  return c.json({ items, next_cursor }, 200);
 });
 
 /**

@@ -574,7 +574,7 @@ export type paths = {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["Entry"][];
+                            items: components["schemas"]["HistoryEntry"][];
                             next_cursor: string | null;
                         };
                     };
@@ -2808,6 +2808,120 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/audit/totals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Money put into the system beside the sum of balances, at the end of each time bucket (auditor role)
+         * @description Deposits minus withdrawals come from the audit rows, balances from the entries' balance_after: two sources that agree when money is conserved. A bucket where they differ is a finding. Both are running totals since the first movement. 422 limit_exceeded when a total passes 2^53 - 1 minor units.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description ISO 4217 code; the totals hold per currency */
+                    currency: string;
+                    /** @description start of the first bucket (ISO 8601) */
+                    from: string;
+                    /** @description end of the last bucket, exclusive (ISO 8601) */
+                    to: string;
+                    /** @description how many equal spans to cut [from, to) into (default 30, at most AUDIT_TOTALS_BUCKETS_MAX) */
+                    buckets?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The totals */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            currency: string;
+                            from: string;
+                            to: string;
+                            buckets: {
+                                /** @description the bucket's end (exclusive), ISO 8601; the totals hold just before it */
+                                end: string;
+                                /** @description deposits minus withdrawals that succeeded before `end`, in minor units */
+                                net: number;
+                                /** @description the sum of every wallet's balance just before `end`, in minor units */
+                                balances: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: limit_exceeded */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_limit_exceeded"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/verify": {
         parameters: {
             query?: never;
@@ -4681,6 +4795,10 @@ export type components = {
                 transfer_id?: string;
             };
         };
+        HistoryEntry: components["schemas"]["Entry"] & {
+            /** @description The display name of the counterparty wallet's owner, read when the page is served (not hashed; null for a deposit or withdrawal) */
+            counterparty_display_name: string | null;
+        };
         Entry: {
             id: string;
             seq: number;
@@ -5002,6 +5120,19 @@ export type components = {
             failure_code: string | null;
             created_at: string;
         };
+        Error_limit_exceeded: {
+            error: {
+                /** @enum {string} */
+                code: "limit_exceeded";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
         BalanceAt: {
             wallet_id: string;
             at: string;
@@ -5030,19 +5161,6 @@ export type components = {
             chain_head: {
                 seq: number;
                 hash: string;
-            };
-        };
-        Error_limit_exceeded: {
-            error: {
-                /** @enum {string} */
-                code: "limit_exceeded";
-                message: string;
-                request_id: string;
-                details?: {
-                    field: string;
-                    issue: string;
-                }[];
-                transfer_id?: string;
             };
         };
         Error_forbidden: {

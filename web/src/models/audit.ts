@@ -4,7 +4,7 @@
  */
 import { createModel, effect, signal, untracked } from "@preact/signals";
 import { api } from "../api";
-import type { AuditRow, Page, SelfAuditStatus, VerifyResult, VerifySummary } from "../types";
+import type { AuditRow, AuditTotals, Page, SelfAuditStatus, VerifyResult, VerifySummary } from "../types";
 
 export interface AuditFilters {
   kind: "" | AuditRow["kind"];
@@ -21,6 +21,34 @@ export type VerifyState =
 export const AUDIT_REFRESH_MS = 3_000;
 /** Wallets per verification page: small enough that the progress bar moves, large enough to be quick. */
 export const VERIFY_PAGE_WALLETS = 50;
+/** Buckets of the conservation chart: enough points for a smooth line, few enough for a cheap query. */
+export const TOTALS_BUCKETS = 60;
+/** The totals are read again every this many refreshes (they read the whole ledger mirror, the log page does not). */
+const TOTALS_EVERY_REFRESHES = 10;
+
+/**
+ * The window of the conservation chart: from a little before the oldest loaded row (so the chart starts where the
+ * log shown starts, and at least a minute back) to now, never longer than the server's 366 days.
+ */
+export function totalsQuery(rows: readonly AuditRow[], currency: string, now_ms: number): string {
+  const oldest = rows.reduce((min, row) => Math.min(min, Date.parse(row.created_at) || min), now_ms);
+  const from_ms = Math.max(now_ms - 365 * 86_400_000, Math.min(oldest - 1_000, now_ms - 60_000));
+  const params = new URLSearchParams({
+    currency,
+    from: new Date(from_ms).toISOString(),
+    to: new Date(now_ms + 1).toISOString(),
+    buckets: String(TOTALS_BUCKETS),
+  });
+  return params.toString();
+}
+
+/** The currency most of the loaded rows are in, which the money chart shows. */
+export function mainCurrency(rows: readonly AuditRow[]): string | null {
+  const counts = new Map<string, number>();
+  for (const row of rows) if (row.currency !== null) counts.set(row.currency, (counts.get(row.currency) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+}
+
 /** Problems the screen keeps; the rest are counted. */
 const VERIFY_PROBLEMS_SHOWN = 500;
 
@@ -63,6 +91,8 @@ export const AuditModel = createModel(() => {
   const verifyState = signal<VerifyState>({ state: "idle" });
   /** The continuous self-audit's position, or null until the server has answered (or when it could not). */
   const selfAudit = signal<SelfAuditStatus | null>(null);
+  /** The conservation totals over time (GET /audit/totals), or null until answered; "error" when they could not be read. */
+  const totals = signal<AuditTotals | "error" | null>(null);
   /** Set when the screen is left: a verification still paging through the wallets stops asking for more. */
   let disposed = false;
 
@@ -104,6 +134,21 @@ export const AuditModel = createModel(() => {
     if (result.ok) selfAudit.value = result.data;
   }
 
+  /** Loads the totals for the main currency of the loaded rows (nothing before any row has a currency). */
+  async function loadTotals(): Promise<void> {
+    const currency = mainCurrency(rows.value);
+    if (currency === null) return;
+    const result = await api<AuditTotals>("GET", `/audit/totals?${totalsQuery(rows.value, currency, Date.now())}`);
+    if (disposed) return;
+    if (result.ok) totals.value = result.data;
+    else if (totals.value === null) totals.value = "error";
+  }
+
+  // The first page of rows names the currency and the window: the totals follow it once.
+  effect(() => {
+    if (ready.value && untracked(() => totals.value) === null) untracked(() => void loadTotals());
+  });
+
   effect(() => {
     // The loads read signals; untracked keeps this effect from re-running (and restarting its timer) on them.
     untracked(() => {
@@ -111,10 +156,12 @@ export const AuditModel = createModel(() => {
       void loadSelfAudit();
     });
     // New rows arrive in batches a few seconds after the money moves; keep the top of the log current.
+    let ticks = 0;
     const timer = setInterval(() => {
       if (document.visibilityState !== "visible") return;
       void refreshNewest();
       void loadSelfAudit();
+      if (++ticks % TOTALS_EVERY_REFRESHES === 0) void loadTotals();
     }, AUDIT_REFRESH_MS);
     return () => {
       disposed = true;
@@ -130,6 +177,8 @@ export const AuditModel = createModel(() => {
     ready,
     verifyState,
     selfAudit,
+    totals,
+    loadTotals,
     loadAudit,
     refreshNewest,
     loadSelfAudit,
@@ -176,6 +225,8 @@ export const AuditModel = createModel(() => {
       } while (next !== null);
       summary.ok = summary.problems.length === 0 && summary.problems_omitted === 0;
       verifyState.value = { state: "done", result: summary };
+      // A verification is when an auditor looks at conservation: the totals are brought up to date with it.
+      void loadTotals();
     },
   };
 });

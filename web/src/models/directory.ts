@@ -2,8 +2,8 @@
  * Who is behind a counterparty wallet id, as far as this client knows (issue 18). History entries name the other
  * side only by wallet id, and the contract has no look-up by wallet id, so the names come from what the client
  * has seen: the wallets the user paid by handle (learned when a payment succeeds, kept in localStorage per user)
- * and the requesters of payment requests (whose wallet id each request carries). An unknown wallet shows a short
- * id; the report of issue 18 proposes an additive `counterparty_handle` on entries to close the gap.
+ * and the requesters of payment requests (whose wallet id each request carries). Display names come from the
+ * server with each history page (`counterparty_display_name`, kept by the wallet model); this adds the handles.
  */
 import { createModel, signal } from "@preact/signals";
 

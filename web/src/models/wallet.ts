@@ -8,7 +8,7 @@
  */
 import { computed, createModel, effect, signal } from "@preact/signals";
 import { api, download, seg, type DownloadResult } from "../api";
-import type { Entry, EntryKind, Page, Wallet } from "../types";
+import type { Entry, EntryKind, HistoryEntry, Page, Wallet } from "../types";
 
 const PAGE_SIZE = 50;
 
@@ -74,6 +74,23 @@ export function localDate(iso: string): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
+/**
+ * The counterparty names a history page brings (`counterparty_display_name`, issue 18) added to those already
+ * known, by wallet id; the same map back when the page taught nothing new, so nothing redraws for it. Live
+ * entries carry no name: they are named from what an earlier page taught, or by the views' other sources.
+ */
+export function withNames(known: ReadonlyMap<string, string>, items: readonly Partial<HistoryEntry>[]): ReadonlyMap<string, string> {
+  let next: Map<string, string> | null = null;
+  for (const item of items) {
+    const id = item.counterparty;
+    const name = item.counterparty_display_name;
+    if (typeof id !== "string" || typeof name !== "string" || name.trim() === "" || (next ?? known).get(id) === name) continue;
+    next ??= new Map(known);
+    next.set(id, name);
+  }
+  return next ?? known;
+}
+
 function mergeBySeq(a: readonly Entry[], b: readonly Entry[]): Entry[] {
   const bySeq = new Map<number, Entry>();
   for (const entry of [...a, ...b]) bySeq.set(entry.seq, entry);
@@ -96,6 +113,15 @@ export const WalletModel = createModel(() => {
   /** Grows by one whenever balance, available or held changes, so the view can replay its flash animation. */
   const balanceFlash = signal(0);
   const filters = signal<HistoryFilters>(NO_FILTERS);
+  /** Counterparty display names by wallet id, as history pages named them. */
+  const counterpartyNames = signal<ReadonlyMap<string, string>>(new Map());
+
+  /** Counterparties a live entry made us ask the server to name, so each is asked for once. */
+  const askedNames = new Set<string>();
+
+  function learnNames(items: readonly HistoryEntry[]): void {
+    counterpartyNames.value = withNames(counterpartyNames.value, items);
+  }
 
   /** The server's filtered listing, while any filter is set: its loaded pages, its cursor and its state. */
   const filteredEntries = signal<Entry[]>([]);
@@ -136,12 +162,13 @@ export const WalletModel = createModel(() => {
     }
     filteredStatus.value = "loading";
     const page = `limit=${PAGE_SIZE}${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`;
-    const result = await api<Page<Entry>>("GET", `/wallets/${seg(id)}/history?${query}&${page}`);
+    const result = await api<Page<HistoryEntry>>("GET", `/wallets/${seg(id)}/history?${query}&${page}`);
     if (id !== activeId || generation !== filterGeneration) return;
     if (!result.ok) {
       filteredStatus.value = result.status === 400 ? "invalid" : "error";
       return;
     }
+    learnNames(result.data.items);
     filteredEntries.value = cursor === null ? result.data.items : mergeBySeq(filteredEntries.value, result.data.items);
     filteredCursor.value = result.data.next_cursor;
     filteredStatus.value = "idle";
@@ -185,11 +212,12 @@ export const WalletModel = createModel(() => {
   async function refreshOnce(id: string): Promise<void> {
     const [walletResult, pageResult] = await Promise.all([
       api<Wallet>("GET", `/wallets/${seg(id)}`),
-      api<Page<Entry>>("GET", `/wallets/${seg(id)}/history?limit=${PAGE_SIZE}`),
+      api<Page<HistoryEntry>>("GET", `/wallets/${seg(id)}/history?limit=${PAGE_SIZE}`),
     ]);
     if (id !== activeId) return;
     if (walletResult.ok) applyWallet(walletResult.data);
     if (pageResult.ok) {
+      learnNames(pageResult.data.items);
       mergeFirstPage(pageResult.data);
       historyReady.value = true;
       if (historyStatus.value === "error") historyStatus.value = "idle";
@@ -208,6 +236,7 @@ export const WalletModel = createModel(() => {
     filters,
     filtersActive,
     filteredEntries,
+    counterpartyNames,
     filteredCursor,
     filteredStatus,
     visibleEntries,
@@ -257,6 +286,13 @@ export const WalletModel = createModel(() => {
     applyEntry(entry: Entry): boolean {
       const newest = lastSeq();
       entries.value = mergeBySeq([entry], entries.value);
+      // A live entry carries no name: a counterparty no page has named yet (a first payment from a stranger) is
+      // named by fetching the first page again, once per such wallet, as the server names every page's entries.
+      const other = entry.counterparty;
+      if (typeof other === "string" && !counterpartyNames.value.has(other) && !askedNames.has(other)) {
+        askedNames.add(other);
+        void model.refresh();
+      }
       // Whether it matches the filters is the server's to say: the filtered listing is fetched again.
       if (hasFilters(filters.value)) scheduleFiltered();
       return newest === 0 || entry.seq <= newest + 1;
@@ -293,12 +329,16 @@ export const WalletModel = createModel(() => {
       const cursor = nextCursor.value;
       if (id === null || cursor === null || historyStatus.value === "loading") return;
       historyStatus.value = "loading";
-      const result = await api<Page<Entry>>("GET", `/wallets/${seg(id)}/history?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(cursor)}`);
+      const result = await api<Page<HistoryEntry>>(
+        "GET",
+        `/wallets/${seg(id)}/history?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(cursor)}`,
+      );
       if (id !== activeId) return;
       if (!result.ok) {
         historyStatus.value = "error";
         return;
       }
+      learnNames(result.data.items);
       entries.value = mergeBySeq(entries.value, result.data.items);
       nextCursor.value = result.data.next_cursor;
       historyStatus.value = "idle";

@@ -166,6 +166,9 @@ function Dashboard() {
   useEffect(() => directory.useFor(userId), [userId]);
   // The shown history's check against the transparency log lives as long as the dashboard.
   const log = useModel(() => new LogCheckModel({ wallet }));
+  // The dashboard opens at its top, with the balance in view: on a phone the registration form sits far down the
+  // page, and a new user landed in the middle of the send form with the balance scrolled away (issue 18's walk).
+  useEffect(() => window.scrollTo(0, 0), []);
   return (
     <main id="main" tabIndex={-1} class="dashboard">
       <h1 class="visually-hidden">Your wallet</h1>

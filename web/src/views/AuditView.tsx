@@ -4,9 +4,9 @@
  */
 import { useModel, useSignal } from "@preact/signals";
 import { formatMinor } from "../money";
-import { AuditModel, type AuditFilters } from "../models/audit";
-import type { AuditRow, VerifySummary } from "../types";
-import { moneyInSystem } from "../insights";
+import { AuditModel, mainCurrency, type AuditFilters } from "../models/audit";
+import type { AuditRow, AuditTotals, VerifySummary } from "../types";
+import { conservationSeries, moneyInSystem } from "../insights";
 import { Chart } from "./Chart";
 import { formatDate } from "./format";
 
@@ -244,19 +244,69 @@ function WalletCoverage({ result }: { result: VerifySummary }) {
   );
 }
 
-/** The currency most of the loaded rows are in, which the money chart shows. */
-function mainCurrency(rows: readonly AuditRow[]): string | null {
-  const counts = new Map<string, number>();
-  for (const row of rows) if (row.currency !== null) counts.set(row.currency, (counts.get(row.currency) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+/** The conservation chart: deposits minus withdrawals and the sum of balances over time, from GET /audit/totals. */
+function TotalsChart({ totals }: { totals: AuditTotals }) {
+  const s = conservationSeries(totals.buckets);
+  const currency = totals.currency;
+  const last = s.net.length - 1;
+  const label =
+    last < 0
+      ? "No totals yet."
+      : `Deposits minus withdrawals ${formatMinor(s.net[last] ?? 0, currency)} and the sum of balances ${formatMinor(s.balances[last] ?? 0, currency)} at the end; ${
+          s.gaps.length === 0 ? "the two lines agree everywhere" : `they differ at ${s.gaps.length} points`
+        }.`;
+  return (
+    <>
+      <Chart
+        testid="money-chart"
+        label={label}
+        series={{ x: s.x, ys: [s.net, s.balances], labels: ["Deposits minus withdrawals", "Sum of balances"] }}
+        formatY={(minor) => formatMinor(minor, currency)}
+        stepped
+      />
+      <ul class="legend">
+        <li>
+          <span class="key k-net" aria-hidden="true" />
+          Deposits − withdrawals
+        </li>
+        <li>
+          <span class="key k-balances" aria-hidden="true" />
+          Sum of balances
+        </li>
+      </ul>
+      <div data-testid="totals-verdict" aria-live="polite">
+        {s.gaps.length === 0 ? (
+          <p>
+            <span class="badge ok">The lines agree: every balance is accounted for by money put in</span>
+          </p>
+        ) : (
+          <>
+            <p>
+              <span class="badge bad">Finding: the sum of balances differs from the money put in</span>
+            </p>
+            <ul class="findings" data-testid="totals-gaps">
+              {s.gaps.slice(-5).map((gap) => (
+                <li key={gap.end}>
+                  Before {formatDate(gap.end)}: balances {formatMinor(gap.balances, currency)}, deposits − withdrawals{" "}
+                  {formatMinor(gap.net, currency)} (off by {formatMinor(gap.balances - gap.net, currency)})
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </div>
+    </>
+  );
 }
 
 /**
- * Money put into the system (deposits minus withdrawals) over the loaded audit rows, and the conservation
- * verdict of the last Verify, which compares the sum of every balance with that money, per currency.
+ * Money put into the system (deposits minus withdrawals) beside the sum of every balance, over time, for the
+ * main currency of the log; and the conservation verdict of the last Verify, per currency. Until the server's
+ * totals arrive (or where it has none), the loaded rows alone give the first line.
  */
 function MoneyInSystem({ audit }: { audit: AuditModel }) {
   const rows = audit.rows.value;
+  const totals = audit.totals.value;
   const currency = mainCurrency(rows);
   const series = currency === null ? null : moneyInSystem(rows, currency);
   const v = audit.verifyState.value;
@@ -265,11 +315,13 @@ function MoneyInSystem({ audit }: { audit: AuditModel }) {
     <section class="card" aria-labelledby="money-title" data-testid="money-in-system">
       <h2 id="money-title">Money in the system</h2>
       <p class="muted">
-        Deposits minus withdrawals{currency !== null ? ` in ${currency}` : ""}, added up over the audit rows loaded below (load more to go
-        further back). Payments between wallets leave it unchanged.
+        Deposits minus withdrawals{currency !== null ? ` in ${currency}` : ""}, beside the sum of every wallet's balance. Payments between
+        wallets change neither; a gap between the lines is money that appeared or vanished.
       </p>
-      {series === null || series.x.length < 2 || currency === null ? (
-        <p class="chart-empty">The picture appears once the log holds two deposits or withdrawals.</p>
+      {totals !== null && totals !== "error" ? (
+        <TotalsChart totals={totals} />
+      ) : series === null || series.x.length < 2 || currency === null ? (
+        <p class="chart-empty">The picture appears once the log holds deposits or withdrawals.</p>
       ) : (
         <Chart
           testid="money-chart"
@@ -281,7 +333,7 @@ function MoneyInSystem({ audit }: { audit: AuditModel }) {
       )}
       <p data-testid="conservation">
         {conservation === null ? (
-          <span class="muted">The sum of all balances is compared with this at every Verify.</span>
+          <span class="muted">Every Verify also compares the two in every currency.</span>
         ) : conservation.length === 0 ? (
           <span class="badge ok">Sum of balances = deposits − withdrawals, in every currency</span>
         ) : (

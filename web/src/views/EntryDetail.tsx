@@ -16,6 +16,7 @@ import { useApp } from "./context";
 import { FieldError, SubmitButton, TextField, focusFirstInvalid, useFormState } from "./fields";
 import { KIND_LABELS, formatDate } from "./format";
 import { UserText } from "./UserText";
+import { Avatar, partyOf } from "./people";
 
 const MEMO_MAX = 140;
 
@@ -231,6 +232,7 @@ function ReceiptDownload({ transferId }: { transferId: string }) {
 }
 
 export function EntryDetail({ entry, currency, onClose }: { entry: Entry; currency: string; onClose: () => void }) {
+  const app = useApp();
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
@@ -239,6 +241,7 @@ export function EntryDetail({ entry, currency, onClose }: { entry: Entry; curren
     return () => opener?.focus();
   }, []);
   const isTransfer = entry.kind === "transfer_in" || entry.kind === "transfer_out";
+  const party = partyOf(app, entry);
   return (
     <dialog ref={dialog} class="detail" aria-labelledby="detail-title" onClose={onClose}>
       <h2 id="detail-title">
@@ -259,6 +262,14 @@ export function EntryDetail({ entry, currency, onClose }: { entry: Entry; curren
         ) : null}
         {entry.counterparty !== null ? (
           <>
+            <dt>{entry.kind === "transfer_in" ? "From" : "To"}</dt>
+            <dd class="party" data-testid="entry-party">
+              <Avatar party={party} />
+              <span>
+                <UserText text={party.name} />
+                {party.handle !== null && party.name !== `@${party.handle}` ? <span class="muted"> @{party.handle}</span> : null}
+              </span>
+            </dd>
             <dt>{entry.kind === "transfer_in" ? "From wallet" : "To wallet"}</dt>
             <dd>
               <code>{entry.counterparty}</code>

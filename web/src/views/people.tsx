@@ -32,14 +32,20 @@ function handleOf(app: AppModel, entry: Entry, walletId: string): string | null 
   return null;
 }
 
-/** Who `entry` was with. */
+/**
+ * Who `entry` was with. The server names every counterparty of a history page (`counterparty_display_name`,
+ * kept by the wallet model by wallet id), so a payer the user never paid or asked is named too; the client's
+ * own sources add the handle, and name an entry that only arrived live.
+ */
 export function partyOf(app: AppModel, entry: Entry): Party {
   if (entry.counterparty === null) return { name: "Bank", handle: null, initials: entry.kind === "deposit" ? "↓" : "↑", bank: true };
   const handle = handleOf(app, entry, entry.counterparty);
+  const contact = handle === null ? undefined : app.contacts.contacts.value.find((c) => c.handle === handle);
+  const served = app.wallet.counterpartyNames.value.get(entry.counterparty);
+  const display = served ?? (contact !== undefined && contact.display_name.trim() !== "" ? contact.display_name : null);
+  if (display !== null) return { name: display, handle, initials: initialsOf(display), bank: false };
   if (handle === null) return { name: `Wallet ${entry.counterparty.slice(0, 8)}…`, handle: null, initials: "?", bank: false };
-  const contact = app.contacts.contacts.value.find((c) => c.handle === handle);
-  const display = contact !== undefined && contact.display_name.trim() !== "" ? contact.display_name : null;
-  return { name: display ?? `@${handle}`, handle, initials: initialsOf(display ?? handle), bank: false };
+  return { name: `@${handle}`, handle, initials: initialsOf(handle), bank: false };
 }
 
 /** A round avatar of initials; decorative, since the name is always written beside it. */
