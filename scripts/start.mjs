@@ -86,6 +86,16 @@ function run(command, args, what, { quiet = false } = {}) {
   if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status})`);
 }
 
+/** `run`, without waiting: resolves when the command has succeeded, rejects naming it when it fails. */
+function runAsync(command, args, what) {
+  say(what);
+  return new Promise((ok, fail) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: childEnv });
+    child.once("error", fail);
+    child.once("exit", (code) => (code === 0 ? ok(undefined) : fail(new Error(`${what} failed (exit ${code})`))));
+  });
+}
+
 function portFree(p) {
   return new Promise((ok) => {
     const server = createServer().once("error", () => ok(false));
@@ -124,8 +134,25 @@ async function waitForHealth(child) {
   throw new Error("the server did not become healthy within 60 s");
 }
 
+/** The D1 bindings of the audit store's partitions: AUDIT_PARTITIONS from the environment, else from wrangler.toml. */
+function auditPartitions() {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const raw = process.env.AUDIT_PARTITIONS ?? /^AUDIT_PARTITIONS\s*=\s*"([^"]*)"/m.exec(toml)?.[1] ?? "DB";
+  return raw.split(",").map((name) => name.trim());
+}
+
 const secrets = ensureSecrets();
-run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], "applying D1 migrations");
+// Every audit partition (AUDIT_PARTITIONS, main DB first) has the same schema, so each gets every migration. The
+// partitions are separate databases, so their migrations run side by side (each wrangler start costs seconds).
+await Promise.all(
+  auditPartitions().map((binding) =>
+    runAsync(
+      bin("wrangler"),
+      ["d1", "migrations", "apply", binding, "--local", "--persist-to", stateDir],
+      `applying D1 migrations to ${binding}`,
+    ),
+  ),
+);
 if (process.env.SKIP_WEB_BUILD !== "1")
   run(bin("vite"), ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"], "building the web client");
 await stopStaleServer();

@@ -69,6 +69,13 @@ export interface Config {
   /** Shares in one split. */
   readonly split_max_shares: number;
   /**
+   * The audit store's partitions: the D1 bindings that hold the audit log and the entry mirror, in order; a
+   * wallet's id names its index here for ever (src/db/partitions.ts), so the list only ever grows at its end.
+   */
+  readonly audit_partitions: readonly string[];
+  /** The indexes of `audit_partitions` that new wallets are placed in (the others keep serving their wallets). */
+  readonly audit_partitions_open: readonly number[];
+  /**
    * Test mode only: every error answer is checked against its route's declared codes (api/declared-errors.ts).
    * Not a limit; off in wrangler.toml, on only in the tests' environments.
    */
@@ -132,6 +139,8 @@ type ConfigVarName =
   | "REQUESTS_MAX_OPEN_PER_USER"
   | "REQUESTS_MAX_PER_PAYER_PER_DAY"
   | "SPLIT_MAX_SHARES"
+  | "AUDIT_PARTITIONS"
+  | "AUDIT_PARTITIONS_OPEN"
   | "CHECK_ERROR_CODES";
 
 const DAY_MS = 86_400_000;
@@ -150,6 +159,7 @@ function integer(vars: ConfigVars, name: ConfigVarName, min: number, max: number
 
 /** Parses and range-checks every limit; throws an Error naming the first bad variable. */
 export function parseConfig(vars: ConfigVars): Config {
+  const audit_partitions = partitionNames(vars.AUDIT_PARTITIONS);
   const config: Config = {
     max_body_bytes: integer(vars, "MAX_BODY_BYTES", 1_024, 1_048_576),
     history_page_default: integer(vars, "HISTORY_PAGE_DEFAULT", 1, 1_000),
@@ -232,6 +242,8 @@ export function parseConfig(vars: ConfigVars): Config {
     // The contract's minimum is 2; a split is created in one transaction of one request per share.
     split_max_shares: integer(vars, "SPLIT_MAX_SHARES", 2, 200),
     check_error_codes: onOff(vars, "CHECK_ERROR_CODES"),
+    audit_partitions,
+    audit_partitions_open: openPartitions(vars.AUDIT_PARTITIONS_OPEN, audit_partitions.length),
   };
   if (config.history_page_default > config.history_page_max) {
     throw new Error("config: HISTORY_PAGE_DEFAULT must not exceed HISTORY_PAGE_MAX");
@@ -275,6 +287,30 @@ function origins(raw: string): string[] {
       throw new Error(`config: ALLOWED_ORIGINS entry ${JSON.stringify(o)} is not an origin like https://example.com`);
   }
   return list;
+}
+
+/** A wallet id holds its partition's index in two base-10 digits at most (src/db/partitions.ts). */
+export const AUDIT_PARTITIONS_MAX = 100;
+
+/** D1 binding names, comma-separated, distinct, 1..AUDIT_PARTITIONS_MAX of them. */
+function partitionNames(raw: string): string[] {
+  const list = raw.split(",").map((name) => name.trim());
+  if (list.length > AUDIT_PARTITIONS_MAX || new Set(list).size !== list.length || list.some((n) => !/^[A-Z][A-Z0-9_]{0,62}$/.test(n)))
+    throw new Error(`config: AUDIT_PARTITIONS must be 1..${AUDIT_PARTITIONS_MAX} distinct D1 binding names, got ${JSON.stringify(raw)}`);
+  // Partition 0 is the main database: it holds every wallet made before partitions existed, and the directory.
+  if (list[0] !== "DB") throw new Error(`config: AUDIT_PARTITIONS must start with DB (the main database), got ${JSON.stringify(raw)}`);
+  return list;
+}
+
+/** Indexes into AUDIT_PARTITIONS, comma-separated, distinct, at least one: new wallets must have somewhere to go. */
+function openPartitions(raw: string, count: number): number[] {
+  const list = raw.split(",").map((n) => n.trim());
+  const indexes = list.map(Number);
+  if (list.some((n) => !/^\d{1,2}$/.test(n)) || indexes.some((i) => i >= count) || new Set(indexes).size !== indexes.length)
+    throw new Error(
+      `config: AUDIT_PARTITIONS_OPEN must be distinct indexes into AUDIT_PARTITIONS (0..${count - 1}), got ${JSON.stringify(raw)}`,
+    );
+  return indexes;
 }
 
 function currency(raw: string): string {

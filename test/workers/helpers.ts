@@ -7,6 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { entryHash, GENESIS_HASH } from "../../src/domain/hash-chain";
 import type { EntryView, WalletView } from "../../src/domain/views";
+import { partitionDbs, walletDb } from "../../src/db/partitions";
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -176,7 +177,8 @@ export async function assertLedger(walletIds: string[]): Promise<LedgerCheck> {
       prev = hash;
     });
     expect(sum, `entries of ${id} sum to its balance`).toBe(w.balance);
-    const mirrored = await env.DB.prepare("SELECT seq, hash FROM ledger_entries WHERE wallet_id = ? ORDER BY seq")
+    const mirrored = await walletDb(env, id)
+      .prepare("SELECT seq, hash FROM ledger_entries WHERE wallet_id = ? ORDER BY seq")
       .bind(id)
       .all<{ seq: number; hash: string }>();
     expect(mirrored.results).toEqual(entries.map((e) => ({ seq: e.seq, hash: e.hash })));
@@ -185,8 +187,25 @@ export async function assertLedger(walletIds: string[]): Promise<LedgerCheck> {
   return { total_balance, wallets };
 }
 
-/** D1 audit rows for a movement id. */
+/** D1 audit rows for a movement id: its home row, from whichever partition is its home (copies are left out). */
 export async function auditRows(transferId: string): Promise<Record<string, unknown>[]> {
-  const rows = await env.DB.prepare("SELECT * FROM audit_log WHERE transfer_id = ?").bind(transferId).all();
-  return rows.results;
+  return allRows("SELECT * FROM audit_log WHERE transfer_id = ? AND home = 1", transferId);
+}
+
+/** Runs a read on every audit partition (src/db/partitions.ts) and returns all their rows, partition 0's first. */
+export async function allRows<T = Record<string, unknown>>(sql: string, ...binds: unknown[]): Promise<T[]> {
+  const pages = await Promise.all(
+    partitionDbs(env).map((db) =>
+      db
+        .prepare(sql)
+        .bind(...binds)
+        .all<T>(),
+    ),
+  );
+  return pages.flatMap((p) => p.results);
+}
+
+/** Sums the first column named `n` of a count query run on every partition. */
+export async function countAll(sql: string, ...binds: unknown[]): Promise<number> {
+  return (await allRows<{ n: number }>(sql, ...binds)).reduce((sum, r) => sum + r.n, 0);
 }
