@@ -18,6 +18,8 @@ export default defineConfig({
           TEST_MIGRATIONS: migrations,
           // Every error answer of the suite is checked against its route's declared codes (src/api/declared-errors.ts).
           CHECK_ERROR_CODES: "on",
+          // As for npm start: webhooks may go to a loopback receiver (never in a deployment).
+          WEBHOOK_ALLOW_LOCAL: "on",
           PASSWORD_ARGON2_MEMORY_KIB: "1024",
           PASSWORD_ARGON2_PASSES: "1",
           RECOVERY_DELAY_MS: "50",
@@ -44,6 +46,14 @@ export default defineConfig({
           RECEIPT_KEY_ID: "test-r1",
           RECEIPT_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIDhRvPLi6ekpwP77zOorAyflOe7JoD4yrGFFpg-FI0D9",
           SESSION_TOKEN_KEY: "dGVzdC1zZXNzaW9uLXRva2VuLW1hYy1rZXktMzJieXQ",
+          // No test but test/workers/log.test.ts feeds the log, and it checks the coverage promise with its own
+          // limit: the others must not see their entries reported as outside every checkpoint.
+          LOG_COVER_MAX_MS: "86400000",
+          // A test that arms the log's alarm (a Cron run) should not see it feed mid-file; log.test.ts feeds by hand.
+          LOG_CHECKPOINT_INTERVAL_MS: "60000",
+          // One witness, whose private key only test/workers/log.test.ts holds.
+          LOG_WITNESS_KEYS: "witness.test+45264849+BDqbJPigMVRDCbTXSJQlsVIEPs+IBysP2kyWLxqAbi6w",
+          LOG_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIHiBnf2fe-9waegk4UwDPFndnBiheODm645HZxz_-Tta",
         },
       },
     }),

@@ -7,14 +7,20 @@
 //      on PORT, with its state in STATE_DIR (data survives restarts, even `kill -9`), passing any [vars] limit
 //      that is set in the environment as an override; `npm run dev` (DEV=1) runs `wrangler dev` instead, with
 //      live reloading and wrangler's dev proxy (slower: see docs/performance.md);
-//   5. seed the demo users (idempotent: a second run changes nothing) and keep serving.
+//   5. seed the demo users (idempotent: a second run changes nothing) and keep serving. On a state that has never
+//      been seeded, scripts/serve.mjs seeds them before PORT answers at all, so health never answers before a
+//      demo login works (SEED_BEFORE_OPEN=0 skips that, for tests that wait for the "ready" line anyway).
 //
-// Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), DEV, any [vars] name.
+// Environment: PORT (8787), STATE_DIR (.wrangler/state), DEMO_PASSWORD (demo-password), DEV, SEED_BEFORE_OPEN (1),
+// any [vars] name, and
+// PREBUILT_BUNDLE_DIR: a bundle that `wrangler deploy --dry-run --outdir` already made from this same tree, served
+// instead of bundling again (`npm test` bundles once for all its test servers).
 import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { readEnvFile } from "./env-file.mjs";
 import { seedDemo } from "./seed.mjs";
@@ -23,6 +29,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? 8787);
 const stateDir = resolve(root, process.env.STATE_DIR ?? ".wrangler/state");
 const demoPassword = process.env.DEMO_PASSWORD ?? "demo-password";
+// Local runs may deliver webhooks to a receiver on this machine (`npm run webhook:listen`): http to loopback is
+// allowed here, never in a deployment (wrangler.toml keeps it "off"). An explicit WEBHOOK_ALLOW_LOCAL=off wins.
+process.env.WEBHOOK_ALLOW_LOCAL ??= "on";
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const say = (text) => console.log(`[start] ${text}`);
 // Tools are run with this same Node (the pinned one), whoever started this script and with whatever PATH.
@@ -54,6 +63,8 @@ function ensureSecrets() {
     RECEIPT_KEY_ID: () => "local1",
     RECEIPT_SIGNING_KEY: () => generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
     SESSION_TOKEN_KEY: key,
+    // The transparency log's checkpoint key, distinct from the receipt key (a log key signs only checkpoints).
+    LOG_SIGNING_KEY: () => generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
   };
   // Existing secrets are kept (stored phone numbers stay readable); any that a newer version needs are added.
   const values = readEnvFile(file);
@@ -141,18 +152,53 @@ function auditPartitions() {
   return raw.split(",").map((name) => name.trim());
 }
 
+/**
+ * Whether every local D1 database in STATE_DIR (one per audit partition) already records every migration in
+ * migrations/, read from their SQLite files. Then `wrangler d1 migrations apply` would apply nothing, and
+ * skipping it spares a restart the seconds that wrangler and its workerd take to say so. Any doubt (fewer or
+ * more files than partitions, no table, a file that cannot be read) answers false, and wrangler decides as before.
+ */
+function migrationsCurrent(partitions) {
+  const dir = join(stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
+  try {
+    const files = readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+    if (files.length !== partitions) return false;
+    const wanted = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql"));
+    return files.every((file) => {
+      const db = new DatabaseSync(join(dir, file), { readOnly: true });
+      try {
+        const applied = new Set(
+          db
+            .prepare("SELECT name FROM d1_migrations")
+            .all()
+            .map((row) => String(row.name)),
+        );
+        return wanted.every((f) => applied.has(f));
+      } finally {
+        db.close();
+      }
+    });
+  } catch {
+    // No database yet, or not one wrangler made: let wrangler look.
+    return false;
+  }
+}
+
 const secrets = ensureSecrets();
+const partitions = auditPartitions();
 // Every audit partition (AUDIT_PARTITIONS, main DB first) has the same schema, so each gets every migration. The
 // partitions are separate databases, so their migrations run side by side (each wrangler start costs seconds).
-await Promise.all(
-  auditPartitions().map((binding) =>
-    runAsync(
-      bin("wrangler"),
-      ["d1", "migrations", "apply", binding, "--local", "--persist-to", stateDir],
-      `applying D1 migrations to ${binding}`,
+if (migrationsCurrent(partitions.length)) say("D1 migrations are up to date");
+else
+  await Promise.all(
+    partitions.map((binding) =>
+      runAsync(
+        bin("wrangler"),
+        ["d1", "migrations", "apply", binding, "--local", "--persist-to", stateDir],
+        `applying D1 migrations to ${binding}`,
+      ),
     ),
-  ),
-);
+  );
 if (process.env.SKIP_WEB_BUILD !== "1")
   run(bin("vite"), ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"], "building the web client");
 await stopStaleServer();
@@ -181,11 +227,19 @@ function wranglerDev() {
   return spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", detached: true, env: childEnv });
 }
 
+// Written once the demo users exist in this state: later starts open PORT at once and seed again (a no-op).
+const seededMarker = join(stateDir, "demo-seeded");
+const seedBeforeOpen = process.env.DEV !== "1" && process.env.SEED_BEFORE_OPEN !== "0" && !existsSync(seededMarker);
+
 /** The deploy bundle, served by scripts/serve.mjs (the default). */
 function bundledServer() {
-  const bundleDir = join(stateDir, "bundle");
-  run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", bundleDir], "bundling the Worker as wrangler deploy would", { quiet: true });
-  const env = { ...childEnv, PORT: String(port), STATE_DIR: stateDir, BUNDLE_DIR: bundleDir, SECRETS_FILE: secrets.file };
+  const prebuilt = process.env.PREBUILT_BUNDLE_DIR;
+  const bundleDir = prebuilt ? resolve(root, prebuilt) : join(stateDir, "bundle");
+  if (prebuilt) say(`serving the Worker bundled already in ${bundleDir}`);
+  else
+    run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", bundleDir], "bundling the Worker as wrangler deploy would", { quiet: true });
+  const seeding = seedBeforeOpen ? { SEED_DEMO: "1", DEMO_PASSWORD: demoPassword } : {};
+  const env = { ...childEnv, PORT: String(port), STATE_DIR: stateDir, BUNDLE_DIR: bundleDir, SECRETS_FILE: secrets.file, ...seeding };
   return spawn(process.execPath, [join(root, "scripts", "serve.mjs")], { cwd: root, stdio: "inherit", detached: true, env });
 }
 
@@ -212,5 +266,7 @@ child.on("exit", (code) => {
 });
 
 await waitForHealth(child);
-await seedDemo({ baseUrl: `http://127.0.0.1:${port}`, password: demoPassword, adminToken: secrets.values.ADMIN_TOKEN, log: say });
+if (!seedBeforeOpen)
+  await seedDemo({ baseUrl: `http://127.0.0.1:${port}`, password: demoPassword, adminToken: secrets.values.ADMIN_TOKEN, log: say });
+writeFileSync(seededMarker, "");
 say(`ready on http://127.0.0.1:${port}  (users alice, bob, charlie, auditor; password ${JSON.stringify(demoPassword)})`);

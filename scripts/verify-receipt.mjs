@@ -12,11 +12,18 @@
 // chain: each entry's hash is recomputed as the wallet's chain computes it, each entry from the second on must
 // link to the one before, and chain_head must be the last entry. The first entry's prev_hash links to an entry
 // the statement does not include, so it is checked only when the first entry is seq 1 (the genesis hash).
+// A receipt that carries `log` (a signed checkpoint and inclusion proofs of its entries, api-contract.md "The
+// transparency log") is checked against the log's verifier key too (scripts/receipt-log.mjs), given as
+//   --log-key VKEY        the key in C2SP signed-note form, as GET /api/v1/log/key's `vkey` shows it
+//   --log-key-file FILE   that route's JSON saved earlier, or a text file holding the vkey (fully offline)
+//   --url URL             fetched from the running service with the receipt key (not offline)
+// Without a log key the proofs are not checked, and the report says so.
 // Exit 0: valid. Exit 1: invalid (the reason is printed). Exit 2: usage.
 import { createHash, createPublicKey, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 // The same canonical JSON the service signs with: one implementation, loaded as TypeScript by Node.
 import { canonicalJson } from "../src/domain/canonical.ts";
+import { receiptLogProblems } from "./receipt-log.mjs";
 /** The first entry's `prev_hash`. */
 const GENESIS_HASH = "0".repeat(64);
 
@@ -42,7 +49,7 @@ function entryHash(walletId, e) {
  */
 function usage(message) {
   console.error(
-    `verify-receipt: ${message}\nusage: npm run verify-receipt -- RECEIPT.json (--key-file FILE | --public-key B64URL | --url URL)`,
+    `verify-receipt: ${message}\nusage: npm run verify-receipt -- RECEIPT.json (--key-file FILE | --public-key B64URL | --url URL) [--log-key VKEY | --log-key-file FILE]`,
   );
   process.exit(2);
 }
@@ -70,6 +77,10 @@ const url = option("--url");
 if (keyFile) ({ public_key: key, key_id: keyId } = JSON.parse(readFileSync(keyFile, "utf8")));
 if (url) ({ public_key: key, key_id: keyId } = await (await fetch(new URL("/api/v1/receipts/public-key", url))).json());
 if (!key) usage("no public key given");
+let logKey = option("--log-key");
+const logKeyFile = option("--log-key-file");
+if (logKeyFile) logKey = readLogKeyFile(logKeyFile);
+if (url && !logKey && signed?.log !== undefined) logKey = await fetchLogKey(url);
 
 const problems = [];
 const isStatement = signed?.statement !== undefined;
@@ -85,6 +96,13 @@ try {
   problems.push(`could not check the signature: ${error instanceof Error ? error.message : String(error)}`);
 }
 if (!valid) problems.push(`the signature does not match the ${isStatement ? "statement" : "receipt"}`);
+// base64url can spell the same bytes more than one way (unused trailing bits); only the canonical spelling is
+// accepted, so that no byte of the file can change unnoticed.
+if (
+  typeof signed?.signature?.value !== "string" ||
+  Buffer.from(signed.signature.value, "base64url").toString("base64url") !== signed.signature.value
+)
+  problems.push("the signature value is not canonical base64url");
 if (isStatement) {
   try {
     problems.push(...statementProblems(signed.statement));
@@ -102,6 +120,18 @@ if (isStatement) {
   process.exit(0);
 }
 const t = signed?.receipt?.transfer;
+// A receipt is {receipt, signature} and, once a checkpoint covers it, `log`: any other field (a misspelt `log`
+// among them) is refused rather than ignored.
+const unknown = Object.keys(signed ?? {}).filter((k) => !["receipt", "signature", "log"].includes(k));
+if (unknown.length > 0) problems.push(`unknown fields: ${unknown.join(", ")}`);
+let logReport = "log: this receipt carries no log proofs yet (no checkpoint covered it when it was fetched)";
+if (signed?.log !== undefined && logKey === undefined)
+  logReport = "log: NOT CHECKED: the receipt carries log proofs, but no log key was given (--log-key, --log-key-file or --url)";
+else if (signed?.log !== undefined && logKey !== undefined) {
+  const { problems: logProblems, checked } = await receiptLogProblems(signed, logKey);
+  problems.push(...logProblems.map((p) => `log: ${p}`));
+  logReport = `log: verified: ${checked.join("; ")}`;
+}
 if (problems.length > 0) {
   console.error(`INVALID receipt${t?.id ? ` for ${t.id}` : ""}:\n- ${problems.join("\n- ")}`);
   process.exit(1);
@@ -110,6 +140,32 @@ console.log(
   `VALID: ${t.id}: ${t.amount} ${t.currency} minor units from ${t.from_wallet_id} to ${t.to_wallet_id}, completed ${t.completed_at}`,
 );
 for (const e of signed.receipt.entries) console.log(`  ${e.wallet_id} seq ${e.seq} ${e.kind} ${e.amount} hash ${e.hash}`);
+console.log(logReport);
+
+/**
+ * The log verifier key in a file: the JSON of GET /api/v1/log/key, or the vkey as text.
+ * @param {string} path
+ * @returns {string}
+ */
+function readLogKeyFile(path) {
+  const text = readFileSync(path, "utf8").trim();
+  if (!text.startsWith("{")) return text;
+  const vkey = JSON.parse(text)?.vkey;
+  if (typeof vkey !== "string") usage(`${path} has no vkey`);
+  return vkey;
+}
+
+/**
+ * The log verifier key the service publishes (trusting the service for it, as --url does for the receipt key).
+ * @param {string} base
+ * @returns {Promise<string>}
+ */
+async function fetchLogKey(base) {
+  const response = await fetch(new URL("/api/v1/log/key", base), { signal: AbortSignal.timeout(10_000) });
+  const vkey = response.ok ? (await response.json())?.vkey : undefined;
+  if (typeof vkey !== "string") usage(`${base} did not give a log key (GET /api/v1/log/key answered ${response.status})`);
+  return vkey;
+}
 
 /**
  * What is wrong with a statement's figures and chain (nothing: an empty list). Sums are BigInt, so no total

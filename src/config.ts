@@ -5,6 +5,7 @@
  */
 import { isCurrencyCode } from "./domain/currency";
 import { JITTER_MAX_FACTOR } from "./domain/delays";
+import { parseVerifierKey, SIG_COSIGNATURE_V1, type VerifierKey } from "./domain/signed-note";
 
 /** The validated limits. Units are the last part of each name. */
 export interface Config {
@@ -68,6 +69,21 @@ export interface Config {
   readonly requests_max_per_payer_per_day: number;
   /** Shares in one split. */
   readonly split_max_shares: number;
+  /** API keys one user may hold at once (revoked ones do not count). */
+  readonly api_keys_max_per_user: number;
+  /** The transparency log's origin line, also its signing key's name. */
+  readonly log_origin: string;
+  /** The witnesses whose cosignatures the log accepts and serves (C2SP verifier keys of type 0x04). */
+  readonly log_witness_keys: readonly VerifierKey[];
+  /** How often the log pulls new entries and signs a checkpoint when the tree grew. */
+  readonly log_checkpoint_interval_ms: number;
+  /** How old an entry may be and still not be in a signed checkpoint before the verifier reports it. */
+  readonly log_cover_max_ms: number;
+  /** Entries the log reads from D1 and appends per transaction. */
+  readonly log_append_batch_max: number;
+  /** Leaves one verification (and one self-audit run) compares with D1. */
+  readonly log_verify_leaves_max: number;
+  readonly rate_log_per_ip_per_minute: number;
   /**
    * The audit store's partitions: the D1 bindings that hold the audit log and the entry mirror, in order; a
    * wallet's id names its index here for ever (src/db/partitions.ts), so the list only ever grows at its end.
@@ -80,6 +96,23 @@ export interface Config {
    * Not a limit; off in wrangler.toml, on only in the tests' environments.
    */
   readonly check_error_codes: boolean;
+  /** How soon an event is visible after its change (GET /events); the other party's coordinator is asked within half. */
+  readonly event_max_lag_ms: number;
+  /** How long events are kept (the contract: at least 30 days); older ones are pruned by the alarm. */
+  readonly event_retention_ms: number;
+  /** Webhook endpoints one user may register. */
+  readonly webhook_endpoints_max_per_user: number;
+  /** One delivery attempt, from the request to the end of the (bounded) response. */
+  readonly webhook_timeout_ms: number;
+  /** The first retry's delay and the cap of the jittered exponential back-off between attempts. */
+  readonly webhook_retry_base_ms: number;
+  readonly webhook_retry_max_ms: number;
+  /** How long a delivery is retried before it is `failed` (the contract: at least 24 hours). */
+  readonly webhook_retry_window_ms: number;
+  /** Bytes of an endpoint's response body read (the rest is dropped). */
+  readonly webhook_response_max_bytes: number;
+  /** `npm start` and tests only: `http` (and any port) to loopback addresses is also allowed. */
+  readonly webhook_allow_local: boolean;
 }
 
 /** The subset of the Worker environment that carries limits; every value arrives as a string. */
@@ -139,9 +172,26 @@ type ConfigVarName =
   | "REQUESTS_MAX_OPEN_PER_USER"
   | "REQUESTS_MAX_PER_PAYER_PER_DAY"
   | "SPLIT_MAX_SHARES"
+  | "API_KEYS_MAX_PER_USER"
+  | "LOG_ORIGIN"
+  | "LOG_WITNESS_KEYS"
+  | "LOG_CHECKPOINT_INTERVAL_MS"
+  | "LOG_COVER_MAX_MS"
+  | "LOG_APPEND_BATCH_MAX"
+  | "LOG_VERIFY_LEAVES_MAX"
+  | "RATE_LOG_PER_IP_PER_MINUTE"
+  | "CHECK_ERROR_CODES"
+  | "EVENT_MAX_LAG_MS"
+  | "EVENT_RETENTION_MS"
+  | "WEBHOOK_ENDPOINTS_MAX_PER_USER"
+  | "WEBHOOK_TIMEOUT_MS"
+  | "WEBHOOK_RETRY_BASE_MS"
+  | "WEBHOOK_RETRY_MAX_MS"
+  | "WEBHOOK_RETRY_WINDOW_MS"
+  | "WEBHOOK_RESPONSE_MAX_BYTES"
+  | "WEBHOOK_ALLOW_LOCAL"
   | "AUDIT_PARTITIONS"
-  | "AUDIT_PARTITIONS_OPEN"
-  | "CHECK_ERROR_CODES";
+  | "AUDIT_PARTITIONS_OPEN";
 
 const DAY_MS = 86_400_000;
 
@@ -241,7 +291,32 @@ export function parseConfig(vars: ConfigVars): Config {
     requests_max_per_payer_per_day: integer(vars, "REQUESTS_MAX_PER_PAYER_PER_DAY", 1, 10_000),
     // The contract's minimum is 2; a split is created in one transaction of one request per share.
     split_max_shares: integer(vars, "SPLIT_MAX_SHARES", 2, 200),
+    // Each key is a row the owner's coordinator lists whole (GET /api-keys has no cursor past one page of 200).
+    api_keys_max_per_user: integer(vars, "API_KEYS_MAX_PER_USER", 1, 200),
+    log_origin: logOrigin(vars.LOG_ORIGIN),
+    log_witness_keys: witnessKeys(vars.LOG_WITNESS_KEYS),
+    // Every wake-up is one D1 read; the interval plus the outbox's delay must stay inside the coverage promise.
+    log_checkpoint_interval_ms: integer(vars, "LOG_CHECKPOINT_INTERVAL_MS", 100, 60_000),
+    log_cover_max_ms: integer(vars, "LOG_COVER_MAX_MS", 1_000, DAY_MS),
+    // One D1 query's rows are held in memory and appended in one transaction.
+    log_append_batch_max: integer(vars, "LOG_APPEND_BATCH_MAX", 1, 10_000),
+    // A verification reads these leaves from the log and these rows from D1, in windows of 1,024.
+    log_verify_leaves_max: integer(vars, "LOG_VERIFY_LEAVES_MAX", 1_024, 262_144),
+    rate_log_per_ip_per_minute: integer(vars, "RATE_LOG_PER_IP_PER_MINUTE", 1, 100_000),
     check_error_codes: onOff(vars, "CHECK_ERROR_CODES"),
+    event_max_lag_ms: integer(vars, "EVENT_MAX_LAG_MS", 100, 60_000),
+    // The contract keeps events at least 30 days; a year bounds the table.
+    event_retention_ms: integer(vars, "EVENT_RETENTION_MS", 30 * DAY_MS, 365 * DAY_MS),
+    // Each event writes one delivery row per matching endpoint, in the transaction that appends it.
+    webhook_endpoints_max_per_user: integer(vars, "WEBHOOK_ENDPOINTS_MAX_PER_USER", 1, 100),
+    // A queue consumer invocation may run 15 minutes; an attempt must be far shorter so one slow endpoint holds little.
+    webhook_timeout_ms: integer(vars, "WEBHOOK_TIMEOUT_MS", 1_000, 30_000),
+    webhook_retry_base_ms: integer(vars, "WEBHOOK_RETRY_BASE_MS", 100, 3_600_000),
+    webhook_retry_max_ms: integer(vars, "WEBHOOK_RETRY_MAX_MS", 1_000, DAY_MS),
+    // The contract retries for at least 24 hours; a week bounds the rows kept pending.
+    webhook_retry_window_ms: integer(vars, "WEBHOOK_RETRY_WINDOW_MS", DAY_MS, 7 * DAY_MS),
+    webhook_response_max_bytes: integer(vars, "WEBHOOK_RESPONSE_MAX_BYTES", 0, 65_536),
+    webhook_allow_local: onOff(vars, "WEBHOOK_ALLOW_LOCAL"),
     audit_partitions,
     audit_partitions_open: openPartitions(vars.AUDIT_PARTITIONS_OPEN, audit_partitions.length),
   };
@@ -264,10 +339,47 @@ export function parseConfig(vars: ConfigVars): Config {
   if (config.login_backoff_base_ms > config.login_backoff_max_ms) {
     throw new Error("config: LOGIN_BACKOFF_BASE_MS must not exceed LOGIN_BACKOFF_MAX_MS");
   }
+  if (config.webhook_retry_base_ms > config.webhook_retry_max_ms) {
+    throw new Error("config: WEBHOOK_RETRY_BASE_MS must not exceed WEBHOOK_RETRY_MAX_MS");
+  }
   if (config.recovery_delay_ms > config.recovery_max_delay_ms) {
     throw new Error("config: RECOVERY_DELAY_MS must not exceed RECOVERY_MAX_DELAY_MS");
   }
+  if (config.outbox_flush_delay_ms + config.log_checkpoint_interval_ms >= config.log_cover_max_ms) {
+    throw new Error("config: OUTBOX_FLUSH_DELAY_MS plus LOG_CHECKPOINT_INTERVAL_MS must be below LOG_COVER_MAX_MS");
+  }
   return config;
+}
+
+/** The most witnesses the log accepts: with its own signature, a served checkpoint stays well inside a note's 32 lines. */
+export const LOG_WITNESSES_MAX = 16;
+
+/** A C2SP key name: what the log signs its checkpoints as. */
+function logOrigin(raw: string): string {
+  if (!/^[\x21-\x2a\x2c-\x7e]{1,256}$/.test(raw))
+    throw new Error(`config: LOG_ORIGIN must be a key name (no spaces or '+'), got ${JSON.stringify(raw)}`);
+  return raw;
+}
+
+/** Comma-separated C2SP verifier keys, each of type 0x04 (`cosignature/v1`), distinct, at most LOG_WITNESSES_MAX. */
+function witnessKeys(raw: string): VerifierKey[] {
+  const list = raw
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k !== "");
+  if (list.length > LOG_WITNESSES_MAX) throw new Error(`config: LOG_WITNESS_KEYS holds at most ${LOG_WITNESSES_MAX} keys`);
+  const keys = list.map((vkey) => {
+    let key: VerifierKey;
+    try {
+      key = parseVerifierKey(vkey);
+    } catch (error) {
+      throw new Error(`config: LOG_WITNESS_KEYS entry ${JSON.stringify(vkey)} is not a verifier key (${String(error)})`, { cause: error });
+    }
+    if (key.type !== SIG_COSIGNATURE_V1) throw new Error(`config: LOG_WITNESS_KEYS entry ${JSON.stringify(vkey)} is not of type 0x04`);
+    return key;
+  });
+  if (new Set(keys.map((k) => `${k.name}+${k.keyId}`)).size !== keys.length) throw new Error("config: LOG_WITNESS_KEYS lists a key twice");
+  return keys;
 }
 
 /** "on" or "off", nothing else: a typo must not silently turn a check off (or on). */

@@ -18,6 +18,8 @@ interface Secrets {
   RECEIPT_KEY_ID?: string;
   /** Ed25519 private key for receipts: PKCS#8 DER, base64url. */
   RECEIPT_SIGNING_KEY?: string;
+  /** Ed25519 private key that signs the transparency log's checkpoints: PKCS#8 DER, base64url (src/log/keys.ts). */
+  LOG_SIGNING_KEY?: string;
   /** HMAC-SHA-256 key that session tokens carry a MAC under: 32 bytes, base64url (src/auth/sessions.ts). */
   SESSION_TOKEN_KEY?: string;
 }

@@ -27,7 +27,7 @@ import {
   type RequestPort,
   type StepPorts,
 } from "./coordinator/steps";
-import { RefundRooms, type ClaimRefundInput, type ClaimRefundResult } from "./coordinator/refund-rooms";
+import { RefundRooms, type ClaimRefundInput, type ClaimRefundResult, type SettledRefund } from "./coordinator/refund-rooms";
 import { IncomingStore, RequestStore, type ListPosition, type RequestStatus } from "./coordinator/payment-requests";
 import {
   RequestDesk,
@@ -43,6 +43,7 @@ import { partitionDbs } from "./db/partitions";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
+import { ApiKeyStore, type ApiKeyView, type CreateApiKeyResult, type NewApiKey } from "./coordinator/api-keys";
 import { ReplyStore, type BeginReplyResult, type StoredReply } from "./coordinator/replies";
 import { closeLiveSockets } from "./coordinator/live-sessions";
 import { StepUnavailable, walletPort, type RetryPolicy } from "./coordinator/wallet-calls";
@@ -75,6 +76,17 @@ import type {
 } from "./coordinator/rpc";
 import { COORDINATOR_MIGRATIONS, type MovementRow } from "./coordinator/schema";
 import { matchesSent, newestFirst, sentPage } from "./coordinator/sent-queries";
+import { EventStore, eventJson, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
+import { movementObject, outcomeEvents } from "./coordinator/movement-events";
+import {
+  WebhookStore,
+  deliveryView,
+  endpointView,
+  type AttemptJob,
+  type AttemptResult,
+  type DeliveryView,
+  type EndpointView,
+} from "./coordinator/webhook-store";
 import { hasSchema, migrate } from "./db/do-migrations";
 import { checkD1, faultableStorage, noFaults, type Faults } from "./db/faults";
 import { GroupCommit } from "./db/group-commit";
@@ -103,6 +115,8 @@ export const ALARM_LOST_AFTER_MS = 10_000;
 export class TransferCoordinator extends DurableObject<Env> {
   private readonly q: ReturnType<typeof prepareMovementStatements>;
   private readonly sessions: SessionStore;
+  /** The user's API keys (coordinator/api-keys.ts), checked wherever a session is. */
+  private readonly apiKeys: ApiKeyStore;
   /** Refunds claimed against the transfers this user sent (coordinator/refund-rooms.ts). */
   private readonly refundRooms: RefundRooms;
   /** Payment requests this user made or received (coordinator/request-desk.ts). */
@@ -111,6 +125,12 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly replies: ReplyStore;
   private readonly directory: Directory;
   private readonly outbox: Outbox;
+  /** The user's events, and those owed to other users (coordinator/events.ts). */
+  private readonly events: EventStore;
+  /** The user's webhook endpoints and deliveries (coordinator/webhook-store.ts). */
+  private readonly webhooks: WebhookStore;
+  /** Deliveries written and not yet handed to the queue (sent after the turn that wrote them). */
+  private toEnqueue: string[] = [];
   /** Whether this object's tables exist; false until its first write. */
   private schemaReady = false;
   /**
@@ -145,8 +165,13 @@ export class TransferCoordinator extends DurableObject<Env> {
     const db = drizzle(this.storage);
     this.q = prepareMovementStatements(db);
     this.sessions = new SessionStore(db);
+    this.apiKeys = new ApiKeyStore(db);
     this.replies = new ReplyStore(db);
     this.refundRooms = new RefundRooms(db);
+    this.events = new EventStore(this.storage.sql);
+    this.webhooks = new WebhookStore(this.storage.sql);
+    // Deliveries are written in the transaction that appends their event, and enqueued once it has committed.
+    this.events.onAppend = (event) => this.enqueueSoon(this.webhooks.deliveriesFor(event, Date.now(), this.leaseMs()));
     this.directory = new Directory(drizzleD1(env.DB));
     this.desk = new RequestDesk(new RequestStore(db), new IncomingStore(db), {
       env,
@@ -156,6 +181,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       self: () => this.sessions.profile()?.user_id ?? null,
       wallets: () => this.sessions.profile()?.wallet_ids ?? [],
       alarmBy: (at_ms) => this.ensureAlarmQuietly(at_ms),
+      appendEvents: (events) => this.appendOwn(events, Date.now()),
     });
     const config = this.config();
     this.commits = new GroupCommit(this.storage, config.group_commit_max_ops);
@@ -197,10 +223,41 @@ export class TransferCoordinator extends DurableObject<Env> {
     return { code: "opened" };
   }
 
-  /** The caller behind `token_hash`, if its session is live. */
+  /**
+   * The caller behind `token_hash`, if its session is live, or if it is the hash of one of the user's API keys
+   * (which do not expire; revoking one deletes it). A key's use is recorded here, at most once a minute.
+   */
   async authenticate(token_hash: string): Promise<AuthResult> {
     if (!this.schemaReady) return { code: "unauthenticated" };
-    return this.sessions.authenticate(token_hash, Date.now());
+    const now_ms = Date.now();
+    const session = this.sessions.authenticate(token_hash, now_ms);
+    if (session.code === "ok" || !this.apiKeys.use(token_hash, now_ms)) return session;
+    const profile = this.sessions.profile();
+    if (profile === null) return { code: "unauthenticated" };
+    return { code: "ok", caller: { ...profile, token_hash, expires_at_ms: Number.MAX_SAFE_INTEGER } };
+  }
+
+  // ---- API keys (coordinator/api-keys.ts) -----------------------------------------------------------------
+
+  /** Records a new API key of the user (its hash only), within `max_keys`. */
+  async createApiKey(input: NewApiKey): Promise<CreateApiKeyResult> {
+    this.ensureSchema();
+    return this.storage.transactionSync(() => this.apiKeys.create(input));
+  }
+
+  /** The user's API keys, newest first, without the keys themselves. */
+  async listApiKeys(): Promise<ApiKeyView[]> {
+    if (!this.schemaReady) return [];
+    return this.apiKeys.list();
+  }
+
+  /** Revokes key `id` at once: the next request with it gets 401, and its live feed sockets close (4401). */
+  async revokeApiKey(id: string): Promise<{ code: "revoked" | "not_found" }> {
+    if (!this.schemaReady) return { code: "not_found" };
+    const key_hash = this.apiKeys.revoke(id);
+    if (key_hash === null) return { code: "not_found" };
+    await this.endLiveFeeds([key_hash]);
+    return { code: "revoked" };
   }
 
   /** Ends one session, and closes its live feed sockets. */
@@ -467,6 +524,211 @@ export class TransferCoordinator extends DurableObject<Env> {
       .slice(0, input.limit);
   }
 
+  // ---- Events (coordinator/events.ts) ---------------------------------------------------------------------
+
+  /** A page of this user's events after `after`, oldest first, of `types` (null: all). */
+  async listEvents(after: number, types: EventType[] | null, limit: number): Promise<EventRow[]> {
+    if (!this.schemaReady) return [];
+    return this.events.page(after, types, limit);
+  }
+
+  /**
+   * Another user's coordinator records events of a change that concerns this user too (the recipient of their
+   * transfer): appended once per change key, so a repeat (a retried relay, a re-run after a crash) adds nothing.
+   */
+  async appendEvents(events: NewEvent[]): Promise<{ code: "appended" }> {
+    this.ensureSchema();
+    const now_ms = Date.now();
+    await this.commits.run(() => this.appendOwn(events, now_ms));
+    return { code: "appended" };
+  }
+
+  /** Appends this user's events (inside the caller's transaction), each once per change key. */
+  private appendOwn(events: NewEvent[], now_ms: number): void {
+    for (const e of events) this.events.append(e, now_ms);
+  }
+
+  /**
+   * A success's events, once its money has moved and before it may end (be cached for the outbox, or written):
+   * the other party's coordinator is asked first (bounded by half of EVENT_MAX_LAG_MS); then this user's own
+   * events and a durable relay row for any party that did not answer are written in one commit. A crash before
+   * that commit leaves the movement started, and recovery does all of it again; the appends are idempotent.
+   */
+  private async recordSuccessEvents(m: MovementRow, d: Decision): Promise<void> {
+    const done = finishedRow(m, d, 0);
+    const { own, others } = outcomeEvents(done, d);
+    const unheard = await this.tellOthers(others);
+    const now_ms = Date.now();
+    const retry_at_ms = now_ms + this.relayDelayMs(1);
+    await this.commits.run(() => {
+      this.appendOwn(own, now_ms);
+      for (const o of unheard) this.events.owe(o.user_id, o.event, retry_at_ms);
+    });
+    this.failpoint("after_events");
+    if (unheard.length > 0) await this.ensureAlarmQuietly(retry_at_ms);
+  }
+
+  /** Appends each event at its user's coordinator; returns those that could not be confirmed in time. */
+  private async tellOthers(others: { user_id: string; event: NewEvent }[]): Promise<{ user_id: string; event: NewEvent }[]> {
+    const wait_ms = Math.max(1, Math.floor(this.config().event_max_lag_ms / 2));
+    const answers = await Promise.all(
+      others.map(async (o) => {
+        const call = this.env.COORDINATOR.getByName(o.user_id)
+          .appendEvents([o.event])
+          .then(() => true);
+        const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), wait_ms));
+        return Promise.race([call, late]).catch((error: unknown) => {
+          log("warn", "event not relayed; the alarm retries", { user_id: o.user_id, error: errorText(error) });
+          return false;
+        });
+      }),
+    );
+    return others.filter((_, i) => answers[i] !== true);
+  }
+
+  /** The alarm's share of events: relays that are due, and events past their retention (bounded batches). */
+  private async eventWork(now_ms: number): Promise<boolean> {
+    const due = this.events.dueRelays(now_ms, RECOVERY_BATCH);
+    let all = true;
+    for (const relay of due) {
+      const event = { change_key: relay.change_key, type: relay.type, object: relay.object };
+      try {
+        await this.env.COORDINATOR.getByName(relay.user_id).appendEvents([event]);
+        this.storage.transactionSync(() => this.events.relayed(relay.user_id, [relay.change_key]));
+      } catch (error) {
+        all = false;
+        const next = Date.now() + this.relayDelayMs(relay.attempts + 1);
+        this.storage.transactionSync(() => this.events.deferRelay(relay.user_id, relay.change_key, next));
+        log("warn", "event relay failed", { user_id: relay.user_id, attempts: relay.attempts + 1, error: errorText(error) });
+      }
+    }
+    this.storage.transactionSync(() => this.events.prune(now_ms - this.config().event_retention_ms));
+    this.enqueueSoon(this.storage.transactionSync(() => this.webhooks.leaseDue(now_ms, this.leaseMs())));
+    return all;
+  }
+
+  private relayDelayMs(attempt: number): number {
+    const config = this.config();
+    return backoffMs(attempt, Math.min(config.event_max_lag_ms, config.recovery_delay_ms), config.recovery_max_delay_ms);
+  }
+
+  // ---- Webhooks (coordinator/webhook-store.ts; the attempts run in the queue consumer, src/webhooks) -------
+
+  /** Registers an endpoint (its secret arrives sealed), unless the user has WEBHOOK_ENDPOINTS_MAX_PER_USER. */
+  async createWebhookEndpoint(input: {
+    url: string;
+    types: EventType[];
+    secret_cipher: string;
+    secret_key_id: string;
+  }): Promise<{ code: "created"; webhook_endpoint: EndpointView } | { code: "limit_exceeded"; max: number }> {
+    this.ensureSchema();
+    const max = this.config().webhook_endpoints_max_per_user;
+    const row = this.storage.transactionSync(() => this.webhooks.add(input, max, Date.now()));
+    return row === null ? { code: "limit_exceeded", max } : { code: "created", webhook_endpoint: endpointView(row) };
+  }
+
+  /** The user's endpoints, oldest first (at most WEBHOOK_ENDPOINTS_MAX_PER_USER). */
+  async listWebhookEndpoints(): Promise<EndpointView[]> {
+    if (!this.schemaReady) return [];
+    return this.webhooks.endpoints().map(endpointView);
+  }
+
+  /** Removes an endpoint; its pending deliveries end. */
+  async deleteWebhookEndpoint(id: string): Promise<{ code: "deleted" | "not_found" }> {
+    if (!this.schemaReady) return { code: "not_found" };
+    return { code: this.storage.transactionSync(() => this.webhooks.remove(id)) ? "deleted" : "not_found" };
+  }
+
+  /** A page of an endpoint's deliveries, newest first. */
+  async listDeliveries(
+    endpoint_id: string,
+    before: { at_ms: number; id: string } | null,
+    limit: number,
+  ): Promise<{ code: "ok"; items: DeliveryView[]; last: { at_ms: number; id: string } | null } | { code: "not_found" }> {
+    if (!this.schemaReady || this.webhooks.endpoint(endpoint_id) === null) return { code: "not_found" };
+    const rows = this.webhooks.page(endpoint_id, before, limit);
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    return { code: "ok", items: rows.map(deliveryView), last: last === undefined ? null : { at_ms: last.created_at_ms, id: last.id } };
+  }
+
+  /** A manual retry of one delivery of one of the user's endpoints: pending again and enqueued now. */
+  async retryDelivery(
+    endpoint_id: string,
+    delivery_id: string,
+  ): Promise<{ code: "accepted"; delivery: DeliveryView } | { code: "not_found" }> {
+    if (!this.schemaReady) return { code: "not_found" };
+    const d = this.webhooks.delivery(delivery_id);
+    if (d === null || d.endpoint_id !== endpoint_id || this.webhooks.endpoint(endpoint_id) === null) return { code: "not_found" };
+    const row = this.storage.transactionSync(() => this.webhooks.retry(delivery_id, Date.now(), this.leaseMs()));
+    this.enqueueSoon([delivery_id]);
+    await this.ensureAlarmQuietly(Date.now() + this.leaseMs());
+    return { code: "accepted", delivery: deliveryView(row) };
+  }
+
+  /** The queue consumer starts an attempt: the job (with the sealed secret and the event's body), or skip. */
+  async beginDeliveryAttempt(delivery_id: string): Promise<(AttemptJob & { body: string }) | { code: "skip" }> {
+    if (!this.schemaReady) return { code: "skip" };
+    const job = this.storage.transactionSync(() => this.webhooks.begin(delivery_id, Date.now(), this.leaseMs()));
+    const event = job === null ? null : this.events.bySeq(job.seq);
+    if (job === null || event === null) return { code: "skip" };
+    return { ...job, body: eventJson(event) };
+  }
+
+  /** The queue consumer reports an attempt; the row says what comes next (the alarm enqueues it when due). */
+  async endDeliveryAttempt(
+    delivery_id: string,
+    result: AttemptResult,
+  ): Promise<{ code: "recorded"; status: DeliveryView["status"] | null }> {
+    if (!this.schemaReady) return { code: "recorded", status: null };
+    const config = this.config();
+    const policy = {
+      base_ms: config.webhook_retry_base_ms,
+      max_ms: config.webhook_retry_max_ms,
+      window_ms: config.webhook_retry_window_ms,
+      lease_ms: this.leaseMs(),
+    };
+    const row = this.storage.transactionSync(() => this.webhooks.end(delivery_id, result, Date.now(), policy));
+    if (row?.next_attempt_at_ms != null) await this.ensureAlarmQuietly(row.next_attempt_at_ms);
+    return { code: "recorded", status: row?.status ?? null };
+  }
+
+  /** Pending deliveries (for tests). */
+  async pendingDeliveries(): Promise<number> {
+    return this.schemaReady ? this.webhooks.pendingCount() : 0;
+  }
+
+  /**
+   * How long an attempt holds its delivery: past it, the alarm takes the delivery as lost (its message, or the
+   * consumer running it, died) and enqueues it again. Twice the attempt's timeout, and some room.
+   */
+  private leaseMs(): number {
+    return 2 * this.config().webhook_timeout_ms + 5_000;
+  }
+
+  /** Hands deliveries to the queue after the current turn (once what wrote them has committed). */
+  private enqueueSoon(ids: string[]): void {
+    if (ids.length === 0) return;
+    const first = this.toEnqueue.length === 0;
+    this.toEnqueue.push(...ids);
+    if (!first) return;
+    setTimeout(() => void this.flushQueue(), 0);
+  }
+
+  private async flushQueue(): Promise<void> {
+    const ids = this.toEnqueue;
+    this.toEnqueue = [];
+    const user_id = this.sessions.profile()?.user_id;
+    if (user_id === undefined || ids.length === 0) return;
+    try {
+      for (let i = 0; i < ids.length; i += 100)
+        await this.env.WEBHOOK_QUEUE.sendBatch(ids.slice(i, i + 100).map((delivery_id) => ({ body: { user_id, delivery_id } })));
+    } catch (error) {
+      // The rows are leased, not lost: the alarm enqueues them again when the lease ends.
+      log("warn", "webhook deliveries not enqueued; the alarm retries", { deliveries: ids.length, error: errorText(error) });
+    }
+    await this.ensureAlarmQuietly(Date.now() + this.leaseMs());
+  }
+
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
 
   /** Claims room for a refund of one of this user's transfers (coordinator/refund-rooms.ts). */
@@ -483,9 +745,24 @@ export class TransferCoordinator extends DurableObject<Env> {
     return this.storage.transactionSync(() => this.refundRooms.claim(t, input, Date.now()));
   }
 
-  /** The refund's money has moved; its room counts toward the transfer's `refunded_amount`. */
-  async settleRefund(refund_id: string): Promise<{ code: "settled" | "exists" }> {
-    return this.storage.transactionSync(() => this.refundRooms.settle(refund_id));
+  /**
+   * The refund's money has moved; its room counts toward the transfer's `refunded_amount`. The transfer's sender
+   * (this user) gets `transfer.refunded` in the same transaction, with the transfer as it stands after this
+   * refund; the refund's coordinator gets that body back, for its own user's copy.
+   */
+  async settleRefund(refund_id: string, transfer_id: string): Promise<SettledRefund> {
+    const t = this.movement(transfer_id);
+    if (t === null) throw new Error(`invariant: settling refund ${refund_id} of unknown transfer ${transfer_id}`);
+    const change_key = `${refund_id}:refunded`;
+    const settled = this.storage.transactionSync(() => {
+      const result = this.refundRooms.settle(refund_id);
+      const kept = this.events.byKey(change_key);
+      if (kept !== null) return { ...result, refunded_transfer: kept.object };
+      const object = movementObject(t, this.refundRooms.refunded(t.id));
+      if (result.code === "settled") this.appendOwn([{ change_key, type: "transfer.refunded", object }], Date.now());
+      return { ...result, refunded_transfer: object };
+    });
+    return settled;
   }
 
   /** The refund was refused after its claim; its room is given back. */
@@ -512,9 +789,9 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   /** Unfinished movements and undelivered outbox rows: what recovery still owes (for tests and audits). */
-  async pending(): Promise<{ started: number; outbox: number }> {
-    if (!this.schemaReady) return { started: 0, outbox: 0 };
-    return this.pendingCounts();
+  async pending(): Promise<{ started: number; outbox: number; relays: number }> {
+    if (!this.schemaReady) return { started: 0, outbox: 0, relays: 0 };
+    return { ...this.pendingCounts(), relays: this.events.relaysOwed().count };
   }
 
   /** What this coordinator holds in memory for D1 (bounded: see FINISHED_MAX_BATCHES), for tests. */
@@ -561,7 +838,9 @@ export class TransferCoordinator extends DurableObject<Env> {
   async wake(): Promise<{ code: "idle" | "scheduled" }> {
     if (!this.schemaReady) return { code: "idle" };
     const owed = this.pendingCounts();
-    if (owed.started + owed.outbox === 0 && this.finished.size === 0) return { code: "idle" };
+    const events = this.events.relaysOwed().count + this.webhooks.pendingCount();
+    const idle = owed.started + owed.outbox + events === 0 && this.finished.size === 0 && !this.desk.owesWork(Date.now());
+    if (idle) return { code: "idle" };
     await this.scheduleNext();
     return { code: "scheduled" };
   }
@@ -575,6 +854,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
     let finishedAll = await this.desk.alarmWork(now);
     for (const m of due) if ((await this.drive(m, false)).code === "unavailable") finishedAll = false;
+    if (!(await this.eventWork(now))) finishedAll = false;
     await this.outbox.due();
     this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
     this.replies.forgetOlderThan(now - this.config().idempotency_retention_ms);
@@ -667,6 +947,16 @@ export class TransferCoordinator extends DurableObject<Env> {
     } catch (error) {
       await this.deferRecovery(m, error);
       return { code: "unavailable" };
+    }
+    if (decision.status === "succeeded") {
+      try {
+        await this.recordSuccessEvents(m, decision);
+      } catch (error) {
+        // The events could not be written (a full disk). The success is answered (it is derivable), but it is not
+        // kept for the outbox: the movement stays started, and recovery derives it again and appends its events.
+        await this.deferRecovery(m, error);
+        return outcomeOf(finishedRow(m, decision, 0), replayed);
+      }
     }
     let done: MovementRow;
     try {
@@ -765,6 +1055,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (current.state !== "started") return current;
     const done = finishedRow(current, d, 1);
     this.q.updateMovement.run(done);
+    // A refusal's event is written with the refusal itself; a success's events were appended before it ended.
+    if (d.status === "failed") this.appendOwn(outcomeEvents(done, d).own, Date.now());
     return done;
   }
 
@@ -798,6 +1090,9 @@ export class TransferCoordinator extends DurableObject<Env> {
       outboxRows > 0 || this.finished.size > 0 ? (this.outbox.retryAt ?? now + jittered(config.outbox_flush_delay_ms)) : null,
       oldestKey === null ? null : oldestKey + config.idempotency_retention_ms,
       this.desk.nextDue(now),
+      this.events.relaysOwed().next_at_ms,
+      this.events.nextPruneAt(config.event_retention_ms),
+      this.webhooks.nextDue(),
     ].filter((at): at is number => at !== null);
     if (candidates.length === 0) return;
     // After failed runs, never sooner than the back-off: a movement due in the past must not wake us at once.
@@ -876,7 +1171,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       settle: async (transfer_id, refund_id) => {
         const at = await owner(transfer_id);
         if (at === null) throw new Error(`invariant: settling a refund of unknown transfer ${transfer_id}`);
-        return at === "self" ? this.settleRefund(refund_id) : at.settleRefund(refund_id);
+        return at === "self" ? this.settleRefund(refund_id, transfer_id) : at.settleRefund(refund_id, transfer_id);
       },
       release: async (transfer_id, refund_id, reason) => {
         const at = await owner(transfer_id);

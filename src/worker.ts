@@ -8,11 +8,14 @@ import { createApp } from "./api/app";
 import { selfAudit } from "./audit/self-audit";
 import { configOf } from "./config";
 import { recoverySweep } from "./cron/recovery-sweep";
+import { logCron } from "./log/cron";
 import { log } from "./observability/log";
+import { consumeDeliveries, type DeliveryMessage } from "./webhooks/consumer";
 
 export { WalletObject } from "./wallet-object";
 export { TransferCoordinator } from "./transfer-coordinator";
 export { RateLimiter } from "./rate-limiter";
+export { TransparencyLog } from "./log-object";
 
 const app = createApp();
 
@@ -50,5 +53,11 @@ export default {
     ]);
     log(audit.findings > 0 ? "error" : "info", "self-audit run", { ...audit });
     log(sweep.scheduled > 0 || sweep.failed > 0 ? "warn" : "info", "recovery sweep", { ...sweep });
+    // The transparency log feeds itself on its alarm; this arms it if it is not, and audits a rotation of leaves.
+    await logCron(env, controller.scheduledTime);
+  },
+  /** The webhook queue's consumer: one delivery attempt per message, away from the money path (src/webhooks). */
+  async queue(batch, env) {
+    await consumeDeliveries(batch as MessageBatch<DeliveryMessage>, env);
   },
 } satisfies ExportedHandler<Env>;

@@ -27,6 +27,10 @@ import { newWalletRoutes } from "./routes/new-wallet";
 import { paymentRequestRoutes } from "./routes/payment-requests";
 import { contactRoutes } from "./routes/contacts";
 import { transferListRoutes } from "./routes/transfer-list";
+import { apiKeyRoutes } from "./routes/api-keys";
+import { logRoutes } from "./routes/log";
+import { eventRoutes } from "./routes/events";
+import { webhookRoutes } from "./routes/webhooks";
 import { errorText, log } from "../observability/log";
 
 interface Issue {
@@ -69,6 +73,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
   api.route("/", receiptRoutes);
   api.route("/", statementRoutes);
   api.route("/", adminRoutes);
+  api.route("/", apiKeyRoutes);
+  api.route("/", logRoutes);
+  api.route("/", eventRoutes);
+  api.route("/", webhookRoutes);
   // Each route documents its own codes; the body with every code stays a named schema for the web client.
   api.openAPIRegistry.register("Error", ErrorBody);
   api.doc31("/openapi.json", {
@@ -98,11 +106,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
     }),
   );
   // CORS only for configured origins, and only for bearer tokens (no credentials): the cookie stays same-site.
+  // DELETE is there for revoking API keys and removing webhook endpoints.
   app.use(
     "/api/*",
     cors({
       origin: (origin: string, c: Context<AppEnv>) => (configOf(c.env).allowed_origins.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST"],
+      allowMethods: ["GET", "POST", "DELETE"],
       allowHeaders: ["authorization", "content-type", "idempotency-key"],
       exposeHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
       maxAge: 600,

@@ -1,13 +1,18 @@
 /** The Hono environment every route shares: the Worker's bindings and the per-request variables. */
 import type { Context } from "hono";
+import type { Scope } from "../auth/api-keys";
 import type { Caller } from "../coordinator/rpc";
 
 export type { Caller };
 
-/** What a request presents: the user its token names and the token's hash, before the session is checked. */
+/**
+ * What a request presents: the user its token (or API key) names and the token's hash, before the session is
+ * checked; for an API key, the scopes it carries (null for a session token, which is not scoped).
+ */
 export interface Credential {
   user_id: string;
   token_hash: string;
+  scopes: readonly Scope[] | null;
 }
 
 export interface AppEnv {

@@ -50,10 +50,27 @@ async function answer(c: AppContext, run: () => Promise<Response>): Promise<Resp
 }
 
 /**
- * Answers a POST that moves no money under its optional Idempotency-Key. `route` and `body` identify the
- * request (a different body under the same key is 422).
+ * How a route's answer is kept for replays when it holds something that must not rest in clear (a webhook
+ * secret): `store` turns the body into what is stored, `replay` turns that back into the first answer's bytes.
  */
-export async function keyedReply(c: AppContext, route: string, body: unknown, run: () => Promise<Response>): Promise<Response> {
+export interface ReplySealing {
+  store: (body: string) => Promise<string>;
+  replay: (stored: string) => Promise<string>;
+}
+
+/**
+ * Answers a POST that moves no money under its optional Idempotency-Key. `route` and `body` identify the
+ * request (a different body under the same key is 422). `sealing` turns a success's body into what is kept for
+ * replays and back, for an answer that holds a secret: a webhook secret is sealed and replayed whole, a new API
+ * key (shown once) is kept and replayed without the key.
+ */
+export async function keyedReply(
+  c: AppContext,
+  route: string,
+  body: unknown,
+  run: () => Promise<Response>,
+  sealing?: ReplySealing,
+): Promise<Response> {
   const key = c.get("idempotency_key") as string | undefined;
   if (key === undefined) return answer(c, run);
   const coordinator = c.env.COORDINATOR.getByName(c.get("credential").user_id);
@@ -64,7 +81,8 @@ export async function keyedReply(c: AppContext, route: string, body: unknown, ru
     request_id: c.get("request_id"),
   });
   if (begun.code === "replay") {
-    return c.body(begun.reply.body, begun.reply.status as 200, {
+    const replayed = sealing === undefined ? begun.reply.body : await sealing.replay(begun.reply.body);
+    return c.body(replayed, begun.reply.status as 200, {
       "content-type": "application/json; charset=utf-8",
       "Idempotent-Replayed": "true",
     });
@@ -77,7 +95,9 @@ export async function keyedReply(c: AppContext, route: string, body: unknown, ru
     await coordinator.endReply(key, null).catch((e: unknown) => log("warn", "reply not forgotten", { error: errorText(e) }));
     throw error;
   }
-  const reply = storable(response.status) ? { status: response.status, body: await response.clone().text() } : null;
+  const text = storable(response.status) ? await response.clone().text() : null;
+  const stored = text === null || sealing === undefined || response.status >= 300 ? text : await sealing.store(text);
+  const reply = stored === null ? null : { status: response.status, body: stored };
   await coordinator.endReply(key, reply);
   return response;
 }

@@ -7,6 +7,8 @@ import { getCookie } from "hono/cookie";
 import { matchedRoutes } from "hono/route";
 import { configOf } from "../config";
 import { SESSION_COOKIE, tokenHash, tokenUser } from "../auth/sessions";
+import { apiKeyOf, looksLikeApiKey } from "../auth/api-keys";
+import { scopeAllows } from "./scopes";
 import type { AppContext, AppEnv, Caller, Credential } from "./context";
 import { declareMiddlewareErrors } from "./declared-errors";
 import { ApiError } from "./errors";
@@ -82,18 +84,35 @@ function bearerToken(header: string | undefined): string | null {
 /**
  * Reads the session token from `Authorization: Bearer <token>` or, for the web client, the HttpOnly session
  * cookie; a present but malformed Authorization header is refused rather than silently falling back to the
- * cookie. Only the token's shape is checked here (401 if wrong); the token names its user, whose coordinator
- * holds the session.
+ * cookie. An API key is accepted as a bearer token only. Only the token's shape and MAC are checked here (401
+ * if wrong); the token names its user, whose coordinator holds the session or the key.
+ *
+ * An API key used beyond its scopes (api/scopes.ts, the one table of them) is refused here, before the route
+ * or any Idempotency-Key is looked at, so the refusal is never stored under a key: 403 `insufficient_scope`,
+ * or 401 first if the key is revoked.
  */
 async function readCredential(c: AppContext): Promise<Credential> {
   const bearer = bearerToken(c.req.header("authorization"));
   const token = bearer ?? getCookie(c, SESSION_COOKIE) ?? "";
-  const user_id = await tokenUser(c.env, token);
-  if (user_id === null) throw new ApiError("unauthenticated");
+  const credential = bearer !== null && looksLikeApiKey(token) ? await keyCredential(c, token) : await sessionCredential(c, token);
+  if (credential === null) throw new ApiError("unauthenticated");
   if (bearer === null) assertSameOrigin(c);
-  const credential = { user_id, token_hash: await tokenHash(token) };
   c.set("credential", credential);
+  if (credential.scopes !== null && !scopeAllows(credential.scopes, c.req.method, c.req.path)) {
+    await checkSession(c, credential);
+    throw new ApiError("insufficient_scope");
+  }
   return credential;
+}
+
+async function sessionCredential(c: AppContext, token: string): Promise<Credential | null> {
+  const user_id = await tokenUser(c.env, token);
+  return user_id === null ? null : { user_id, token_hash: await tokenHash(token), scopes: null };
+}
+
+async function keyCredential(c: AppContext, key: string): Promise<Credential | null> {
+  const issued = await apiKeyOf(c.env, key);
+  return issued === null ? null : { user_id: issued.user_id, token_hash: await tokenHash(key), scopes: issued.scopes };
 }
 
 /** Checks the session with its coordinator (one call, no D1 query) and sets the caller; 401 if not live. */
@@ -104,10 +123,10 @@ async function checkSession(c: AppContext, credential: Credential): Promise<void
 }
 
 /**
- * The codes of the session middleware: 401, and 403 from the cookie's CSRF check, which also refuses a GET
- * that asks for a WebSocket upgrade, on any route.
+ * The codes of the session middleware: 401, 403 from the cookie's CSRF check, which also refuses a GET that
+ * asks for a WebSocket upgrade, on any route, and 403 `insufficient_scope` for an API key beyond its scopes.
  */
-const SESSION_ERRORS = ["unauthenticated", "forbidden"] as const;
+const SESSION_ERRORS = ["unauthenticated", "forbidden", "insufficient_scope"] as const;
 
 /** Authenticates the request before the route runs. */
 export const requireAuth: MiddlewareHandler<AppEnv> = declareMiddlewareErrors<MiddlewareHandler<AppEnv>>(async (c, next) => {

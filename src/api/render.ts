@@ -2,45 +2,12 @@
  * Outcomes of money movements, rendered to HTTP. A stored outcome always renders to the same bytes (fixed key
  * order, fixed messages, the original request id), which is what lets a replay be byte-for-byte identical.
  */
+import { singleWalletJson, transferJson } from "../coordinator/movement-json";
 import type { MovementOutcome, MovementView } from "../coordinator/rpc";
+
+export { singleWalletJson, transferJson };
 import type { AppContext } from "./context";
 import { errorBody, errorResponse, jsonResponse, ERRORS } from "./errors";
-
-/** The contract's transfer shape. */
-export function transferJson(m: MovementView): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    id: m.id,
-    status: m.status,
-    from_wallet_id: m.from_wallet_id,
-    to_wallet_id: m.to_wallet_id,
-    amount: m.amount,
-    currency: m.currency,
-    memo: m.memo,
-    created_at: m.created_at,
-    completed_at: m.completed_at,
-  };
-  if (m.failure_code !== null) out.failure_code = m.failure_code;
-  // Contract v1.1 fields, after the v1 ones so that a v1 client's view of the bytes only grows at the end.
-  out.refund_of = m.refund_of;
-  out.refunded_amount = m.refunded_amount;
-  out.payment_request_id = m.payment_request_id;
-  return out;
-}
-
-/** A deposit's or withdrawal's shape: one wallet, no memo. */
-function singleWalletJson(m: MovementView): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    id: m.id,
-    status: m.status,
-    wallet_id: m.kind === "deposit" ? m.to_wallet_id : m.from_wallet_id,
-    amount: m.amount,
-    currency: m.currency,
-    created_at: m.created_at,
-    completed_at: m.completed_at,
-  };
-  if (m.failure_code !== null) out.failure_code = m.failure_code;
-  return out;
-}
 
 /** The success body of a movement: `{transfer}`, `{deposit}` or `{withdrawal}`. */
 export function successBody(m: MovementView): string {

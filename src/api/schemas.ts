@@ -29,7 +29,7 @@ export const Currency = z
   .regex(/^[A-Z]{3}$/, "ISO 4217, like USD")
   .refine(isCurrencyCode, "not an ISO 4217 currency a wallet can hold")
   .openapi({ example: "USD", description: `An active ISO 4217 code (list of ${CURRENCY_LIST_DATE})` });
-const Id = z.string().min(1).max(128);
+export const Id = z.string().min(1).max(128);
 
 /**
  * For free text that other users will see (memos, display names): no control or bidirectional override

@@ -23,6 +23,7 @@ import { movementOwner } from "../domain/ids";
 import { partitionOfWallet } from "../db/partitions";
 import type { EntryView } from "../domain/views";
 import { GENESIS, verifyChain, type ChainEnd, type Problem } from "./chain";
+import { verifyLog, type LogCoverage, type LogVerifyOptions } from "./log-verify";
 
 /** The verifier's answer: for one page of wallets, or (a v1 call, no cursor and no limit) the whole ledger. */
 export interface VerifyReport {
@@ -41,6 +42,8 @@ export interface VerifyReport {
   unverified_wallets: number;
   next_cursor: string | null;
   progress: { wallets_done: number; wallets_total: number };
+  /** The transparency log checked against D1 (src/audit/log-verify.ts), on the first page only. */
+  log?: LogCoverage;
 }
 
 /** Settings of one verification run. */
@@ -57,6 +60,8 @@ export interface VerifyOptions {
   hold_max_age_ms: number;
   outbox_grace_ms: number;
   now_ms: number;
+  /** The transparency log to check against D1 on the first page; absent: not checked. */
+  log?: LogVerifyOptions;
 }
 
 /** Entries read per query, from D1 or from a wallet object: a chain of any length is checked in bounded memory. */
@@ -522,6 +527,7 @@ export async function verify(dbs: Partitions, wallets: DurableObjectNamespace<Wa
   const after = opts.cursor ?? "";
   const total = (await db.prepare("SELECT count(*) AS n FROM wallets").first<{ n: number }>())?.n ?? 0;
   if (opts.cursor === null) await verifyLedger(dbs, opts, problems);
+  const log = opts.cursor === null && opts.log !== undefined ? await verifyLog(db, opts.log, problems) : undefined;
   const whole = opts.limit === null;
   const pass = await verifyWallets(dbs, wallets, after, opts.limit ?? opts.whole_max_wallets, opts, problems);
   const last = pass.ids[pass.ids.length - 1] ?? after;
@@ -542,5 +548,6 @@ export async function verify(dbs: Partitions, wallets: DurableObjectNamespace<Wa
     unverified_wallets: rest.unverified,
     next_cursor: !whole && pass.more ? last : null,
     progress: { wallets_done: done, wallets_total: total },
+    ...(log === undefined ? {} : { log }),
   };
 }

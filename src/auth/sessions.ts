@@ -32,7 +32,8 @@ const MAC_LABEL = "session-token:v1:";
 
 const keyCache = new Map<string, Promise<CryptoKey>>();
 
-function macKey(vars: SessionSecretVars): Promise<CryptoKey> {
+/** The HMAC key under SESSION_TOKEN_KEY, imported once per secret (API keys are MACed under it too). */
+export function macKey(vars: SessionSecretVars): Promise<CryptoKey> {
   const secret = vars.SESSION_TOKEN_KEY;
   if (secret === undefined || secret === "") throw new Error("secret SESSION_TOKEN_KEY is not set");
   let key = keyCache.get(secret);

@@ -65,6 +65,11 @@ export class RequestStore {
     return isDue(row, now_ms) ? this.write({ ...row, status: "expired", resolved_at: iso(row.expires_at_ms), notify_pending: 1 }) : row;
   }
 
+  /** The request as stored, without writing anything (for a full disk, where `get` cannot write its expiry). */
+  peek(id: string): PaymentRequestRow | null {
+    return this.q.byId.get({ id }) ?? null;
+  }
+
   /** A pay by movement `movement_id` of the payer `payer_user_id` claims the request, if it is open and not due. */
   claim(id: string, payer_user_id: string, movement_id: string, now_ms: number): ClaimRequestResult {
     const row = this.get(id, now_ms);

@@ -37,6 +37,8 @@ export type ClaimRefundResult =
   | { code: "refund_exceeds_transfer" };
 
 export type SettleRefundResult = { code: "settled" | "exists" };
+/** A settlement as the refund's coordinator hears it: with the refunded transfer as its event shows it (JSON). */
+export type SettledRefund = SettleRefundResult & { refunded_transfer: string };
 export type ReleaseRefundResult = { code: "released" | "exists" };
 
 /** The refund rooms of one coordinator's transfers. Every method runs inside the caller's transaction. */

@@ -6,13 +6,14 @@
  */
 import { decryptPhone } from "../auth/phone";
 import type { Config } from "../config";
-import { newRequestId, newSplitId, requestOwner } from "../domain/ids";
+import { newRequestId, newSplitId } from "../domain/ids";
 import { assertAmount } from "../domain/money";
 import { errorText, log } from "../observability/log";
 import type { TransferCoordinator } from "../transfer-coordinator";
 import type { Directory } from "./directory";
 import { IncomingStore, RequestStore, isDue, type ListPosition, type RequestStatus } from "./payment-requests";
 import type { PaymentRequestRow } from "./schema";
+import type { EventType, NewEvent } from "./events";
 
 /** A payer as the requester named them: by handle (shown with the display name) or by phone (shown as that phone only). */
 export type StoredPayer = { handle: string; display_name: string } | { phone: { cipher: string; key_id: string } };
@@ -55,12 +56,18 @@ export type CreateRequestsResult =
   | { code: "limit_exceeded"; field: string; max: number }
   | { code: "forbidden" }
   | { code: "not_found" }
-  | { code: "same_wallet" };
+  | { code: "same_wallet" }
+  | { code: "unavailable" };
 
 export type RequestReadResult = { code: "ok"; payment_request: PaymentRequestView } | { code: "not_found" } | { code: "forbidden" };
 
+/** `unavailable`: this object's storage refused the write (a full disk); nothing changed, and a retry may pass. */
 export type RequestChangeResult =
-  { code: "ok"; payment_request: PaymentRequestView } | { code: "request_not_open" } | { code: "not_found" } | { code: "forbidden" };
+  | { code: "ok"; payment_request: PaymentRequestView }
+  | { code: "request_not_open" }
+  | { code: "not_found" }
+  | { code: "forbidden" }
+  | { code: "unavailable" };
 
 /** What a pay needs to know before it is recorded: what it pays, and where to. */
 export type PayQuote =
@@ -83,6 +90,30 @@ export interface DeskPorts {
   wallets: () => string[];
   /** Makes sure the alarm fires by then. */
   alarmBy: (at_ms: number) => Promise<void>;
+  /** Appends events of this user, once per change key; runs inside the caller's transaction. */
+  appendEvents: (events: NewEvent[]) => void;
+}
+
+/** Each status's event type; `open` is the request's creation (an unclaimed pay's return to open adds none). */
+const STATUS_EVENT: Record<RequestStatus, EventType> = {
+  open: "payment_request.created",
+  paid: "payment_request.paid",
+  declined: "payment_request.declined",
+  cancelled: "payment_request.cancelled",
+  expired: "payment_request.expired",
+};
+
+/**
+ * The events a request's current view owes its requester or payer: its creation (with the request as it was
+ * created: every field but the status, its time and its transfer is fixed at creation) and, once it has left
+ * `open`, that change. Keyed by request and status, so a view told twice, or told late, appends nothing new.
+ */
+export function requestEvents(view: PaymentRequestView): NewEvent[] {
+  const created = { ...view, status: "open" as const, resolved_at: null, transfer_id: null };
+  const out: NewEvent[] = [{ change_key: `${view.id}:open`, type: STATUS_EVENT.open, object: JSON.stringify(created) }];
+  if (view.status !== "open")
+    out.push({ change_key: `${view.id}:${view.status}`, type: STATUS_EVENT[view.status], object: JSON.stringify(view) });
+  return out;
 }
 
 /** The payment requests of one user's coordinator, as requester and as payer. */
@@ -108,11 +139,16 @@ export class RequestDesk {
     const admitted = await this.admitAll(rows);
     if (admitted !== null) return admitted;
     const max = this.ports.config().requests_max_open_per_user;
-    const written = this.ports.storage.transactionSync(() => {
+    const written = this.tryWrite("requests not created", () => {
       if (this.requests.countOpen(now_ms) + rows.length > max) return false;
       this.requests.insert(rows);
       return true;
     });
+    if (written === null) {
+      // Storage refused the rows (a full disk): the payers' admissions are taken back, as for a refusal.
+      await this.takeBack(rows);
+      return { code: "unavailable" };
+    }
     if (!written) {
       await this.takeBack(rows);
       return { code: "limit_exceeded", field: "REQUESTS_MAX_OPEN_PER_USER", max };
@@ -124,7 +160,7 @@ export class RequestDesk {
 
   /** A request, for its requester (this user) or its payer. */
   async read(id: string, viewer_id: string): Promise<RequestReadResult> {
-    const row = this.ports.storage.transactionSync(() => this.requests.get(id, Date.now()));
+    const row = this.current(id);
     if (row === null || (viewer_id !== row.payer_user_id && viewer_id !== this.ports.self())) return { code: "not_found" };
     return { code: "ok", payment_request: await this.view(row) };
   }
@@ -159,7 +195,7 @@ export class RequestDesk {
 
   /** What a pay by `payer_user_id` would pay, read before the pay is recorded. */
   quote(id: string, payer_user_id: string): PayQuote {
-    const row = this.ports.storage.transactionSync(() => this.requests.get(id, Date.now()));
+    const row = this.current(id);
     if (row === null) return { code: "not_found" };
     if (row.payer_user_id !== payer_user_id) return { code: row.payer_user_id === this.ports.self() ? "forbidden" : "not_found" };
     return { code: "ok", amount: row.amount, currency: row.currency, requester_wallet_id: row.requester_wallet_id, memo: row.memo };
@@ -200,6 +236,11 @@ export class RequestDesk {
     return (await this.notify(owed)) === owed.length;
   }
 
+  /** Whether an expiry is due now or a payer is owed a notice: work for the alarm (and the Cron's wake-up). */
+  owesWork(now_ms: number): boolean {
+    return this.requests.unnotified(1).length > 0 || (this.requests.nextExpiry() ?? Number.POSITIVE_INFINITY) <= now_ms;
+  }
+
   /** When the alarm is next needed for requests: the next expiry, or soon when a payer is still owed a notice. */
   nextDue(now_ms: number): number | null {
     const expiry = this.requests.nextExpiry();
@@ -225,7 +266,10 @@ export class RequestDesk {
 
   /** A request to this user changed: the inbox records it and every wallet of the user's live feed hears it. */
   async heard(view: PaymentRequestView, requester_id: string): Promise<{ code: "heard" }> {
-    this.ports.storage.transactionSync(() => this.incoming.heard(view.id, requester_id, view.status, Date.now()));
+    this.ports.storage.transactionSync(() => {
+      this.incoming.heard(view.id, requester_id, view.status, Date.now());
+      this.ports.appendEvents(requestEvents(view));
+    });
     await this.push(this.ports.wallets(), view);
     return { code: "heard" };
   }
@@ -334,11 +378,35 @@ export class RequestDesk {
   }
 
   private async change(run: () => ReturnType<RequestStore["resolve"]>): Promise<RequestChangeResult> {
-    const result = this.ports.storage.transactionSync(run);
+    const result = this.tryWrite("request not changed", run);
+    if (result === null) return { code: "unavailable" };
     if (result.code === "not_found" || result.code === "forbidden") return { code: result.code };
     if (result.row.notify_pending === 1) await this.notify([result.row]);
     if (result.code === "request_not_open") return { code: "request_not_open" };
     return { code: "ok", payment_request: await this.view(result.row) };
+  }
+
+  /**
+   * The request as it stands, with a due expiry written first when storage allows. On a full disk the row is
+   * read as stored: `view` still shows a due request expired, and whichever transition comes next writes it.
+   */
+  private current(id: string): PaymentRequestRow | null {
+    const now_ms = Date.now();
+    const read = this.tryWrite("request expiry not written", () => ({ row: this.requests.get(id, now_ms) }));
+    return read === null ? this.requests.peek(id) : read.row;
+  }
+
+  /**
+   * `run` in one transaction, or null (logged) when storage refuses it: SQLite's full disk is the failure a
+   * coordinator lives through (src/db/faults.ts), and the transaction is rolled back whole, so nothing changed.
+   */
+  private tryWrite<T>(what: string, run: () => T): T | null {
+    try {
+      return this.ports.storage.transactionSync(run);
+    } catch (error) {
+      log("warn", what, { error: errorText(error) });
+      return null;
+    }
   }
 
   /**
@@ -352,6 +420,9 @@ export class RequestDesk {
     for (const row of rows) {
       const view = await this.view(row);
       try {
+        // The requester's events first: the status is durable, and stays owed (notify_pending) until both sides
+        // have theirs, so an alarm re-run after a crash anywhere here appends whatever is missing.
+        this.ports.storage.transactionSync(() => this.ports.appendEvents(requestEvents(view)));
         await this.coordinator(row.payer_user_id).requestHeard(view, self);
         this.ports.storage.transactionSync(() => this.requests.markNotified(row));
         told++;
@@ -404,9 +475,6 @@ export class RequestDesk {
     return this.ports.env.COORDINATOR.getByName(user_id);
   }
 }
-
-/** The owner of request `id`, for routing (null: not a request id). */
-export { requestOwner };
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();

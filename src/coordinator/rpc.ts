@@ -186,6 +186,8 @@ export type Failpoint =
   | "after_capture"
   | "after_release"
   | "after_finish"
+  /** After a success's own events are appended, before the movement may end. */
+  | "after_events"
   | "before_d1_write"
   | "after_d1_write"
   /** After a movement is recorded, before its recovery alarm is set. */

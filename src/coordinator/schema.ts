@@ -9,6 +9,7 @@
  * in the object that every money movement of that user visits anyway.
  */
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { EVENTS_MIGRATION } from "./events";
 
 /** Migration steps, applied in order by `migrate()`; never edit a step that has shipped, add one. */
 export const COORDINATOR_MIGRATIONS: readonly string[] = [
@@ -128,6 +129,20 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
      WHERE kind = 'transfer' AND (state = 'succeeded' OR json_extract(recipient, '$.wallet_id') = to_wallet_id);
    CREATE INDEX movements_sent_from_to ON movements (from_wallet_id, to_wallet_id, state, created_at_ms, id)
      WHERE kind = 'transfer' AND (state = 'succeeded' OR json_extract(recipient, '$.wallet_id') = to_wallet_id);`,
+  // API keys (issue 16): the SHA-256 of each key the user made, with its name and scopes. Revoking deletes the
+  // row; at most API_KEYS_MAX_PER_USER rows, so the list needs no index beyond the key hash's.
+  `CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     key_hash TEXT NOT NULL UNIQUE,
+     name TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL,
+     last_used_at_ms INTEGER
+   ) STRICT;`,
+  // Contract v1.1 events and webhooks (issue 16): the user's event log, events owed to other users'
+  // coordinators, webhook endpoints and their deliveries (coordinator/events.ts).
+  EVENTS_MIGRATION,
 ];
 
 export const movementsTable = sqliteTable("movements", {
@@ -240,4 +255,17 @@ export const repliesTable = sqliteTable("replies", {
   /** JSON of the result; null while the first request is still running. */
   result: text("result"),
   created_at_ms: integer("created_at_ms").notNull(),
+});
+
+/** The user's API keys, by the SHA-256 of the key; revoking deletes the row. */
+export const apiKeysTable = sqliteTable("api_keys", {
+  id: text("id").primaryKey(),
+  key_hash: text("key_hash").notNull(),
+  name: text("name").notNull(),
+  /** JSON list of the key's scopes. */
+  scopes: text("scopes").notNull(),
+  created_at: text("created_at").notNull(),
+  created_at_ms: integer("created_at_ms").notNull(),
+  /** When the key was last used, to LAST_USED_RESOLUTION_MS (coordinator/api-keys.ts); null before its first use. */
+  last_used_at_ms: integer("last_used_at_ms"),
 });

@@ -26,7 +26,7 @@ import { FAILURE_CODES, type Failpoint, type FailureCode, type Recipient } from 
 import type { ProducedEntry } from "./outbox";
 import type { MovementRow } from "./schema";
 import type { Resolution } from "./directory";
-import type { ClaimRefundInput, ClaimRefundResult, ReleaseRefundResult, SettleRefundResult } from "./refund-rooms";
+import type { ClaimRefundInput, ClaimRefundResult, ReleaseRefundResult, SettledRefund } from "./refund-rooms";
 
 /** The wallet operations a movement needs, by wallet id. */
 export interface WalletPort {
@@ -41,7 +41,7 @@ export interface WalletPort {
 /** The refund rooms of the coordinator that owns the refunded transfer (coordinator/refund-rooms.ts). */
 export interface RefundPort {
   claim(input: ClaimRefundInput): Promise<ClaimRefundResult>;
-  settle(transfer_id: string, refund_id: string): Promise<SettleRefundResult>;
+  settle(transfer_id: string, refund_id: string): Promise<SettledRefund>;
   release(transfer_id: string, refund_id: string, reason: string): Promise<ReleaseRefundResult>;
 }
 
@@ -84,6 +84,10 @@ export interface Decision {
    * re-run after a crash derives the same outcome to the byte. Null for a refusal (recorded when decided).
    */
   completed_at: string | null;
+  /** The recipient's user (a success to another wallet), read from the credited wallet: they get their own event. */
+  to_user_id?: string;
+  /** A refund's success: the refunded transfer as its `transfer.refunded` event shows it (JSON), from the settlement. */
+  refunded_transfer?: string;
 }
 
 const KNOWN_FAILURES: ReadonlySet<string> = new Set<string>(FAILURE_CODES);
@@ -149,7 +153,15 @@ export async function runTransfer(m: MovementRow, ports: StepPorts): Promise<Dec
     { wallet_id: from, entry: captured.entry },
     { wallet_id: to, entry: credited.entry },
   ];
-  return { status: "succeeded", failure_code: null, to_wallet_id: to, currency, entries, completed_at: captured.entry.created_at };
+  return {
+    status: "succeeded",
+    failure_code: null,
+    to_wallet_id: to,
+    currency,
+    entries,
+    completed_at: captured.entry.created_at,
+    to_user_id: credited.wallet.owner_id,
+  };
 }
 
 async function releaseAfterRefusal(
@@ -258,7 +270,7 @@ export async function runRefund(m: MovementRow, ports: StepPorts): Promise<Decis
   if (captured.code !== "captured" && captured.code !== "exists") {
     throw new Error(`invariant: capture of refund ${m.id} answered ${captured.code} after a credit`);
   }
-  await ports.refunds.settle(refund_of, m.id);
+  const settled = await ports.refunds.settle(refund_of, m.id);
   const entries = [
     { wallet_id: from, entry: captured.entry },
     { wallet_id: to, entry: credited.entry },
@@ -271,6 +283,8 @@ export async function runRefund(m: MovementRow, ports: StepPorts): Promise<Decis
     currency,
     entries,
     completed_at: captured.entry.created_at,
+    to_user_id: credited.wallet.owner_id,
+    refunded_transfer: settled.refunded_transfer,
   };
 }
 

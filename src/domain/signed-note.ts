@@ -187,8 +187,10 @@ export function cosignatureMessage(body: string, timestamp: number): string {
 async function ed25519Verify(publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
   if (signature.length !== ED25519_SIGNATURE_BYTES) return false;
   try {
-    const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
-    return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+    // The copies are ArrayBuffer-backed, which is what WebCrypto's BufferSource type asks for under Node's and
+    // the DOM's typings (a view over an ArrayBufferLike may be over shared memory); the Worker's typings accept both.
+    const key = await crypto.subtle.importKey("raw", new Uint8Array(publicKey), { name: "Ed25519" }, false, ["verify"]);
+    return await crypto.subtle.verify({ name: "Ed25519" }, key, new Uint8Array(signature), new Uint8Array(message));
   } catch {
     return false;
   }

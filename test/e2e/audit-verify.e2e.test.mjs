@@ -7,6 +7,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
+import { assertAccessible } from "./axe.mjs";
 import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
 
 useServerAndBrowser({ env: { OUTBOX_FLUSH_DELAY_MS: "200", OUTBOX_GRACE_MS: "1000", OUTBOX_RETRY_MAX_MS: "500" } });
@@ -68,7 +69,9 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
   await page.getByTestId("login-password").fill("demo-password");
   await page.getByTestId("login-submit").click();
   await page.getByTestId("nav-audit").click();
-  await page.getByTestId("audit-verify").click();
+  // From the keyboard: the button is reached by focus and pressed with Enter.
+  await page.getByTestId("audit-verify").focus();
+  await page.keyboard.press("Enter");
   await page.waitForFunction(() =>
     /Problems found|All chains are intact/.test(document.querySelector('[data-testid="audit-verify-result"]')?.textContent ?? ""),
   );
@@ -76,4 +79,8 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
   assert.match(result, /Problems found/);
   assert.match(result, new RegExp(`Checked [\\d,]+ entries in ${total} wallets`));
   assert.match(result, new RegExp(`hash_mismatch in wallet ${last} at seq 1`));
+  // The coverage picture names the wallets the check covered, and the screen passes axe in both themes.
+  const covered = (await page.getByTestId("coverage-wallets").getAttribute("aria-label")) ?? "";
+  assert.match(covered, new RegExp(`of ${total}$`));
+  await assertAccessible(page, "the audit screen after Verify now");
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { assertAccessible } from "./axe.mjs";
 import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
 
 const PASSWORD = "e2e-password-1";
@@ -62,6 +63,10 @@ test("history filters come from the server; the month's statement downloads in e
   await byTest(page, "history-item").first().waitFor();
   assert.equal((await kindsShown(page)).length, 50, "the first page of 59 entries");
 
+  // The filters and statements sit behind "Filter and statements", opened from the keyboard.
+  await page.locator('[data-testid="history-tools"] > summary').focus();
+  await page.keyboard.press("Enter");
+  await assertAccessible(page, "the activity with 50 entries, its filters and statements");
   // The server answers the filter: exactly the 3 transfers out, then the 2 of them to bob.
   await page.locator("#filter-kind").selectOption("transfer_out");
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="history-item"]').length === 3);

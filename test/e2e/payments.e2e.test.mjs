@@ -6,6 +6,7 @@
 //   npm run build:web && node --test test/e2e/payments.e2e.test.mjs
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { assertAccessible } from "./axe.mjs";
 import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
 
 const PASSWORD = "e2e-password-1";
@@ -184,6 +185,7 @@ e2e("a request appears live in the payer's inbox, and paying it from two tabs at
     const [row] = await rows(page, "incoming");
     assert.match(row.text, new RegExp(`@${handleA} asks you for \\$12\\.50`));
   }
+  await assertAccessible(b1, "the requests inbox with an open request");
 
   // Both tabs press Pay before either hears back. Two tabs of one window: the hidden one gets no animation
   // frames, which Playwright's click waits for, so the press is the button's own click() in each tab at once.
@@ -280,6 +282,7 @@ e2e("a split of 30.00 among three, paid by two and declined by one, shows the sa
   await waitText(pages.a, '[data-testid="split-total"]', "Total: $30.00");
   await byTest(form, "split-submit").click();
   await form.getByRole("status").filter({ hasText: "Asked 3 people for $30.00 in all." }).waitFor();
+  await assertAccessible(pages.a, "the split form with its result");
   assert.equal(await form.locator('[data-testid="split-request"][data-status="open"]').count(), 3);
 
   for (const key of ["b", "c", "d"]) await requestRow(pages[key], "incoming", "open").waitFor();
@@ -326,6 +329,7 @@ e2e("a received payment is refunded from its entry, within what is left and what
   const dialog = a.locator("dialog[open]");
   const refund = byTest(dialog, "refund-form");
   await refund.waitFor();
+  await assertAccessible(a, "the entry dialog with its refund form");
   assert.equal(await byTest(refund, "refund-amount").inputValue(), "15.00", "the amount starts at what is left to refund");
 
   // More than the payment: refused with its own words, beside the amount, and focus is taken there.
@@ -414,6 +418,7 @@ e2e("a user with USD and EUR wallets, opened in the UI, is paid by handle in bot
   await waitBalance(c, usd(400));
   await waitLive(c);
   await c.locator('[data-testid="history-item"][data-kind="transfer_in"]').first().waitFor();
+  await assertAccessible(c, "the dashboard with two wallets");
 
   assert.deepEqual(
     Object.fromEntries(wallets.map((w) => [w.currency, w.balance])),

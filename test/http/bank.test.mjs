@@ -84,6 +84,14 @@ async function fullHistory(user, walletId) {
   return items.reverse();
 }
 
+/** An API key with read and payments:write, made with the user's session (the key is shown once). */
+async function apiKey(user) {
+  const made = await call("/api-keys", { token: user.token, body: { name: "bank test", scopes: ["read", "payments:write"] } });
+  assert.equal(made.status, 201, made.text);
+  assert.match(made.json.key, /^ewk_3_usr_/);
+  return made.json.key;
+}
+
 test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_000 }, async () => {
   const users = [];
   for (let i = 0; i < WALLETS; i++) {
@@ -91,6 +99,9 @@ test(`bank workload with two SIGKILL restarts (seed ${seed})`, { timeout: 300_00
     const reg = await call("/auth/register", { body: { handle, password: "bank-password-1" } });
     assert.equal(reg.status, 201, reg.text);
     const user = { handle, token: reg.json.token, wallet_id: reg.json.wallet.id, wallets: { USD: reg.json.wallet.id } };
+    // Half the clients run the whole workload with an API key (read + payments:write) in place of the session
+    // token (issue 16): new wallet, deposits, transfers, requests, pays, refunds, reads, across both restarts.
+    if (i % 2 === 0) user.token = await apiKey(user);
     // A second currency: conservation must hold in each one separately.
     const eur = await untilKnown(() => call("/wallets", { token: user.token, key: `eur-${handle}`, body: { currency: "EUR" } }));
     assert.equal(eur.status, 201, eur.text);

@@ -1,6 +1,7 @@
 // After real use of `npm start` (registrations with phone numbers, logins, transfers by phone), every file in
 // the local state directory (D1, Durable Object storage, their WAL and journal files) is scanned byte by byte
-// for the phone numbers, passwords and session tokens in clear. None may appear.
+// for the phone numbers, passwords, session tokens, API keys and webhook secrets in clear. None may appear, and no
+// API key appears in the server's log either.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -26,7 +27,7 @@ function* files(dir) {
   }
 }
 
-test("no phone number, password or token is stored in clear", async () => {
+test("no phone number, password, token, API key or webhook secret is stored in clear", async () => {
   const suffix = String(Date.now() % 10_000_000).padStart(7, "0");
   const secrets = [];
   const users = [];
@@ -48,8 +49,41 @@ test("no phone number, password or token is stored in clear", async () => {
     body: { from_wallet_id: a.wallet_id, to: { phone: b.phone }, amount: 1_234, memo: "by phone" },
   });
   assert.equal(paid.status, 201, paid.text);
+  // A webhook secret (registered under a key, so its replayable answer is stored too) must not rest in clear either.
+  const hook = await call("/webhook-endpoints", {
+    token: a.token,
+    key: "scan-3",
+    body: { url: "https://hooks.example.com/in", types: ["transfer.succeeded"] },
+  });
+  assert.equal(hook.status, 201, hook.text);
+  secrets.push(hook.json.secret, hook.json.secret.slice("whsec_".length));
   const me = await call("/me", { token: b.token });
   assert.match(me.json.user.phone, /^\+•+\d{4}$/);
+  // API keys: one made plainly, one under an Idempotency-Key (whose stored answer, replayed, must not hold it),
+  // both used, one refused beyond its scope and one revoked. The key and its secret part are searched for.
+  const keys = [];
+  for (const [i, idem] of [undefined, "scan-key-1"].entries()) {
+    const made = await call("/api-keys", { token: a.token, key: idem, body: { name: `scan ${i}`, scopes: ["read", "payments:write"] } });
+    assert.equal(made.status, 201, made.text);
+    keys.push(made.json);
+    secrets.push(made.json.key, made.json.key.slice(-43));
+  }
+  const replay = await call("/api-keys", {
+    token: a.token,
+    key: "scan-key-1",
+    body: { name: "scan 1", scopes: ["read", "payments:write"] },
+  });
+  assert.equal(replay.json.key, null);
+  for (const { key } of keys) {
+    assert.equal(
+      (await call(`/wallets/${a.wallet_id}/deposits`, { token: key, key: `scan-dep-${key.slice(-6)}`, body: { amount: 1 } })).status,
+      201,
+    );
+    assert.equal((await call("/me", { token: key })).status, 200);
+    assert.equal((await call("/auth/logout", { method: "POST", token: key })).status, 403);
+  }
+  assert.equal((await call(`/api-keys/${keys[0].api_key.id}`, { method: "DELETE", token: a.token })).status, 204);
+  assert.equal((await call("/me", { token: keys[0].key })).status, 401);
   await new Promise((r) => setTimeout(r, 500));
   await server.stop();
 
@@ -67,5 +101,6 @@ test("no phone number, password or token is stored in clear", async () => {
     }
   }
   assert.ok(scanned > 5, `only ${scanned} files scanned`);
+  for (const { key } of keys) assert.equal(server.log.includes(key.slice(-43)), false, "an API key found in the server's log");
   assert.ok(controlFound, "the scan did not find the memo, so it cannot be trusted to find a secret");
 });

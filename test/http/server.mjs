@@ -1,7 +1,7 @@
 // Runs `npm start`'s script as a child process for out-of-process tests, on a free port with a fresh state
 // directory, and can kill it with SIGKILL and start it again on the same state, as an operator's crash would.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -33,6 +33,11 @@ export function freePort() {
 export async function testServer({ env = {} } = {}) {
   const port = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "wallet-state-"));
+  // `npm test` migrates one local D1 database before the tests (TEST_STATE_TEMPLATE) and each server starts from
+  // a copy, so that `npm start` finds its migrations applied instead of applying them again for every server. A
+  // test that names its own STATE_DIR gets what it asked for: `npm start` migrates it itself.
+  const template = process.env.TEST_STATE_TEMPLATE;
+  if (template && env.STATE_DIR === undefined) copyPrivately(template, stateDir);
   /** @type {import("node:child_process").ChildProcessByStdio<null, import("node:stream").Readable, import("node:stream").Readable> | null} */
   let child = null;
   let log = "";
@@ -59,6 +64,9 @@ export async function testServer({ env = {} } = {}) {
           RATE_MONEY_PER_USER_PER_MINUTE: "1000000",
           // Every error answer is checked against its route's declared codes (src/api/declared-errors.ts).
           CHECK_ERROR_CODES: "on",
+          // Tests wait for the "ready" line, which comes after the seed either way; seeding before PORT opens
+          // costs a workerd restart, so only the test of that order asks for it.
+          SEED_BEFORE_OPEN: "0",
           ...env,
         },
         stdio: ["ignore", "pipe", "pipe"],
@@ -95,6 +103,19 @@ export async function testServer({ env = {} } = {}) {
     },
   };
   return server;
+}
+
+/** Copies a state directory, readable by this user only, as `npm start` keeps its own (umask 077). */
+function copyPrivately(from, to) {
+  cpSync(from, to, { recursive: true });
+  const close = (dir) => {
+    chmodSync(dir, 0o700);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) close(join(dir, entry.name));
+      else chmodSync(join(dir, entry.name), 0o600);
+    }
+  };
+  close(to);
 }
 
 async function waitPortFree(port) {

@@ -5,7 +5,8 @@
  * the witness and the browser check the production proofs against it. Runs in workerd and in Node. Slow by
  * design (it rehashes everything): for trees of tens or hundreds of leaves.
  */
-export const sha = async (bytes: Uint8Array): Promise<Uint8Array> => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+export const sha = async (bytes: Uint8Array): Promise<Uint8Array> =>
+  new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
 export const cat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;

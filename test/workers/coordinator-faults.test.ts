@@ -51,7 +51,7 @@ describe("D1 refusing writes", () => {
     expect(during).toBeLessThan(40);
     const memory = await coordinatorStub(a.id).memory();
     expect(memory.finished).toBe(0);
-    expect(await coordinatorStub(a.id).pending()).toEqual({ started: 0, outbox: 30 });
+    expect(await coordinatorStub(a.id).pending()).toEqual({ started: 0, outbox: 30, relays: 0 });
     expect(await auditCount(a.id)).toBe(1);
     // D1 comes back: everything is delivered by the alarm alone, exactly once.
     await setFaults(a, { d1_down: false });
@@ -127,7 +127,7 @@ describe("a full disk under the coordinator", () => {
       await sleep(50);
       owed = await coordinatorStub(a.id).pending();
     }
-    expect(owed).toEqual({ started: 0, outbox: 0 });
+    expect(owed).toEqual({ started: 0, outbox: 0, relays: 0 });
     const ledger = await assertLedger([a.wallet_id, b.wallet_id]);
     expect(ledger.wallets.map((w) => w.balance)).toEqual([9_300, 700]);
     expect(await coordinatorStub(a.id).wake()).toEqual({ code: "idle" });

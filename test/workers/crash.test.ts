@@ -4,9 +4,10 @@
  * coordinator), the test crashes the coordinator there, evicts the coordinator and both wallets, lets the
  * alarms recover, and then checks: the money moved exactly once, nothing is held, the chains are intact and
  * mirrored in D1, there is exactly one audit row, a retry with the key answers the outcome, and running the
- * alarm again changes nothing.
+ * alarm again changes nothing. Every durable change also has its events exactly once, for each party
+ * (checked in the coordinators' own tables, with their seqs gapless).
  */
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { FailMode, Failpoint } from "../../src/coordinator/rpc";
 import type { TransferCoordinator } from "../../src/transfer-coordinator";
@@ -18,6 +19,7 @@ import {
   deposit,
   register,
   settle,
+  runAlarmAfterReset,
   walletStub,
   type ApiResponse,
   type TestUser,
@@ -29,6 +31,7 @@ const TRANSFER_POINTS: Failpoint[] = [
   "after_reserve",
   "after_credit",
   "after_capture",
+  "after_events",
   "after_finish",
   "before_d1_write",
   "after_d1_write",
@@ -87,9 +90,24 @@ async function crashAndRecover(
   return answer;
 }
 
+/**
+ * The types of the user's events about `object_id` (sorted), after asserting the user's seqs are 1..n: every
+ * durable change has its events exactly once, however the movement crashed and was recovered.
+ */
+async function eventTypes(user: TestUser, object_id: string): Promise<string[]> {
+  const rows = await runInDurableObject(coordinatorStub(user.id), (_instance: TransferCoordinator, state) =>
+    state.storage.sql.exec<{ seq: number; type: string; object: string }>("SELECT seq, type, object FROM events ORDER BY seq").toArray(),
+  );
+  expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+  return rows
+    .filter((r) => (JSON.parse(r.object) as { id: string }).id === object_id)
+    .map((r) => r.type)
+    .sort();
+}
+
 async function assertAlarmIsNoOp(users: TestUser[]): Promise<void> {
   const before = await versions(users.map((u) => u.wallet_id));
-  for (const u of users) await runDurableObjectAlarm(coordinatorStub(u.id));
+  for (const u of users) await runAlarmAfterReset(u.id);
   expect(await versions(users.map((u) => u.wallet_id))).toEqual(before);
 }
 
@@ -111,6 +129,8 @@ describe.each(MODES)("crash sweep (%s)", (mode) => {
     const replay = await send();
     expect(replay.text).toBe(answer.text);
     await assertAlarmIsNoOp([a, b]);
+    expect(await eventTypes(a, id)).toEqual(["transfer.succeeded"]);
+    expect(await eventTypes(b, id)).toEqual(["transfer.succeeded"]);
   });
 
   it.each<Failpoint>(["after_reserve", "after_credit", "after_release", "after_finish"])(
@@ -131,6 +151,8 @@ describe.each(MODES)("crash sweep (%s)", (mode) => {
       expect(check.wallets.map((w) => w.balance)).toEqual([10_000, 0]);
       expect(await auditRows(id)).toEqual([expect.objectContaining({ status: "failed", failure_code: "currency_mismatch" })]);
       await assertAlarmIsNoOp([a, e]);
+      expect(await eventTypes(a, id)).toEqual(["transfer.failed"]);
+      expect(await eventTypes(e, id)).toEqual([]);
     },
   );
 
@@ -145,6 +167,7 @@ describe.each(MODES)("crash sweep (%s)", (mode) => {
       const check = await assertLedger([a.wallet_id]);
       expect(check.wallets[0]?.balance).toBe(777);
       await assertAlarmIsNoOp([a]);
+      expect(await eventTypes(a, (answer.json as { deposit: { id: string } }).deposit.id)).toEqual(["deposit.succeeded"]);
     },
   );
 
@@ -161,6 +184,7 @@ describe.each(MODES)("crash sweep (%s)", (mode) => {
       const check = await assertLedger([a.wallet_id]);
       expect(check.wallets[0]?.balance).toBe(700);
       await assertAlarmIsNoOp([a]);
+      expect(await eventTypes(a, (answer.json as { withdrawal: { id: string } }).withdrawal.id)).toEqual(["withdrawal.succeeded"]);
     },
   );
 });
@@ -198,6 +222,10 @@ describe.each(MODES)("refund crash sweep (%s)", (mode) => {
       expect(await auditRows(rid)).toEqual([expect.objectContaining({ status: "succeeded", refund_of: id })]);
       expect((await send()).text).toBe(answer.text);
       await assertAlarmIsNoOp([a, b]);
+      for (const user of [a, b]) {
+        expect(await eventTypes(user, rid)).toEqual(["transfer.succeeded"]);
+        expect(await eventTypes(user, id)).toEqual(["transfer.refunded", "transfer.succeeded"]);
+      }
       // The room is exactly what succeeded: the rest is still refundable, and no more.
       expect((await api(`/transfers/${id}/refunds`, { token: b.token, key: crypto.randomUUID(), body: { amount: 601 } })).status).toBe(422);
     },
@@ -225,6 +253,10 @@ describe.each(MODES)("refund crash sweep (%s)", (mode) => {
       expect(await refundedAmount(a, id)).toBe(0);
       const check = await assertLedger([a.wallet_id, b.wallet_id, c.wallet_id]);
       expect(check.wallets.map((w) => w.balance)).toEqual([4_000, 100, 900]);
+      const rid = (answer.json as { error: { transfer_id: string } }).error.transfer_id;
+      expect(await eventTypes(b, rid)).toEqual(["transfer.failed"]);
+      expect(await eventTypes(a, rid)).toEqual([]);
+      expect(await eventTypes(a, id)).toEqual(["transfer.succeeded"]);
       expect((await api(`/transfers/${id}/refunds`, { token: b.token, key: crypto.randomUUID(), body: { amount: 100 } })).status).toBe(201);
       await assertAlarmIsNoOp([a, b, c]);
     },

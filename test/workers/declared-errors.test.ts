@@ -123,6 +123,7 @@ describe("derived lists", () => {
       "payload_too_large",
       "idempotency_key_reused",
       "balance_limit_exceeded",
+      "insufficient_scope",
       "idempotency_key_required",
       "rate_limited",
       "unavailable",
@@ -131,6 +132,7 @@ describe("derived lists", () => {
     expect(routeErrorCodes({ method: "get", path: "/y", middleware: [requireAuth] }, [])).toEqual([
       "unauthenticated",
       "forbidden",
+      "insufficient_scope",
       "internal",
     ]);
   });
@@ -181,7 +183,9 @@ describe("the OpenAPI document", () => {
     expect(deposit?.has("rate_limited")).toBe(true);
     expect(deposit?.has("insufficient_funds")).toBe(false);
     expect(declaredErrorsOf("post", "/transfers")?.has("same_wallet")).toBe(true);
-    expect(declaredErrorsOf("get", "/me")).toEqual(new Set(["unauthenticated", "forbidden", "internal"]));
+    expect(declaredErrorsOf("get", "/me")).toEqual(
+      new Set(["unauthenticated", "forbidden", "insufficient_scope", "unavailable", "internal"]),
+    );
     expect(doc.paths["/transfers"]?.post?.responses["429"]?.description).toBe("Error: rate_limited");
   });
 });

@@ -73,7 +73,7 @@ function retryAfterOf(response: Response): number | null {
 const NETWORK_ERROR: ApiErrorBody = { code: "network_error", message: "The request did not reach the server.", request_id: "" };
 
 /** Calls `method path` under /api/v1 and returns the typed body, or the error. */
-export async function api<T>(method: "GET" | "POST", path: string, options: RequestOptions = {}): Promise<ApiResult<T>> {
+export async function api<T>(method: "GET" | "POST" | "DELETE", path: string, options: RequestOptions = {}): Promise<ApiResult<T>> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (options.idempotencyKey !== undefined) headers["idempotency-key"] = options.idempotencyKey;

@@ -5,6 +5,10 @@
 import { render } from "preact";
 import "./styles.css";
 import { App } from "./views/App";
+import { applyTheme, storedTheme } from "./models/theme";
+
+// The stored theme is applied before the first render, so a dark page never flashes light.
+applyTheme(storedTheme());
 
 const root = document.getElementById("app");
 if (root !== null) render(<App />, root);

@@ -67,6 +67,10 @@ export interface VerifySummary {
   pending: number;
   problems: VerifyProblem[];
   problems_omitted: number;
+  /** Wallets past the live budget that the self-audit's marks cover, and those nobody has checked (coverage). */
+  verified_by_self_audit: number;
+  unverified_wallets: number;
+  wallets_total: number;
 }
 
 /** A cursor page: `next_cursor` is null on the last page. */

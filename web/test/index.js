@@ -4,3 +4,8 @@ import "./money.test.ts";
 import "./text.test.ts";
 import "./models.test.ts";
 import "./payments.test.ts";
+import "./developers.test.ts";
+import "./insights.test.ts";
+import "./logcheck.test.ts";
+import "./webhooks.test.ts";
+import "./events.test.ts";

@@ -11,6 +11,7 @@ import { timingSafeEqual } from "../../auth/encoding";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { limitBody } from "../middleware";
+import { orUnavailable } from "../calls";
 import { withErrors } from "../declared-errors";
 import { Handle, jsonContent } from "../schemas";
 
@@ -26,7 +27,7 @@ const grantRoute = createRoute(
         200: jsonContent(z.object({ handle: z.string(), role: z.literal("auditor") }), "Granted"),
       },
     },
-    ["forbidden", "not_found"],
+    ["forbidden", "not_found", "unavailable"],
   ),
 );
 
@@ -40,9 +41,9 @@ adminRoutes.openapi(grantRoute, async (c) => {
   if (!timingSafeEqual(given, new TextEncoder().encode(expected))) throw new ApiError("forbidden");
   const { handle } = c.req.valid("json");
   const db = drizzle(c.env.DB);
-  const user = await db.select({ id: users.id }).from(users).where(eq(users.handle, handle)).get();
+  const user = await orUnavailable(c, "grant lookup", () => db.select({ id: users.id }).from(users).where(eq(users.handle, handle)).get());
   if (user === undefined) throw new ApiError("not_found");
-  await db.update(users).set({ role: "auditor" }).where(eq(users.id, user.id));
+  await orUnavailable(c, "grant", async () => db.update(users).set({ role: "auditor" }).where(eq(users.id, user.id)));
   // Live sessions see the role at once; a user who never logged in gets it with their first session.
   await c.env.COORDINATOR.getByName(user.id).setRole("auditor");
   return c.json({ handle, role: "auditor" as const }, 200);

@@ -10,10 +10,12 @@ import { partitionDbs } from "../../db/partitions";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuditor, requireAuth } from "../middleware";
+import { orUnavailable } from "../calls";
 import { withErrors } from "../declared-errors";
 import { AuditRow, jsonContent } from "../schemas";
 import { OWED_LOOKUPS_MAX, verify } from "../../audit/verify";
 import { selfAuditStatus } from "../../audit/self-audit";
+import { logVerifyOptions } from "../../audit/log-verify";
 
 const AuditQuery = z.object({
   limit: z
@@ -79,12 +81,18 @@ const verifyRoute = createRoute(
               .openapi({ description: "wallets past the live budget that nobody has checked through their D1 head yet" }),
             next_cursor: z.string().nullable(),
             progress: z.object({ wallets_done: z.number().int(), wallets_total: z.number().int() }),
+            log: z
+              .object({ tree_size: z.number().int(), leaves_checked: z.number().int(), uncovered: z.number().int() })
+              .optional()
+              .openapi({
+                description: "first page: the transparency log checked against D1 (leaves compared, entries in no checkpoint yet)",
+              }),
           }),
           "With no cursor and no limit, the whole ledger; otherwise one page of wallets",
         ),
       },
     },
-    ["validation_error"],
+    ["validation_error", "unavailable"],
   ),
 );
 
@@ -100,7 +108,7 @@ const listRoute = createRoute(
         200: jsonContent(z.object({ items: z.array(AuditRow), next_cursor: z.string().nullable() }), "A page of audit rows"),
       },
     },
-    ["validation_error"],
+    ["validation_error", "unavailable"],
   ),
 );
 
@@ -126,7 +134,7 @@ const selfAuditRoute = createRoute(
         ),
       },
     },
-    [],
+    ["unavailable"],
   ),
 );
 
@@ -144,10 +152,12 @@ auditRoutes.openapi(listRoute, async (c) => {
   if (q.cursor !== undefined && cursor === null) {
     throw new ApiError("validation_error", [{ field: "cursor", issue: "not a cursor this listing returned" }]);
   }
-  return c.json(await auditPage(c.env, q, cursor, limit), 200);
+  return c.json(await orUnavailable(c, "audit log", () => auditPage(c.env, q, cursor, limit)), 200);
 });
 
-auditRoutes.openapi(selfAuditRoute, async (c) => c.json(await selfAuditStatus(c.env, Date.now()), 200));
+auditRoutes.openapi(selfAuditRoute, async (c) =>
+  c.json(await orUnavailable(c, "self-audit status", () => selfAuditStatus(c.env, Date.now())), 200),
+);
 
 auditRoutes.openapi(verifyRoute, async (c) => {
   const q = c.req.valid("query");
@@ -159,15 +169,19 @@ auditRoutes.openapi(verifyRoute, async (c) => {
   if (limit !== null && (!Number.isSafeInteger(limit) || limit < 1 || limit > config.verify_page_max)) {
     throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${config.verify_page_max}` }]);
   }
-  const report = await verify(partitionDbs(c.env), c.env.WALLET, {
-    limit,
-    cursor: q.cursor ?? null,
-    whole_max_wallets: config.verify_whole_max_wallets,
-    coordinators: c.env.COORDINATOR,
-    owed_lookups: { left: OWED_LOOKUPS_MAX },
-    hold_max_age_ms: config.hold_max_age_ms,
-    outbox_grace_ms: config.outbox_grace_ms,
-    now_ms: Date.now(),
-  });
+  // The whole report or none: a store that fails part way (D1, a wallet object, the log) is a 503, and the auditor asks again.
+  const report = await orUnavailable(c, "verify", async () =>
+    verify(partitionDbs(c.env), c.env.WALLET, {
+      limit,
+      cursor: q.cursor ?? null,
+      whole_max_wallets: config.verify_whole_max_wallets,
+      coordinators: c.env.COORDINATOR,
+      owed_lookups: { left: OWED_LOOKUPS_MAX },
+      hold_max_age_ms: config.hold_max_age_ms,
+      outbox_grace_ms: config.outbox_grace_ms,
+      now_ms: Date.now(),
+      log: await logVerifyOptions(c.env, Date.now()),
+    }),
+  );
   return c.json(report, 200);
 });

@@ -20,7 +20,7 @@ import { SESSION_COOKIE, newToken, tokenHash } from "../../auth/sessions";
 import type { Profile } from "../../coordinator/rpc";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
-import { walletIdsOf } from "../calls";
+import { orUnavailable, unavailable, walletIdsOf } from "../calls";
 import { limitBody, requireAuth } from "../middleware";
 import { addressShard, clientAddress, enforceAddress } from "../rate-limits";
 import { withErrors } from "../declared-errors";
@@ -65,27 +65,6 @@ function uniqueViolation(error: unknown): "handle" | "phone" | null {
   return null;
 }
 
-/** Tells the client to come back: 503 `unavailable` with Retry-After, as a transfer does when a store is down. */
-function unavailable(): ApiError {
-  return new ApiError("unavailable", undefined, { "Retry-After": String(RETRY_AFTER_S) });
-}
-
-/** Seconds a client is asked to wait when D1 or an object could not be reached; short, as these pass quickly. */
-const RETRY_AFTER_S = 1;
-
-/**
- * Runs a D1 read or write; a failure (locked, overloaded, disk full) is logged and answered with 503
- * `unavailable`, not 500, because nothing is wrong with the request and the same request will work later.
- */
-async function whenD1<T>(c: AppContext, what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    log("warn", "D1 unavailable", { request_id: c.get("request_id"), what, error: errorText(error) });
-    throw unavailable();
-  }
-}
-
 /** The new user's row: the password hashed and the phone sealed, nothing stored yet. */
 async function newUser(c: AppContext, body: z.infer<typeof RegisterBody>, config: Config): Promise<UserRow> {
   const display_name = body.display_name ?? body.handle;
@@ -125,7 +104,7 @@ async function insertUser(c: AppContext, user: UserRow, walletId: string, curren
     const which = uniqueViolation(error);
     if (which === "handle") throw new ApiError("handle_taken");
     if (which === "phone") throw new ApiError("phone_taken");
-    log("warn", "D1 unavailable", { request_id: c.get("request_id"), what: "register", error: errorText(error) });
+    log("warn", "store unavailable", { request_id: c.get("request_id"), what: "register", error: errorText(error) });
     throw unavailable();
   }
 }
@@ -297,7 +276,7 @@ const meRoute = createRoute(
         ),
       },
     },
-    ["unauthenticated"],
+    ["unauthenticated", "unavailable"],
   ),
 );
 
@@ -324,7 +303,9 @@ authRoutes.openapi(loginRoute, async (c) => {
   const address = clientAddress(c);
   // Every attempt from an address counts against it, whatever the handle (credential stuffing).
   await enforceAddress(c, "login", address, config.rate_login_per_ip_per_minute);
-  const user = await whenD1(c, "login lookup", () => drizzle(c.env.DB).select().from(users).where(eq(users.handle, body.handle)).get());
+  const user = await orUnavailable(c, "login lookup", () =>
+    drizzle(c.env.DB).select().from(users).where(eq(users.handle, body.handle)).get(),
+  );
   const guard = loginGuard(c, body.handle, address, user !== undefined);
   const gate = await guard.stub.loginBegin(guard.key, guard.policy);
   if (!gate.allowed) throw new ApiError("rate_limited", undefined, { "Retry-After": String(gate.retry_after_s) });
@@ -335,7 +316,7 @@ authRoutes.openapi(loginRoute, async (c) => {
     .loginSucceeded(guard.key, guard.policy)
     .catch((error: unknown) => log("warn", "login guard not cleared", { request_id: c.get("request_id"), error: errorText(error) }));
   await upgradeStoredSecrets(c, user, body.password);
-  const wallet_ids = await whenD1(c, "login wallets", () => walletIdsOf(c, user.id));
+  const wallet_ids = await walletIdsOf(c, user.id);
   const token = await openSessionOrUnavailable(c, { user_id: user.id, handle: user.handle, role: user.role, wallet_ids });
   setSessionCookie(c, token, config.session_ttl_ms);
   return c.json({ user: userJson(user), token }, 200);
@@ -356,7 +337,7 @@ authRoutes.openapi(logoutAllRoute, async (c) => {
 
 authRoutes.openapi(meRoute, async (c) => {
   const caller = c.get("caller");
-  const user = await drizzle(c.env.DB).select().from(users).where(eq(users.id, caller.user_id)).get();
+  const user = await orUnavailable(c, "me", () => drizzle(c.env.DB).select().from(users).where(eq(users.id, caller.user_id)).get());
   if (user === undefined) throw new ApiError("unauthenticated");
   const phone =
     user.phone_cipher !== null && user.phone_key_id !== null ? await decryptPhone(c.env, user.phone_cipher, user.phone_key_id) : null;

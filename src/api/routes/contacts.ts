@@ -14,6 +14,7 @@ import { users, wallets } from "../../db/schema";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuth } from "../middleware";
+import { orUnavailable } from "../calls";
 import { withErrors } from "../declared-errors";
 import { jsonContent } from "../schemas";
 
@@ -32,7 +33,7 @@ const contactsRoute = createRoute(
       request: { query: z.object({ limit: z.string().optional().openapi({ description: "1..50, default 10" }) }) },
       responses: { 200: jsonContent(z.object({ items: z.array(Contact) }), "Contacts") },
     },
-    ["validation_error"],
+    ["validation_error", "unavailable"],
   ),
 );
 
@@ -101,15 +102,16 @@ async function names(
   const db = drizzle(c.env.DB);
   const ownerOf = new Map<string, string>();
   for (const chunk of chunks([...new Set(wallet_ids)], 90)) {
-    const rows = await db.select({ id: wallets.id, owner_id: wallets.owner_id }).from(wallets).where(inArray(wallets.id, chunk));
+    const rows = await orUnavailable(c, "contact wallets", async () =>
+      db.select({ id: wallets.id, owner_id: wallets.owner_id }).from(wallets).where(inArray(wallets.id, chunk)),
+    );
     for (const r of rows) ownerOf.set(r.id, r.owner_id);
   }
   const found = new Map<string, { handle: string; display_name: string }>();
   for (const chunk of chunks([...new Set([...ownerOf.values(), ...user_ids])], 90)) {
-    const rows = await db
-      .select({ id: users.id, handle: users.handle, display_name: users.display_name })
-      .from(users)
-      .where(inArray(users.id, chunk));
+    const rows = await orUnavailable(c, "contact names", async () =>
+      db.select({ id: users.id, handle: users.handle, display_name: users.display_name }).from(users).where(inArray(users.id, chunk)),
+    );
     for (const r of rows) found.set(r.id, { handle: r.handle, display_name: r.display_name });
   }
   return { ownerOf, users: found };

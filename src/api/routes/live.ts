@@ -40,7 +40,7 @@ const liveRoute = createRoute(
       request: { params: WalletIdParam },
       responses: { 101: { description: "Switching protocols" } },
     },
-    ["validation_error", "forbidden", "not_found", ...Object.values(UPGRADE_REFUSALS)],
+    ["validation_error", "forbidden", "not_found", "unavailable", ...Object.values(UPGRADE_REFUSALS)],
   ),
 );
 liveRoutes.openAPIRegistry.registerPath(liveRoute);

@@ -14,7 +14,7 @@ import { wallets } from "../../db/schema";
 import { newWalletId } from "../../db/partitions";
 import type { WalletView } from "../../domain/views";
 import { errorText, log } from "../../observability/log";
-import { walletIdsOf } from "../calls";
+import { orUnavailable, unavailable, walletIdsOf } from "../calls";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { keyedReply, optionalIdempotencyKey } from "../keyed";
@@ -56,7 +56,7 @@ async function openWallet(c: AppContext, currency: string): Promise<Response> {
   const max = configOf(c.env).wallets_max_per_user;
   const id = newWalletId(c.env);
   const created_at = new Date().toISOString();
-  const inserted = await d1(c, () =>
+  const inserted = await orUnavailable(c, "new wallet", () =>
     c.env.DB.prepare(
       `INSERT INTO wallets (id, owner_id, currency, created_at)
        SELECT ?1, ?2, ?3, ?4 WHERE (SELECT count(*) FROM wallets WHERE owner_id = ?2) < ?5
@@ -67,14 +67,14 @@ async function openWallet(c: AppContext, currency: string): Promise<Response> {
   );
   if (inserted.meta.changes !== 1) throw await refusal(c, currency, max);
   const wallet = await initOrUndo(c, id, currency);
-  await c.env.COORDINATOR.getByName(caller.user_id).setWallets(await d1(c, () => walletIdsOf(c, caller.user_id)));
+  await c.env.COORDINATOR.getByName(caller.user_id).setWallets(await walletIdsOf(c, caller.user_id));
   return c.json({ wallet }, 201);
 }
 
 /** Why the insert wrote nothing: the currency is held already, or the user holds as many wallets as allowed. */
 async function refusal(c: AppContext, currency: string, max: number): Promise<ApiError> {
   const owner_id = c.get("caller").user_id;
-  const held = await d1(c, () =>
+  const held = await orUnavailable(c, "new wallet", () =>
     drizzle(c.env.DB)
       .select({ id: wallets.id })
       .from(wallets)
@@ -98,16 +98,6 @@ async function initOrUndo(c: AppContext, id: string, currency: string): Promise<
       .bind(id)
       .run()
       .catch((e: unknown) => log("error", "new wallet row left without its object", { wallet_id: id, error: errorText(e) }));
-    throw new ApiError("unavailable", undefined, { "Retry-After": "1" });
-  }
-}
-
-/** A D1 call; D1 locked or unreachable is 503 (nothing was made). */
-async function d1<T>(c: AppContext, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    log("warn", "D1 unavailable", { request_id: c.get("request_id"), what: "new wallet", error: errorText(error) });
-    throw new ApiError("unavailable", undefined, { "Retry-After": "1" });
+    throw unavailable();
   }
 }

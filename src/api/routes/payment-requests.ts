@@ -18,7 +18,7 @@ import { canonicalJson } from "../../domain/canonical";
 import { requestOwner } from "../../domain/ids";
 import { requestHash } from "../../domain/idempotency";
 import type { TransferCoordinator } from "../../transfer-coordinator";
-import { checkedMemo, withCoordinator } from "../calls";
+import { checkedMemo, orUnavailable, ownerCoordinator, unavailable, withCoordinator } from "../calls";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { decodeTimeCursor, encodeTimeCursor, pageLimit } from "../paging";
@@ -43,9 +43,10 @@ type RecipientInput = z.infer<typeof PaymentRequestBody>["payer"];
 
 /**
  * What creating requests (one, or a split's) can refuse beyond the body's checks: a payer nobody registered
- * (404), and the requester coordinator's answers (`createdOrThrow`).
+ * (404), the requester coordinator's answers (`createdOrThrow`), and 503 when D1 or that coordinator's storage
+ * cannot be reached.
  */
-const REQUEST_CREATION_ERRORS = ["not_found", "forbidden", "same_wallet", "limit_exceeded", "unauthenticated"] as const;
+const REQUEST_CREATION_ERRORS = ["not_found", "forbidden", "same_wallet", "limit_exceeded", "unauthenticated", "unavailable"] as const;
 
 /** The default time a request stays open: a week. */
 const DEFAULT_EXPIRES_IN_S = 604_800;
@@ -111,7 +112,7 @@ const getRoute = createRoute(
       request: { params: RequestIdParam },
       responses: { 200: jsonContent(z.object({ payment_request: PaymentRequest }), "The request") },
     },
-    ["not_found"],
+    ["not_found", "unavailable"],
   ),
 );
 
@@ -148,7 +149,7 @@ function resolveRoute(path: string, summary: string) {
           200: jsonContent(z.object({ payment_request: PaymentRequest }), "Done (or replayed)"),
         },
       },
-      ["forbidden", "not_found", "request_not_open"],
+      ["forbidden", "not_found", "request_not_open", "unavailable"],
     ),
   );
 }
@@ -162,16 +163,7 @@ paymentRequestRoutes.openapi(createRoute_, async (c) => {
   const body = c.req.valid("json");
   const memo = await checkedMemo(c, body.memo);
   return keyedReply(c, "payment-request", body, async () => {
-    const share = await payerShare(c, body.payer, body.amount);
-    const created = await own(c).createRequests(c.get("credential").token_hash, {
-      display_name: await displayName(c),
-      wallet_id: body.wallet_id,
-      memo,
-      expires_in_s: body.expires_in_s ?? DEFAULT_EXPIRES_IN_S,
-      shares: [share],
-      split: false,
-    });
-    const made = createdOrThrow(created);
+    const made = await createRequests(c, body, memo, [await payerShare(c, body.payer, body.amount)], false);
     return c.json({ payment_request: made.requests[0] }, 201);
   }) as never;
 });
@@ -183,15 +175,7 @@ paymentRequestRoutes.openapi(splitRoute, async (c) => {
   return keyedReply(c, "split", body, async () => {
     const shares: NewShare[] = [];
     for (const s of body.shares) shares.push(await payerShare(c, s.payer, s.amount));
-    const created = await own(c).createRequests(c.get("credential").token_hash, {
-      display_name: await displayName(c),
-      wallet_id: body.wallet_id,
-      memo,
-      expires_in_s: body.expires_in_s ?? DEFAULT_EXPIRES_IN_S,
-      shares,
-      split: true,
-    });
-    const made = createdOrThrow(created);
+    const made = await createRequests(c, body, memo, shares, true);
     const amount = body.shares.reduce((sum, s) => sum + s.amount, 0);
     return c.json({ split: { id: made.split_id ?? "", memo, amount, requests: made.requests } }, 201);
   }) as never;
@@ -210,7 +194,8 @@ paymentRequestRoutes.openapi(listRoute, async (c) => {
 
 paymentRequestRoutes.openapi(getRoute, async (c) => {
   const { request_id } = c.req.valid("param");
-  const found = await (await ownerOf(c, request_id)).readRequest(request_id, c.get("caller").user_id);
+  const owner = await ownerCoordinator(c, requestOwner(request_id));
+  const found = await orUnavailable(c, "read request", async () => await owner.readRequest(request_id, c.get("caller").user_id));
   if (found.code !== "ok") throw new ApiError("not_found");
   return c.json({ payment_request: found.payment_request }, 200);
 });
@@ -237,7 +222,8 @@ paymentRequestRoutes.openapi(payRoute, async (c) => {
 paymentRequestRoutes.openapi(declineRoute, async (c) => {
   const { request_id } = c.req.valid("param");
   return keyedReply(c, `decline ${request_id}`, {}, async () => {
-    const changed = await (await ownerOf(c, request_id)).declineRequest(request_id, c.get("caller").user_id);
+    const owner = await ownerCoordinator(c, requestOwner(request_id));
+    const changed = await orUnavailable(c, "decline request", async () => await owner.declineRequest(request_id, c.get("caller").user_id));
     return c.json({ payment_request: changedOrThrow(changed) }, 200);
   }) as never;
 });
@@ -246,13 +232,14 @@ paymentRequestRoutes.openapi(cancelRoute, async (c) => {
   const { request_id } = c.req.valid("param");
   const caller = c.get("caller").user_id;
   return keyedReply(c, `cancel ${request_id}`, {}, async () => {
-    const owner = await ownerOf(c, request_id);
+    const owner = await ownerCoordinator(c, requestOwner(request_id));
     if (requestOwner(request_id) !== caller) {
       // Only the requester cancels; the payer learns that it is not theirs to cancel, anyone else nothing.
-      const seen = await owner.readRequest(request_id, caller);
+      const seen = await orUnavailable(c, "read request", async () => await owner.readRequest(request_id, caller));
       throw new ApiError(seen.code === "ok" ? "forbidden" : "not_found");
     }
-    return c.json({ payment_request: changedOrThrow(await owner.cancelRequest(request_id)) }, 200);
+    const changed = await orUnavailable(c, "cancel request", async () => await owner.cancelRequest(request_id));
+    return c.json({ payment_request: changedOrThrow(changed) }, 200);
   }) as never;
 });
 
@@ -260,20 +247,6 @@ paymentRequestRoutes.openapi(cancelRoute, async (c) => {
 
 function own(c: AppContext): DurableObjectStub<TransferCoordinator> {
   return c.env.COORDINATOR.getByName(c.get("credential").user_id);
-}
-
-/**
- * The coordinator that owns request `id`, or 404 before any object is addressed: the id names a user, which the
- * caller chooses freely, and addressing an object allocates it, so the user must be registered (one D1 read).
- */
-async function ownerOf(c: AppContext, id: string): Promise<DurableObjectStub<TransferCoordinator>> {
-  const owner = requestOwner(id);
-  if (owner === null) throw new ApiError("not_found");
-  if (owner !== c.get("caller").user_id) {
-    const known = await drizzle(c.env.DB).select({ id: users.id }).from(users).where(eq(users.id, owner)).get();
-    if (known === undefined) throw new ApiError("not_found");
-  }
-  return c.env.COORDINATOR.getByName(owner);
 }
 
 /** A split's shares: within SPLIT_MAX_SHARES, payers distinct as written, and a total that is a safe integer. */
@@ -291,48 +264,58 @@ async function checkShares(c: AppContext, shares: { payer: RecipientInput; amoun
 async function payerShare(c: AppContext, payer: RecipientInput, amount: number): Promise<NewShare> {
   const db = drizzle(c.env.DB);
   if ("phone" in payer) {
-    const row = await db
-      .select({ id: users.id })
-      .from(users)
-      .where(eq(users.phone_index, await phoneIndex(c.env, payer.phone)))
-      .get();
+    const index = await phoneIndex(c.env, payer.phone);
+    const row = await orUnavailable(c, "payer by phone", () =>
+      db.select({ id: users.id }).from(users).where(eq(users.phone_index, index)).get(),
+    );
     if (row === undefined) throw new ApiError("not_found");
     const stored: StoredPayer = { phone: await encryptPhone(c.env, payer.phone) };
     return { payer_user_id: row.id, payer: stored, amount };
   }
-  const row =
+  const named = { id: users.id, handle: users.handle, display_name: users.display_name };
+  const row = await orUnavailable(c, "payer", () =>
     "handle" in payer
-      ? await db
-          .select({ id: users.id, handle: users.handle, display_name: users.display_name })
-          .from(users)
-          .where(eq(users.handle, payer.handle))
-          .get()
-      : await db
-          .select({ id: users.id, handle: users.handle, display_name: users.display_name })
-          .from(wallets)
-          .innerJoin(users, eq(users.id, wallets.owner_id))
-          .where(eq(wallets.id, payer.wallet_id))
-          .get();
+      ? db.select(named).from(users).where(eq(users.handle, payer.handle)).get()
+      : db.select(named).from(wallets).innerJoin(users, eq(users.id, wallets.owner_id)).where(eq(wallets.id, payer.wallet_id)).get(),
+  );
   if (row === undefined) throw new ApiError("not_found");
   return { payer_user_id: row.id, payer: { handle: row.handle, display_name: row.display_name }, amount };
 }
 
+/** Creates the requests of `shares` in the caller's coordinator (a split's all or none); its refusals as errors. */
+async function createRequests(
+  c: AppContext,
+  body: { wallet_id: string; expires_in_s?: number | undefined },
+  memo: string | null,
+  shares: NewShare[],
+  split: boolean,
+): Promise<Extract<CreateRequestsResult, { code: "created" }>> {
+  const display_name = await displayName(c);
+  const input = { display_name, wallet_id: body.wallet_id, memo, expires_in_s: body.expires_in_s ?? DEFAULT_EXPIRES_IN_S, shares, split };
+  const created = await orUnavailable(c, "create requests", async () => await own(c).createRequests(c.get("credential").token_hash, input));
+  return createdOrThrow(created);
+}
+
 async function displayName(c: AppContext): Promise<string> {
-  const row = await drizzle(c.env.DB)
-    .select({ display_name: users.display_name })
-    .from(users)
-    .where(eq(users.id, c.get("caller").user_id))
-    .get();
+  const row = await orUnavailable(c, "display name", () =>
+    drizzle(c.env.DB)
+      .select({ display_name: users.display_name })
+      .from(users)
+      .where(eq(users.id, c.get("caller").user_id))
+      .get(),
+  );
   return row?.display_name ?? c.get("caller").handle;
 }
 
 function createdOrThrow(result: CreateRequestsResult | { code: "unauthenticated" }): Extract<CreateRequestsResult, { code: "created" }> {
   if (result.code === "created") return result;
   if (result.code === "limit_exceeded") throw new ApiError("limit_exceeded", [{ field: result.field, issue: `at most ${result.max}` }]);
+  if (result.code === "unavailable") throw unavailable();
   throw new ApiError(result.code);
 }
 
 function changedOrThrow(result: RequestChangeResult) {
   if (result.code === "ok") return result.payment_request;
+  if (result.code === "unavailable") throw unavailable();
   throw new ApiError(result.code);
 }

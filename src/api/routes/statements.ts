@@ -37,7 +37,7 @@ const balanceRoute = createRoute(
       request: { params: WalletIdParam, query: BalanceAtQuery },
       responses: { 200: jsonContent(BalanceAt, "The balance at that instant") },
     },
-    ["validation_error", "forbidden", "not_found"],
+    ["validation_error", "forbidden", "not_found", "unavailable"],
   ),
 );
 
@@ -60,7 +60,7 @@ const statementRoute = createRoute(
         },
       },
     },
-    ["validation_error", "limit_exceeded", "forbidden", "not_found", "internal"],
+    ["validation_error", "limit_exceeded", "forbidden", "not_found", "unavailable", "internal"],
   ),
 );
 

@@ -12,7 +12,7 @@ import { configOf } from "../../config";
 import type { MovementView } from "../../coordinator/rpc";
 import { movementOwner } from "../../domain/ids";
 import type { EntryView } from "../../domain/views";
-import { assertOwnWallet } from "../calls";
+import { assertOwnWallet, orUnavailable } from "../calls";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { decodeTimeCursor, encodeTimeCursor, pageLimit, type TimePosition as Position } from "../paging";
@@ -45,7 +45,7 @@ const listRoute = createRoute(
         200: jsonContent(z.object({ items: z.array(Transfer), next_cursor: z.string().nullable() }), "A page"),
       },
     },
-    ["validation_error", "forbidden", "not_found"],
+    ["validation_error", "forbidden", "not_found", "unavailable"],
   ),
 );
 
@@ -71,7 +71,8 @@ transferListRoutes.openapi(listRoute, async (c) => {
   const cursor = q.cursor === undefined ? null : decodeTimeCursor("t1", q.cursor);
   // The page ends before the cursor, and before `to`: whichever is earlier.
   const before = earlier(cursor, toMs === null ? null : { at_ms: toMs, id: "" });
-  const counterparty = q.counterparty === undefined ? null : await walletIdsOfHandle(c.env.DB, q.counterparty);
+  const handle = q.counterparty;
+  const counterparty = handle === undefined ? null : await orUnavailable(c, "counterparty", () => walletIdsOfHandle(c.env.DB, handle));
   // Without a wallet_id, every transfer the caller sent is theirs to see, whichever wallet it named: a refund
   // refused before it had a wallet, an attempt from a wallet that is not theirs. No wallet filter then means
   // one walk of the time index instead of one per wallet.

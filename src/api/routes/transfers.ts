@@ -4,8 +4,6 @@
  * the request hash it stores ever holds the number itself.
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import type { Recipient } from "../../coordinator/rpc";
 import { movementOwner } from "../../domain/ids";
 import { phoneIndex } from "../../auth/phone";
@@ -17,9 +15,8 @@ import { transferJson } from "../render";
 import { movementErrors, withErrors } from "../declared-errors";
 import { IdempotencyHeaders, RefundBody, Transfer, TransferBody, TransferIdParam, jsonContent } from "../schemas";
 import { signReceipt, type ReceiptBody } from "../../audit/receipts";
-import { checkedMemo, withCoordinator } from "../calls";
-import { users } from "../../db/schema";
-import type { TransferCoordinator } from "../../transfer-coordinator";
+import { receiptLog } from "../../audit/receipt-log";
+import { checkedMemo, ownerCoordinator, withCoordinator } from "../calls";
 
 type TransferInput = z.infer<typeof TransferBody>;
 
@@ -54,7 +51,7 @@ const getTransferRoute = createRoute(
       request: { params: TransferIdParam },
       responses: { 200: jsonContent(z.object({ transfer: Transfer }), "The transfer") },
     },
-    ["forbidden", "not_found"],
+    ["forbidden", "not_found", "unavailable"],
   ),
 );
 
@@ -114,27 +111,11 @@ transferRoutes.openapi(postTransferRoute, async (c) => {
   return withCoordinator(c, (coordinator) => coordinator.transfer(request));
 });
 
-/**
- * The coordinator that owns movement `transfer_id`, or 404 before any Durable Object is reached. The id names
- * its owner's user id, which the caller chooses freely, and addressing a coordinator by a name allocates its
- * storage; so a movement of another user is looked up only when that user is registered (one D1 read by
- * primary key, on the reads of transfers the caller received), and a made-up id allocates nothing.
- */
-async function ownerCoordinator(c: AppContext, transfer_id: string): Promise<DurableObjectStub<TransferCoordinator>> {
-  const owner = movementOwner(transfer_id);
-  if (owner === null) throw new ApiError("not_found");
-  if (owner !== c.get("caller").user_id) {
-    const known = await drizzle(c.env.DB).select({ id: users.id }).from(users).where(eq(users.id, owner)).get();
-    if (known === undefined) throw new ApiError("not_found");
-  }
-  return c.env.COORDINATOR.getByName(owner);
-}
-
 transferRoutes.openapi(getTransferRoute, async (c) => {
   const { transfer_id } = c.req.valid("param");
   const caller = c.get("caller");
   const found = await (
-    await ownerCoordinator(c, transfer_id)
+    await ownerCoordinator(c, movementOwner(transfer_id))
   ).getMovement(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
   if (found.code !== "ok") throw new ApiError(found.code);
   return c.json({ transfer: transferJson(found.movement) as z.infer<typeof Transfer> }, 200);
@@ -153,12 +134,23 @@ const receiptRoute = createRoute(
           z.object({
             receipt: z.record(z.string(), z.unknown()),
             signature: z.object({ alg: z.literal("Ed25519"), key_id: z.string(), value: z.string() }),
+            log: z
+              .object({
+                checkpoint: z.string(),
+                proofs: z.array(
+                  z.object({ wallet_id: z.string(), seq: z.number().int(), leaf_index: z.number().int(), inclusion: z.array(z.string()) }),
+                ),
+              })
+              .optional()
+              .openapi({
+                description: "once a signed checkpoint covers both entries: it and their inclusion proofs (outside the signature)",
+              }),
           }),
           "The receipt",
         ),
       },
     },
-    ["forbidden", "not_found"],
+    ["forbidden", "not_found", "unavailable"],
   ),
 );
 
@@ -166,7 +158,7 @@ transferRoutes.openapi(receiptRoute, async (c) => {
   const { transfer_id } = c.req.valid("param");
   const caller = c.get("caller");
   const found = await (
-    await ownerCoordinator(c, transfer_id)
+    await ownerCoordinator(c, movementOwner(transfer_id))
   ).getMovementEntries(transfer_id, { user_id: caller.user_id, wallet_ids: caller.wallet_ids });
   if (found.code !== "ok") throw new ApiError(found.code);
   const m = found.movement;
@@ -204,5 +196,6 @@ transferRoutes.openapi(receiptRoute, async (c) => {
       hash: e.entry.hash,
     })),
   };
-  return c.json(await signReceipt(c.env, receipt), 200);
+  const [signed, logPart] = await Promise.all([signReceipt(c.env, receipt), receiptLog(c.env, receipt.entries)]);
+  return c.json(logPart === null ? signed : { ...signed, log: logPart }, 200);
 });

@@ -6,7 +6,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { configOf } from "../../config";
 import type { SingleWalletRequest } from "../../coordinator/rpc";
-import { assertOwnWallet, withCoordinator } from "../calls";
+import { assertOwnWallet, orUnavailable, withCoordinator } from "../calls";
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { pageLimit } from "../paging";
@@ -39,7 +39,7 @@ const getWalletRoute = createRoute(
       request: { params: WalletIdParam },
       responses: { 200: jsonContent(Wallet, "The wallet") },
     },
-    ["forbidden", "not_found"],
+    ["forbidden", "not_found", "unavailable"],
   ),
 );
 
@@ -55,7 +55,7 @@ const historyRoute = createRoute(
         200: jsonContent(z.object({ items: z.array(Entry), next_cursor: z.string().nullable() }), "A page of history"),
       },
     },
-    ["validation_error", "forbidden", "not_found"],
+    ["validation_error", "forbidden", "not_found", "unavailable"],
   ),
 );
 
@@ -106,7 +106,7 @@ walletRoutes.openapi(historyRoute, async (c) => {
   const stub = c.env.WALLET.getByName(wallet_id);
   const paging = { limit, ...(before_seq === undefined ? {} : { before_seq }) };
   const filtered = Object.keys(spec).length > 0;
-  const page = filtered ? await stub.findHistory({ ...paging, filter: await historyFilter(c.env.DB, spec) }) : await stub.history(paging);
+  const page = filtered ? await stub.findHistory({ ...paging, filter: await historyFilter(c, spec) }) : await stub.history(paging);
   if (page.code !== "ok") throw new ApiError("not_found");
   const next_cursor = page.next_before_seq === null ? null : encodeHistoryCursor(page.next_before_seq, spec);
   return c.json({ items: page.items, next_cursor }, 200);
@@ -135,12 +135,13 @@ function filterSpec(query: {
 }
 
 /** The wallet's filter: the counterparty's handle becomes its wallet ids (none for an unknown handle). */
-async function historyFilter(db: D1Database, spec: HistoryFilterSpec): Promise<HistoryFilter> {
+async function historyFilter(c: AppContext, spec: HistoryFilterSpec): Promise<HistoryFilter> {
   const filter: HistoryFilter = {};
   if (spec.kind !== undefined) filter.kind = spec.kind;
   if (spec.from !== undefined) filter.from = spec.from;
   if (spec.to !== undefined) filter.to = spec.to;
-  if (spec.counterparty !== undefined) filter.counterparty_ids = await walletIdsOfHandle(db, spec.counterparty);
+  const handle = spec.counterparty;
+  if (handle !== undefined) filter.counterparty_ids = await orUnavailable(c, "counterparty", () => walletIdsOfHandle(c.env.DB, handle));
   return filter;
 }
 

@@ -278,13 +278,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -339,13 +339,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -406,13 +406,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -422,6 +422,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -480,13 +489,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -505,6 +514,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -579,13 +597,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -604,6 +622,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -673,13 +700,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -819,13 +846,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -963,13 +990,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: idempotency_in_progress, wallet_exists */
@@ -1078,13 +1105,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -1145,13 +1172,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1197,6 +1224,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1262,13 +1298,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1314,6 +1350,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1372,13 +1417,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1397,6 +1442,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1466,13 +1520,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1608,13 +1662,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1660,6 +1714,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1723,13 +1786,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1775,6 +1838,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1834,13 +1906,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -1850,6 +1922,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -1906,13 +1987,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -1940,6 +2021,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2011,13 +2101,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2036,6 +2126,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2087,13 +2186,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2233,13 +2332,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2370,13 +2469,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2395,6 +2494,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2442,6 +2550,16 @@ export type paths = {
                                 key_id: string;
                                 value: string;
                             };
+                            /** @description once a signed checkpoint covers both entries: it and their inclusion proofs (outside the signature) */
+                            log?: {
+                                checkpoint: string;
+                                proofs: {
+                                    wallet_id: string;
+                                    seq: number;
+                                    leaf_index: number;
+                                    inclusion: string[];
+                                }[];
+                            };
                         };
                     };
                 };
@@ -2463,13 +2581,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2488,6 +2606,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2558,13 +2685,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -2574,6 +2701,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2635,13 +2771,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -2651,6 +2787,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2717,6 +2862,12 @@ export type paths = {
                                 wallets_done: number;
                                 wallets_total: number;
                             };
+                            /** @description first page: the transparency log checked against D1 (leaves compared, entries in no checkpoint yet) */
+                            log?: {
+                                tree_size: number;
+                                leaves_checked: number;
+                                uncovered: number;
+                            };
                         };
                     };
                 };
@@ -2738,13 +2889,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: internal */
@@ -2754,6 +2905,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2865,13 +3025,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2890,6 +3050,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -2957,13 +3126,13 @@ export type paths = {
                         "application/json": components["schemas"]["Error_unauthenticated"];
                     };
                 };
-                /** @description Error: forbidden */
+                /** @description Error: forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error_forbidden"];
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
                     };
                 };
                 /** @description Error: not_found */
@@ -2991,6 +3160,15 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
                     };
                 };
             };
@@ -3076,6 +3254,1238 @@ export type paths = {
                     };
                     content: {
                         "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your API keys, newest first (never the keys themselves) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..200, default 50 */
+                    limit?: string;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ApiKey"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Make an API key (shown once; use it as Authorization: Bearer <key>) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1..255 printable ASCII; optional */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ApiKeyBody"];
+                };
+            };
+            responses: {
+                /** @description Made */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            api_key: components["schemas"]["ApiKey"];
+                            /** @description the key, shown once: null in a replay (Idempotent-Replayed: true) */
+                            key: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: idempotency_in_progress */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: idempotency_key_reused, limit_exceeded */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_limit_exceeded"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{api_key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key: every request with it gets 401 from now on, and its live feeds close */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    api_key_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest signed checkpoint (C2SP tlog-checkpoint), with its witnesses' cosignatures (public) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1: the newest checkpoint cosigned by every witness in LOG_WITNESS_KEYS (404 if none) */
+                    witnessed?: "1";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The checkpoint note */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_rate_limited"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The log's verifier key in C2SP signed-note form (public) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The log's key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            origin: string;
+                            key_name: string;
+                            vkey: string;
+                        };
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_rate_limited"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The RFC 9162 inclusion proof of a history entry (the wallet's owner or an auditor) */
+        get: {
+            parameters: {
+                query: {
+                    wallet_id: string;
+                    seq: string;
+                    /** @description default: the latest checkpoint's size; past it: 400 */
+                    tree_size?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The proof */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            leaf_index: number;
+                            tree_size: number;
+                            /** @description the leaf: JSON.stringify([wallet_id, seq, hash]) */
+                            leaf: string;
+                            inclusion: string[];
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+                /** @description Error: unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unavailable"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The RFC 9162 consistency proof between two tree sizes (public) */
+        get: {
+            parameters: {
+                query: {
+                    from: string;
+                    to: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The proof */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            from: number;
+                            to: number;
+                            proof: string[];
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_rate_limited"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every checkpoint signed, oldest first, after a tree size (public) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a tree size (default 0), or the previous page's next_cursor */
+                    after?: string;
+                    /** @description 1..200, default 50 */
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of checkpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: string[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_rate_limited"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/cosignatures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A witness's cosignature: the checkpoint with its tlog-cosignature/v1 line (public; witnesses in LOG_WITNESS_KEYS) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "text/plain": string;
+                };
+            };
+            responses: {
+                /** @description Stored; the checkpoint routes serve it with its checkpoint */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_rate_limited"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your events, oldest first after `after` (follow them with next_cursor as the next `after`) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a seq (default 0): the events after it */
+                    after?: string;
+                    /** @description a comma list of: transfer.succeeded, transfer.failed, transfer.refunded, deposit.succeeded, withdrawal.succeeded, payment_request.created, payment_request.paid, payment_request.declined, payment_request.cancelled, payment_request.expired */
+                    types?: string;
+                    /** @description 1..200, default 50 */
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Event"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your webhook endpoints */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Endpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookEndpoint"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register a webhook endpoint; its signing secret is shown once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1..255 printable ASCII; optional */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewWebhookEndpointBody"];
+                };
+            };
+            responses: {
+                /** @description Registered (the secret is shown this once) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhook_endpoint: components["schemas"]["WebhookEndpoint"];
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: idempotency_in_progress */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_payload_too_large"];
+                    };
+                };
+                /** @description Error: idempotency_key_reused, limit_exceeded */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_key_reused_or_limit_exceeded"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a webhook endpoint (its pending deliveries end) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's deliveries, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..200, default 50 */
+                    limit?: string;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_internal"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver again now (a fresh retry window) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1..255 printable ASCII; optional */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    endpoint_id: string;
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            delivery: components["schemas"]["WebhookDelivery"];
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_validation_error"];
+                    };
+                };
+                /** @description Error: unauthenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_unauthenticated"];
+                    };
+                };
+                /** @description Error: forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_forbidden_or_insufficient_scope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_not_found"];
+                    };
+                };
+                /** @description Error: idempotency_in_progress */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_in_progress"];
+                    };
+                };
+                /** @description Error: idempotency_key_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error_idempotency_key_reused"];
                     };
                 };
                 /** @description Error: internal */
@@ -3240,10 +4650,10 @@ export type components = {
             handle: string;
             password: string;
         };
-        Error_forbidden: {
+        Error_forbidden_or_insufficient_scope: {
             error: {
                 /** @enum {string} */
-                code: "forbidden";
+                code: "forbidden" | "insufficient_scope";
                 message: string;
                 request_id: string;
                 details?: {
@@ -3629,6 +5039,62 @@ export type components = {
                 }[];
                 transfer_id?: string;
             };
+        };
+        Error_forbidden: {
+            error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                request_id: string;
+                details?: {
+                    field: string;
+                    issue: string;
+                }[];
+                transfer_id?: string;
+            };
+        };
+        ApiKey: {
+            id: string;
+            name: string;
+            scopes: ("read" | "payments:write" | "webhooks:write")[];
+            created_at: string;
+            /** @description to the minute; null before the first use */
+            last_used_at: string | null;
+        };
+        ApiKeyBody: {
+            name: string;
+            scopes: ("read" | "payments:write" | "webhooks:write")[];
+        };
+        Event: {
+            id: string;
+            seq: number;
+            /** @enum {string} */
+            type: "transfer.succeeded" | "transfer.failed" | "transfer.refunded" | "deposit.succeeded" | "withdrawal.succeeded" | "payment_request.created" | "payment_request.paid" | "payment_request.declined" | "payment_request.cancelled" | "payment_request.expired";
+            created_at: string;
+            data: {
+                object: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        WebhookEndpoint: {
+            id: string;
+            url: string;
+            types: ("transfer.succeeded" | "transfer.failed" | "transfer.refunded" | "deposit.succeeded" | "withdrawal.succeeded" | "payment_request.created" | "payment_request.paid" | "payment_request.declined" | "payment_request.cancelled" | "payment_request.expired")[];
+            created_at: string;
+        };
+        NewWebhookEndpointBody: {
+            url: string;
+            types: ("transfer.succeeded" | "transfer.failed" | "transfer.refunded" | "deposit.succeeded" | "withdrawal.succeeded" | "payment_request.created" | "payment_request.paid" | "payment_request.declined" | "payment_request.cancelled" | "payment_request.expired")[];
+        };
+        WebhookDelivery: {
+            id: string;
+            event_id: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            last_status_code: number | null;
+            next_attempt_at: string | null;
         };
     };
     responses: never;

@@ -42,6 +42,9 @@ function addPage(summary: VerifySummary, page: VerifyResult): void {
   const room = Math.max(0, VERIFY_PROBLEMS_SHOWN - summary.problems.length);
   summary.problems.push(...page.problems.slice(0, room));
   summary.problems_omitted += page.problems_omitted + Math.max(0, page.problems.length - room);
+  summary.verified_by_self_audit += page.verified_by_self_audit;
+  summary.unverified_wallets += page.unverified_wallets;
+  summary.wallets_total = page.progress.wallets_total;
 }
 
 /**
@@ -143,7 +146,17 @@ export const AuditModel = createModel(() => {
     async runVerify(): Promise<void> {
       if (verifyState.value.state === "loading") return;
       verifyState.value = { state: "loading", wallets_done: 0, wallets_total: 0 };
-      const summary: VerifySummary = { ok: false, wallets_checked: 0, entries_checked: 0, pending: 0, problems: [], problems_omitted: 0 };
+      const summary: VerifySummary = {
+        ok: false,
+        wallets_checked: 0,
+        entries_checked: 0,
+        pending: 0,
+        problems: [],
+        problems_omitted: 0,
+        verified_by_self_audit: 0,
+        unverified_wallets: 0,
+        wallets_total: 0,
+      };
       let next: string | null = null;
       do {
         const page: string = `limit=${VERIFY_PAGE_WALLETS}${next === null ? "" : `&cursor=${encodeURIComponent(next)}`}`;

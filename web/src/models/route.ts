@@ -4,11 +4,12 @@
  */
 import { createModel, effect, signal } from "@preact/signals";
 
-export type Route = "wallet" | "audit";
+export type Route = "wallet" | "audit" | "developers";
 
 /** The route a hash names; hashes that are not routes (in-page anchors) leave the route as it is. */
 function fromHash(current: Route): Route {
   if (location.hash === "#/audit") return "audit";
+  if (location.hash === "#/developers") return "developers";
   if (location.hash === "" || location.hash === "#" || location.hash.startsWith("#/")) return "wallet";
   return current;
 }
@@ -32,5 +33,5 @@ export const RouteModel = createModel(() => {
 export type RouteModel = InstanceType<typeof RouteModel>;
 
 export function hrefOf(target: Route): string {
-  return target === "audit" ? "#/audit" : "#/";
+  return target === "wallet" ? "#/" : `#/${target}`;
 }

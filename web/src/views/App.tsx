@@ -6,36 +6,107 @@
 import { useEffect } from "preact/hooks";
 import { useModel, useSignal } from "@preact/signals";
 import { AppModel } from "../models/app";
-import { hrefOf } from "../models/route";
+import { LogCheckModel } from "../models/logcheck";
+import { hrefOf, type Route } from "../models/route";
+import { DevelopersPage } from "../developers/DevelopersPage";
 import { AuditView } from "./AuditView";
 import { AuthView } from "./AuthView";
 import { BalanceCard } from "./BalanceCard";
 import { AppContext, useApp } from "./context";
 import { ContactSuggestions } from "./fields";
 import { History } from "./History";
+import { LogAlarmBanner, LogStatusCard } from "./LogStatus";
 import { AmountOnlyForm, SendForm } from "./MoveForms";
 import { RequestForm, SplitForm } from "./PaymentForms";
 import { PendingPanel } from "./PendingPanel";
 import { IncomingRequests, OutgoingRequests } from "./Requests";
+import { Toasts } from "./Toasts";
+
+/** One link of the main navigation; `show` hides links the user's role cannot use. */
+interface NavItem {
+  route: Route;
+  label: string;
+  testid: string;
+  show: (app: AppModel) => boolean;
+}
+
+/**
+ * The main navigation. A new screen adds one item here (the Developers page goes after Wallet), so the
+ * header, the phone menu and aria-current need no other change.
+ */
+const NAV_ITEMS: readonly NavItem[] = [
+  { route: "wallet", label: "Wallet", testid: "nav-wallet", show: () => true },
+  { route: "audit", label: "Audit", testid: "nav-audit", show: (app) => app.session.isAuditor.value },
+  { route: "developers", label: "Developers", testid: "nav-developers", show: () => true },
+];
+
+const THEME_LABELS = { system: "Auto", light: "Light", dark: "Dark" } as const;
+
+/** Cycles the colour theme: follow the system, light, dark. The label says the current one. */
+function ThemeSwitch() {
+  const { theme } = useApp();
+  const choice = theme.choice.value;
+  return (
+    <button
+      type="button"
+      class="icon-button"
+      data-testid="theme-switch"
+      aria-label={`Colour theme: ${THEME_LABELS[choice]}. Change`}
+      title="Change the colour theme"
+      onClick={() => theme.cycle()}
+    >
+      <span aria-hidden="true">{choice === "dark" ? "☾" : choice === "light" ? "☀" : "◐"}</span> {THEME_LABELS[choice]}
+    </button>
+  );
+}
 
 function Header() {
-  const { session, route } = useApp();
+  const app = useApp();
+  const { session, route } = app;
   const busy = useSignal(false);
+  /** The phone menu's state; from 720px the navigation is always shown and the button is hidden. */
+  const open = useSignal(false);
   const user = session.me.value?.user;
   const current = route.route.value;
   return (
     <header class="top">
-      <div class="brand">Edge Wallet</div>
+      <div class="brand">
+        <span class="brand-mark" aria-hidden="true">
+          EW
+        </span>
+        Edge Wallet
+      </div>
+      <div class="top-tools">
+        <ThemeSwitch />
+        {user !== undefined ? (
+          <button
+            type="button"
+            class="icon-button menu-button"
+            aria-expanded={open.value ? "true" : "false"}
+            aria-controls="main-nav"
+            data-testid="menu-toggle"
+            onClick={() => (open.value = !open.value)}
+          >
+            Menu
+          </button>
+        ) : null}
+      </div>
       {user !== undefined ? (
-        <nav aria-label="Main">
-          <a href={hrefOf("wallet")} aria-current={current === "wallet" ? "page" : undefined}>
-            Wallet
-          </a>
-          {session.isAuditor.value ? (
-            <a href={hrefOf("audit")} aria-current={current === "audit" ? "page" : undefined} data-testid="nav-audit">
-              Audit
-            </a>
-          ) : null}
+        <nav id="main-nav" aria-label="Main" class={open.value ? "main-nav open" : "main-nav"}>
+          <ul class="nav-links">
+            {NAV_ITEMS.filter((item) => item.show(app)).map((item) => (
+              <li key={item.route}>
+                <a
+                  href={hrefOf(item.route)}
+                  aria-current={current === item.route ? "page" : undefined}
+                  data-testid={item.testid}
+                  onClick={() => (open.value = false)}
+                >
+                  {item.label}
+                </a>
+              </li>
+            ))}
+          </ul>
           <span class="who" title={user.handle}>
             @{user.handle}
           </span>
@@ -59,13 +130,50 @@ function Header() {
   );
 }
 
+/** Shortcuts to the forms below, for people who land on the balance (on a phone the forms are far down). */
+const QUICK_ACTIONS = [
+  { label: "Send", form: "send-form" },
+  { label: "Request", form: "request-form" },
+  { label: "Split a bill", form: "split-form" },
+  { label: "Add money", form: "deposit-form" },
+] as const;
+
+function QuickActions() {
+  return (
+    <nav class="quick-actions" aria-label="Quick actions">
+      {QUICK_ACTIONS.map((action) => (
+        <button
+          key={action.form}
+          type="button"
+          class="secondary"
+          onClick={() => {
+            const form = document.querySelector(`[data-testid="${action.form}"]`);
+            form?.scrollIntoView({ block: "start" });
+            form?.querySelector<HTMLElement>("input, select")?.focus({ preventScroll: true });
+          }}
+        >
+          {action.label}
+        </button>
+      ))}
+    </nav>
+  );
+}
+
 function Dashboard() {
-  const { contacts } = useApp();
+  const { contacts, directory, session, wallet } = useApp();
+  const userId = session.me.value?.user.id ?? null;
+  // The names this user's earlier visits learned for counterparty wallets (models/directory.ts).
+  useEffect(() => directory.useFor(userId), [userId]);
+  // The shown history's check against the transparency log lives as long as the dashboard.
+  const log = useModel(() => new LogCheckModel({ wallet }));
   return (
     <main id="main" tabIndex={-1} class="dashboard">
+      <h1 class="visually-hidden">Your wallet</h1>
+      <LogAlarmBanner log={log} />
       <ContactSuggestions contacts={contacts.contacts.value} />
       <div class="column">
         <BalanceCard />
+        <QuickActions />
         <PendingPanel />
         <IncomingRequests />
         <SendForm />
@@ -78,6 +186,7 @@ function Dashboard() {
       </div>
       <div class="column">
         <OutgoingRequests />
+        <LogStatusCard log={log} />
         <History />
       </div>
     </main>
@@ -115,18 +224,26 @@ function Screen() {
       </a>
       <Header />
       {status === "loading" ? (
-        <main id="main" tabIndex={-1} class="auth">
-          <p class="muted" role="status">
+        <main id="main" tabIndex={-1} class="auth" aria-busy="true">
+          <p class="visually-hidden" role="status">
             Loading…
           </p>
+          <div class="card skeleton" aria-hidden="true">
+            <span class="short" />
+            <span class="big" />
+            <span class="block" />
+          </div>
         </main>
       ) : status === "anon" ? (
         <AuthView />
       ) : route.route.value === "audit" && session.isAuditor.value ? (
         <AuditView />
+      ) : route.route.value === "developers" ? (
+        <DevelopersPage />
       ) : (
         <Dashboard />
       )}
+      <Toasts />
     </>
   );
 }

@@ -5,7 +5,9 @@
 import { useModel, useSignal } from "@preact/signals";
 import { formatMinor } from "../money";
 import { AuditModel, type AuditFilters } from "../models/audit";
-import type { AuditRow } from "../types";
+import type { AuditRow, VerifySummary } from "../types";
+import { moneyInSystem } from "../insights";
+import { Chart } from "./Chart";
 import { formatDate } from "./format";
 
 function amountOf(row: AuditRow): string {
@@ -165,6 +167,131 @@ function SelfAudit({ audit }: { audit: AuditModel }) {
   );
 }
 
+/** A share of a whole as a whole percentage, for the meters' widths and words (0 when the whole is empty). */
+function percent(part: number, whole: number): number {
+  return whole <= 0 ? 0 : Math.min(100, Math.max(0, Math.round((part / whole) * 100)));
+}
+
+/** One bar of the meter. Its width is set through the CSSOM, which the CSP allows, instead of a style attribute. */
+function Bar({ kind, share }: { kind: string; share: number }) {
+  return <span class={kind} ref={(el) => el?.style.setProperty("width", `${share}%`)} />;
+}
+
+/**
+ * Verification coverage as pictures: how much of the audit log the continuous self-audit has checked, and, after
+ * a Verify, how many wallets were checked live, through the self-audit's marks, or not at all.
+ */
+function Coverage({ audit }: { audit: AuditModel }) {
+  const s = audit.selfAudit.value;
+  const v = audit.verifyState.value;
+  const rowsShare = s === null ? 0 : percent(s.audited_through_seq, s.newest_seq);
+  return (
+    <section class="card" aria-labelledby="coverage-title" data-testid="coverage">
+      <h2 id="coverage-title">Verification coverage</h2>
+      <h3>Audit rows checked by the self-audit</h3>
+      {s === null ? (
+        <div class="skeleton" aria-hidden="true">
+          <span />
+        </div>
+      ) : (
+        <>
+          <div class="meter" role="img" aria-label={`${rowsShare}% of audit rows checked`} data-testid="coverage-rows">
+            <Bar kind="m-self" share={s.newest_seq === 0 ? 100 : rowsShare} />
+          </div>
+          <p class="muted">
+            {s.newest_seq === 0
+              ? "No audit rows yet."
+              : `Through row ${s.audited_through_seq.toLocaleString()} of ${s.newest_seq.toLocaleString()} (${rowsShare}%).`}
+          </p>
+        </>
+      )}
+      <h3>Wallet chains at the last check</h3>
+      {v.state === "done" ? (
+        <WalletCoverage result={v.result} />
+      ) : (
+        <p class="muted">Run "Verify now" to see how many wallets' chains are covered.</p>
+      )}
+    </section>
+  );
+}
+
+function WalletCoverage({ result }: { result: VerifySummary }) {
+  const total = Math.max(result.wallets_total, result.wallets_checked + result.verified_by_self_audit + result.unverified_wallets);
+  const live = percent(result.wallets_checked, total);
+  const self = percent(result.verified_by_self_audit, total);
+  const label = `${result.wallets_checked} wallets checked now, ${result.verified_by_self_audit} covered by the self-audit, ${result.unverified_wallets} not checked, of ${total}`;
+  return (
+    <>
+      <div class="meter" role="img" aria-label={label} data-testid="coverage-wallets">
+        <Bar kind="m-live" share={live} />
+        <Bar kind="m-self" share={self} />
+      </div>
+      <ul class="legend">
+        <li>
+          <span class="key m-live" aria-hidden="true" />
+          Checked now: {result.wallets_checked.toLocaleString()}
+        </li>
+        <li>
+          <span class="key m-self" aria-hidden="true" />
+          By the self-audit: {result.verified_by_self_audit.toLocaleString()}
+        </li>
+        <li>
+          <span class="key m-none" aria-hidden="true" />
+          Not checked: {result.unverified_wallets.toLocaleString()}
+        </li>
+      </ul>
+    </>
+  );
+}
+
+/** The currency most of the loaded rows are in, which the money chart shows. */
+function mainCurrency(rows: readonly AuditRow[]): string | null {
+  const counts = new Map<string, number>();
+  for (const row of rows) if (row.currency !== null) counts.set(row.currency, (counts.get(row.currency) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+}
+
+/**
+ * Money put into the system (deposits minus withdrawals) over the loaded audit rows, and the conservation
+ * verdict of the last Verify, which compares the sum of every balance with that money, per currency.
+ */
+function MoneyInSystem({ audit }: { audit: AuditModel }) {
+  const rows = audit.rows.value;
+  const currency = mainCurrency(rows);
+  const series = currency === null ? null : moneyInSystem(rows, currency);
+  const v = audit.verifyState.value;
+  const conservation = v.state === "done" ? v.result.problems.filter((p) => p.kind === "conservation") : null;
+  return (
+    <section class="card" aria-labelledby="money-title" data-testid="money-in-system">
+      <h2 id="money-title">Money in the system</h2>
+      <p class="muted">
+        Deposits minus withdrawals{currency !== null ? ` in ${currency}` : ""}, added up over the audit rows loaded below (load more to go
+        further back). Payments between wallets leave it unchanged.
+      </p>
+      {series === null || series.x.length < 2 || currency === null ? (
+        <p class="chart-empty">The picture appears once the log holds two deposits or withdrawals.</p>
+      ) : (
+        <Chart
+          testid="money-chart"
+          label={`Net money put in over the loaded rows: ${formatMinor(series.y.at(-1) ?? 0, currency)} at the end.`}
+          series={{ x: series.x, ys: [series.y], labels: ["Deposits minus withdrawals"] }}
+          formatY={(minor) => formatMinor(minor, currency)}
+          stepped
+        />
+      )}
+      <p data-testid="conservation">
+        {conservation === null ? (
+          <span class="muted">The sum of all balances is compared with this at every Verify.</span>
+        ) : conservation.length === 0 ? (
+          <span class="badge ok">Sum of balances = deposits − withdrawals, in every currency</span>
+        ) : (
+          <span class="badge bad">Sum of balances differs: {conservation.map((p) => p.detail).join("; ")}</span>
+        )}
+      </p>
+    </section>
+  );
+}
+
 /** The screen; its model (and the model's refresh timer) lives exactly as long as the screen is shown. */
 export function AuditView() {
   const audit = useModel(AuditModel);
@@ -172,8 +299,13 @@ export function AuditView() {
   const rows = audit.rows.value;
   return (
     <main id="main" tabIndex={-1} class="stack">
-      <Verify audit={audit} />
-      <SelfAudit audit={audit} />
+      <h1 class="visually-hidden">Audit</h1>
+      <div class="audit-top">
+        <Verify audit={audit} />
+        <Coverage audit={audit} />
+        <MoneyInSystem audit={audit} />
+        <SelfAudit audit={audit} />
+      </div>
       <section class="card" aria-labelledby="audit-title">
         <h2 id="audit-title">Audit log</h2>
         <p class="muted">Newest first. Rows are written in batches, so a payment appears here a few seconds after it is made.</p>

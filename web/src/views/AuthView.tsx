@@ -189,7 +189,8 @@ function RegisterForm() {
 export function AuthView() {
   return (
     <main id="main" tabIndex={-1} class="auth">
-      <p class="lede">Send, receive and keep track of money, updated live.</p>
+      <h1 class="hero-title">Your money, live.</h1>
+      <p class="lede">Send, receive and keep track of money, updated live. Log in, or create an account in a few seconds.</p>
       <div class="auth-grid">
         <LoginForm />
         <RegisterForm />

@@ -8,6 +8,9 @@ import { api } from "../api";
 import { errorsFor } from "../errors";
 import { formatMinor } from "../money";
 import type { Wallet } from "../types";
+import { balanceSeries, monthFlows } from "../insights";
+import type { WalletModel } from "../models/wallet";
+import { Chart } from "./Chart";
 import { useApp } from "./context";
 import { FieldError, StatusLine, SubmitButton, useFormState } from "./fields";
 
@@ -131,6 +134,58 @@ function WalletPicker() {
   );
 }
 
+/** The month's money in and out, from the loaded history; "at least" while older pages of the month are not loaded. */
+function MonthFlows({ wallet, currency }: { wallet: WalletModel; currency: string }) {
+  const flows = monthFlows(wallet.entries.value, wallet.nextCursor.value !== null, Date.now());
+  const prefix = flows.complete ? "" : "at least ";
+  const show = (minor: number | null): string => (minor === null ? "too large to show" : prefix + formatMinor(minor, currency));
+  return (
+    <dl class="sub-figures month" data-testid="month-flows">
+      <div>
+        <dt>In this month</dt>
+        <dd class="in" data-testid="month-in">
+          {show(flows.in_minor)}
+        </dd>
+      </div>
+      <div>
+        <dt>Out this month</dt>
+        <dd data-testid="month-out">{show(flows.out_minor)}</dd>
+      </div>
+    </dl>
+  );
+}
+
+/** The balance after each loaded entry, as a stepped line; the label says the same in words. */
+function BalanceChart({ wallet, current, currency }: { wallet: WalletModel; current: number; currency: string }) {
+  const series = balanceSeries(wallet.entries.value, current, Date.now());
+  if (!wallet.historyReady.value)
+    return (
+      <div class="chart skeleton" aria-hidden="true">
+        <span class="block" />
+      </div>
+    );
+  if (series.x.length < 2) {
+    return (
+      <p class="chart-empty" data-testid="balance-chart-empty">
+        Your balance over time appears here once money has moved: add money with Deposit to start.
+      </p>
+    );
+  }
+  const low = Math.min(...series.y);
+  const high = Math.max(...series.y);
+  const from = new Date((series.x[0] ?? 0) * 1000).toLocaleDateString();
+  const label = `Balance over time since ${from}: lowest ${formatMinor(low, currency)}, highest ${formatMinor(high, currency)}, now ${formatMinor(current, currency)}.`;
+  return (
+    <Chart
+      testid="balance-chart"
+      label={label}
+      series={{ x: series.x, ys: [series.y], labels: ["Balance"] }}
+      formatY={(minor) => formatMinor(minor, currency)}
+      stepped
+    />
+  );
+}
+
 export function BalanceCard() {
   const { wallet } = useApp();
   const w = wallet.wallet.value;
@@ -139,11 +194,16 @@ export function BalanceCard() {
     <section class="card balance-card" aria-labelledby="balance-title">
       <div class="card-head">
         <h2 id="balance-title">Balance</h2>
+        {/* Badges about the wallet's history (the transparency log's "history verified") go in this slot. */}
+        <div class="badge-slot" data-slot="verification" />
         <LiveIndicator />
       </div>
       <WalletPicker />
       {w === null ? (
-        <p class="muted">Loading your wallet…</p>
+        <div class="skeleton" aria-hidden="true">
+          <span class="big" />
+          <span class="short" />
+        </div>
       ) : (
         <div aria-live="polite" aria-atomic="true">
           {/* A new key remounts the figures, which is what restarts the CSS highlight on every change. */}
@@ -168,9 +228,13 @@ export function BalanceCard() {
         </div>
       )}
       {w !== null ? (
-        <p class="wallet-id">
-          Wallet id: <code>{w.id}</code>
-        </p>
+        <>
+          <MonthFlows wallet={wallet} currency={w.currency} />
+          <BalanceChart wallet={wallet} current={w.balance} currency={w.currency} />
+          <p class="wallet-id">
+            Wallet id: <code>{w.id}</code>
+          </p>
+        </>
       ) : null}
       <NewWalletForm />
     </section>

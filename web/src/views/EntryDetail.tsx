@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef } from "preact/hooks";
 import { useSignal } from "@preact/signals";
-import { api, seg } from "../api";
+import { api, download, seg } from "../api";
 import { errorsFor } from "../errors";
 import { formatMinor, formatSignedMinor, fractionDigitsFor, minorToDecimalString, parseMajorToMinor } from "../money";
 import { describeMove } from "../models/account";
@@ -180,6 +180,56 @@ function TransferFacts({ id, currency, received }: { id: string; currency: strin
   );
 }
 
+/**
+ * Whether the continuous self-audit has re-checked this entry's hash chain: the wallet's `chain.verified_seq` is
+ * the last seq it verified, so every entry at or below it is covered.
+ */
+function Verification({ seq }: { seq: number }) {
+  const { wallet } = useApp();
+  const verified = wallet.wallet.value?.chain.verified_seq ?? 0;
+  return verified >= seq ? (
+    <span class="badge ok" data-testid="entry-verified">
+      Checked by the self-audit
+    </span>
+  ) : (
+    <span class="badge wait" data-testid="entry-verified">
+      Not checked yet (the self-audit runs every minute)
+    </span>
+  );
+}
+
+/** Downloads the signed receipt of a transfer (GET /transfers/{id}/receipt) as a JSON file. */
+function ReceiptDownload({ transferId }: { transferId: string }) {
+  const state = useSignal<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const start = async (): Promise<void> => {
+    state.value = { busy: true, error: null };
+    const result = await download(`/transfers/${seg(transferId)}/receipt`);
+    if (!result.ok) {
+      state.value = { busy: false, error: result.message };
+      return;
+    }
+    const url = URL.createObjectURL(result.blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `receipt_${transferId}.json`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    state.value = { busy: false, error: null };
+  };
+  return (
+    <>
+      <button type="button" class="secondary" data-testid="receipt-download" disabled={state.value.busy} onClick={() => void start()}>
+        {state.value.busy ? "Preparing…" : "Download signed receipt"}
+      </button>
+      {state.value.error !== null ? (
+        <p class="error" role="alert">
+          {state.value.error}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 export function EntryDetail({ entry, currency, onClose }: { entry: Entry; currency: string; onClose: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
@@ -216,7 +266,11 @@ export function EntryDetail({ entry, currency, onClose }: { entry: Entry; curren
           </>
         ) : null}
         <dt>Entry number</dt>
-        <dd>{entry.seq}</dd>
+        <dd data-testid="entry-seq">{entry.seq}</dd>
+        <dt>Verification</dt>
+        <dd>
+          <Verification seq={entry.seq} />
+        </dd>
         <dt>Reference</dt>
         <dd>
           <code>{entry.transfer_id}</code>
@@ -233,9 +287,12 @@ export function EntryDetail({ entry, currency, onClose }: { entry: Entry; curren
       {isTransfer ? (
         <TransferFacts id={entry.transfer_id} currency={currency} received={entry.kind === "transfer_in" && entry.refund_of === null} />
       ) : null}
-      <button type="button" class="secondary" onClick={() => dialog.current?.close()}>
-        Close
-      </button>
+      <div class="dialog-actions">
+        {isTransfer ? <ReceiptDownload transferId={entry.transfer_id} /> : null}
+        <button type="button" class="secondary" onClick={() => dialog.current?.close()}>
+          Close
+        </button>
+      </div>
     </dialog>
   );
 }

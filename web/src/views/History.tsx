@@ -10,7 +10,9 @@ import type { Entry, EntryKind } from "../types";
 import { useApp } from "./context";
 import { EntryDetail } from "./EntryDetail";
 import { UserText } from "./UserText";
-import { KIND_LABELS, formatDate } from "./format";
+import { KIND_LABELS, dayLabel, formatTime } from "./format";
+import { groupByDay } from "../insights";
+import { Avatar, partyOf } from "./people";
 
 function setFilter<K extends keyof HistoryFilters>(wallet: WalletModel, key: K, value: HistoryFilters[K]): void {
   wallet.setFilters({ ...wallet.filters.value, [key]: value });
@@ -86,14 +88,17 @@ function Filters({ wallet }: { wallet: WalletModel }) {
 }
 
 function Item({ entry, currency, onOpen }: { entry: Entry; currency: string; onOpen: (entry: Entry) => void }) {
+  const app = useApp();
   const incoming = entry.amount > 0;
+  const party = partyOf(app, entry);
   return (
     <li data-testid="history-item" data-seq={entry.seq} data-kind={entry.kind}>
       <button type="button" class="entry" onClick={() => onOpen(entry)} aria-haspopup="dialog">
+        <Avatar party={party} />
         <span class="entry-main">
-          <span class="entry-kind">{KIND_LABELS[entry.kind]}</span>
+          <span class="entry-kind">{party.bank ? KIND_LABELS[entry.kind] : <UserText text={party.name} />}</span>
           <span class="entry-meta">
-            {formatDate(entry.created_at)}
+            {party.bank ? formatTime(entry.created_at) : `${KIND_LABELS[entry.kind]} · ${formatTime(entry.created_at)}`}
             {entry.memo !== null && entry.memo !== "" ? (
               <>
                 {" · "}
@@ -108,6 +113,26 @@ function Item({ entry, currency, onOpen }: { entry: Entry; currency: string; onO
         </span>
       </button>
     </li>
+  );
+}
+
+/** Entries under a heading per local day ("Today", "Yesterday", "Mon, Nov 23"), newest first. */
+function Days({ entries, currency, onOpen }: { entries: readonly Entry[]; currency: string; onOpen: (entry: Entry) => void }) {
+  return (
+    <ol class="days" data-testid="history-list" aria-label="History entries, newest first">
+      {groupByDay(entries).map((group) => (
+        <li key={group.day} class="day">
+          <h3 class="day-title" id={`day-${group.day}`}>
+            {dayLabel(group.day)}
+          </h3>
+          <ul class="entries" aria-labelledby={`day-${group.day}`}>
+            {group.items.map((entry) => (
+              <Item key={entry.seq} entry={entry} currency={currency} onOpen={onOpen} />
+            ))}
+          </ul>
+        </li>
+      ))}
+    </ol>
   );
 }
 
@@ -196,16 +221,29 @@ export function History() {
   const cursor = filtered ? wallet.filteredCursor.value : wallet.nextCursor.value;
   return (
     <section class="card history" aria-labelledby="history-title">
-      <h2 id="history-title">History</h2>
-      <Filters wallet={wallet} />
-      <StatementDownload wallet={wallet} />
+      <h2 id="history-title">Activity</h2>
+      <details class="more" data-testid="history-tools">
+        <summary>Filter and statements</summary>
+        <Filters wallet={wallet} />
+        <StatementDownload wallet={wallet} />
+      </details>
       <p class="muted" aria-live="polite" data-testid="history-summary">
         {summary(wallet, shown.length, loaded)}
       </p>
-      <ul class="entries" data-testid="history-list" aria-label="History entries, newest first">
-        {w !== null &&
-          shown.map((entry) => <Item key={entry.seq} entry={entry} currency={w.currency} onOpen={(e) => (selected.value = e)} />)}
-      </ul>
+      {w !== null && shown.length > 0 ? <Days entries={shown} currency={w.currency} onOpen={(e) => (selected.value = e)} /> : null}
+      {!wallet.historyReady.value && wallet.historyStatus.value !== "error" ? (
+        <div class="skeleton" aria-hidden="true">
+          <span />
+          <span class="short" />
+          <span />
+        </div>
+      ) : null}
+      {wallet.historyReady.value && loaded === 0 && !filtered ? (
+        <div class="empty" data-testid="history-empty">
+          <p class="empty-title">Nothing here yet</p>
+          <p class="muted">Add money with Deposit, then send it by handle or phone, or ask someone with Request money.</p>
+        </div>
+      ) : null}
       {status === "error" && !filtered ? (
         <p class="error" role="alert">
           The history could not be loaded. It will be tried again shortly.

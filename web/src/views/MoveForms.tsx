@@ -39,6 +39,14 @@ function settle(
   return outcome.state;
 }
 
+/** The recipient's wallet id in a transfer's answer (`{ transfer: { to_wallet_id } }`), or null. */
+function toWalletOf(data: unknown): string | null {
+  if (typeof data !== "object" || data === null || !("transfer" in data)) return null;
+  const transfer: unknown = data.transfer;
+  if (typeof transfer !== "object" || transfer === null || !("to_wallet_id" in transfer)) return null;
+  return typeof transfer.to_wallet_id === "string" ? transfer.to_wallet_id : null;
+}
+
 interface AmountOnlyProps {
   kind: "deposit" | "withdrawal";
 }
@@ -121,7 +129,7 @@ export function SendForm() {
   const memo = useSignal("");
   const { errors, busy, done } = useFormState();
   const form = useRef<HTMLFormElement>(null);
-  const { wallet, session, pending, account, contacts } = useApp();
+  const { wallet, session, pending, account, contacts, directory } = useApp();
   const w = wallet.wallet.value;
   const user = session.me.value?.user;
 
@@ -155,8 +163,10 @@ export function SendForm() {
     }
     if (result === "done") {
       done.value = `Sent ${formatMinor(parsed.minor, w.currency)} to ${to.label}.`;
-      // Whoever was just paid is now a contact, suggested next time.
+      // Whoever was just paid is now a contact, suggested next time, and named in the activity list.
       void contacts.load();
+      const paidWallet = outcome.state === "done" ? toWalletOf(outcome.data) : null;
+      if (paidWallet !== null && "handle" in to.to) directory.learn(paidWallet, to.to.handle);
     }
     if (!focusStillHere(form.current)) return;
     if (result === "refused") focusFirstInvalid(form.current);

@@ -1,5 +1,5 @@
 /**
- * Requests saved but not yet confirmed, and notices about ones that finished in the background. Showing
+ * Requests saved but not yet confirmed (notices about ones that finished in the background are toasts). Showing
  * them keeps the retry machinery honest: the user can see a request is still being tried, and a stale one
  * (older than the server's memory of keys) is handed back to them instead of being resent blindly.
  */
@@ -38,22 +38,7 @@ function Pending() {
   );
 }
 
+/** Requests still waiting for confirmation; the notices about finished ones are toasts now (views/Toasts.tsx). */
 export function PendingPanel() {
-  const { notices } = useApp();
-  const list = notices.notices.value;
-  return (
-    <>
-      <div aria-live="polite" class="notices">
-        {list.map((notice) => (
-          <p key={notice.id} class={`notice ${notice.tone}`}>
-            <span>{notice.text}</span>
-            <button type="button" class="link" onClick={() => notices.dismissNotice(notice.id)} aria-label="Dismiss message">
-              Dismiss
-            </button>
-          </p>
-        ))}
-      </div>
-      <Pending />
-    </>
-  );
+  return <Pending />;
 }

@@ -189,9 +189,19 @@ function RequestList({ role }: { role: RequestRole }) {
       <h2 id={titleId}>{title}</h2>
       {requests.loadFailed.value ? <p class="error">The requests could not be loaded; retrying shortly.</p> : null}
       {!requests.ready.value && list.length === 0 ? (
-        <p class="muted">Loading…</p>
+        <div class="skeleton" role="status" aria-label="Loading requests">
+          <span />
+          <span class="short" />
+        </div>
       ) : list.length === 0 ? (
-        <p class="muted">{role === "incoming" ? "Nobody has asked you for money." : "You have not asked anyone for money."}</p>
+        <div class="empty">
+          <p class="empty-title">{role === "incoming" ? "Nobody has asked you for money." : "You have not asked anyone for money."}</p>
+          <p class="muted">
+            {role === "incoming"
+              ? "When someone asks, the request appears here at once, with Pay and Decline."
+              : "Ask someone with Request money, or split a bill among several people."}
+          </p>
+        </div>
       ) : (
         <ul class="plain-list">
           {list.map((r) => (role === "incoming" ? <IncomingRow key={r.id} request={r} /> : <OutgoingRow key={r.id} request={r} />))}

@@ -29,3 +29,22 @@ export const REQUEST_STATUS_LABELS = {
   cancelled: "Cancelled",
   expired: "Expired",
 } as const;
+
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
+const dayOnly = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric", year: "numeric" });
+
+/** The time of day of a timestamp (the day is the heading above it); an unparseable one is shown as it came. */
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : timeOnly.format(date);
+}
+
+/** A local day ("2026-11-23") as a heading: "Today", "Yesterday", or the date. */
+export function dayLabel(day: string, now: Date = new Date()): string {
+  const [y, m, d] = day.split("-").map(Number);
+  if (y === undefined || m === undefined || d === undefined || Number.isNaN(y)) return day;
+  const date = new Date(y, m - 1, d);
+  const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  const days = Math.round((today.getTime() - date.getTime()) / 86_400_000);
+  return days === 0 ? "Today" : days === 1 ? "Yesterday" : dayOnly.format(date);
+}
