@@ -527,7 +527,7 @@ export async function verify(dbs: Partitions, wallets: DurableObjectNamespace<Wa
   const after = opts.cursor ?? "";
   const total = (await db.prepare("SELECT count(*) AS n FROM wallets").first<{ n: number }>())?.n ?? 0;
   if (opts.cursor === null) await verifyLedger(dbs, opts, problems);
-  const log = opts.cursor === null && opts.log !== undefined ? await verifyLog(db, opts.log, problems) : undefined;
+  const log = opts.cursor === null && opts.log !== undefined ? await verifyLog(dbs, opts.log, problems) : undefined;
   const whole = opts.limit === null;
   const pass = await verifyWallets(dbs, wallets, after, opts.limit ?? opts.whole_max_wallets, opts, problems);
   const last = pass.ids[pass.ids.length - 1] ?? after;

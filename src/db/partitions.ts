@@ -66,54 +66,102 @@ export function walletDb(env: Env, walletId: string): D1Database {
   return db;
 }
 
-/** A mirrored ledger entry as `readNewEntries` returns it, with where it was read. */
+/** A mirrored ledger entry as `readNewEntries` returns it: what the transparency log's leaf needs, and where it was read. */
 export interface NewEntry {
   partition: number;
   /** The row's rowid in its partition: the cursor to continue after it. */
   rowid: number;
   wallet_id: string;
   seq: number;
-  id: string;
-  kind: string;
-  amount: number;
-  balance_after: number;
-  transfer_id: string;
-  counterparty: string | null;
-  memo: string | null;
-  created_at: string;
-  prev_hash: string;
   hash: string;
-  refund_of: string | null;
+  created_at: string;
+}
+
+/** What one `readNewEntries` call read. */
+export interface NewEntries {
+  /** The rows read, in one merged order (see readNewEntries). */
+  entries: NewEntry[];
+  /** The cursors after this read: advanced for the partitions that answered, unchanged for the others. */
+  cursors: number[];
+  /** True when some partition returned a full page of `limit` rows, so it may hold more. */
+  full: boolean;
+  /** The partitions that failed or did not answer within the timeout, with why: read again next time. */
+  failed: { partition: number; error: string }[];
+}
+
+/**
+ * Reads one partition's rows after `after` in rowid order, or fails after `timeoutMs`. A timed-out read is
+ * abandoned, not cancelled; it only reads, so whatever it returns later changes nothing.
+ */
+async function readPartition(db: D1Database, partition: number, after: number, limit: number, timeoutMs: number): Promise<NewEntry[]> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const read = db
+      .prepare("SELECT rowid, wallet_id, seq, hash, created_at FROM ledger_entries WHERE rowid > ? ORDER BY rowid LIMIT ?")
+      .bind(after, limit)
+      .all<Omit<NewEntry, "partition">>();
+    return (await Promise.race([read, timeout])).results.map((e) => ({ ...e, partition }));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Merges the partitions' pages into one order: repeatedly the head with the earliest `created_at` (ties by
+ * partition index), so each partition's own rowid order is kept and the merged order is roughly the time order
+ * the entries were made in. Deterministic: the same pages always merge the same way.
+ */
+export function mergePages(pages: readonly (readonly NewEntry[])[]): NewEntry[] {
+  const heads = pages.map(() => 0);
+  const merged: NewEntry[] = [];
+  for (;;) {
+    let pick = -1;
+    for (let p = 0; p < pages.length; p++) {
+      const head = pages[p]?.[heads[p] ?? 0];
+      const best = pick < 0 ? undefined : pages[pick]?.[heads[pick] ?? 0];
+      if (head !== undefined && (best === undefined || head.created_at < best.created_at)) pick = p;
+    }
+    const entry = pick < 0 ? undefined : pages[pick]?.[heads[pick] ?? 0];
+    if (entry === undefined) return merged;
+    merged.push(entry);
+    heads[pick] = (heads[pick] ?? 0) + 1;
+  }
 }
 
 /**
  * New ledger entries from every partition, for a reader that follows the mirror (the transparency log's feed).
  * `cursors[i]` is the last rowid already read from partition i (0, or a missing element, to start from the
  * beginning; a list shorter than the partitions grows when a partition is added). Reads at most `limit` rows
- * from each partition in rowid order (insertion order: the ledger is append-only, so a rowid is never reused
- * and every row arrives after the ones before it) and returns them with the advanced cursors. Entries of one
- * wallet are in one partition, in seq order; entries of different partitions have no order between them.
+ * from each partition in rowid order, all partitions at once, and returns them merged (mergePages) with the
+ * advanced cursors.
+ *
+ * Why a rowid is a safe cursor in each partition: `ledger_entries` is a rowid table (its primary key is
+ * (wallet_id, seq), not an INTEGER PRIMARY KEY, and it is not WITHOUT ROWID), so SQLite gives each new row
+ * max(rowid) + 1; rows are never deleted (triggers refuse it), so that maximum never falls and no rowid is
+ * reused; and each D1 database runs one write transaction at a time, so in one partition a row committed later
+ * has a larger rowid than every row committed before it. A reader that has seen rowid R of a partition has
+ * therefore seen every row of that partition with a smaller rowid, and "rowid > R" can never skip one. Rowids of
+ * different partitions are unrelated numbers, hence one cursor per partition.
+ *
+ * A partition that fails or does not answer within `timeoutMs` is reported in `failed` and keeps its cursor, so
+ * its rows are read on a later call, after the rows other partitions returned meanwhile: a stalled partition
+ * delays only itself and loses nothing.
  */
-export async function readNewEntries(
-  env: Env,
-  cursors: readonly number[],
-  limit: number,
-): Promise<{ entries: NewEntry[]; cursors: number[] }> {
+export async function readNewEntries(env: Env, cursors: readonly number[], limit: number, timeoutMs: number): Promise<NewEntries> {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new Error(`invariant: limit ${limit} out of 1..10,000`);
   const dbs = partitionDbs(env);
-  const pages = await Promise.all(
-    dbs.map((db, partition) =>
-      db
-        .prepare(
-          "SELECT rowid, wallet_id, seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash, refund_of FROM ledger_entries WHERE rowid > ? ORDER BY rowid LIMIT ?",
-        )
-        .bind(cursors[partition] ?? 0, limit)
-        .all<Omit<NewEntry, "partition">>()
-        .then((r) => r.results.map((e) => ({ ...e, partition }))),
-    ),
+  const settled = await Promise.allSettled(dbs.map((db, p) => readPartition(db, p, cursors[p] ?? 0, limit, timeoutMs)));
+  const pages = settled.map((r) => (r.status === "fulfilled" ? r.value : []));
+  const failed = settled.flatMap((r, partition) =>
+    r.status === "rejected" ? [{ partition, error: r.reason instanceof Error ? r.reason.message : String(r.reason) }] : [],
   );
   return {
-    entries: pages.flat(),
-    cursors: dbs.map((_, i) => pages[i]?.at(-1)?.rowid ?? cursors[i] ?? 0),
+    entries: mergePages(pages),
+    cursors: dbs.map((_, p) => pages[p]?.at(-1)?.rowid ?? cursors[p] ?? 0),
+    full: pages.some((page) => page.length >= limit),
+    failed,
   };
 }

@@ -7,7 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { entryHash, GENESIS_HASH } from "../../src/domain/hash-chain";
 import type { EntryView, WalletView } from "../../src/domain/views";
-import { partitionDbs, walletDb } from "../../src/db/partitions";
+import { partitionDbs, partitionOfWallet, walletDb } from "../../src/db/partitions";
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -72,6 +72,18 @@ export async function register(options: { prefix?: string; phone?: string; curre
   const res = await api<{ user: { id: string }; wallet: WalletView; token: string }>("/auth/register", { body, headers });
   expect(res.status, res.text).toBe(201);
   return { id: res.json.user.id, handle, token: res.json.token, wallet_id: res.json.wallet.id };
+}
+
+/**
+ * Registers users until one's wallet is placed in audit partition `partition` (placement is random among the
+ * open partitions, src/db/partitions.ts), for tests that need entries in a given partition.
+ */
+export async function registerIn(partition: number, options: Parameters<typeof register>[0] = {}): Promise<TestUser> {
+  for (let tries = 0; tries < 40; tries++) {
+    const user = await register(options);
+    if (partitionOfWallet(user.wallet_id) === partition) return user;
+  }
+  throw new Error(`no wallet landed in partition ${partition} in 40 registrations: is it open (AUDIT_PARTITIONS_OPEN)?`);
 }
 
 /** Deposits `amount` into the user's wallet and asserts it succeeded. */
