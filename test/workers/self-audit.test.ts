@@ -131,7 +131,7 @@ describe("the self-audit follows the traffic", () => {
     expect(await selfAudit(env, limits, Date.now())).toEqual({ wallets: 0, advanced: 0, findings: 0 });
   });
 
-  it("60 changed wallets are all verified in three runs of 25, each continuing where the last stopped", async () => {
+  it("60 changed wallets are all verified in runs of 25 (more than three with cross-partition copies), each continuing where the last stopped", async () => {
     await runCron();
     const users: TestUser[] = [];
     for (let i = 0; i < 30; i++) {
@@ -142,12 +142,15 @@ describe("the self-audit follows the traffic", () => {
     }
     await settle(users.map((u) => u.id));
     const runs = [];
-    for (let i = 0; i < 4; i++) runs.push(await selfAudit(env, limits, Date.now()));
+    do runs.push(await selfAudit(env, limits, Date.now()));
+    while ((runs.at(-1)?.wallets ?? 0) > 0 && runs.length < 8);
     // A run takes an audit row only with all its wallets, so a wallet may be visited again by the next run
-    // (which finds nothing new for it); every wallet advances exactly once.
+    // (which finds nothing new for it); every wallet advances exactly once. With two audit partitions a transfer
+    // between them has a row in each (its home row and a copy), so each partition names its wallets once more:
+    // 60 wallets are at most 90 visits, 4 full runs, and the run after them finds nothing.
     expect(runs.map((r) => r.wallets).slice(0, 2)).toEqual([25, 25]);
-    expect(runs[2]?.wallets).toBeGreaterThanOrEqual(10);
-    expect(runs[3]?.wallets).toBe(0);
+    expect(runs.length).toBeLessThanOrEqual(5);
+    expect(runs.at(-1)?.wallets).toBe(0);
     expect(runs.reduce((n, r) => n + r.advanced, 0)).toBe(60);
     for (const u of users) expect((await chainOf(u)).verified_seq).toBe((await chainOf(u)).head_seq);
   });
