@@ -79,7 +79,7 @@ export interface Config {
   readonly log_checkpoint_interval_ms: number;
   /** How old an entry may be and still not be in a signed checkpoint before the verifier reports it. */
   readonly log_cover_max_ms: number;
-  /** Entries the log reads from D1 and appends per transaction. */
+  /** Entries the log reads from each audit partition per batch (one query each); a batch is appended in one transaction. */
   readonly log_append_batch_max: number;
   /** Leaves one verification (and one self-audit run) compares with D1. */
   readonly log_verify_leaves_max: number;
@@ -298,7 +298,7 @@ export function parseConfig(vars: ConfigVars): Config {
     // Every wake-up is one D1 read; the interval plus the outbox's delay must stay inside the coverage promise.
     log_checkpoint_interval_ms: integer(vars, "LOG_CHECKPOINT_INTERVAL_MS", 100, 60_000),
     log_cover_max_ms: integer(vars, "LOG_COVER_MAX_MS", 1_000, DAY_MS),
-    // One D1 query's rows are held in memory and appended in one transaction.
+    // One batch (this many rows from each partition) is held in memory and appended in one transaction.
     log_append_batch_max: integer(vars, "LOG_APPEND_BATCH_MAX", 1, 10_000),
     // A verification reads these leaves from the log and these rows from D1, in windows of 1,024.
     log_verify_leaves_max: integer(vars, "LOG_VERIFY_LEAVES_MAX", 1_024, 262_144),
