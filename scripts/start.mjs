@@ -97,6 +97,16 @@ function run(command, args, what, { quiet = false } = {}) {
   if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status})`);
 }
 
+/** `run`, without waiting: resolves when the command has succeeded, rejects naming it when it fails. */
+function runAsync(command, args, what) {
+  say(what);
+  return new Promise((ok, fail) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: childEnv });
+    child.once("error", fail);
+    child.once("exit", (code) => (code === 0 ? ok(undefined) : fail(new Error(`${what} failed (exit ${code})`))));
+  });
+}
+
 function portFree(p) {
   return new Promise((ok) => {
     const server = createServer().once("error", () => ok(false));
@@ -135,31 +145,39 @@ async function waitForHealth(child) {
   throw new Error("the server did not become healthy within 60 s");
 }
 
+/** The D1 bindings of the audit store's partitions: AUDIT_PARTITIONS from the environment, else from wrangler.toml. */
+function auditPartitions() {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const raw = process.env.AUDIT_PARTITIONS ?? /^AUDIT_PARTITIONS\s*=\s*"([^"]*)"/m.exec(toml)?.[1] ?? "DB";
+  return raw.split(",").map((name) => name.trim());
+}
+
 /**
- * Whether the local D1 database in STATE_DIR already records every migration in migrations/, read from its
- * SQLite file. Then `wrangler d1 migrations apply` would apply nothing, and skipping it spares a restart the
- * seconds that wrangler and its workerd take to say so. Any doubt (no file, several files, no table, a file
- * that cannot be read) answers false, and wrangler decides as before.
+ * Whether every local D1 database in STATE_DIR (one per audit partition) already records every migration in
+ * migrations/, read from their SQLite files. Then `wrangler d1 migrations apply` would apply nothing, and
+ * skipping it spares a restart the seconds that wrangler and its workerd take to say so. Any doubt (fewer or
+ * more files than partitions, no table, a file that cannot be read) answers false, and wrangler decides as before.
  */
-function migrationsCurrent() {
+function migrationsCurrent(partitions) {
   const dir = join(stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
   try {
     const files = readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-    if (files.length !== 1) return false;
-    const db = new DatabaseSync(join(dir, files[0]), { readOnly: true });
-    try {
-      const applied = new Set(
-        db
-          .prepare("SELECT name FROM d1_migrations")
-          .all()
-          .map((row) => String(row.name)),
-      );
-      return readdirSync(join(root, "migrations"))
-        .filter((f) => f.endsWith(".sql"))
-        .every((f) => applied.has(f));
-    } finally {
-      db.close();
-    }
+    if (files.length !== partitions) return false;
+    const wanted = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql"));
+    return files.every((file) => {
+      const db = new DatabaseSync(join(dir, file), { readOnly: true });
+      try {
+        const applied = new Set(
+          db
+            .prepare("SELECT name FROM d1_migrations")
+            .all()
+            .map((row) => String(row.name)),
+        );
+        return wanted.every((f) => applied.has(f));
+      } finally {
+        db.close();
+      }
+    });
   } catch {
     // No database yet, or not one wrangler made: let wrangler look.
     return false;
@@ -167,8 +185,20 @@ function migrationsCurrent() {
 }
 
 const secrets = ensureSecrets();
-if (migrationsCurrent()) say("D1 migrations are up to date");
-else run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], "applying D1 migrations");
+const partitions = auditPartitions();
+// Every audit partition (AUDIT_PARTITIONS, main DB first) has the same schema, so each gets every migration. The
+// partitions are separate databases, so their migrations run side by side (each wrangler start costs seconds).
+if (migrationsCurrent(partitions.length)) say("D1 migrations are up to date");
+else
+  await Promise.all(
+    partitions.map((binding) =>
+      runAsync(
+        bin("wrangler"),
+        ["d1", "migrations", "apply", binding, "--local", "--persist-to", stateDir],
+        `applying D1 migrations to ${binding}`,
+      ),
+    ),
+  );
 if (process.env.SKIP_WEB_BUILD !== "1")
   run(bin("vite"), ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"], "building the web client");
 await stopStaleServer();

@@ -1,7 +1,7 @@
 // `npm test`: every check, with one summary line at the end.
 //   1. check that the web client's generated contract matches the server's schemas, and build the web client
 //      (the Worker's static assets; also checks it compiles and reports its size); bundle the Worker and migrate
-//      a local D1 database once, for every test server to start from;
+//      the local D1 databases (one per audit partition) once, for every test server to start from;
 //   2. type-check the Worker, the tests, the web client and the plain JavaScript (scripts, HTTP and browser tests,
 //      benchmarks; checkJs); lint (floating promises, any, non-null; and the .mjs files); check the formatting;
 //   3. the Workers tests inside workerd (Vitest with the Cloudflare integration);
@@ -9,7 +9,7 @@
 //   5. the browser end-to-end tests, when Debian's Chromium is installed (said plainly when skipped).
 //
 // Checks that do not need each other run at the same time: the CPU-bound type-checks, lint and Prettier two at
-// a time while the Worker is bundled and a D1 database migrated once for every test server; then the Workers
+// a time while the Worker is bundled and the D1 databases migrated once for every test server; then the Workers
 // tests (two files at a time) beside the web unit and HTTP tests (two files at a time: most of their time is
 // spent waiting on servers and timers); then the browser tests alone, since some of them time what a person
 // sees. Every HTTP and browser test file starts its own server on a free port with its own state directory,
@@ -94,6 +94,13 @@ const cpuBound = semaphore(Math.max(2, availableParallelism()));
  * @property {string} [note] printed instead of running anything (a check that is skipped, and why)
  */
 
+/** The D1 bindings of the audit store's partitions, as wrangler.toml's AUDIT_PARTITIONS lists them (or the environment's). */
+function auditPartitions() {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const raw = process.env.AUDIT_PARTITIONS ?? /^AUDIT_PARTITIONS\s*=\s*"([^"]*)"/m.exec(toml)?.[1] ?? "DB";
+  return raw.split(",").map((name) => name.trim());
+}
+
 /** @type {Phase[]} */
 const phases = [];
 const templateDir = join(root, "test-results", "server-template");
@@ -117,12 +124,15 @@ if (needsServers) {
     command: bin("wrangler"),
     args: ["deploy", "--dry-run", "--outdir", serverEnv.PREBUILT_BUNDLE_DIR],
   });
-  phases.push({
-    id: "migrate",
-    title: "migrate one local D1 database for every test server to start from",
-    command: bin("wrangler"),
-    args: ["d1", "migrations", "apply", "DB", "--local", "--persist-to", serverEnv.TEST_STATE_TEMPLATE],
-  });
+  // Every audit partition is its own local D1 database with the same migrations (docs/architecture.md,
+  // "Partitioned audit store"); they are migrated side by side, each a check of its own.
+  for (const binding of auditPartitions())
+    phases.push({
+      id: `migrate-${binding}`,
+      title: `migrate the local D1 database ${binding} for every test server to start from`,
+      command: bin("wrangler"),
+      args: ["d1", "migrations", "apply", binding, "--local", "--persist-to", serverEnv.TEST_STATE_TEMPLATE],
+    });
 }
 if (runs("static")) {
   const tsc = (id, title, project) => ({ id, title, command: bin("tsc"), args: ["--noEmit", "-p", project], cpu: true });
@@ -161,7 +171,7 @@ function countNodeTest(out) {
   totals.failed += pick("fail");
   totals.skipped += pick("skipped");
 }
-const serverDeps = [...(hasWeb ? ["build"] : []), "bundle", "migrate"];
+const serverDeps = [...(hasWeb ? ["build"] : []), "bundle", ...auditPartitions().map((binding) => `migrate-${binding}`)];
 const nodeTests = [...filesUnder("web/test", ".test.ts"), ...filesUnder("test/http", ".test.mjs")];
 if (runs("node") && nodeTests.length > 0)
   phases.push({

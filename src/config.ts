@@ -87,11 +87,18 @@ export interface Config {
   readonly log_checkpoint_interval_ms: number;
   /** How old an entry may be and still not be in a signed checkpoint before the verifier reports it. */
   readonly log_cover_max_ms: number;
-  /** Entries the log reads from D1 and appends per transaction. */
+  /** Entries the log reads from each audit partition per batch (one query each); a batch is appended in one transaction. */
   readonly log_append_batch_max: number;
   /** Leaves one verification (and one self-audit run) compares with D1. */
   readonly log_verify_leaves_max: number;
   readonly rate_log_per_ip_per_minute: number;
+  /**
+   * The audit store's partitions: the D1 bindings that hold the audit log and the entry mirror, in order; a
+   * wallet's id names its index here for ever (src/db/partitions.ts), so the list only ever grows at its end.
+   */
+  readonly audit_partitions: readonly string[];
+  /** The indexes of `audit_partitions` that new wallets are placed in (the others keep serving their wallets). */
+  readonly audit_partitions_open: readonly number[];
   /**
    * Test mode only: every error answer is checked against its route's declared codes (api/declared-errors.ts).
    * Not a limit; off in wrangler.toml, on only in the tests' environments.
@@ -194,7 +201,9 @@ type ConfigVarName =
   | "WEBHOOK_RETRY_MAX_MS"
   | "WEBHOOK_RETRY_WINDOW_MS"
   | "WEBHOOK_RESPONSE_MAX_BYTES"
-  | "WEBHOOK_ALLOW_LOCAL";
+  | "WEBHOOK_ALLOW_LOCAL"
+  | "AUDIT_PARTITIONS"
+  | "AUDIT_PARTITIONS_OPEN";
 
 const DAY_MS = 86_400_000;
 
@@ -212,6 +221,7 @@ function integer(vars: ConfigVars, name: ConfigVarName, min: number, max: number
 
 /** Parses and range-checks every limit; throws an Error naming the first bad variable. */
 export function parseConfig(vars: ConfigVars): Config {
+  const audit_partitions = partitionNames(vars.AUDIT_PARTITIONS);
   const config: Config = {
     max_body_bytes: integer(vars, "MAX_BODY_BYTES", 1_024, 1_048_576),
     history_page_default: integer(vars, "HISTORY_PAGE_DEFAULT", 1, 1_000),
@@ -306,7 +316,7 @@ export function parseConfig(vars: ConfigVars): Config {
     // Every wake-up is one D1 read; the interval plus the outbox's delay must stay inside the coverage promise.
     log_checkpoint_interval_ms: integer(vars, "LOG_CHECKPOINT_INTERVAL_MS", 100, 60_000),
     log_cover_max_ms: integer(vars, "LOG_COVER_MAX_MS", 1_000, DAY_MS),
-    // One D1 query's rows are held in memory and appended in one transaction.
+    // One batch (this many rows from each partition) is held in memory and appended in one transaction.
     log_append_batch_max: integer(vars, "LOG_APPEND_BATCH_MAX", 1, 10_000),
     // A verification reads these leaves from the log and these rows from D1, in windows of 1,024.
     log_verify_leaves_max: integer(vars, "LOG_VERIFY_LEAVES_MAX", 1_024, 262_144),
@@ -325,6 +335,8 @@ export function parseConfig(vars: ConfigVars): Config {
     webhook_retry_window_ms: integer(vars, "WEBHOOK_RETRY_WINDOW_MS", DAY_MS, 7 * DAY_MS),
     webhook_response_max_bytes: integer(vars, "WEBHOOK_RESPONSE_MAX_BYTES", 0, 65_536),
     webhook_allow_local: onOff(vars, "WEBHOOK_ALLOW_LOCAL"),
+    audit_partitions,
+    audit_partitions_open: openPartitions(vars.AUDIT_PARTITIONS_OPEN, audit_partitions.length),
   };
   if (config.history_page_default > config.history_page_max) {
     throw new Error("config: HISTORY_PAGE_DEFAULT must not exceed HISTORY_PAGE_MAX");
@@ -405,6 +417,30 @@ function origins(raw: string): string[] {
       throw new Error(`config: ALLOWED_ORIGINS entry ${JSON.stringify(o)} is not an origin like https://example.com`);
   }
   return list;
+}
+
+/** A wallet id holds its partition's index in two base-10 digits at most (src/db/partitions.ts). */
+export const AUDIT_PARTITIONS_MAX = 100;
+
+/** D1 binding names, comma-separated, distinct, 1..AUDIT_PARTITIONS_MAX of them. */
+function partitionNames(raw: string): string[] {
+  const list = raw.split(",").map((name) => name.trim());
+  if (list.length > AUDIT_PARTITIONS_MAX || new Set(list).size !== list.length || list.some((n) => !/^[A-Z][A-Z0-9_]{0,62}$/.test(n)))
+    throw new Error(`config: AUDIT_PARTITIONS must be 1..${AUDIT_PARTITIONS_MAX} distinct D1 binding names, got ${JSON.stringify(raw)}`);
+  // Partition 0 is the main database: it holds every wallet made before partitions existed, and the directory.
+  if (list[0] !== "DB") throw new Error(`config: AUDIT_PARTITIONS must start with DB (the main database), got ${JSON.stringify(raw)}`);
+  return list;
+}
+
+/** Indexes into AUDIT_PARTITIONS, comma-separated, distinct, at least one: new wallets must have somewhere to go. */
+function openPartitions(raw: string, count: number): number[] {
+  const list = raw.split(",").map((n) => n.trim());
+  const indexes = list.map(Number);
+  if (list.some((n) => !/^\d{1,2}$/.test(n)) || indexes.some((i) => i >= count) || new Set(indexes).size !== indexes.length)
+    throw new Error(
+      `config: AUDIT_PARTITIONS_OPEN must be distinct indexes into AUDIT_PARTITIONS (0..${count - 1}), got ${JSON.stringify(raw)}`,
+    );
+  return indexes;
 }
 
 function currency(raw: string): string {

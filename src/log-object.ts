@@ -2,19 +2,26 @@
  * TransparencyLog: the one Durable Object (named "log") that holds the public, append-only Merkle tree of every
  * history entry (api-contract.md, "The transparency log"; docs/architecture.md, "Transparency log").
  *
- * It is fed off the money path: its alarm, every LOG_CHECKPOINT_INTERVAL_MS, reads the entries that D1's
- * `ledger_entries` mirror received since the last wake (written there by each coordinator's outbox) in rowid
- * order, appends them as leaves in batches of LOG_APPEND_BATCH_MAX, and signs a checkpoint when the tree grew.
- * No transfer waits for it and no coordinator calls it. The Cron that runs every minute arms the alarm if it
- * is not (a fresh deployment, or an alarm lost), so the log always catches up.
+ * It is fed off the money path: its alarm, every LOG_CHECKPOINT_INTERVAL_MS, reads the entries that the
+ * `ledger_entries` mirrors received since the last wake (written there by each coordinator's outbox), from every
+ * audit partition's D1 (src/db/partitions.ts), appends them as leaves in batches of at most
+ * LOG_APPEND_BATCH_MAX per partition, and signs a checkpoint when the tree grew. No transfer waits for it and no
+ * coordinator calls it. The Cron that runs every minute arms the alarm if it is not (a fresh deployment, or an
+ * alarm lost), so the log always catches up.
  *
- * Why D1's rowid order is a safe cursor: `ledger_entries` is a rowid table (its primary key is (wallet_id,
- * seq), not an INTEGER PRIMARY KEY, and it is not WITHOUT ROWID), so SQLite gives each new row max(rowid) + 1;
- * rows are never deleted (triggers refuse it), so that maximum never falls and no rowid is reused; and D1 runs
- * one write transaction at a time, so a row committed later has a larger rowid than every row committed
- * before it. A reader that has seen rowid R has therefore seen every row with a smaller rowid, and "rowid > R"
- * can never skip one. (A D1 restore that renumbered rows would break this; the auditor's verify, which lines
- * leaves up with D1 row by row, would report any row skipped.)
+ * Why the cursor is safe: each leaf records the partition and the rowid it was read from, and each partition has
+ * its own cursor, the largest rowid appended from it. Within one partition a rowid is a cursor that cannot skip
+ * a row: `ledger_entries` is a rowid table (its primary key is (wallet_id, seq), not an INTEGER PRIMARY KEY, and
+ * it is not WITHOUT ROWID), so SQLite gives each new row max(rowid) + 1; rows are never deleted (triggers refuse
+ * it), so that maximum never falls and no rowid is reused; and each D1 database runs one write transaction at a
+ * time, so a row committed later has a larger rowid than every row committed before it in that database. A
+ * reader that has seen rowid R of a partition has therefore seen every row of it with a smaller rowid, and
+ * "rowid > R" can never skip one. Rowids of different partitions are unrelated, so they are never compared: a
+ * batch takes each partition's next rows and merges them (by creation time, each partition's own order kept),
+ * and the leaf indexes they get are theirs for ever. A partition that fails or does not answer within
+ * FEED_READ_TIMEOUT_MS keeps its cursor and is read again on the next pass, so it delays only its own rows and
+ * loses none; the others go on. (A D1 restore that renumbered rows would break this; the auditor's verify, which
+ * lines each partition's rows up with its leaves one by one, would report any row skipped.)
  */
 import { DurableObject } from "cloudflare:workers";
 import { configOf } from "./config";
@@ -26,11 +33,18 @@ import { LOG_SCHEMA } from "./log/schema";
 import { pickWindows } from "./log/windows";
 import { TreeStore, type LeafInput, type LeafRow } from "./log/tree";
 import { errorText, log } from "./observability/log";
+import { partitionDbs, readNewEntries } from "./db/partitions";
 
 export { LOG_OBJECT_NAME } from "./log/name";
 
 /** How long one wake-up appends before it signs what it has and comes back at once for the rest. */
 const FEED_BUDGET_MS = 5_000;
+
+/**
+ * How long one partition's read may take before this pass goes on without it. Well inside FEED_BUDGET_MS, so a
+ * stalled partition cannot hold the other partitions' leaves (and the checkpoint) back for more than one read.
+ */
+const FEED_READ_TIMEOUT_MS = 2_000;
 
 /** What one feeding pass did. */
 export interface FeedResult {
@@ -39,6 +53,8 @@ export interface FeedResult {
   signed: boolean;
   /** True when D1 held more than this pass had time for. */
   behind: boolean;
+  /** The partitions whose last read in this pass failed or timed out: their rows wait for a later pass. */
+  stalled: number[];
 }
 
 /** An inclusion proof, as GET /log/proof serves it. */
@@ -61,12 +77,15 @@ export interface AuditView {
   checkpoint: { tree_size: number; note: string } | null;
   /** The level-`level` node hashes (hex) of every complete window inside the checkpoint's tree, in order. */
   window_hashes: string[];
-  /** The windows asked for, each with its leaves and the source rowid of the leaf before it (0 for none). */
-  windows: { index: number; after_rowid: number; leaves: LeafRow[] }[];
+  /**
+   * The windows asked for, each with its leaves and, per partition, the source rowid of that partition's last
+   * leaf before the window (0 for none): where the partition's rows for this window start.
+   */
+  windows: { index: number; after: number[]; leaves: LeafRow[] }[];
   /** The leaves after the last complete window, up to the checkpoint's size. */
-  tail: { after_rowid: number; leaves: LeafRow[] };
-  /** The D1 rowid of the checkpoint's last leaf (0 for none): D1's rows after it are in no checkpoint. */
-  last_rowid: number;
+  tail: { after: number[]; leaves: LeafRow[] };
+  /** Per partition, the source rowid of its last leaf in the checkpoint (0 for none): its rows after it are in no checkpoint. */
+  last: number[];
 }
 
 /** The transparency log. */
@@ -108,8 +127,8 @@ export class TransparencyLog extends DurableObject<Env> {
   }
 
   /**
-   * One feeding pass: appends D1's new entries in rowid order, batch by batch, then signs a checkpoint if the
-   * tree grew (or none exists yet). Passes never overlap: a second caller waits for the running one.
+   * One feeding pass: appends the partitions' new entries (see the file comment), batch by batch, then signs a
+   * checkpoint if the tree grew (or none exists yet). Passes never overlap: a second caller waits for the running one.
    */
   feed(): Promise<FeedResult> {
     this.feeding ??= this.feedOnce().finally(() => {
@@ -121,23 +140,31 @@ export class TransparencyLog extends DurableObject<Env> {
   private async feedOnce(): Promise<FeedResult> {
     const config = configOf(this.env);
     const started = Date.now();
+    const partitions = partitionDbs(this.env).length;
     let appended = 0;
     let behind = false;
+    let stalled: number[];
     for (;;) {
-      const batch = await this.env.DB.prepare(
-        "SELECT rowid AS source_rowid, wallet_id, seq, hash FROM ledger_entries WHERE rowid > ? ORDER BY rowid LIMIT ?",
-      )
-        .bind(this.tree.lastSourceRowid(), config.log_append_batch_max)
-        .all<LeafInput>();
-      appended += this.appendLeaves(batch.results);
-      if (batch.results.length < config.log_append_batch_max) break;
+      const read = await readNewEntries(this.env, this.tree.cursors(partitions), config.log_append_batch_max, FEED_READ_TIMEOUT_MS);
+      stalled = read.failed.map((f) => f.partition);
+      for (const f of read.failed) log("warn", "transparency log: a partition's read failed; its rows wait", f);
+      appended += this.appendLeaves(
+        read.entries.map((e) => ({
+          wallet_id: e.wallet_id,
+          seq: e.seq,
+          hash: e.hash,
+          source_partition: e.partition,
+          source_rowid: e.rowid,
+        })),
+      );
+      if (!read.full) break;
       if (Date.now() - started > FEED_BUDGET_MS) {
         behind = true;
         break;
       }
     }
     const signed = await this.signIfGrown();
-    return { appended, tree_size: this.tree.size(), signed, behind };
+    return { appended, tree_size: this.tree.size(), signed, behind, stalled };
   }
 
   /** Appends entries in one transaction; returns how many were new. Public to the bench and tests through runInDurableObject. */
@@ -245,19 +272,19 @@ export class TransparencyLog extends DurableObject<Env> {
    */
   async auditView(level: number, budget: number, turn: number): Promise<AuditView> {
     const latest = this.checkpoints.latest();
-    if (latest === null) return { checkpoint: null, window_hashes: [], windows: [], tail: { after_rowid: 0, leaves: [] }, last_rowid: 0 };
+    const partitions = partitionDbs(this.env).length;
+    if (latest === null) return { checkpoint: null, window_hashes: [], windows: [], tail: { after: [], leaves: [] }, last: [] };
     const width = 2 ** level;
     const complete = Math.floor(latest.tree_size / width);
     const windowIndexes = pickWindows(complete, budget, turn);
     const window_hashes: string[] = [];
     for (let i = 0; i < complete; i++) window_hashes.push(hashToHex(this.tree.subtreeHash([i * width, (i + 1) * width])));
-    const afterRowid = (start: number): number => (start === 0 ? 0 : (this.tree.leavesFrom(start - 1, 1)[0]?.source_rowid ?? 0));
+    const after = (start: number): number[] => this.tree.sourcesBefore(start, partitions);
     const windows = windowIndexes
       .filter((i) => Number.isSafeInteger(i) && i >= 0 && i < complete)
-      .map((index) => ({ index, after_rowid: afterRowid(index * width), leaves: this.tree.leavesFrom(index * width, width) }));
+      .map((index) => ({ index, after: after(index * width), leaves: this.tree.leavesFrom(index * width, width) }));
     const tailStart = complete * width;
-    const tail = { after_rowid: afterRowid(tailStart), leaves: this.tree.leavesFrom(tailStart, latest.tree_size - tailStart) };
-    const last_rowid = afterRowid(latest.tree_size);
-    return { checkpoint: { tree_size: latest.tree_size, note: latest.note }, window_hashes, windows, tail, last_rowid };
+    const tail = { after: after(tailStart), leaves: this.tree.leavesFrom(tailStart, latest.tree_size - tailStart) };
+    return { checkpoint: { tree_size: latest.tree_size, note: latest.note }, window_hashes, windows, tail, last: after(latest.tree_size) };
   }
 }

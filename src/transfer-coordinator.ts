@@ -39,6 +39,7 @@ import type {
   RequestReadResult,
 } from "./coordinator/request-views";
 import { movementOwner, requestOwner } from "./domain/ids";
+import { partitionDbs } from "./db/partitions";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
@@ -186,7 +187,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.commits = new GroupCommit(this.storage, config.group_commit_max_ops);
     this.outbox = new Outbox(
       {
-        d1: env.DB,
+        d1: partitionDbs(env),
         pending: (limit) => this.undelivered(limit),
         markDelivered: (ids) => this.recordDelivered(ids),
         failed: () => this.spill(),

@@ -24,6 +24,7 @@ const entry = (i: number) => ({
   wallet_id: `w_${(i % 1_000).toString().padStart(24, "0")}`,
   seq: Math.floor(i / 1_000) + 1,
   hash: i.toString(16).padStart(64, "0"),
+  source_partition: 0,
   source_rowid: i + 1,
 });
 
@@ -74,7 +75,10 @@ it("log bench", async () => {
   result.consistency_rpc_ms = { p50: +percentile(consistency, 0.5).toFixed(3), p99: +percentile(consistency, 0.99).toFixed(3) };
 
   // The whole feeding path: D1 rows in, feed() reads, appends and signs.
-  await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: import("cloudflare:test").D1Migration[] }).TEST_MIGRATIONS);
+  // Every audit partition is migrated (the feed reads them all); the rows go to the main one.
+  const migrations = (env as unknown as { TEST_MIGRATIONS: import("cloudflare:test").D1Migration[] }).TEST_MIGRATIONS;
+  await applyD1Migrations(env.DB, migrations);
+  await applyD1Migrations(env.AUDIT_1, migrations);
   const D1_ROWS = 20_000;
   for (let at = 0; at < D1_ROWS; at += 500) {
     await env.DB.batch(

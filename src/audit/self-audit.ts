@@ -13,6 +13,11 @@
  * It used to take a fixed 100 least-recently-verified wallets, so with 2,000 wallets one pass took 20 minutes
  * whatever had changed (issue 19).
  *
+ * Partitions (src/db/partitions.ts): each partition's audit rows are scanned after that partition's position
+ * (the job's position is the list of them, comma-separated; a lone number is partition 0's, as written before
+ * partitions), a wallet's entries are read from its partition and its mark is kept there beside them, so that
+ * the verifier can compare marks and chains inside one database. Findings stay in the main database.
+ *
  * A run spreads its wallets over `spread_ms`, pausing between them. Its total work is small, but done in one
  * burst it took the local server's thread from the money path for a second or two at the top of every minute
  * (docs/performance.md). A mark only ever moves forward, and so does the run's position, so a run that overlaps
@@ -22,6 +27,7 @@ import { eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { auditFindings, cronCursors, verifiedMarks } from "../db/schema";
 import { sleep } from "../domain/delays";
+import { partitionDbs, walletDb } from "../db/partitions";
 import type { EntryView } from "../domain/views";
 import { log } from "../observability/log";
 import type { WalletObject } from "../wallet-object";
@@ -61,9 +67,11 @@ async function auditWallet(
   limits: SelfAuditLimits,
   now: string,
 ): Promise<{ advanced: boolean; problems: Problem[] }> {
-  const rows = await env.DB.prepare(
-    "SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-  )
+  const db = walletDb(env, walletId);
+  const rows = await db
+    .prepare(
+      "SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+    )
     .bind(walletId, mark.last_seq, limits.entries_per_wallet)
     .all<EntryView>();
   const fresh = contiguous(mark.last_seq, rows.results);
@@ -77,57 +85,97 @@ async function auditWallet(
     return { advanced: false, problems: [{ wallet_id: walletId, seq: end.last_seq, kind: "head_mismatch", detail }] };
   }
   const row = { wallet_id: walletId, seq: end.last_seq, hash: end.head_hash, balance: end.balance, verified_at: now };
-  await drizzle(env.DB)
+  await drizzle(db)
     .insert(verifiedMarks)
     .values(row)
     .onConflictDoUpdate({ target: verifiedMarks.wallet_id, set: row, setWhere: sql`${verifiedMarks.seq} <= ${row.seq}` });
   return { advanced: true, problems };
 }
 
-/** The wallets a run audits, and the audit row through which they cover every change. */
+/** The wallets a run audits, and per partition the audit row through which they cover every change. */
 interface Due {
   wallet_ids: string[];
-  through_seq: number;
+  through: number[];
 }
 
 /**
- * The wallets named by the audit rows after `after_seq`, oldest first, at most `max_wallets`: a row is taken
- * only with all its wallets, so that the position returned covers every row up to it.
+ * The wallets named by partition `db`'s audit rows after `after_seq`, oldest first, at most `max_wallets` new
+ * ones added to `wallets`: a row is taken only with all its wallets, so that the position returned covers every
+ * row up to it.
  */
-async function changedSince(env: Env, after_seq: number, max_wallets: number): Promise<Due> {
-  const scan = await env.DB.prepare("SELECT seq, from_wallet_id, to_wallet_id FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
+async function changedSince(db: D1Database, after_seq: number, max_wallets: number, wallets: Set<string>): Promise<number> {
+  const scan = await db
+    .prepare("SELECT seq, from_wallet_id, to_wallet_id FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
     .bind(after_seq, max_wallets * ROWS_SCANNED_PER_WALLET)
     .all<{ seq: number; from_wallet_id: string | null; to_wallet_id: string | null }>();
-  const wallets = new Set<string>();
+  const limit = wallets.size + max_wallets;
   let through_seq = after_seq;
   for (const row of scan.results) {
     const named = [row.from_wallet_id, row.to_wallet_id].filter((w): w is string => w !== null && !wallets.has(w));
-    if (wallets.size + named.length > max_wallets) break;
+    if (wallets.size + named.length > limit) break;
     for (const w of named) wallets.add(w);
     through_seq = row.seq;
   }
-  return { wallet_ids: [...wallets], through_seq };
+  return through_seq;
+}
+
+/**
+ * Every partition's changed wallets, each partition with an equal share of `max_wallets` (rounded up, so the
+ * whole budget is used), so that a busy partition cannot keep the others waiting.
+ */
+async function dueWallets(env: Env, after: readonly number[], max_wallets: number): Promise<Due> {
+  const dbs = partitionDbs(env);
+  const share = Math.ceil(max_wallets / dbs.length);
+  const wallets = new Set<string>();
+  const through: number[] = [];
+  for (const [i, db] of dbs.entries()) {
+    const budget = Math.min(share, max_wallets - wallets.size);
+    through.push(budget > 0 ? await changedSince(db, after[i] ?? 0, budget, wallets) : (after[i] ?? 0));
+  }
+  // What a quiet partition left unused goes to the others, continuing where each stopped.
+  for (const [i, db] of dbs.entries()) {
+    const budget = max_wallets - wallets.size;
+    if (budget > 0) through[i] = await changedSince(db, through[i] ?? 0, budget, wallets);
+  }
+  return { wallet_ids: [...wallets], through };
 }
 
 /** Audit rows read per wallet a run may audit: a busy wallet appears in many rows, and the scan stays bounded. */
 const ROWS_SCANNED_PER_WALLET = 4;
 
-async function cursorOf(env: Env): Promise<number> {
+/** The job's position: one audit row seq per partition ("12,40"; "12" from before partitions is partition 0's). */
+function parsePosition(text: string | undefined): number[] {
+  return text === undefined || text === "" ? [] : text.split(",").map(Number);
+}
+
+async function cursorOf(env: Env): Promise<{ text: string | undefined; seqs: number[] }> {
   const row = await drizzle(env.DB)
     .select({ position: cronCursors.position })
     .from(cronCursors)
     .where(eq(cronCursors.name, "self_audit"))
     .get();
-  return row === undefined ? 0 : Number(row.position);
+  return { text: row?.position, seqs: parsePosition(row?.position) };
 }
 
-/** Moves the run's position forward (never back: an older run that ends late cannot undo a newer one). */
-async function advanceCursor(env: Env, through_seq: number, now: string): Promise<void> {
-  const row = { name: "self_audit" as const, position: String(through_seq), updated_at: now };
-  await drizzle(env.DB)
-    .insert(cronCursors)
-    .values(row)
-    .onConflictDoUpdate({ target: cronCursors.name, set: row, setWhere: sql`CAST(${cronCursors.position} AS INTEGER) <= ${through_seq}` });
+/**
+ * Moves the run's position forward, partition by partition (never back: an older run that ends late cannot undo
+ * a newer one). A compare-and-set on the text read, repeated with the newer position if another run moved it.
+ */
+async function advanceCursor(env: Env, through: readonly number[], now: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await cursorOf(env);
+    const merged = through.map((seq, i) => Math.max(seq, current.seqs[i] ?? 0)).join(",");
+    const row = { name: "self_audit" as const, position: merged, updated_at: now };
+    const written =
+      current.text === undefined
+        ? await drizzle(env.DB).insert(cronCursors).values(row).onConflictDoNothing().run()
+        : await drizzle(env.DB)
+            .update(cronCursors)
+            .set(row)
+            .where(sql`${cronCursors.name} = 'self_audit' AND ${cronCursors.position} = ${current.text}`)
+            .run();
+    if (written.meta.changes > 0) return;
+  }
 }
 
 /**
@@ -138,7 +186,7 @@ async function advanceCursor(env: Env, through_seq: number, now: string): Promis
 export async function selfAudit(env: Env, limits: SelfAuditLimits, now_ms: number): Promise<SelfAuditResult> {
   const db = drizzle(env.DB);
   const now = new Date(now_ms).toISOString();
-  const due = await changedSince(env, await cursorOf(env), limits.wallets_per_run);
+  const due = await dueWallets(env, (await cursorOf(env)).seqs, limits.wallets_per_run);
   const result: SelfAuditResult = { wallets: due.wallet_ids.length, advanced: 0, findings: 0 };
   const marks = await marksOf(env, due.wallet_ids);
   const pause_ms = due.wallet_ids.length > 1 ? Math.floor(limits.spread_ms / due.wallet_ids.length) : 0;
@@ -153,20 +201,25 @@ export async function selfAudit(env: Env, limits: SelfAuditLimits, now_ms: numbe
       log("error", "self-audit finding", { wallet_id: p.wallet_id, seq: p.seq, kind: p.kind, detail: p.detail });
     }
   }
-  await advanceCursor(env, due.through_seq, now);
+  await advanceCursor(env, due.through, now);
   return result;
 }
 
-/** The verified marks of `wallet_ids` (a wallet never verified has none: it starts from the genesis). */
+/** The verified marks of `wallet_ids`, each read from its wallet's partition (a wallet never verified has none). */
 async function marksOf(env: Env, wallet_ids: string[]): Promise<Map<string, ChainEnd>> {
   const marks = new Map<string, ChainEnd>();
-  if (wallet_ids.length === 0) return marks;
-  const rows = await env.DB.prepare(
-    "SELECT wallet_id, seq, hash, balance FROM verified_marks WHERE wallet_id IN (SELECT value FROM json_each(?))",
-  )
-    .bind(JSON.stringify(wallet_ids))
-    .all<{ wallet_id: string; seq: number; hash: string; balance: number }>();
-  for (const r of rows.results) marks.set(r.wallet_id, { last_seq: r.seq, head_hash: r.hash, balance: r.balance });
+  const byDb = new Map<D1Database, string[]>();
+  for (const id of wallet_ids) {
+    const db = walletDb(env, id);
+    byDb.set(db, [...(byDb.get(db) ?? []), id]);
+  }
+  for (const [db, ids] of byDb) {
+    const rows = await db
+      .prepare("SELECT wallet_id, seq, hash, balance FROM verified_marks WHERE wallet_id IN (SELECT value FROM json_each(?))")
+      .bind(JSON.stringify(ids))
+      .all<{ wallet_id: string; seq: number; hash: string; balance: number }>();
+    for (const r of rows.results) marks.set(r.wallet_id, { last_seq: r.seq, head_hash: r.hash, balance: r.balance });
+  }
   return marks;
 }
 
@@ -189,24 +242,33 @@ export interface SelfAuditStatus {
 /** The backlog is counted up to this many rows, so the status query stays cheap however far behind it is. */
 export const BACKLOG_COUNT_MAX = 100_000;
 
-/** The self-audit's position against the audit log. */
+/**
+ * The self-audit's position against the audit log. With partitions, the seqs are sums over partitions (rows
+ * audited and rows received, since each partition's seqs count its rows), the backlog a sum, and the oldest row
+ * waiting the oldest of any partition.
+ */
 export async function selfAuditStatus(env: Env, now_ms: number): Promise<SelfAuditStatus> {
   const cursor = await drizzle(env.DB).select().from(cronCursors).where(eq(cronCursors.name, "self_audit")).get();
-  const through = cursor === undefined ? 0 : Number(cursor.position);
-  const [newest, backlog, oldest, findings] = await env.DB.batch<{ n: number | null; at?: string }>([
-    env.DB.prepare("SELECT MAX(seq) AS n FROM audit_log"),
-    env.DB.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_log WHERE seq > ? LIMIT ?)").bind(through, BACKLOG_COUNT_MAX),
-    env.DB.prepare("SELECT seq AS n, created_at AS at FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1").bind(through),
-    env.DB.prepare("SELECT COUNT(*) AS n FROM audit_findings"),
-  ]);
-  const oldest_waiting_at = oldest?.results[0]?.at ?? null;
+  const through = parsePosition(cursor?.position);
+  const status = { audited_through_seq: 0, newest_seq: 0, backlog_rows: 0, oldest_waiting_at: null as string | null };
+  for (const [i, db] of partitionDbs(env).entries()) {
+    const after = through[i] ?? 0;
+    const [newest, backlog, oldest] = await db.batch<{ n: number | null; at?: string }>([
+      db.prepare("SELECT MAX(seq) AS n FROM audit_log"),
+      db.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_log WHERE seq > ? LIMIT ?)").bind(after, BACKLOG_COUNT_MAX),
+      db.prepare("SELECT seq AS n, created_at AS at FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1").bind(after),
+    ]);
+    status.audited_through_seq += after;
+    status.newest_seq += newest?.results[0]?.n ?? 0;
+    status.backlog_rows = Math.min(BACKLOG_COUNT_MAX, status.backlog_rows + (backlog?.results[0]?.n ?? 0));
+    const at = oldest?.results[0]?.at;
+    if (at !== undefined && (status.oldest_waiting_at === null || at < status.oldest_waiting_at)) status.oldest_waiting_at = at;
+  }
+  const findings = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_findings").first<{ n: number }>();
   return {
-    audited_through_seq: through,
-    newest_seq: newest?.results[0]?.n ?? 0,
-    backlog_rows: backlog?.results[0]?.n ?? 0,
-    oldest_waiting_at,
-    lag_ms: oldest_waiting_at === null ? 0 : Math.max(0, now_ms - Date.parse(oldest_waiting_at)),
+    ...status,
+    lag_ms: status.oldest_waiting_at === null ? 0 : Math.max(0, now_ms - Date.parse(status.oldest_waiting_at)),
     last_run_at: cursor?.updated_at ?? null,
-    findings: findings?.results[0]?.n ?? 0,
+    findings: findings?.n ?? 0,
   };
 }

@@ -12,8 +12,9 @@
  * Cost: the running totals need everything before `from` too, so each call reads the audit rows before `to` and
  * the whole ledger_entries mirror of the currency, inside SQLite, which answers at most `buckets + 1` rows per
  * table. The balance side walks ledger_entries in its primary key order (wallet, seq) with one index lookup into
- * wallets and one into audit_log per entry: about the work of the conservation check audit/verify already runs. The bucket count and the window are bounded by
- * AUDIT_TOTALS_BUCKETS_MAX and AUDIT_TOTALS_WINDOW_DAYS_MAX, which bound the answer, not the rows read.
+ * audit_log per entry: about the work of the conservation check audit/verify already runs. The bucket count and
+ * the window are bounded by AUDIT_TOTALS_BUCKETS_MAX and AUDIT_TOTALS_WINDOW_DAYS_MAX, which bound the answer, not
+ * the rows read.
  */
 
 /** The time buckets asked for: `buckets` equal spans of [from_ms, to_ms), in one currency. */
@@ -56,7 +57,7 @@ const SPLIT_SUM = (value: string) => `CAST(sum((${value}) >> 32) AS TEXT) AS hi,
 const NET_SQL = `SELECT bucket, ${SPLIT_SUM("change")} FROM (
     SELECT ${BUCKET("created_at")} AS bucket, CASE kind WHEN 'deposit' THEN amount ELSE -amount END AS change
       FROM audit_log
-     WHERE status = 'succeeded' AND kind IN ('deposit', 'withdrawal') AND currency = ?1 AND created_at < ?3
+     WHERE home = 1 AND status = 'succeeded' AND kind IN ('deposit', 'withdrawal') AND currency = ?1 AND created_at < ?3
   ) GROUP BY bucket`;
 
 /**
@@ -64,15 +65,17 @@ const NET_SQL = `SELECT bucket, ${SPLIT_SUM("change")} FROM (
  * the running sum of each entry's change of `balance_after` (the first entry's change is its whole
  * `balance_after`), which telescopes to exactly that. An entry is placed at its movement's audit-row time, so
  * both lines put one movement in the same bucket (the wallet stamps its entry a few milliseconds apart from the
- * coordinator's row); an entry with no audit row keeps its own time. The cut at `to` is made on that time
- * too, after the changes are taken along each wallet's whole chain, so a movement is in both lines or in neither.
+ * coordinator's row). The currency is the audit row's too: in a partition other than the main database the
+ * `wallets` table is empty, and every entry has its movement's audit row (or a copy of it) in its own partition,
+ * which the verifier checks; an entry without one drops out here and the two lines part, which is the finding.
+ * The cut at `to` is made on that time, so a movement is in both lines or in neither.
  */
 const BALANCES_SQL = `SELECT bucket, ${SPLIT_SUM("change")} FROM (
     SELECT ${BUCKET("at")} AS bucket, change FROM (
-      SELECT coalesce(a.created_at, e.created_at) AS at,
+      SELECT a.created_at AS at,
              e.balance_after - coalesce(lag(e.balance_after) OVER (PARTITION BY e.wallet_id ORDER BY e.seq), 0) AS change
-        FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id LEFT JOIN audit_log a ON a.transfer_id = e.transfer_id
-       WHERE w.currency = ?1
+        FROM ledger_entries e JOIN audit_log a ON a.transfer_id = e.transfer_id
+       WHERE a.currency = ?1
     ) WHERE at < ?3
   ) GROUP BY bucket`;
 
@@ -116,12 +119,4 @@ export function addPartials(parts: readonly TotalsPartial[], buckets: number): T
   const sum = (pick: (p: TotalsPartial) => bigint[]) =>
     Array.from({ length: buckets }, (_, i) => parts.reduce((total, p) => total + (pick(p)[i] ?? 0n), 0n));
   return { net: sum((p) => p.net), balances: sum((p) => p.balances) };
-}
-
-/**
- * The D1 databases that hold the audit store, in one place: today the one DB binding. When the store is split
- * over several databases, this lists them all and the totals route sums their partials.
- */
-export function auditDbs(env: Pick<Env, "DB">): D1Database[] {
-  return [env.DB];
 }

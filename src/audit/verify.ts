@@ -11,10 +11,16 @@
  * (a transfer one debit and one credit of its amount, a deposit one credit, a withdrawal one debit), failed
  * rows and unknown movements have none, and the sum of all entries equals deposits minus withdrawals. Each
  * movement reaches D1 in one batch with its entries, so these hold at every instant, outbox lag or not.
+ *
+ * Partitions (src/db/partitions.ts): a wallet's chain is read from its own partition; the ledger-wide checks
+ * run inside each partition, where every entry has its audit row (a copy when the movement's home is
+ * elsewhere), and conservation is summed across partitions exactly, a transfer between two partitions being
+ * allowed to be on its way to the second one for OUTBOX_GRACE_MS.
  */
 import type { WalletObject } from "../wallet-object";
 import type { TransferCoordinator } from "../transfer-coordinator";
 import { movementOwner } from "../domain/ids";
+import { partitionOfWallet } from "../db/partitions";
 import type { EntryView } from "../domain/views";
 import { GENESIS, verifyChain, type ChainEnd, type Problem } from "./chain";
 import { verifyLog, type LogCoverage, type LogVerifyOptions } from "./log-verify";
@@ -64,6 +70,16 @@ const ENTRY_PAGE = 1_000;
 export const PROBLEMS_MAX = 1_000;
 
 type WalletStub = DurableObjectStub<WalletObject>;
+
+/** The audit store's partitions, main DB (the directory) first. */
+export type Partitions = readonly D1Database[];
+
+/** The partition holding `walletId`'s entries. */
+function dbOf(dbs: Partitions, walletId: string): D1Database {
+  const db = dbs[partitionOfWallet(walletId)];
+  if (db === undefined) throw new Error(`invariant: wallet ${walletId} names an audit partition that is not configured`);
+  return db;
+}
 
 /** D1's mirrored entries with seq in (after, upto], oldest first, at most one page. */
 async function d1Page(db: D1Database, walletId: string, after: number, upto: number): Promise<EntryView[]> {
@@ -142,12 +158,13 @@ async function fromObject(
  * where D1 has a gap or has not received the tail yet. Returns the entries checked and pending.
  */
 async function verifyWallet(
-  db: D1Database,
+  dbs: Partitions,
   stub: WalletStub,
   walletId: string,
   opts: VerifyOptions,
   problems: Problem[],
 ): Promise<{ entries: number; pending: number }> {
+  const db = dbOf(dbs, walletId);
   const head = await stub.chainHead();
   if (head.code !== "ok") {
     problems.push({ wallet_id: walletId, seq: null, kind: "wallet_missing", detail: "D1 lists this wallet but its object has no state" });
@@ -213,23 +230,39 @@ async function verifyWallet(
   return { entries, pending };
 }
 
-/** Ledger-wide checks in D1: audit rows against entries, and conservation. */
-async function verifyLedger(db: D1Database, problems: Problem[]): Promise<void> {
+/**
+ * The partition index a wallet id names, in SQL (the same rule as `partitionOfWallet`): `wal_p<k>_...` is k,
+ * anything else 0.
+ */
+const PARTITION_OF = (column: string): string =>
+  `(CASE WHEN ${column} GLOB 'wal_p[1-9]_*' THEN CAST(substr(${column}, 6, 1) AS INTEGER)
+         WHEN ${column} GLOB 'wal_p[1-9][0-9]_*' THEN CAST(substr(${column}, 6, 2) AS INTEGER) ELSE 0 END)`;
+
+/**
+ * Audit rows against entries inside partition `index`: a row (home or copy) has exactly the entries its kind
+ * implies on the wallets of this partition (a transfer's debit when its sender is here, its credit when its
+ * recipient is), and every entry here has a succeeded audit row here.
+ */
+async function verifyPartition(db: D1Database, index: number, problems: Problem[]): Promise<void> {
   const mismatched = await db
     .prepare(
       `SELECT a.transfer_id, a.kind, a.status, a.amount,
               count(e.seq) AS n,
               coalesce(sum(CASE WHEN e.amount > 0 THEN e.amount END), 0) AS credited,
-              coalesce(sum(CASE WHEN e.amount < 0 THEN -e.amount END), 0) AS debited
+              coalesce(sum(CASE WHEN e.amount < 0 THEN -e.amount END), 0) AS debited,
+              (a.from_wallet_id IS NOT NULL AND ${PARTITION_OF("a.from_wallet_id")} = ?1) AS from_here,
+              (a.to_wallet_id IS NOT NULL AND ${PARTITION_OF("a.to_wallet_id")} = ?1) AS to_here
        FROM audit_log a LEFT JOIN ledger_entries e ON e.transfer_id = a.transfer_id
        GROUP BY a.transfer_id
        HAVING NOT (
          (a.status = 'failed' AND n = 0) OR
-         (a.status = 'succeeded' AND a.kind = 'transfer' AND n = 2 AND credited = a.amount AND debited = a.amount) OR
+         (a.status = 'succeeded' AND a.kind = 'transfer' AND n = from_here + to_here
+           AND credited = a.amount * to_here AND debited = a.amount * from_here) OR
          (a.status = 'succeeded' AND a.kind = 'deposit' AND n = 1 AND credited = a.amount AND debited = 0) OR
          (a.status = 'succeeded' AND a.kind = 'withdrawal' AND n = 1 AND debited = a.amount AND credited = 0))
        LIMIT 100`,
     )
+    .bind(index)
     .all<{ transfer_id: string; kind: string; status: string; amount: number; n: number; credited: number; debited: number }>();
   for (const r of mismatched.results) {
     problems.push({
@@ -254,14 +287,29 @@ async function verifyLedger(db: D1Database, problems: Problem[]): Promise<void> 
       detail: "an entry whose movement has no succeeded audit row",
     });
   }
-  problems.push(...(await conservationProblems(db)));
   problems.push(...(await refundProblems(db)));
+}
+
+/** Ledger-wide checks: each partition's own, then conservation across them (each problem listed once). */
+async function verifyLedger(dbs: Partitions, opts: VerifyOptions, problems: Problem[]): Promise<void> {
+  const found: Problem[] = [];
+  for (const [index, db] of dbs.entries()) await verifyPartition(db, index, found);
+  found.push(...(await conservationProblems(dbs, opts.now_ms - opts.outbox_grace_ms)));
+  const seen = new Set<string>();
+  for (const p of found) {
+    // A transfer between two partitions is checked in both; a problem with it is listed once.
+    const key = `${p.kind}|${p.transfer_id ?? ""}|${p.wallet_id ?? ""}|${p.seq ?? ""}|${p.detail}`;
+    if (!seen.has(key)) problems.push(p);
+    seen.add(key);
+  }
 }
 
 /**
  * Refunds, checked like any transfer above (a refund is a transfer), and against what they refund: each names a
  * succeeded transfer that is not itself a refund, goes back between the same two wallets the other way, in the
- * same currency, and the succeeded refunds of a transfer never sum past its amount.
+ * same currency, and the succeeded refunds of a transfer never sum past its amount. Run inside each partition:
+ * a succeeded refund and the transfer it refunds both left entries in both wallets' partitions, so both rows are
+ * in each (a refused refund, which moved nothing, may name a transfer whose row is elsewhere).
  */
 export async function refundProblems(db: D1Database): Promise<Problem[]> {
   const rows = await db
@@ -273,7 +321,7 @@ export async function refundProblems(db: D1Database): Promise<Problem[]> {
          FROM audit_log r LEFT JOIN audit_log o ON o.transfer_id = r.refund_of
         WHERE r.refund_of IS NOT NULL
         GROUP BY r.refund_of
-       HAVING original IS NULL OR (refunded > 0 AND (o.status <> 'succeeded' OR o.kind <> 'transfer' OR original_refund_of IS NOT NULL))
+       HAVING (original IS NULL AND refunded > 0) OR (refunded > 0 AND (o.status <> 'succeeded' OR o.kind <> 'transfer' OR original_refund_of IS NOT NULL))
            OR refunded > o.amount OR misrouted > 0
         LIMIT 100`,
     )
@@ -292,6 +340,48 @@ export async function refundProblems(db: D1Database): Promise<Problem[]> {
   }));
 }
 
+/** Exact per-currency totals of one partition, from SQLite's halves (see `conservationProblems`). */
+type Totals = Map<string, Record<Side, bigint>>;
+type Side = "entries" | "deposit" | "withdrawal" | "in" | "out" | "in_young" | "out_young";
+const SIDES: readonly Side[] = ["entries", "deposit", "withdrawal", "in", "out", "in_young", "out_young"];
+
+/**
+ * One partition's totals per currency: its entries (currency from their audit row, which every entry has in
+ * its own partition), its deposits and withdrawals (home rows: a deposit's one wallet is its home), and the
+ * succeeded transfers that enter or leave it (recipient here and sender elsewhere, or the other way), all of
+ * them and those younger than `young_after` (created at or after it) apart.
+ */
+async function partitionTotals(db: D1Database, index: number, young_after: string): Promise<Totals> {
+  const halves = (column: string) => `CAST(sum(${column} >> 32) AS TEXT) AS hi, CAST(sum(${column} & 4294967295) AS TEXT) AS lo`;
+  const crossing = (here: string, there: string) =>
+    `kind = 'transfer' AND status = 'succeeded' AND ${here} IS NOT NULL AND ${PARTITION_OF(here)} = ?1
+     AND (${there} IS NULL OR ${PARTITION_OF(there)} <> ?1)`;
+  const rows = await db
+    .prepare(
+      `SELECT 'entries' AS side, a.currency AS currency, ${halves("e.amount")}
+         FROM ledger_entries e JOIN audit_log a ON a.transfer_id = e.transfer_id GROUP BY a.currency
+       UNION ALL
+       SELECT kind AS side, currency, ${halves("amount")}
+         FROM audit_log WHERE home = 1 AND status = 'succeeded' AND kind IN ('deposit', 'withdrawal') GROUP BY kind, currency
+       UNION ALL
+       SELECT CASE WHEN created_at >= ?2 THEN 'in_young' ELSE 'in' END AS side, currency, ${halves("amount")}
+         FROM audit_log WHERE ${crossing("to_wallet_id", "from_wallet_id")} GROUP BY 1, currency
+       UNION ALL
+       SELECT CASE WHEN created_at >= ?2 THEN 'out_young' ELSE 'out' END AS side, currency, ${halves("amount")}
+         FROM audit_log WHERE ${crossing("from_wallet_id", "to_wallet_id")} GROUP BY 1, currency`,
+    )
+    .bind(index, young_after)
+    .all<{ side: Side; currency: string | null; hi: string | null; lo: string | null }>();
+  const totals: Totals = new Map();
+  for (const r of rows.results) {
+    const key = r.currency ?? "no currency";
+    const t = totals.get(key) ?? (Object.fromEntries(SIDES.map((side) => [side, 0n])) as Record<Side, bigint>);
+    t[r.side] += BigInt(r.hi ?? "0") * 4_294_967_296n + BigInt(r.lo ?? "0");
+    totals.set(key, t);
+  }
+  return totals;
+}
+
 /**
  * Conservation per currency: all entries sum to deposits minus withdrawals. Sums over many wallets pass 2^53,
  * where JavaScript numbers round (an outside probe made the check report a false, permanent problem with ten
@@ -299,35 +389,45 @@ export async function refundProblems(db: D1Database): Promise<Problem[]> {
  * wallets). So each amount is split into its high and low 32 bits, each part is summed in SQLite (exact while
  * a currency has fewer than 2^31 rows), the parts come back as text, and the totals are put together and
  * compared as BigInt.
+ *
+ * With partitions, each partition must balance on its own (its entries are its deposits minus withdrawals
+ * plus the transfers entering it minus those leaving it: its delivery batches are atomic, so this holds at
+ * every instant), and the sum over partitions must balance up to the transfers between partitions younger
+ * than `young_before_ms`, whose second half may still be on its way through an outbox.
  */
-export async function conservationProblems(db: D1Database): Promise<Problem[]> {
-  const rows = await db
-    .prepare(
-      `SELECT 'entries' AS side, w.currency AS currency,
-              CAST(sum(e.amount >> 32) AS TEXT) AS hi, CAST(sum(e.amount & 4294967295) AS TEXT) AS lo
-         FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id GROUP BY w.currency
-       UNION ALL
-       SELECT kind AS side, currency,
-              CAST(sum(amount >> 32) AS TEXT) AS hi, CAST(sum(amount & 4294967295) AS TEXT) AS lo
-         FROM audit_log WHERE status = 'succeeded' AND kind IN ('deposit', 'withdrawal') GROUP BY kind, currency`,
-    )
-    .all<{ side: "entries" | "deposit" | "withdrawal"; currency: string | null; hi: string | null; lo: string | null }>();
-  const totals = new Map<string, { entries: bigint; deposit: bigint; withdrawal: bigint }>();
-  for (const r of rows.results) {
-    const key = r.currency ?? "no currency";
-    const t = totals.get(key) ?? { entries: 0n, deposit: 0n, withdrawal: 0n };
-    t[r.side] += BigInt(r.hi ?? "0") * 4_294_967_296n + BigInt(r.lo ?? "0");
-    totals.set(key, t);
-  }
+export async function conservationProblems(dbs: Partitions, young_before_ms = Date.now()): Promise<Problem[]> {
+  const young_after = new Date(young_before_ms).toISOString();
   const problems: Problem[] = [];
-  for (const [currency, t] of totals) {
-    const net = t.deposit - t.withdrawal;
-    if (t.entries !== net) {
+  const all = new Map<string, { entries: bigint; net: bigint; in_flight: bigint }>();
+  for (const [index, db] of dbs.entries()) {
+    for (const [currency, t] of await partitionTotals(db, index, young_after)) {
+      const net = t.deposit - t.withdrawal;
+      const inward = t.in + t.in_young - t.out - t.out_young;
+      // With one partition this is the check below, said once.
+      if (dbs.length > 1 && t.entries !== net + inward)
+        problems.push({
+          wallet_id: null,
+          seq: null,
+          kind: "conservation",
+          detail: `${currency} in partition ${index}: entries sum to ${t.entries}, but deposits minus withdrawals plus transfers in minus out is ${net + inward}`,
+        });
+      const sum = all.get(currency) ?? { entries: 0n, net: 0n, in_flight: 0n };
+      sum.entries += t.entries;
+      sum.net += net;
+      sum.in_flight += t.in_young - t.out_young;
+      all.set(currency, sum);
+    }
+  }
+  for (const [currency, t] of all) {
+    if (t.entries !== t.net + t.in_flight) {
       problems.push({
         wallet_id: null,
         seq: null,
         kind: "conservation",
-        detail: `${currency}: all entries sum to ${t.entries}, but deposits minus withdrawals is ${net}`,
+        detail:
+          t.in_flight === 0n
+            ? `${currency}: all entries sum to ${t.entries}, but deposits minus withdrawals is ${t.net}`
+            : `${currency}: all entries sum to ${t.entries}, but deposits minus withdrawals is ${t.net} (${t.in_flight} of recent transfers between partitions on their way)`,
       });
     }
   }
@@ -344,13 +444,15 @@ interface Pass {
 
 /** Verifies up to `limit` wallets after `after`, in id order. */
 async function verifyWallets(
-  db: D1Database,
+  dbs: Partitions,
   wallets: DurableObjectNamespace<WalletObject>,
   after: string,
   limit: number,
   opts: VerifyOptions,
   problems: Problem[],
 ): Promise<Pass> {
+  const db = dbs[0];
+  if (db === undefined) throw new Error("invariant: no main database");
   const page = await db
     .prepare("SELECT id FROM wallets WHERE id > ? ORDER BY id LIMIT ?")
     .bind(after, limit + 1)
@@ -358,7 +460,7 @@ async function verifyWallets(
   const ids = page.results.slice(0, limit).map((r) => r.id);
   const pass: Pass = { ids, entries: 0, pending: 0, more: page.results.length > limit };
   for (const id of ids) {
-    const r = await verifyWallet(db, wallets.getByName(id), id, opts, problems);
+    const r = await verifyWallet(dbs, wallets.getByName(id), id, opts, problems);
     pass.entries += r.entries;
     pass.pending += r.pending;
   }
@@ -367,39 +469,50 @@ async function verifyWallets(
 
 /**
  * The wallets after `after` that the self-audit has checked through their D1 head (covered) and those it has
- * not (unverified). A wallet whose D1 entry at its mark no longer has the hash the self-audit verified was
+ * not (unverified), partition by partition. A wallet whose D1 entry at its mark no longer has the hash the self-audit verified was
  * rewritten after the check: a problem, named by wallet and seq. Open findings become problems here too, since
  * a finding keeps a wallet's mark in place. Everything is aggregated in D1: the answer is small at any size.
  */
-async function coverageAfter(db: D1Database, after: string, problems: Problem[]): Promise<{ covered: number; unverified: number }> {
-  const perWallet = `SELECT w.id AS wallet_id, coalesce(m.seq, 0) AS mark_seq, m.hash AS mark_hash,
-         coalesce((SELECT max(e.seq) FROM ledger_entries e WHERE e.wallet_id = w.id), 0) AS d1_head,
-         (SELECT e.hash FROM ledger_entries e WHERE e.wallet_id = w.id AND e.seq = m.seq) AS d1_hash_at_mark
-       FROM wallets w LEFT JOIN verified_marks m ON m.wallet_id = w.id WHERE w.id > ?`;
-  const [counts, rewritten, findings] = await db.batch<Record<string, unknown>>([
-    db
-      .prepare(
-        `SELECT sum(CASE WHEN d1_head <= mark_seq THEN 1 ELSE 0 END) AS covered, sum(CASE WHEN d1_head > mark_seq THEN 1 ELSE 0 END) AS unverified FROM (${perWallet})`,
-      )
-      .bind(after),
-    db
-      .prepare(`SELECT wallet_id, mark_seq FROM (${perWallet}) WHERE mark_seq > 0 AND d1_hash_at_mark IS NOT mark_hash LIMIT 100`)
-      .bind(after),
-    db.prepare("SELECT wallet_id, entry_seq, kind, detail FROM audit_findings WHERE wallet_id > ? ORDER BY seq DESC LIMIT 100").bind(after),
-  ]);
-  for (const r of (rewritten?.results ?? []) as { wallet_id: string; mark_seq: number }[]) {
-    problems.push({
-      wallet_id: r.wallet_id,
-      seq: r.mark_seq,
-      kind: "rewritten_after_check",
-      detail: `D1's entry ${r.mark_seq} no longer has the hash the self-audit verified`,
-    });
+async function coverageAfter(dbs: Partitions, after: string, problems: Problem[]): Promise<{ covered: number; unverified: number }> {
+  const main = dbs[0];
+  if (main === undefined) throw new Error("invariant: no main database");
+  // Marks live beside the chains they cover, so each partition counts its own wallets that changed since their
+  // mark; a wallet with no entry anywhere is covered by definition.
+  const perWallet = `SELECT h.wallet_id, h.d1_head, coalesce(m.seq, 0) AS mark_seq
+       FROM (SELECT wallet_id, max(seq) AS d1_head FROM ledger_entries WHERE wallet_id > ? GROUP BY wallet_id) h
+       LEFT JOIN verified_marks m ON m.wallet_id = h.wallet_id`;
+  let unverified = 0;
+  for (const db of dbs) {
+    const [counts, rewritten] = await db.batch<Record<string, unknown>>([
+      db.prepare(`SELECT count(*) AS n FROM (${perWallet}) WHERE d1_head > mark_seq`).bind(after),
+      db
+        .prepare(
+          `SELECT m.wallet_id, m.seq AS mark_seq FROM verified_marks m LEFT JOIN ledger_entries e ON e.wallet_id = m.wallet_id AND e.seq = m.seq
+            WHERE m.wallet_id > ? AND m.seq > 0 AND e.hash IS NOT m.hash LIMIT 100`,
+        )
+        .bind(after),
+    ]);
+    unverified += ((counts?.results[0] ?? {}) as { n?: number }).n ?? 0;
+    for (const r of (rewritten?.results ?? []) as { wallet_id: string; mark_seq: number }[]) {
+      problems.push({
+        wallet_id: r.wallet_id,
+        seq: r.mark_seq,
+        kind: "rewritten_after_check",
+        detail: `D1's entry ${r.mark_seq} no longer has the hash the self-audit verified`,
+      });
+    }
   }
+  const [wallets, findings] = await main.batch<Record<string, unknown>>([
+    main.prepare("SELECT count(*) AS n FROM wallets WHERE id > ?").bind(after),
+    main
+      .prepare("SELECT wallet_id, entry_seq, kind, detail FROM audit_findings WHERE wallet_id > ? ORDER BY seq DESC LIMIT 100")
+      .bind(after),
+  ]);
   for (const f of (findings?.results ?? []) as { wallet_id: string; entry_seq: number | null; kind: string; detail: string }[]) {
     problems.push({ wallet_id: f.wallet_id, seq: f.entry_seq, kind: `self_audit_${f.kind}`, detail: f.detail });
   }
-  const c = (counts?.results[0] ?? {}) as { covered?: number | null; unverified?: number | null };
-  return { covered: c.covered ?? 0, unverified: c.unverified ?? 0 };
+  const total = ((wallets?.results[0] ?? {}) as { n?: number }).n ?? 0;
+  return { covered: Math.max(0, total - unverified), unverified };
 }
 
 /**
@@ -407,18 +520,20 @@ async function coverageAfter(db: D1Database, after: string, problems: Problem[])
  * with no cursor and no limit, the whole ledger: up to `whole_max_wallets` wallets live, the rest through the
  * self-audit's marks. `ok` is true only for an answer that covers the whole ledger and found nothing.
  */
-export async function verify(db: D1Database, wallets: DurableObjectNamespace<WalletObject>, opts: VerifyOptions): Promise<VerifyReport> {
+export async function verify(dbs: Partitions, wallets: DurableObjectNamespace<WalletObject>, opts: VerifyOptions): Promise<VerifyReport> {
+  const db = dbs[0];
+  if (db === undefined) throw new Error("invariant: no main database");
   const problems: Problem[] = [];
   const after = opts.cursor ?? "";
   const total = (await db.prepare("SELECT count(*) AS n FROM wallets").first<{ n: number }>())?.n ?? 0;
-  if (opts.cursor === null) await verifyLedger(db, problems);
-  const log = opts.cursor === null && opts.log !== undefined ? await verifyLog(db, opts.log, problems) : undefined;
+  if (opts.cursor === null) await verifyLedger(dbs, opts, problems);
+  const log = opts.cursor === null && opts.log !== undefined ? await verifyLog(dbs, opts.log, problems) : undefined;
   const whole = opts.limit === null;
-  const pass = await verifyWallets(db, wallets, after, opts.limit ?? opts.whole_max_wallets, opts, problems);
+  const pass = await verifyWallets(dbs, wallets, after, opts.limit ?? opts.whole_max_wallets, opts, problems);
   const last = pass.ids[pass.ids.length - 1] ?? after;
   const done = (await db.prepare("SELECT count(*) AS n FROM wallets WHERE id <= ?").bind(last).first<{ n: number }>())?.n ?? 0;
   // A whole-ledger answer past its live budget leans on the self-audit for the rest, and says how much.
-  const rest = whole && pass.more ? await coverageAfter(db, last, problems) : { covered: 0, unverified: 0 };
+  const rest = whole && pass.more ? await coverageAfter(dbs, last, problems) : { covered: 0, unverified: 0 };
   const complete = opts.cursor === null && (!pass.more || (whole && rest.unverified === 0));
   const problems_omitted = Math.max(0, problems.length - PROBLEMS_MAX);
   return {

@@ -7,6 +7,7 @@
  */
 import { auditLog, ledgerEntries } from "../db/schema";
 import { insertIgnoring } from "../db/d1-inserts";
+import { partitionOfWallet } from "../db/partitions";
 import type { EntryView } from "../domain/views";
 import type { MovementRow } from "./schema";
 import { errorText } from "../observability/log";
@@ -34,6 +35,7 @@ const AUDIT_INSERT = insertIgnoring(
     "created_at",
     "refund_of",
     "payment_request_id",
+    "home",
   ],
   ["transfer_id"],
 );
@@ -57,8 +59,8 @@ const ENTRY_INSERT = insertIgnoring(
   ["wallet_id", "seq"],
 );
 
-/** The audit row of a finished movement, as D1 stores it. */
-function auditRow(m: MovementRow) {
+/** The audit row of a finished movement, as D1 stores it in its home partition (`home` 1) or as a copy (0). */
+function auditRow(m: MovementRow, home: 0 | 1 = 1) {
   if (m.state === "started") throw new Error(`invariant: movement ${m.id} is not finished`);
   return {
     id: `aud_${m.id.slice(4)}`,
@@ -74,6 +76,7 @@ function auditRow(m: MovementRow) {
     created_at: m.created_at,
     refund_of: m.refund_of,
     payment_request_id: m.payment_request_id,
+    home,
   };
 }
 
@@ -88,22 +91,80 @@ function entryRows(m: MovementRow) {
 }
 
 /**
- * The D1 inserts that deliver `movements`: their audit rows, then their entries, each in the movements' order
- * and several rows to a statement.
+ * The D1 inserts that deliver `movements` to one database: their audit rows, then their entries, each in the
+ * movements' order and several rows to a statement. With one partition this is the whole delivery.
  */
 export function movementInserts(db: D1Database, movements: readonly MovementRow[]): D1PreparedStatement[] {
-  return [...AUDIT_INSERT.bind(db, movements.map(auditRow)), ...ENTRY_INSERT.bind(db, movements.flatMap(entryRows))];
+  return [
+    ...AUDIT_INSERT.bind(
+      db,
+      movements.map((m) => auditRow(m)),
+    ),
+    ...ENTRY_INSERT.bind(db, movements.flatMap(entryRows)),
+  ];
 }
 
-/** Delivers `movements` to D1 in one batch (one transaction). */
-export async function deliver(db: D1Database, movements: readonly MovementRow[]): Promise<void> {
-  const statements = movementInserts(db, movements);
-  if (statements.length > 0) await db.batch(statements);
+/** A movement's home partition: its own wallet's (src/db/partitions.ts). */
+export function homePartition(m: Pick<MovementRow, "from_wallet_id" | "to_wallet_id">): number {
+  return partitionOfWallet(m.from_wallet_id ?? m.to_wallet_id);
+}
+
+/** What one partition is owed by a delivery: audit rows (home or copies) and the entries of its wallets. */
+interface PartitionShare {
+  audit: ReturnType<typeof auditRow>[];
+  entries: ReturnType<typeof entryRows>;
+}
+
+/**
+ * Splits a delivery by partition: each movement's audit row to its home, its entries to their wallets'
+ * partitions, and a copy of the audit row beside each entry that is not at home, so that inside every partition
+ * an entry has its audit row and an audit row all of its local entries.
+ */
+export function partitionShares(movements: readonly MovementRow[]): Map<number, PartitionShare> {
+  const shares = new Map<number, PartitionShare>();
+  const share = (index: number): PartitionShare => {
+    let found = shares.get(index);
+    if (found === undefined) shares.set(index, (found = { audit: [], entries: [] }));
+    return found;
+  };
+  for (const m of movements) {
+    const home = homePartition(m);
+    share(home).audit.push(auditRow(m, 1));
+    const copied = new Set<number>([home]);
+    for (const e of entryRows(m)) {
+      const index = partitionOfWallet(e.wallet_id);
+      if (!copied.has(index)) {
+        copied.add(index);
+        share(index).audit.push(auditRow(m, 0));
+      }
+      share(index).entries.push(e);
+    }
+  }
+  return shares;
+}
+
+/**
+ * Delivers `movements` to the partitions `dbs` (index order), one batch (one D1 transaction) per partition
+ * touched, all at once. D1 has no transaction across databases, so a delivery can land in one partition and
+ * fail in another; it then fails as a whole and is repeated, and the inserts that already landed are no-ops
+ * (ON CONFLICT DO NOTHING). Each partition's share is whole in its batch, so every partition is consistent
+ * on its own at every instant.
+ */
+export async function deliver(dbs: readonly D1Database[], movements: readonly MovementRow[]): Promise<void> {
+  const writes = [...partitionShares(movements)].map(([index, rows]) => {
+    const db = dbs[index];
+    if (db === undefined) throw new Error(`invariant: a wallet names audit partition ${index}, which is not configured`);
+    const statements = [...AUDIT_INSERT.bind(db, rows.audit), ...ENTRY_INSERT.bind(db, rows.entries)];
+    return statements.length > 0 ? db.batch(statements) : Promise.resolve([]);
+  });
+  const failed = (await Promise.allSettled(writes)).find((r) => r.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
 }
 
 /** What the outbox needs from its coordinator. */
 export interface OutboxPorts {
-  d1: D1Database;
+  /** The audit store's partitions, in index order (src/db/partitions.ts). */
+  d1: readonly D1Database[];
   /** Finished movements D1 has not had yet, oldest first, at most `limit`. */
   pending(limit: number): MovementRow[];
   /** Clears the pending mark of these movements, in one transaction. */

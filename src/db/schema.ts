@@ -65,9 +65,19 @@ export const auditLog = sqliteTable(
     refund_of: text("refund_of"),
     /** The payment request this transfer paid, else null. */
     payment_request_id: text("payment_request_id"),
+    /**
+     * 1: this partition is the movement's home, the one row `GET /audit` lists. 0: a copy, kept in the partition
+     * of a wallet the movement left an entry in, so that every check joining entries to their audit row stays
+     * inside one database (docs/architecture.md, "Partitioned audit store").
+     */
+    home: integer("home").notNull().default(1),
   },
   (t) => [
     uniqueIndex("audit_log_id").on(t.id),
+    // GET /audit's order, newest first, across partitions: (created_at, transfer_id) is a total order.
+    index("audit_log_home_created")
+      .on(t.created_at, t.transfer_id)
+      .where(sql`${t.home} = 1`),
     uniqueIndex("audit_log_transfer").on(t.transfer_id),
     index("audit_log_from").on(t.from_wallet_id),
     index("audit_log_to").on(t.to_wallet_id),

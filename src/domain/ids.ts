@@ -32,6 +32,10 @@ const USER_ID = new RegExp(`^usr_(${BODY})$`);
 const MOVEMENT_ID = new RegExp(`^(trf|dep|wdr)_(${BODY})_${BODY}$`);
 
 export const newUserId = (): string => `usr_${randomBase32()}`;
+/**
+ * A new wallet id in the main partition; the service places wallets with `newWalletId(env)` from
+ * src/db/partitions.ts instead, whose ids name their audit partition.
+ */
 export const newWalletId = (): string => `wal_${randomBase32()}`;
 
 /** The kinds of money movement, each with its id prefix. */

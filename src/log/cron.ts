@@ -7,6 +7,7 @@
 import { logVerifyOptions, verifyLog } from "../audit/log-verify";
 import type { Problem } from "../audit/chain";
 import { LOG_OBJECT_NAME } from "./name";
+import { partitionDbs } from "../db/partitions";
 import { errorText, log } from "../observability/log";
 
 /** One Cron run's work for the log. Never throws: the other Cron work must not depend on it. */
@@ -14,7 +15,7 @@ export async function logCron(env: Env, now_ms: number): Promise<void> {
   try {
     await env.LOG.getByName(LOG_OBJECT_NAME).ensureAlarm();
     const problems: Problem[] = [];
-    const coverage = await verifyLog(env.DB, await logVerifyOptions(env, now_ms), problems);
+    const coverage = await verifyLog(partitionDbs(env), await logVerifyOptions(env, now_ms), problems);
     log(problems.length > 0 ? "error" : "info", "transparency log audit", { ...coverage, problems: problems.slice(0, 20) });
   } catch (error) {
     log("error", "transparency log cron failed", { error: errorText(error) });

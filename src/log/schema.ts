@@ -8,6 +8,7 @@
  */
 import { appendOnlyTriggers } from "../db/do-migrations";
 
+/** The steps, oldest first. Step 1's `leaves` is rebuilt by step 2 with the partition each leaf was read from. */
 export const LOG_SCHEMA: readonly string[] = [
   `
   -- One row per leaf, in leaf order. source_rowid is the D1 ledger_entries rowid the leaf was read from: the
@@ -52,5 +53,30 @@ export const LOG_SCHEMA: readonly string[] = [
   ${appendOnlyTriggers("nodes")}
   ${appendOnlyTriggers("checkpoints")}
   ${appendOnlyTriggers("cosignatures")}
+  `,
+  // Step 2, the partitioned audit store (docs/architecture.md, "Partitioned audit store"): leaves are read from
+  // several D1 databases, whose rowids are unrelated numbers, so a leaf's source is (partition, rowid) and the
+  // one-leaf-per-row rule is UNIQUE over both. SQLite cannot drop step 1's UNIQUE (source_rowid), so the table
+  // is rebuilt once: every leaf is copied unchanged, at its index, with partition 0 (before this step there was
+  // only the main DB); the append-only triggers go with the old table and are made again on the new one.
+  // leaves_by_partition answers "the last leaf of partition p before leaf i" (the auditor's window starts) and
+  // each partition's feeding cursor with one index seek.
+  `
+  CREATE TABLE leaves_v2 (
+    leaf_index INTEGER PRIMARY KEY CHECK (leaf_index >= 0),
+    wallet_id TEXT NOT NULL,
+    seq INTEGER NOT NULL CHECK (seq >= 1),
+    entry_hash TEXT NOT NULL CHECK (length(entry_hash) = 64),
+    source_partition INTEGER NOT NULL CHECK (source_partition >= 0 AND source_partition < 100),
+    source_rowid INTEGER NOT NULL CHECK (source_rowid >= 1),
+    UNIQUE (wallet_id, seq),
+    UNIQUE (source_partition, source_rowid)
+  ) STRICT;
+  INSERT INTO leaves_v2 (leaf_index, wallet_id, seq, entry_hash, source_partition, source_rowid)
+    SELECT leaf_index, wallet_id, seq, entry_hash, 0, source_rowid FROM leaves ORDER BY leaf_index;
+  DROP TABLE leaves;
+  ALTER TABLE leaves_v2 RENAME TO leaves;
+  CREATE INDEX leaves_by_partition ON leaves (source_partition, leaf_index);
+  ${appendOnlyTriggers("leaves")}
   `,
 ];

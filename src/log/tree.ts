@@ -15,11 +15,13 @@ import {
   type LeafRange,
 } from "../domain/merkle";
 
-/** One history entry to append, as read from D1's ledger_entries. */
+/** One history entry to append, as read from a partition's ledger_entries (src/db/partitions.ts). */
 export interface LeafInput {
   wallet_id: string;
   seq: number;
   hash: string;
+  /** The audit partition the entry was read from, and its rowid there. */
+  source_partition: number;
   source_rowid: number;
 }
 
@@ -29,6 +31,7 @@ export type LeafRow = {
   wallet_id: string;
   seq: number;
   entry_hash: string;
+  source_partition: number;
   source_rowid: number;
 };
 
@@ -54,9 +57,37 @@ export class TreeStore {
     return this.sql.exec<{ n: number }>("SELECT coalesce(max(leaf_index) + 1, 0) AS n FROM leaves").one().n;
   }
 
-  /** The D1 rowid after which the next batch starts: the largest source row appended. */
-  lastSourceRowid(): number {
-    return this.sql.exec<{ r: number }>("SELECT coalesce(max(source_rowid), 0) AS r FROM leaves").one().r;
+  /**
+   * The feeding cursors of partitions 0..count-1: for each, the largest source rowid appended from it (0 for
+   * none), after which its next read starts.
+   */
+  cursors(count: number): number[] {
+    const cursors: number[] = [];
+    for (let p = 0; p < count; p++)
+      cursors.push(
+        this.sql.exec<{ r: number }>("SELECT coalesce(max(source_rowid), 0) AS r FROM leaves WHERE source_partition = ?", p).one().r,
+      );
+    return cursors;
+  }
+
+  /**
+   * For partitions 0..count-1, the source rowid of that partition's last leaf before leaf `index` (0 for none):
+   * where a reader of that partition starts to line its rows up with the leaves from `index` on. A partition's
+   * leaves are in its rowid order, so this is also the largest of its rowids before `index`.
+   */
+  sourcesBefore(index: number, count: number): number[] {
+    const after: number[] = [];
+    for (let p = 0; p < count; p++)
+      after.push(
+        this.sql
+          .exec<{ r: number }>(
+            "SELECT source_rowid AS r FROM leaves WHERE source_partition = ? AND leaf_index < ? ORDER BY leaf_index DESC LIMIT 1",
+            p,
+            index,
+          )
+          .toArray()[0]?.r ?? 0,
+      );
+    return after;
   }
 
   /** The stored hash of the complete subtree covering `range` (aligned, a power of two wide). */
@@ -95,7 +126,7 @@ export class TreeStore {
     return (
       this.sql
         .exec<LeafRow>(
-          "SELECT leaf_index, wallet_id, seq, entry_hash, source_rowid FROM leaves WHERE wallet_id = ? AND seq = ?",
+          "SELECT leaf_index, wallet_id, seq, entry_hash, source_partition, source_rowid FROM leaves WHERE wallet_id = ? AND seq = ?",
           walletId,
           seq,
         )
@@ -107,7 +138,7 @@ export class TreeStore {
   leavesFrom(start: number, count: number): LeafRow[] {
     return this.sql
       .exec<LeafRow>(
-        "SELECT leaf_index, wallet_id, seq, entry_hash, source_rowid FROM leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
+        "SELECT leaf_index, wallet_id, seq, entry_hash, source_partition, source_rowid FROM leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
         start,
         count,
       )
@@ -116,7 +147,7 @@ export class TreeStore {
 
   /**
    * Appends the entries that are not leaves yet, in the order given, in one transaction, and returns how many
-   * it appended. An entry already a leaf (the same wallet and seq, or the same D1 row) is skipped, so feeding
+   * it appended. An entry already a leaf (the same wallet and seq, or the same partition's row) is skipped, so feeding
    * a batch twice appends it once; the UNIQUE constraints are the backstop if this check were ever wrong.
    */
   append(entries: readonly LeafInput[]): number {
@@ -129,14 +160,16 @@ export class TreeStore {
         // Two point lookups, each on its UNIQUE index (an OR of the two would scan the table).
         const known =
           storage.exec("SELECT 1 FROM leaves WHERE wallet_id = ? AND seq = ?", e.wallet_id, e.seq).toArray().length > 0 ||
-          storage.exec("SELECT 1 FROM leaves WHERE source_rowid = ?", e.source_rowid).toArray().length > 0;
+          storage.exec("SELECT 1 FROM leaves WHERE source_partition = ? AND source_rowid = ?", e.source_partition, e.source_rowid).toArray()
+            .length > 0;
         if (known) continue;
         storage.exec(
-          "INSERT INTO leaves (leaf_index, wallet_id, seq, entry_hash, source_rowid) VALUES (?, ?, ?, ?, ?)",
+          "INSERT INTO leaves (leaf_index, wallet_id, seq, entry_hash, source_partition, source_rowid) VALUES (?, ?, ?, ?, ?, ?)",
           next,
           e.wallet_id,
           e.seq,
           e.hash,
+          e.source_partition,
           e.source_rowid,
         );
         this.addNodes(next, leafHash(logLeaf(e.wallet_id, e.seq, e.hash)), frontier);

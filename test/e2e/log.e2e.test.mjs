@@ -121,12 +121,21 @@ function objectFile(className, sql, ...params) {
   throw new Error(`no ${className} object matches ${sql}`);
 }
 
-/** The local D1 file. */
-function d1File() {
+/**
+ * The local D1 file that holds wallet `walletId`'s entries: the one of its audit partition (docs/architecture.md).
+ * @param {string} walletId
+ */
+function d1File(walletId) {
   const folder = join(server.stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
-  const name = readdirSync(folder).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  if (name === undefined) throw new Error(`no D1 database file in ${folder}`);
-  return join(folder, name);
+  for (const name of readdirSync(folder).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")) {
+    const db = new DatabaseSync(join(folder, name), { readOnly: true });
+    try {
+      if (db.prepare("SELECT 1 FROM ledger_entries WHERE wallet_id = ?").get(walletId) !== undefined) return join(folder, name);
+    } finally {
+      db.close();
+    }
+  }
+  throw new Error(`no D1 database file in ${folder} holds ${walletId}'s entries`);
 }
 
 /** @type {Promise<{ origin: string, signer: import("../../src/domain/signed-note.ts").NoteSigner }> | null} */
@@ -379,7 +388,7 @@ test("the browser verifies its history against the witnessed log and raises the 
     }
     return hashes;
   };
-  const d1 = new DatabaseSync(d1File());
+  const d1 = new DatabaseSync(d1File(walletId));
   const newHashes = rewrite(d1, "ledger_entries", "wallet_id = ?");
   d1.close();
   const walletFile = objectFile("WalletObject", "SELECT 1 FROM wallet WHERE id = ?", walletId);

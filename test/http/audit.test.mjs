@@ -30,20 +30,28 @@ after(async () => {
 const cli = new URL("../../scripts/audit-verify.mjs", import.meta.url).pathname;
 const auditVerify = () => spawnSync(process.execPath, [cli, "--url", server.baseUrl], { encoding: "utf8" });
 
-function d1File() {
+/** The local D1 files: the main database and every other audit partition (at least two). */
+function d1Files() {
   const dir = join(server.stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
-  const name = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  if (name === undefined) throw new Error(`no D1 database file in ${dir}`);
-  return join(dir, name);
+  const names = readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  assert.ok(names.length >= 2, `the audit store is split over at least two D1 databases in ${dir}`);
+  return names.map((name) => join(dir, name));
 }
 
-/** Edits the local D1 file with the server stopped, as someone with disk access could. */
+/**
+ * Edits the local D1 files with the server stopped, as someone with disk access could: every partition, since
+ * the wallet's entries are in one of them.
+ */
 async function tamper(sql, ...params) {
   await server.stop();
-  const db = new DatabaseSync(d1File());
-  db.exec("DROP TRIGGER IF EXISTS ledger_entries_no_update; DROP TRIGGER IF EXISTS ledger_entries_no_delete;");
-  db.prepare(sql).run(...params);
-  db.close();
+  let changed = 0;
+  for (const file of d1Files()) {
+    const db = new DatabaseSync(file);
+    db.exec("DROP TRIGGER IF EXISTS ledger_entries_no_update; DROP TRIGGER IF EXISTS ledger_entries_no_delete;");
+    changed += Number(db.prepare(sql).run(...params).changes);
+    db.close();
+  }
+  assert.equal(changed, 1, `${sql} changed one row`);
   await server.start();
 }
 

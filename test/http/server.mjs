@@ -75,7 +75,8 @@ export async function testServer({ env = {} } = {}) {
       const exited = new Promise((resolveExit) => started.once("exit", resolveExit));
       started.stdout.on("data", (d) => (log += d));
       started.stderr.on("data", (d) => (log += d));
-      const deadline = Date.now() + Number(process.env.TEST_SERVER_START_MS ?? 90_000);
+      // Generous: npm start migrates every audit partition first, and the machine may be shared.
+      const deadline = Date.now() + Number(process.env.TEST_SERVER_START_MS ?? 180_000);
       while (!log.includes("[start] ready on")) {
         if (started.exitCode !== null) throw new Error(`server exited early:\n${log}`);
         if (Date.now() > deadline) throw new Error(`server did not start:\n${log}`);

@@ -2,9 +2,19 @@
  * Every row of the contract's error table: the status, the code, the body shape, and that nothing moved.
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, coordinatorStub, deposit, register, settle, transfer, walletStub, type ApiResponse, type TestUser } from "./helpers";
+import {
+  countAll,
+  api,
+  coordinatorStub,
+  deposit,
+  register,
+  settle,
+  transfer,
+  walletStub,
+  type ApiResponse,
+  type TestUser,
+} from "./helpers";
 
 interface ErrorJson {
   error: { code: string; message: string; request_id: string; details?: { field: string; issue: string }[] };
@@ -26,10 +36,7 @@ async function balanceOf(user: TestUser): Promise<number> {
 }
 
 async function auditCount(walletId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE from_wallet_id = ?1 OR to_wallet_id = ?1")
-    .bind(walletId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
+  return countAll("SELECT count(*) AS n FROM audit_log WHERE home = 1 AND (from_wallet_id = ?1 OR to_wallet_id = ?1)", walletId);
 }
 
 describe("400 validation_error", () => {

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { api, type ApiResponse, type TestUser } from "./helpers";
+import { partitionDbs } from "../../src/db/partitions";
 
 export interface Report {
   ok: boolean;
@@ -41,21 +42,25 @@ export async function verifyAll(
   return { ok: problems.length === 0, problems, entries, pages, pending };
 }
 
-/** Runs `sql` on D1 with the append-only triggers lifted for it. */
+/**
+ * Runs `sql` on D1 with the append-only triggers lifted for it, in every audit partition: a wallet's entries are
+ * in one of them, and a movement's audit row in its home and, copied, beside each of its entries.
+ */
 export const tamper = async (sql: string, ...binds: unknown[]): Promise<void> => {
-  await env.DB.batch([
-    env.DB.prepare("DROP TRIGGER ledger_entries_no_update"),
-    env.DB.prepare("DROP TRIGGER ledger_entries_no_delete"),
-    env.DB.prepare("DROP TRIGGER audit_log_no_update"),
-    env.DB.prepare(sql).bind(...binds),
-    env.DB.prepare(
-      "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
-    ),
-    env.DB.prepare(
-      "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
-    ),
-    env.DB.prepare(
-      "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    ),
-  ]);
+  for (const db of partitionDbs(env))
+    await db.batch([
+      db.prepare("DROP TRIGGER ledger_entries_no_update"),
+      db.prepare("DROP TRIGGER ledger_entries_no_delete"),
+      db.prepare("DROP TRIGGER audit_log_no_update"),
+      db.prepare(sql).bind(...binds),
+      db.prepare(
+        "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
+      ),
+      db.prepare(
+        "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
+      ),
+      db.prepare(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+      ),
+    ]);
 };

@@ -82,7 +82,7 @@ function fakeOutbox(rows: MovementRow[], failFirst: number) {
   const calls = { writes: 0, failed: 0, delivered: [] as string[], retryAt: [] as number[] };
   let pending = [...rows];
   const ports: OutboxPorts = {
-    d1: env.DB,
+    d1: [env.DB],
     pending: (limit) => pending.slice(0, limit),
     markDelivered: (ids) => {
       calls.delivered.push(...ids);

@@ -8,7 +8,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Faults } from "../../src/db/faults";
 import { ALARM_LOST_AFTER_MS, type TransferCoordinator } from "../../src/transfer-coordinator";
-import { api, assertLedger, coordinatorStub, deposit, register, settle, transfer, type TestUser } from "./helpers";
+import { countAll, api, assertLedger, coordinatorStub, deposit, register, settle, transfer, type TestUser } from "./helpers";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -22,12 +22,7 @@ async function setFaults(user: TestUser, change: Partial<Faults>): Promise<Fault
 async function auditCount(userId: string): Promise<number> {
   const row = await api<never>("/health");
   expect(row.status).toBe(200);
-  const { results } = await (
-    await import("cloudflare:workers")
-  ).env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE user_id = ?")
-    .bind(userId)
-    .all<{ n: number }>();
-  return results[0]?.n ?? 0;
+  return countAll("SELECT COUNT(*) AS n FROM audit_log WHERE home = 1 AND user_id = ?", userId);
 }
 
 async function storedAlarm(user: TestUser): Promise<number | null> {

@@ -7,6 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { entryHash, GENESIS_HASH } from "../../src/domain/hash-chain";
 import type { EntryView, WalletView } from "../../src/domain/views";
+import { partitionDbs, partitionOfWallet, walletDb } from "../../src/db/partitions";
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -71,6 +72,18 @@ export async function register(options: { prefix?: string; phone?: string; curre
   const res = await api<{ user: { id: string }; wallet: WalletView; token: string }>("/auth/register", { body, headers });
   expect(res.status, res.text).toBe(201);
   return { id: res.json.user.id, handle, token: res.json.token, wallet_id: res.json.wallet.id };
+}
+
+/**
+ * Registers users until one's wallet is placed in audit partition `partition` (placement is random among the
+ * open partitions, src/db/partitions.ts), for tests that need entries in a given partition.
+ */
+export async function registerIn(partition: number, options: Parameters<typeof register>[0] = {}): Promise<TestUser> {
+  for (let tries = 0; tries < 40; tries++) {
+    const user = await register(options);
+    if (partitionOfWallet(user.wallet_id) === partition) return user;
+  }
+  throw new Error(`no wallet landed in partition ${partition} in 40 registrations: is it open (AUDIT_PARTITIONS_OPEN)?`);
 }
 
 /** Deposits `amount` into the user's wallet and asserts it succeeded. */
@@ -195,7 +208,8 @@ export async function assertLedger(walletIds: string[]): Promise<LedgerCheck> {
       prev = hash;
     });
     expect(sum, `entries of ${id} sum to its balance`).toBe(w.balance);
-    const mirrored = await env.DB.prepare("SELECT seq, hash FROM ledger_entries WHERE wallet_id = ? ORDER BY seq")
+    const mirrored = await walletDb(env, id)
+      .prepare("SELECT seq, hash FROM ledger_entries WHERE wallet_id = ? ORDER BY seq")
       .bind(id)
       .all<{ seq: number; hash: string }>();
     expect(mirrored.results).toEqual(entries.map((e) => ({ seq: e.seq, hash: e.hash })));
@@ -204,8 +218,25 @@ export async function assertLedger(walletIds: string[]): Promise<LedgerCheck> {
   return { total_balance, wallets };
 }
 
-/** D1 audit rows for a movement id. */
+/** D1 audit rows for a movement id: its home row, from whichever partition is its home (copies are left out). */
 export async function auditRows(transferId: string): Promise<Record<string, unknown>[]> {
-  const rows = await env.DB.prepare("SELECT * FROM audit_log WHERE transfer_id = ?").bind(transferId).all();
-  return rows.results;
+  return allRows("SELECT * FROM audit_log WHERE transfer_id = ? AND home = 1", transferId);
+}
+
+/** Runs a read on every audit partition (src/db/partitions.ts) and returns all their rows, partition 0's first. */
+export async function allRows<T = Record<string, unknown>>(sql: string, ...binds: unknown[]): Promise<T[]> {
+  const pages = await Promise.all(
+    partitionDbs(env).map((db) =>
+      db
+        .prepare(sql)
+        .bind(...binds)
+        .all<T>(),
+    ),
+  );
+  return pages.flatMap((p) => p.results);
+}
+
+/** Sums the first column named `n` of a count query run on every partition. */
+export async function countAll(sql: string, ...binds: unknown[]): Promise<number> {
+  return (await allRows<{ n: number }>(sql, ...binds)).reduce((sum, r) => sum + r.n, 0);
 }

@@ -3,6 +3,10 @@
  * checkpoints the routes serve checked with an independent RFC 9162 implementation (test/reference/rfc9162.ts)
  * and WebCrypto against the key from /log/key; witness cosignatures; append-only storage; the auditor's verify
  * against a rewritten entry and a skipped one; bad inputs per route. Tests run in order and share one log.
+ *
+ * The audit store has two partitions here (wrangler.toml's AUDIT_PARTITIONS), and alice and bob are placed in
+ * different ones, so every test feeds the log from both: D1's order is each partition's rowid order, and the
+ * leaves interleave the partitions in an order the log chose (read from its leaves and checked against D1).
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -21,22 +25,62 @@ import {
 import type { TransparencyLog } from "../../src/log-object";
 import { bytesOf, cat, hexOf, mth, path, sha, subproof } from "../reference/rfc9162";
 import { tamper } from "./audit-helpers";
-import { api, deposit, grantAuditor, register, settle, transfer, type TestUser } from "./helpers";
+import { partitionDbs } from "../../src/db/partitions";
+import { api, deposit, grantAuditor, register, registerIn, settle, transfer, type TestUser } from "./helpers";
 
 const logStub = (name = "log"): DurableObjectStub<TransparencyLog> => env.LOG.getByName(name);
 
 interface D1Entry {
+  source_partition: number;
   source_rowid: number;
   wallet_id: string;
   seq: number;
   hash: string;
 }
 
-/** D1's entries in rowid order: the leaf order the log must have used. */
-async function d1Entries(): Promise<D1Entry[]> {
-  return (await env.DB.prepare("SELECT rowid AS source_rowid, wallet_id, seq, hash FROM ledger_entries ORDER BY rowid").all<D1Entry>())
-    .results;
+/** Each partition's entries in its rowid order: the order that partition's leaves must be in. */
+async function d1ByPartition(): Promise<D1Entry[][]> {
+  return Promise.all(
+    partitionDbs(env).map(async (db, source_partition) =>
+      (
+        await db
+          .prepare("SELECT rowid AS source_rowid, wallet_id, seq, hash FROM ledger_entries ORDER BY rowid")
+          .all<Omit<D1Entry, "source_partition">>()
+      ).results.map((e) => ({ ...e, source_partition })),
+    ),
+  );
 }
+
+/**
+ * D1's entries in the leaf order of `log` (up to its leaves' count): the log's leaves are read only for which
+ * partition each came from; each partition's next row in rowid order must then be that leaf (wallet, seq and
+ * recorded rowid), so this fails if the log skipped, repeated or reordered a partition's row.
+ */
+async function d1Entries(log = logStub()): Promise<D1Entry[]> {
+  const d1 = await d1ByPartition();
+  const leaves = await runInDurableObject(log, (_o, state) =>
+    state.storage.sql
+      .exec<{ wallet_id: string; seq: number; source_partition: number; source_rowid: number }>(
+        "SELECT wallet_id, seq, source_partition, source_rowid FROM leaves ORDER BY leaf_index",
+      )
+      .toArray(),
+  );
+  const next = d1.map(() => 0);
+  return leaves.map((leaf) => {
+    const p = leaf.source_partition;
+    const row = d1[p]?.[next[p] ?? 0];
+    next[p] = (next[p] ?? 0) + 1;
+    expect(row, `leaf of ${leaf.wallet_id} seq ${leaf.seq}`).toMatchObject({
+      wallet_id: leaf.wallet_id,
+      seq: leaf.seq,
+      source_rowid: leaf.source_rowid,
+    });
+    return row as D1Entry;
+  });
+}
+
+/** Every entry of every partition. */
+const d1Count = async (): Promise<number> => (await d1ByPartition()).reduce((n, rows) => n + rows.length, 0);
 
 const leafBytes = (e: { wallet_id: string; seq: number; hash: string }): Uint8Array =>
   new TextEncoder().encode(JSON.stringify([e.wallet_id, e.seq, e.hash]));
@@ -126,8 +170,8 @@ async function someTransfers(n: number): Promise<void> {
 
 describe("transparency log", () => {
   it("ingests every entry of real transfers once, in D1's order, even when fed twice", async () => {
-    alice = await register();
-    bob = await register();
+    alice = await registerIn(0);
+    bob = await registerIn(1);
     auditor = await register();
     await grantAuditor(auditor);
     await deposit(alice, 100_000);
@@ -138,6 +182,8 @@ describe("transparency log", () => {
     expect(again).toMatchObject({ appended: 0, signed: false });
     const d1 = await d1Entries();
     expect(again.tree_size).toBe(d1.length);
+    expect(d1.length).toBe(await d1Count());
+    expect(new Set(d1.map((e) => e.source_partition))).toEqual(new Set([0, 1]));
     // The same rows offered again directly are skipped: a (wallet, seq) is a leaf at most once.
     expect(await runInDurableObject(logStub(), (o) => o.appendLeaves(d1))).toBe(0);
     const cp = sizeAndRoot(await checkpointText());
@@ -154,6 +200,7 @@ describe("transparency log", () => {
     // One byte changed in the body: the signature no longer verifies.
     expect(await logSignatureVerifies(note.replace(/\n(\d+)\n/, (_m, n: string) => `\n${Number(n) + 1}\n`))).toBe(false);
     const leaves = (await d1Entries()).map(leafBytes);
+    expect(leaves.length).toBe(await d1Count());
     const after = sizeAndRoot(note);
     expect(after.size).toBe(leaves.length);
     expect(after.root).toBe(hexOf(await mth(leaves)));
@@ -287,27 +334,31 @@ describe("transparency log", () => {
     });
     expect(clean.json.problems).toEqual([]);
     expect(clean.json.log.leaves_checked).toBe(clean.json.log.tree_size);
-    // A log that skipped one entry: D1's rows appended by hand without it, then signed.
+    // A log that skipped one entry (bob's, in partition 1): D1's rows appended by hand without it, then signed.
     const d1 = await d1Entries();
-    const skipped = d1[2] as D1Entry;
+    const skipped = d1.find((e) => e.source_partition === 1 && e.seq === 2) as D1Entry;
     const dropped = logStub("log-dropped");
     await runInDurableObject(dropped, async (o) => {
       o.appendLeaves(d1.filter((e) => e !== skipped));
       await o.signIfGrown();
     });
     const problems: Problem[] = [];
-    await verifyLog(env.DB, { ...(await logVerifyOptions(env, Date.now())), log: dropped }, problems);
+    await verifyLog(partitionDbs(env), { ...(await logVerifyOptions(env, Date.now())), log: dropped }, problems);
     expect(problems).toEqual(
       expect.arrayContaining([expect.objectContaining({ kind: "log_missing_leaf", wallet_id: skipped.wallet_id, seq: skipped.seq })]),
     );
     // Entries written, not yet logged, past the coverage promise.
     await someTransfers(1);
     const late: Problem[] = [];
-    const coverage = await verifyLog(env.DB, { ...(await logVerifyOptions(env, Date.now() + 60_000)), cover_max_ms: 30_000 }, late);
+    const coverage = await verifyLog(
+      partitionDbs(env),
+      { ...(await logVerifyOptions(env, Date.now() + 60_000)), cover_max_ms: 30_000 },
+      late,
+    );
     expect(coverage.uncovered).toBe(2);
     expect(late.map((p) => p.kind)).toEqual(["log_not_covered"]);
-    // An entry rewritten in D1 after it was logged.
-    const target = d1[4] as D1Entry;
+    // An entry rewritten in D1 after it was logged (alice's, in partition 0; partition 1 is tampered with below).
+    const target = d1.find((e) => e.source_partition === 0 && e.seq === 3) as D1Entry;
     await tamper("UPDATE ledger_entries SET hash = ? WHERE wallet_id = ? AND seq = ?", "0".repeat(64), target.wallet_id, target.seq);
     const report = await api<{ ok: boolean; problems: Problem[] }>("/audit/verify", { token: auditor.token });
     expect(report.json.ok).toBe(false);

@@ -97,8 +97,8 @@ describe("outbox inserts", () => {
     const userId = newUserId();
     const walletId = newWalletId();
     const movements = Array.from({ length: 23 }, (_, i) => succeededDeposit(userId, walletId, i + 1));
-    await deliver(env.DB, movements);
-    await deliver(env.DB, movements.slice(0, 10));
+    await deliver([env.DB], movements);
+    await deliver([env.DB], movements.slice(0, 10));
     const audit = await env.DB.prepare("SELECT transfer_id FROM audit_log WHERE user_id = ? ORDER BY seq")
       .bind(userId)
       .all<{ transfer_id: string }>();

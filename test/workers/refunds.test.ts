@@ -7,7 +7,19 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EntryView } from "../../src/domain/views";
-import { allEntries, api, assertLedger, auditRows, deposit, register, settle, transfer, type ApiResponse, type TestUser } from "./helpers";
+import {
+  allRows,
+  allEntries,
+  api,
+  assertLedger,
+  auditRows,
+  deposit,
+  register,
+  settle,
+  transfer,
+  type ApiResponse,
+  type TestUser,
+} from "./helpers";
 
 interface TransferJson {
   id: string;
@@ -63,8 +75,8 @@ describe("refunds", () => {
     expect(out).toMatchObject({ kind: "transfer_out", amount: -500, refund_of: id });
     await settle([a.id, b.id]);
     expect(await auditRows(r.id)).toEqual([expect.objectContaining({ kind: "transfer", status: "succeeded", refund_of: id, amount: 500 })]);
-    const mirrored = await env.DB.prepare("SELECT refund_of FROM ledger_entries WHERE transfer_id = ?").bind(r.id).all();
-    expect(mirrored.results).toEqual([{ refund_of: id }, { refund_of: id }]);
+    const mirrored = await allRows("SELECT refund_of FROM ledger_entries WHERE transfer_id = ?", r.id);
+    expect(mirrored).toEqual([{ refund_of: id }, { refund_of: id }]);
     const check = await assertLedger([a.wallet_id, b.wallet_id]);
     expect(check.wallets.map((w) => w.balance)).toEqual([10_000 - 1_250 + 500, 750]);
   });
@@ -80,7 +92,7 @@ describe("refunds", () => {
     await settle([a.id, b.id]);
     const check = await assertLedger([a.wallet_id, b.wallet_id]);
     expect(check.wallets.map((w) => w.balance)).toEqual([10_000 - 1_250 + 1_200, 50]);
-    const rows = await env.DB.prepare("SELECT status, failure_code FROM audit_log WHERE refund_of = ?").bind(id).all();
+    const rows = { results: await allRows("SELECT status, failure_code FROM audit_log WHERE refund_of = ? AND home = 1", id) };
     expect(rows.results.filter((row) => row.status === "succeeded").length).toBe(12);
     expect(rows.results.filter((row) => row.failure_code === "refund_exceeds_transfer").length).toBe(8);
   });

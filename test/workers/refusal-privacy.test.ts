@@ -4,9 +4,8 @@
  * sender with an empty wallet cannot map phone numbers to wallets and users. Sent to a wallet id, the view
  * shows that id (the sender named it). The auditor's audit row keeps the resolved wallet.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, deposit, register, settle, transfer } from "./helpers";
+import { allRows, api, deposit, register, settle, transfer } from "./helpers";
 
 type Refusal = { error: { code: string; transfer_id: string } };
 type Read = { transfer: { status: string; to_wallet_id: string | null; failure_code: string | null } };
@@ -34,9 +33,7 @@ describe("a refused transfer", () => {
     const replay = await transfer(a, to, 1_000, key);
     expect(replay.text).toBe(refused.text);
     await settle([a.id]);
-    const audit = await env.DB.prepare("SELECT to_wallet_id FROM audit_log WHERE transfer_id = ?")
-      .bind(id)
-      .first<{ to_wallet_id: string }>();
+    const [audit] = await allRows<{ to_wallet_id: string }>("SELECT to_wallet_id FROM audit_log WHERE transfer_id = ? AND home = 1", id);
     expect(audit?.to_wallet_id).toBe(b.wallet_id);
   });
 

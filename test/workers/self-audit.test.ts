@@ -12,7 +12,9 @@ import { selfAudit, type SelfAuditStatus } from "../../src/audit/self-audit";
 import { recoverySweep } from "../../src/cron/recovery-sweep";
 import type { TransferCoordinator } from "../../src/transfer-coordinator";
 import worker from "../../src/worker";
+import { tamper } from "./audit-helpers";
 import {
+  allRows,
   api,
   assertLedger,
   coordinatorStub,
@@ -45,10 +47,11 @@ describe("continuous self-audit", () => {
     await runCron();
     expect(await chainOf(a)).toMatchObject({ head_seq: 4, verified_seq: 4 });
     expect(await chainOf(b)).toMatchObject({ head_seq: 3, verified_seq: 3 });
-    const marks = await env.DB.prepare("SELECT wallet_id, seq FROM verified_marks WHERE wallet_id IN (?, ?) ORDER BY seq")
-      .bind(a.wallet_id, b.wallet_id)
-      .all();
-    expect(marks.results).toEqual([
+    // Each mark is kept in its wallet's audit partition, beside the chain it covers.
+    const marks = (await allRows("SELECT wallet_id, seq FROM verified_marks WHERE wallet_id IN (?, ?)", a.wallet_id, b.wallet_id)).sort(
+      (x, y) => Number(x.seq) - Number(y.seq),
+    );
+    expect(marks).toEqual([
       { wallet_id: b.wallet_id, seq: 3 },
       { wallet_id: a.wallet_id, seq: 4 },
     ]);
@@ -67,13 +70,7 @@ describe("continuous self-audit", () => {
     expect((await chainOf(a)).verified_seq).toBe(1);
     await transfer(a, { handle: b.handle }, 700);
     await settle([a.id, b.id]);
-    await env.DB.batch([
-      env.DB.prepare("DROP TRIGGER ledger_entries_no_update"),
-      env.DB.prepare("UPDATE ledger_entries SET memo = 'rewritten' WHERE wallet_id = ? AND seq = 2").bind(a.wallet_id),
-      env.DB.prepare(
-        "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
-      ),
-    ]);
+    await tamper("UPDATE ledger_entries SET memo = 'rewritten' WHERE wallet_id = ? AND seq = 2", a.wallet_id);
     await runCron();
     expect((await chainOf(a)).verified_seq).toBe(1);
     const findings = await env.DB.prepare("SELECT wallet_id, entry_seq, kind FROM audit_findings WHERE wallet_id = ?")
@@ -134,7 +131,7 @@ describe("the self-audit follows the traffic", () => {
     expect(await selfAudit(env, limits, Date.now())).toEqual({ wallets: 0, advanced: 0, findings: 0 });
   });
 
-  it("60 changed wallets are all verified in three runs of 25, each continuing where the last stopped", async () => {
+  it("60 changed wallets are all verified in runs of 25 (more than three with cross-partition copies), each continuing where the last stopped", async () => {
     await runCron();
     const users: TestUser[] = [];
     for (let i = 0; i < 30; i++) {
@@ -145,12 +142,15 @@ describe("the self-audit follows the traffic", () => {
     }
     await settle(users.map((u) => u.id));
     const runs = [];
-    for (let i = 0; i < 4; i++) runs.push(await selfAudit(env, limits, Date.now()));
+    do runs.push(await selfAudit(env, limits, Date.now()));
+    while ((runs.at(-1)?.wallets ?? 0) > 0 && runs.length < 8);
     // A run takes an audit row only with all its wallets, so a wallet may be visited again by the next run
-    // (which finds nothing new for it); every wallet advances exactly once.
+    // (which finds nothing new for it); every wallet advances exactly once. With two audit partitions a transfer
+    // between them has a row in each (its home row and a copy), so each partition names its wallets once more:
+    // 60 wallets are at most 90 visits, 4 full runs, and the run after them finds nothing.
     expect(runs.map((r) => r.wallets).slice(0, 2)).toEqual([25, 25]);
-    expect(runs[2]?.wallets).toBeGreaterThanOrEqual(10);
-    expect(runs[3]?.wallets).toBe(0);
+    expect(runs.length).toBeLessThanOrEqual(5);
+    expect(runs.at(-1)?.wallets).toBe(0);
     expect(runs.reduce((n, r) => n + r.advanced, 0)).toBe(60);
     for (const u of users) expect((await chainOf(u)).verified_seq).toBe((await chainOf(u)).head_seq);
   });

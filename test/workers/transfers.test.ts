@@ -4,7 +4,20 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, assertLedger, auditRows, deposit, grantAuditor, register, settle, transfer, type TestUser } from "./helpers";
+import {
+  countAll,
+  allRows,
+  api,
+  assertLedger,
+  auditRows,
+  deposit,
+  grantAuditor,
+  register,
+  settle,
+  transfer,
+  type TestUser,
+} from "./helpers";
+import { walletDb } from "../../src/db/partitions";
 
 interface TransferJson {
   transfer: {
@@ -196,41 +209,38 @@ describe("audit log", () => {
       }),
     ]);
     expect(await auditRows(refusedId)).toEqual([expect.objectContaining({ status: "failed", failure_code: "insufficient_funds" })]);
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE from_wallet_id = ? OR to_wallet_id = ?")
-      .bind(a.wallet_id, a.wallet_id)
-      .first<{ n: number }>();
-    expect(count?.n).toBe(4);
+    const count = await countAll(
+      "SELECT count(*) AS n FROM audit_log WHERE home = 1 AND (from_wallet_id = ? OR to_wallet_id = ?)",
+      a.wallet_id,
+      a.wallet_id,
+    );
+    expect(count).toBe(4);
   });
 
   it("rows cannot be updated or deleted in D1", async () => {
     const [a] = await pair(100);
     await settle([a.id]);
-    await expect(env.DB.prepare("UPDATE audit_log SET amount = 1 WHERE to_wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(
+    // In the wallet's own audit partition, where its rows are; every partition has the same triggers.
+    const db = walletDb(env, a.wallet_id);
+    await expect(db.prepare("UPDATE audit_log SET amount = 1 WHERE to_wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(
       /append-only/,
     );
-    await expect(env.DB.prepare("DELETE FROM audit_log WHERE to_wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(/append-only/);
-    await expect(env.DB.prepare("UPDATE ledger_entries SET amount = 1 WHERE wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(
+    await expect(db.prepare("DELETE FROM audit_log WHERE to_wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(/append-only/);
+    await expect(db.prepare("UPDATE ledger_entries SET amount = 1 WHERE wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(
       /append-only/,
     );
-    await expect(env.DB.prepare("DELETE FROM ledger_entries WHERE wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(/append-only/);
-    const rows = await env.DB.prepare("SELECT amount FROM audit_log WHERE to_wallet_id = ?").bind(a.wallet_id).all<{ amount: number }>();
+    await expect(db.prepare("DELETE FROM ledger_entries WHERE wallet_id = ?").bind(a.wallet_id).run()).rejects.toThrow(/append-only/);
+    const rows = await db.prepare("SELECT amount FROM audit_log WHERE to_wallet_id = ?").bind(a.wallet_id).all<{ amount: number }>();
     expect(rows.results).toEqual([{ amount: 100 }]);
   });
 
-  it("every D1 table is STRICT", async () => {
-    const tables = await env.DB.prepare("PRAGMA table_list").all<{ name: string; strict: number; schema: string }>();
+  it("every D1 table is STRICT, in every audit partition", async () => {
+    const tables = { results: await allRows<{ name: string; strict: number; schema: string }>("PRAGMA table_list") };
     const ours = tables.results.filter(
       (t) => t.schema === "main" && !t.name.startsWith("sqlite_") && !t.name.startsWith("_cf") && t.name !== "d1_migrations",
     );
-    expect(ours.map((t) => t.name).sort()).toEqual([
-      "audit_findings",
-      "audit_log",
-      "cron_cursors",
-      "ledger_entries",
-      "users",
-      "verified_marks",
-      "wallets",
-    ]);
+    const names = ["audit_findings", "audit_log", "cron_cursors", "ledger_entries", "users", "verified_marks", "wallets"];
+    expect(ours.map((t) => t.name).sort()).toEqual(names.flatMap((n) => [n, n]));
     for (const t of ours) expect(t.strict, t.name).toBe(1);
   });
 

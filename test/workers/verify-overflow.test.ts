@@ -45,9 +45,9 @@ describe("conservation past 2^63", () => {
         (error: unknown) => String(error),
       );
     expect(overflow).toMatch(/overflow/);
-    expect(await conservationProblems(env.DB)).toEqual([]);
+    expect(await conservationProblems([env.DB])).toEqual([]);
     await seed("XXX", 1);
-    const problems = await conservationProblems(env.DB);
+    const problems = await conservationProblems([env.DB]);
     const total = BigInt(ROWS) * BigInt(AMOUNT);
     expect(problems).toEqual([
       expect.objectContaining({

@@ -11,7 +11,8 @@ import { entryHash } from "../../src/domain/hash-chain";
 import type { EntryView } from "../../src/domain/views";
 import worker from "../../src/worker";
 import type { TransferCoordinator } from "../../src/transfer-coordinator";
-import { api, coordinatorStub, deposit, grantAuditor, register, settle, transfer, type TestUser } from "./helpers";
+import { allRows, api, coordinatorStub, deposit, grantAuditor, register, settle, transfer, type TestUser } from "./helpers";
+import { partitionDbs, walletDb } from "../../src/db/partitions";
 
 interface Report {
   ok: boolean;
@@ -48,14 +49,16 @@ async function verify(query = ""): Promise<Report> {
   return res.json;
 }
 
+/** Runs `sql` in every audit partition with the entry mirror's update trigger lifted for it. */
 const tamper = async (sql: string, ...binds: unknown[]): Promise<void> => {
-  await env.DB.batch([
-    env.DB.prepare("DROP TRIGGER ledger_entries_no_update"),
-    env.DB.prepare(sql).bind(...binds),
-    env.DB.prepare(
-      "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
-    ),
-  ]);
+  for (const db of partitionDbs(env))
+    await db.batch([
+      db.prepare("DROP TRIGGER ledger_entries_no_update"),
+      db.prepare(sql).bind(...binds),
+      db.prepare(
+        "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
+      ),
+    ]);
 };
 
 describe("whole-ledger verification", () => {
@@ -78,9 +81,10 @@ describe("whole-ledger verification", () => {
     const last = [...users].sort((a, b) => (a.wallet_id < b.wallet_id ? -1 : 1)).at(-1);
     if (last === undefined) throw new Error("no users");
     // A careful forger rewrites the memo and the entry's hash to match, so the link itself recomputes.
-    const row = await env.DB.prepare(
-      "SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq = 1",
-    )
+    const row = await walletDb(env, last.wallet_id)
+      .prepare(
+        "SELECT seq, id, kind, amount, balance_after, transfer_id, counterparty, memo, created_at, prev_hash, hash FROM ledger_entries WHERE wallet_id = ? AND seq = 1",
+      )
       .bind(last.wallet_id)
       .first<EntryView>();
     if (row === null) throw new Error("no entry");
@@ -167,12 +171,13 @@ describe("conservation past 2^53", () => {
     await settle(rich.map((u) => u.id));
     // Nudge the deposits by single minor units until sums taken as JavaScript numbers disagree (as the outside
     // probe found they can): the check must still see an exact balance.
+    // Summed over the audit partitions as BigInt (each partition's own sum is exact in SQLite).
     const sums = async () => {
-      const row = await env.DB.prepare(
+      const rows = await allRows<{ e: string | null; d: string | null; w: string | null }>(
         "SELECT CAST((SELECT sum(amount) FROM ledger_entries) AS TEXT) AS e, CAST((SELECT sum(amount) FROM audit_log WHERE status = 'succeeded' AND kind = 'deposit') AS TEXT) AS d, CAST((SELECT sum(amount) FROM audit_log WHERE status = 'succeeded' AND kind = 'withdrawal') AS TEXT) AS w",
-      ).first<{ e: string; d: string; w: string }>();
-      if (row === null) throw new Error("no sums");
-      return row;
+      );
+      const total = (key: "e" | "d" | "w") => String(rows.reduce((sum, r) => sum + BigInt(r[key] ?? "0"), 0n));
+      return { e: total("e"), d: total("d"), w: total("w") };
     };
     let s = await sums();
     for (let i = 0; i < 4 && Number(s.e) === Number(s.d) - Number(s.w); i++) {

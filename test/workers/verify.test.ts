@@ -5,8 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, deposit, grantAuditor, register, settle, transfer, walletStub, type TestUser } from "./helpers";
+import { allRows, api, deposit, grantAuditor, register, settle, transfer, walletStub, type TestUser } from "./helpers";
 import { tamper, verifyAll as verifyAllAs } from "./audit-helpers";
+import { walletDb } from "../../src/db/partitions";
 
 let auditor: TestUser;
 beforeAll(async () => {
@@ -55,7 +56,8 @@ describe("audit verify", () => {
   it("names the wallet and seq of an entry deleted from D1", async () => {
     const [a] = await workload();
     if (a === undefined) throw new Error("no user");
-    const row = await env.DB.prepare("SELECT * FROM ledger_entries WHERE wallet_id = ? AND seq = 3")
+    const row = await walletDb(env, a.wallet_id)
+      .prepare("SELECT * FROM ledger_entries WHERE wallet_id = ? AND seq = 3")
       .bind(a.wallet_id)
       .first<Record<string, unknown>>();
     await new Promise((r) => setTimeout(r, 1_100));
@@ -67,7 +69,8 @@ describe("audit verify", () => {
     expect(result.problems.map((p) => p.kind)).toEqual(expect.arrayContaining(["audit_entries_mismatch", "conservation"]));
     if (row === null) throw new Error("no row");
     const cols = Object.keys(row);
-    await env.DB.prepare(`INSERT INTO ledger_entries (${cols.join(",")}) VALUES (${cols.map(() => "?").join(",")})`)
+    await walletDb(env, a.wallet_id)
+      .prepare(`INSERT INTO ledger_entries (${cols.join(",")}) VALUES (${cols.map(() => "?").join(",")})`)
       .bind(...Object.values(row))
       .run();
     expect((await verifyAll()).problems).toEqual([]);
@@ -75,12 +78,11 @@ describe("audit verify", () => {
 
   it("names the movement whose audit row was changed", async () => {
     const users = await workload();
-    const row = await env.DB.prepare(
-      "SELECT transfer_id FROM audit_log WHERE kind = 'transfer' AND status = 'succeeded' AND from_wallet_id = ? LIMIT 1",
-    )
-      .bind(users[1]?.wallet_id)
-      .first<{ transfer_id: string }>();
-    if (row === null) throw new Error("no transfer");
+    const [row] = await allRows<{ transfer_id: string }>(
+      "SELECT transfer_id FROM audit_log WHERE kind = 'transfer' AND status = 'succeeded' AND home = 1 AND from_wallet_id = ? LIMIT 1",
+      users[1]?.wallet_id,
+    );
+    if (row === undefined) throw new Error("no transfer");
     await tamper("UPDATE audit_log SET amount = amount * 2 WHERE transfer_id = ?", row.transfer_id);
     const result = await verifyAll();
     expect(result.problems).toEqual(

@@ -1,12 +1,12 @@
 /**
- * Audit routes (auditor role only): the append-only audit log from D1, newest first, by cursor, optionally
- * filtered by wallet, kind, status and time; and the verifier (see src/audit/verify.ts).
+ * Audit routes (auditor role only): the append-only audit log from D1's partitions, newest first, by cursor,
+ * optionally filtered by wallet, kind, status and time (src/audit/log-pages.ts); and the verifier (see
+ * src/audit/verify.ts).
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { configOf, type Config } from "../../config";
-import { auditLog } from "../../db/schema";
+import { auditPage, decodeAuditCursor } from "../../audit/log-pages";
+import { partitionDbs } from "../../db/partitions";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireAuditor, requireAuth } from "../middleware";
@@ -16,7 +16,7 @@ import { AuditRow, jsonContent } from "../schemas";
 import { OWED_LOOKUPS_MAX, verify } from "../../audit/verify";
 import { selfAuditStatus } from "../../audit/self-audit";
 import { logVerifyOptions } from "../../audit/log-verify";
-import { addPartials, auditDbs, bucketWidthMs, totalsPartial, type TotalsWindow } from "../../audit/totals";
+import { addPartials, bucketWidthMs, totalsPartial, type TotalsWindow } from "../../audit/totals";
 import { isCurrencyCode } from "../../domain/currency";
 
 const AuditQuery = z.object({
@@ -26,9 +26,9 @@ const AuditQuery = z.object({
     .optional(),
   cursor: z
     .string()
-    .regex(/^\d{1,16}$/)
+    .regex(/^[A-Za-z0-9_-]{1,400}$/)
     .optional()
-    .openapi({ description: "next_cursor of the previous page" }),
+    .openapi({ description: "next_cursor of the previous page (opaque)" }),
   wallet_id: z.string().max(128).optional(),
   kind: z.enum(["transfer", "deposit", "withdrawal"]).optional(),
   status: z.enum(["succeeded", "failed"]).optional(),
@@ -191,27 +191,11 @@ auditRoutes.openapi(listRoute, async (c) => {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > config.audit_page_max) {
     throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${config.audit_page_max}` }]);
   }
-  const filters: (SQL | undefined)[] = [
-    q.cursor === undefined ? undefined : lt(auditLog.seq, Number(q.cursor)),
-    q.wallet_id === undefined ? undefined : or(eq(auditLog.from_wallet_id, q.wallet_id), eq(auditLog.to_wallet_id, q.wallet_id)),
-    q.kind === undefined ? undefined : eq(auditLog.kind, q.kind),
-    q.status === undefined ? undefined : eq(auditLog.status, q.status),
-    q.from === undefined ? undefined : gte(auditLog.created_at, q.from),
-    q.to === undefined ? undefined : lt(auditLog.created_at, q.to),
-  ];
-  const rows = await orUnavailable(c, "audit log", () =>
-    drizzle(c.env.DB)
-      .select()
-      .from(auditLog)
-      .where(and(...filters))
-      .orderBy(desc(auditLog.seq))
-      .limit(limit + 1)
-      .all(),
-  );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const items = page.map(({ seq: _seq, user_id: _user, ...row }) => row);
-  return c.json({ items, next_cursor: rows.length > limit && last !== undefined ? String(last.seq) : null }, 200);
+  const cursor = q.cursor === undefined ? null : decodeAuditCursor(q.cursor);
+  if (q.cursor !== undefined && cursor === null) {
+    throw new ApiError("validation_error", [{ field: "cursor", issue: "not a cursor this listing returned" }]);
+  }
+  return c.json(await orUnavailable(c, "audit log", () => auditPage(c.env, q, cursor, limit)), 200);
 });
 
 auditRoutes.openapi(selfAuditRoute, async (c) =>
@@ -238,7 +222,7 @@ function totalsWindow(q: z.infer<typeof TotalsQuery>, config: Config): TotalsWin
 
 auditRoutes.openapi(totalsRoute, async (c) => {
   const window = totalsWindow(c.req.valid("query"), configOf(c.env));
-  const parts = await orUnavailable(c, "audit totals", () => Promise.all(auditDbs(c.env).map((db) => totalsPartial(db, window))));
+  const parts = await orUnavailable(c, "audit totals", () => Promise.all(partitionDbs(c.env).map((db) => totalsPartial(db, window))));
   const totals = addPartials(parts, window.buckets);
   const width = bucketWidthMs(window);
   const buckets = totals.net.map((net, i) => {
@@ -275,7 +259,7 @@ auditRoutes.openapi(verifyRoute, async (c) => {
   }
   // The whole report or none: a store that fails part way (D1, a wallet object, the log) is a 503, and the auditor asks again.
   const report = await orUnavailable(c, "verify", async () =>
-    verify(c.env.DB, c.env.WALLET, {
+    verify(partitionDbs(c.env), c.env.WALLET, {
       limit,
       cursor: q.cursor ?? null,
       whole_max_wallets: config.verify_whole_max_wallets,

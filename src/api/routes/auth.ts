@@ -10,7 +10,8 @@ import { drizzle } from "drizzle-orm/d1";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { configOf, type Config } from "../../config";
 import { users, wallets } from "../../db/schema";
-import { newUserId, newWalletId } from "../../domain/ids";
+import { newUserId } from "../../domain/ids";
+import { newWalletId } from "../../db/partitions";
 import { displayNameLimits, textIssue } from "../../domain/text";
 import type { WalletView } from "../../domain/views";
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from "../../auth/password";
@@ -291,7 +292,7 @@ authRoutes.openapi(registerRoute, async (c) => {
   });
   const user = await newUser(c, body, config);
   const currency = body.currency ?? config.default_currency;
-  const walletId = newWalletId();
+  const walletId = newWalletId(c.env);
   await insertUser(c, user, walletId, currency);
   const wallet = await createWallet(c, user, walletId, currency);
   const token = await openSessionOrUnavailable(c, { user_id: user.id, handle: user.handle, role: user.role, wallet_ids: [walletId] });

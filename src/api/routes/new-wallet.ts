@@ -11,7 +11,7 @@ import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { configOf } from "../../config";
 import { wallets } from "../../db/schema";
-import { newWalletId } from "../../domain/ids";
+import { newWalletId } from "../../db/partitions";
 import type { WalletView } from "../../domain/views";
 import { errorText, log } from "../../observability/log";
 import { orUnavailable, unavailable, walletIdsOf } from "../calls";
@@ -54,7 +54,7 @@ newWalletRoutes.openapi(newWalletRoute, async (c) => {
 async function openWallet(c: AppContext, currency: string): Promise<Response> {
   const caller = c.get("caller");
   const max = configOf(c.env).wallets_max_per_user;
-  const id = newWalletId();
+  const id = newWalletId(c.env);
   const created_at = new Date().toISOString();
   const inserted = await orUnavailable(c, "new wallet", () =>
     c.env.DB.prepare(

@@ -2639,7 +2639,7 @@ export type paths = {
             parameters: {
                 query?: {
                     limit?: string;
-                    /** @description next_cursor of the previous page */
+                    /** @description next_cursor of the previous page (opaque) */
                     cursor?: string;
                     wallet_id?: string;
                     kind?: "transfer" | "deposit" | "withdrawal";
