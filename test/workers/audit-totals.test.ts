@@ -2,11 +2,12 @@
  * GET /audit/totals (issue 18's auditor dashboard): deposits minus withdrawals beside the sum of balances, as
  * running totals at each bucket's end, on a known set of movements in a currency no other test of this file
  * uses. A transfer changes neither total; a withdrawal lowers both; a mirror row whose balance_after was changed
- * opens a gap between them, which is what the dashboard shows as a finding.
+ * opens a gap between them, which is what the dashboard shows as a finding. The two users' wallets are in
+ * different audit partitions, so every answer adds both partitions' partial sums.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { tamper } from "./audit-helpers";
-import { api, deposit, grantAuditor, register, settle, transfer, type TestUser } from "./helpers";
+import { api, deposit, grantAuditor, register, registerIn, settle, transfer, type TestUser } from "./helpers";
 
 interface Totals {
   currency: string;
@@ -45,7 +46,8 @@ function window(from: number, to: number, buckets: number): string {
 }
 
 beforeAll(async () => {
-  [a, b, auditor] = [await register({ currency: CURRENCY }), await register({ currency: CURRENCY }), await register()];
+  // One wallet in each audit partition, so the totals are the sum of both partitions' partials.
+  [a, b, auditor] = [await registerIn(0, { currency: CURRENCY }), await registerIn(1, { currency: CURRENCY }), await register()];
   await grantAuditor(auditor);
   await mark();
   expect((await deposit(a, 10_000)).status).toBe(201);

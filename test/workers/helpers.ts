@@ -86,7 +86,6 @@ export async function registerIn(partition: number, options: Parameters<typeof r
   throw new Error(`no wallet landed in partition ${partition} in 40 registrations: is it open (AUDIT_PARTITIONS_OPEN)?`);
 }
 
-/** Deposits `amount` into the user's wallet and asserts it succeeded. */
 /** Grants the auditor role the way an operator does (POST /admin/auditors with the test's ADMIN_TOKEN). */
 export async function grantAuditor(user: TestUser): Promise<void> {
   const grant = await api("/admin/auditors", {
@@ -96,6 +95,7 @@ export async function grantAuditor(user: TestUser): Promise<void> {
   expect(grant.status).toBe(200);
 }
 
+/** Deposits `amount` into the user's wallet and asserts it succeeded. */
 export async function deposit(user: TestUser, amount: number, key = crypto.randomUUID()): Promise<ApiResponse> {
   const res = await api(`/wallets/${user.wallet_id}/deposits`, { token: user.token, key, body: { amount } });
   expect(res.status, res.text).toBe(201);
