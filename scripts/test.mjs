@@ -46,7 +46,7 @@ const FORMATTED = [
   "web/vite.config.ts",
   "test/**/*.{ts,mjs}",
   "scripts/**/*.mjs",
-  "bench/**/*.mjs",
+  "bench/**/*.{ts,mjs}",
   "*.config.{js,ts}",
 ];
 const filesUnder = (dir, suffix) =>
@@ -139,6 +139,7 @@ if (runs("static")) {
   phases.push(tsc("tsc-worker", "type-check the Worker and its tests", "."));
   if (existsSync(join(root, "web", "tsconfig.json"))) phases.push(tsc("tsc-web", "type-check the web client", "web/tsconfig.json"));
   phases.push(tsc("tsc-scripts", "type-check the scripts, HTTP and browser tests and benchmarks", "tsconfig.scripts.json"));
+  phases.push(tsc("tsc-bench", "type-check the benchmarks that run inside workerd", "bench/tsconfig.json"));
   phases.push({ id: "lint", title: "lint", command: bin("eslint"), args: ["src", "scripts", "test", "bench", "web/src"], cpu: true });
   phases.push({
     id: "format",

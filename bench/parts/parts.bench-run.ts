@@ -436,6 +436,7 @@ async function logPart() {
     wallet_id: `w_${(i % 1_000).toString().padStart(24, "0")}`,
     seq: Math.floor(i / 1_000) + 1,
     hash: i.toString(16).padStart(64, "0"),
+    source_partition: 0,
     source_rowid: i + 1,
   });
   const began = performance.now();
