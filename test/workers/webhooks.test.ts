@@ -34,6 +34,18 @@ describe("webhook targets", () => {
     "https://localhost/",
     "https://intranet/",
     "https://printer.local/",
+    // A fully qualified name's trailing dot names the same host, so it must not slip past the name rules.
+    "https://localhost./",
+    "https://printer.local./",
+    "https://metadata.google.internal./computeMetadata/v1/",
+    "https://intranet./",
+    // IPv4 inside IPv6 beyond the mapped and well-known NAT64 forms: IPv4-compatible (::/96) and local-use NAT64.
+    "https://[::a9fe:a9fe]/",
+    "https://[::10.0.0.1]/",
+    "https://[64:ff9b:1::a9fe:a9fe]/",
+    // Reserved IPv6 ranges with no public hosts: documentation (3fff::/20) and SRv6 segment ids (5f00::/16).
+    "https://[3fff::1]/",
+    "https://[5f00::1]/",
     "not a url",
   ])("refuses %s", (url) => {
     expect(checkTargetUrl(url, false).ok).toBe(false);
@@ -57,6 +69,12 @@ describe("webhook targets", () => {
     expect(addressesAllowed(["fd00::1"], false)).toBe(false);
     expect(addressesAllowed([], false)).toBe(false);
     expect(addressesAllowed(["127.0.0.1"], false)).toBe(false);
+    expect(addressesAllowed(["::a9fe:a9fe"], false)).toBe(false);
+    expect(addressesAllowed(["64:ff9b:1::a00:1"], false)).toBe(false);
+    expect(addressesAllowed(["64:ff9b:1::5db8:d822"], false)).toBe(false);
+    expect(addressesAllowed(["3fff::1"], false)).toBe(false);
+    expect(addressesAllowed(["::ffff:93.184.216.34"], false)).toBe(true);
+    expect(addressesAllowed(["64:ff9b::5db8:d822"], false)).toBe(true);
   });
 });
 
