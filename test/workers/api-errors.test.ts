@@ -151,6 +151,15 @@ describe("400 validation_error", () => {
     expect(await balanceOf(a)).toBe(975);
   });
 
+  it("a limit that is not written as digits (1e1, 0x10, 5.0, a space) is refused on every list", async () => {
+    const user = await register();
+    for (const list of ["/events", "/transfers", "/me/contacts", `/wallets/${user.wallet_id}/history`, "/payment-requests"]) {
+      for (const limit of ["1e1", "0x10", "5.0", "%205"])
+        expectError(await api(`${list}?limit=${limit}`, { token: user.token }), 400, "validation_error");
+      expect((await api(`${list}?limit=5`, { token: user.token })).status).toBe(200);
+    }
+  });
+
   it("a bad history limit or cursor is refused", async () => {
     const user = await register();
     expectError(await api(`/wallets/${user.wallet_id}/history?limit=0`, { token: user.token }), 400, "validation_error");
