@@ -233,3 +233,25 @@ describe("webhook attempts", () => {
     expect(sent).toHaveLength(0);
   });
 });
+
+describe("a payer's phone in a delivery", () => {
+  it("rests sealed in the event's stored body, and the delivery carries it opened, as GET /events shows it", async () => {
+    const phone = `+1555${String(Date.now() % 10_000_000).padStart(7, "0")}`;
+    const a = await register();
+    await register({ phone });
+    const made = await addEndpoint(a, "https://hooks.example.com/in", ["payment_request.created"]);
+    const asked = await api("/payment-requests", { token: a.token, body: { wallet_id: a.wallet_id, payer: { phone }, amount: 5 } });
+    expect(asked.status, asked.text).toBe(201);
+    const stored = await runInDurableObject(coordinatorStub(a.id), (_: TransferCoordinator, state) =>
+      state.storage.sql.exec<{ object: string }>("SELECT object FROM events WHERE type = 'payment_request.created'").toArray(),
+    );
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.object).not.toContain(phone);
+    const delivery_id = await firstAttemptMade(a, made.json.webhook_endpoint.id);
+    const { ports, sent } = network([204]);
+    expect(await deliverOne({ user_id: a.id, delivery_id }, env, ports)).toEqual({ ok: true, status_code: 204 });
+    const served = (await api<{ items: unknown[] }>("/events?types=payment_request.created", { token: a.token })).json.items[0];
+    expect(sent[0]?.init.body).toBe(JSON.stringify(served));
+    expect(JSON.parse(sent[0]?.init.body as string)).toMatchObject({ data: { object: { payer: { phone } } } });
+  });
+});
