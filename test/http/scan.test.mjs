@@ -85,8 +85,16 @@ test("no phone number, password, token, API key or webhook secret is stored in c
     body: { wallet_id: a.wallet_id, payer: { phone: b.phone }, amount: 300 },
   });
   assert.equal(replayed.text, asked.text);
-  const declined = await call(`/payment-requests/${asked.json.payment_request.id}/decline`, { method: "POST", token: b.token });
+  const declined = await call(`/payment-requests/${asked.json.payment_request.id}/decline`, {
+    method: "POST",
+    token: b.token,
+    key: "scan-decline-1",
+  });
   assert.equal(declined.status, 200, declined.text);
+  const byPhone = split.json.split.requests.find((r) => "phone" in r.payer);
+  const cancelled = await call(`/payment-requests/${byPhone.id}/cancel`, { method: "POST", token: a.token, key: "scan-cancel-1" });
+  assert.equal(cancelled.status, 200, cancelled.text);
+  assert.deepEqual(cancelled.json.payment_request.payer, { phone: b.phone });
   for (const user of [a, b]) {
     const events = await call("/events?types=payment_request.created,payment_request.declined", { token: user.token });
     assert.equal(events.status, 200, events.text);

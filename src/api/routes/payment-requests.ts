@@ -158,7 +158,7 @@ const declineRoute = resolveRoute("/payment-requests/{request_id}/decline", "Dec
 const cancelRoute = resolveRoute("/payment-requests/{request_id}/cancel", "Cancel a request you made");
 
 /**
- * A keyed creation's answer is stored for replays; a payer named by phone is shown in it, so the phone is stored
+ * A keyed answer (a creation, a decline, a cancel) is stored for replays; a payer named by phone is shown in it, so the phone is stored
  * sealed and opened again for the replay, byte for byte (auth/phone-text.ts).
  */
 function phoneSealing(c: AppContext): ReplySealing {
@@ -242,26 +242,42 @@ paymentRequestRoutes.openapi(payRoute, async (c) => {
 
 paymentRequestRoutes.openapi(declineRoute, async (c) => {
   const { request_id } = c.req.valid("param");
-  return keyedReply(c, `decline ${request_id}`, {}, async () => {
-    const owner = await ownerCoordinator(c, requestOwner(request_id));
-    const changed = await orUnavailable(c, "decline request", async () => await owner.declineRequest(request_id, c.get("caller").user_id));
-    return c.json({ payment_request: changedOrThrow(changed) }, 200);
-  }) as never;
+  return keyedReply(
+    c,
+    `decline ${request_id}`,
+    {},
+    async () => {
+      const owner = await ownerCoordinator(c, requestOwner(request_id));
+      const changed = await orUnavailable(
+        c,
+        "decline request",
+        async () => await owner.declineRequest(request_id, c.get("caller").user_id),
+      );
+      return c.json({ payment_request: changedOrThrow(changed) }, 200);
+    },
+    phoneSealing(c),
+  ) as never;
 });
 
 paymentRequestRoutes.openapi(cancelRoute, async (c) => {
   const { request_id } = c.req.valid("param");
   const caller = c.get("caller").user_id;
-  return keyedReply(c, `cancel ${request_id}`, {}, async () => {
-    const owner = await ownerCoordinator(c, requestOwner(request_id));
-    if (requestOwner(request_id) !== caller) {
-      // Only the requester cancels; the payer learns that it is not theirs to cancel, anyone else nothing.
-      const seen = await orUnavailable(c, "read request", async () => await owner.readRequest(request_id, caller));
-      throw new ApiError(seen.code === "ok" ? "forbidden" : "not_found");
-    }
-    const changed = await orUnavailable(c, "cancel request", async () => await owner.cancelRequest(request_id));
-    return c.json({ payment_request: changedOrThrow(changed) }, 200);
-  }) as never;
+  return keyedReply(
+    c,
+    `cancel ${request_id}`,
+    {},
+    async () => {
+      const owner = await ownerCoordinator(c, requestOwner(request_id));
+      if (requestOwner(request_id) !== caller) {
+        // Only the requester cancels; the payer learns that it is not theirs to cancel, anyone else nothing.
+        const seen = await orUnavailable(c, "read request", async () => await owner.readRequest(request_id, caller));
+        throw new ApiError(seen.code === "ok" ? "forbidden" : "not_found");
+      }
+      const changed = await orUnavailable(c, "cancel request", async () => await owner.cancelRequest(request_id));
+      return c.json({ payment_request: changedOrThrow(changed) }, 200);
+    },
+    phoneSealing(c),
+  ) as never;
 });
 
 // ---- Helpers --------------------------------------------------------------------------------------------------
