@@ -51,12 +51,19 @@ function details(issues: readonly Issue[]): ErrorDetail[] {
   });
 }
 
+/** The issue of a number written as a float (`100.0`, `1e2`) where the body's schema wants a whole number. */
+const FLOAT_ISSUE = "a whole number, written without a fraction or exponent";
+
 /** Builds the API app. */
 export function createApp(): OpenAPIHono<AppEnv> {
   const api = new OpenAPIHono<AppEnv>({
     defaultHook: async (result, c) => {
-      if (result.success) return undefined;
+      // A JSON body that passed its schema may still have written a whole number as a float, which JSON.parse
+      // hid (`1.0000000000000001` reads as 1): money is never a float on the wire, so that is refused too.
+      const float_member = result.target === "json" ? (c.get("float_member") as string | undefined) : undefined;
+      if (result.success && float_member === undefined) return undefined;
       await sessionFirst(c);
+      if (result.success) return errorResponse(c, "validation_error", { details: [{ field: float_member ?? "body", issue: FLOAT_ISSUE }] });
       return errorResponse(c, "validation_error", { details: details(result.error.issues) });
     },
   });

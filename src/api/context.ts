@@ -22,6 +22,8 @@ export interface AppEnv {
     credential: Credential;
     caller: Caller;
     idempotency_key: string;
+    /** The member whose number the body writes as a float (`1.0`, `1e2`), set by `limitBody`; absent if none. */
+    float_member: string;
   };
 }
 

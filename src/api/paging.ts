@@ -5,11 +5,14 @@
 import { base64urlDecode, base64urlEncode } from "../auth/encoding";
 import { ApiError } from "./errors";
 
-/** The page size asked for: `fallback` when absent, else a whole number 1..`max` (400 otherwise). */
+/**
+ * The page size asked for: `fallback` when absent, else a whole number 1..`max` written as decimal digits (400
+ * otherwise). Number() alone would also read `1e1`, `0x10`, `5.0` and ` 5`, which the history route refuses.
+ */
 export function pageLimit(raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const limit = Number(raw);
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) {
+  if (!/^[0-9]{1,16}$/.test(raw) || !Number.isSafeInteger(limit) || limit < 1 || limit > max) {
     throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${max}` }]);
   }
   return limit;

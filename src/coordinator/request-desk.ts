@@ -5,6 +5,7 @@
  * machine itself is coordinator/payment-requests.ts; this file is its wiring to the other objects.
  */
 import { decryptPhone } from "../auth/phone";
+import { sealPhonesInJson } from "../auth/phone-text";
 import type { Config } from "../config";
 import { newRequestId, newSplitId } from "../domain/ids";
 import { assertAmount } from "../domain/money";
@@ -195,9 +196,10 @@ export class RequestDesk {
 
   /** A request to this user changed: the inbox records it and every wallet of the user's live feed hears it. */
   async heard(view: PaymentRequestView, requester_id: string): Promise<{ code: "heard" }> {
+    const events = await this.sealedEvents(view);
     this.ports.storage.transactionSync(() => {
       this.incoming.heard(view.id, requester_id, view.status, Date.now());
-      this.ports.appendEvents(requestEvents(view));
+      this.ports.appendEvents(events);
     });
     await this.push(this.ports.wallets(), view);
     return { code: "heard" };
@@ -351,7 +353,8 @@ export class RequestDesk {
       try {
         // The requester's events first: the status is durable, and stays owed (notify_pending) until both sides
         // have theirs, so an alarm re-run after a crash anywhere here appends whatever is missing.
-        this.ports.storage.transactionSync(() => this.ports.appendEvents(requestEvents(view)));
+        const events = await this.sealedEvents(view);
+        this.ports.storage.transactionSync(() => this.ports.appendEvents(events));
         await this.coordinator(row.payer_user_id).requestHeard(view, self);
         this.ports.storage.transactionSync(() => this.requests.markNotified(row));
         told++;
@@ -393,6 +396,11 @@ export class RequestDesk {
       transfer_id: row.transfer_id,
       split_id: row.split_id,
     };
+  }
+
+  /** The events `view` owes, with a payer's phone sealed: an event's body is stored as it is served (auth/phone-text.ts). */
+  private async sealedEvents(view: PaymentRequestView): Promise<NewEvent[]> {
+    return Promise.all(requestEvents(view).map(async (e) => ({ ...e, object: await sealPhonesInJson(this.ports.env, e.object) })));
   }
 
   private async payerView(payer: StoredPayer): Promise<PaymentRequestView["payer"]> {

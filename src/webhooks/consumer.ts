@@ -11,6 +11,7 @@
  * followed (a 3xx is a failed attempt).
  */
 import { Webhook } from "standardwebhooks";
+import { openPhonesInJson } from "../auth/phone-text";
 import { configOf, type Config } from "../config";
 import type { AttemptJob, AttemptResult } from "../coordinator/webhook-store";
 import { errorText, log } from "../observability/log";
@@ -59,7 +60,9 @@ export async function deliverOne(msg: DeliveryMessage, env: Env, ports: AttemptP
   const job = await coordinator.beginDeliveryAttempt(msg.delivery_id);
   if (job.code !== "go") return null;
   const secret = await openSecret(env, job.secret.cipher, job.secret.key_id);
-  const result = secret === null ? { ok: false, status_code: null } : await attempt(job, job.body, secret, configOf(env), ports);
+  // The event's body keeps a payer's phone sealed at rest (auth/phone-text.ts); the delivery carries it opened.
+  const body = await openPhonesInJson(env, job.body);
+  const result = secret === null ? { ok: false, status_code: null } : await attempt(job, body, secret, configOf(env), ports);
   const recorded = await coordinator.endDeliveryAttempt(msg.delivery_id, result);
   if (recorded.status === "failed") await env.WEBHOOK_DLQ.send({ ...msg, event_id: job.event_id }).catch(() => undefined);
   return result;

@@ -27,7 +27,9 @@ export function checkTargetUrl(raw: string, allow_local: boolean): TargetVerdict
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return { ok: false, issue: "only https URLs are allowed" };
   if (url.username !== "" || url.password !== "") return { ok: false, issue: "credentials in the URL are not allowed" };
-  const host = url.hostname.toLowerCase();
+  // A trailing dot (a fully qualified name) names the same host, so it is dropped before the name rules below:
+  // otherwise `localhost.` or `metadata.google.internal.` would pass them.
+  const host = url.hostname.toLowerCase().replace(/\.+$/, "");
   const literal = ipBytes(host);
   const loopback = literal === null ? host === "localhost" || host.endsWith(".localhost") : isLoopback(literal);
   if (allow_local && loopback) return { ok: true, url, loopback, literal: literal !== null };
@@ -123,12 +125,16 @@ const V4_REFUSED: [number[], number][] = [
   [[240], 4], // reserved and broadcast
 ];
 const V6_REFUSED: [number[], number][] = [
-  [[], 128], // unspecified ::
-  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128], // loopback ::1
+  // IPv4-compatible ::/96 (deprecated by RFC 4291; no public host has one), which holds :: and ::1 too. Refused
+  // outright rather than read as IPv4, so that ::1 stays loopback and ::a9fe:a9fe cannot name cloud metadata.
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 96],
+  [[0, 0x64, 0xff, 0x9b, 0, 1], 48], // local-use NAT64 (RFC 8215): translates to any IPv4, private ones included
   [[0x01, 0x00], 64], // discard-only
   [[0x20, 0x01, 0x0d, 0xb8], 32], // documentation
   [[0x20, 0x01, 0x00, 0x00], 23], // IETF protocol assignments (Teredo and others)
   [[0x20, 0x02], 16], // 6to4 (embeds any IPv4)
+  [[0x3f, 0xff, 0x00], 20], // documentation (RFC 9637)
+  [[0x5f, 0x00], 16], // SRv6 segment identifiers (RFC 9602)
   [[0xfc], 7], // unique-local
   [[0xfe, 0x80], 10], // link-local
   [[0xfe, 0xc0], 10], // site-local (deprecated)

@@ -57,6 +57,51 @@ test("no phone number, password, token, API key or webhook secret is stored in c
   });
   assert.equal(hook.status, 201, hook.text);
   secrets.push(hook.json.secret, hook.json.secret.slice("whsec_".length));
+  // Payment requests and a split naming a payer by phone, under Idempotency-Keys (their stored answers), with the
+  // events both sides get (and a decline, whose event is the second of each side): the phone is shown to the
+  // requester, so it is in the answers and the events served, but must rest sealed.
+  const asked = await call("/payment-requests", {
+    token: a.token,
+    key: "scan-req-1",
+    body: { wallet_id: a.wallet_id, payer: { phone: b.phone }, amount: 300 },
+  });
+  assert.equal(asked.status, 201, asked.text);
+  assert.deepEqual(asked.json.payment_request.payer, { phone: b.phone });
+  const split = await call("/splits", {
+    token: a.token,
+    key: "scan-split-1",
+    body: {
+      wallet_id: a.wallet_id,
+      shares: [
+        { payer: { phone: b.phone }, amount: 1 },
+        { payer: { handle: "alice" }, amount: 2 },
+      ],
+    },
+  });
+  assert.equal(split.status, 201, split.text);
+  const replayed = await call("/payment-requests", {
+    token: a.token,
+    key: "scan-req-1",
+    body: { wallet_id: a.wallet_id, payer: { phone: b.phone }, amount: 300 },
+  });
+  assert.equal(replayed.text, asked.text);
+  const declined = await call(`/payment-requests/${asked.json.payment_request.id}/decline`, {
+    method: "POST",
+    token: b.token,
+    key: "scan-decline-1",
+  });
+  assert.equal(declined.status, 200, declined.text);
+  const byPhone = split.json.split.requests.find((r) => "phone" in r.payer);
+  const cancelled = await call(`/payment-requests/${byPhone.id}/cancel`, { method: "POST", token: a.token, key: "scan-cancel-1" });
+  assert.equal(cancelled.status, 200, cancelled.text);
+  assert.deepEqual(cancelled.json.payment_request.payer, { phone: b.phone });
+  for (const user of [a, b]) {
+    const events = await call("/events?types=payment_request.created,payment_request.declined", { token: user.token });
+    assert.equal(events.status, 200, events.text);
+    const mine = events.json.items.filter((e) => e.data.object.id === asked.json.payment_request.id);
+    assert.equal(mine.length, 2, events.text);
+    for (const e of mine) assert.deepEqual(e.data.object.payer, { phone: b.phone });
+  }
   const me = await call("/me", { token: b.token });
   assert.match(me.json.user.phone, /^\+•+\d{4}$/);
   // API keys: one made plainly, one under an Idempotency-Key (whose stored answer, replayed, must not hold it),

@@ -48,6 +48,10 @@ describe("400 validation_error", () => {
     ["null", '{"amount":null}'],
     ["overflow", '{"amount":1e400}'],
     ["past 2^53", '{"amount":9007199254740993}'],
+    // JSON.parse reads these as whole numbers, but the client wrote a float: 1.0000000000000001 would move 1.
+    ["a fraction that rounds to a whole number", '{"amount":1.0000000000000001}'],
+    ["a whole number written with a fraction", '{"amount":100.0}'],
+    ["an exponent", '{"amount":1e2}'],
     ["missing", "{}"],
     ["unknown field", '{"amount":5,"fee":1}'],
     ["not an object", "[5]"],
@@ -115,6 +119,52 @@ describe("400 validation_error", () => {
     expectError(res, 400, "validation_error");
     const fields = (res.json as unknown as ErrorJson).error.details?.map((d) => d.field).sort();
     expect(fields).toEqual(["handle", "password", "phone"]);
+  });
+
+  it("a float written anywhere in a body is named by its field; digits inside strings are not numbers; 401 comes first", async () => {
+    const [a, b] = [await register(), await register()];
+    await deposit(a, 1_000);
+    const body = `{"from_wallet_id":"${a.wallet_id}","to":{"handle":"${b.handle}"},"amount":25.0,"memo":"1.5e3 of 2.0"}`;
+    const res = await api("/transfers", {
+      token: a.token,
+      key: crypto.randomUUID(),
+      rawBody: body,
+      headers: { "content-type": "application/json" },
+    });
+    expectError(res, 400, "validation_error");
+    expect((res.json as unknown as ErrorJson).error.details).toEqual([{ field: "amount", issue: expect.stringContaining("whole number") }]);
+    const split = `{"wallet_id":"${a.wallet_id}","shares":[{"payer":{"handle":"${b.handle}"},"amount":1},{"payer":{"handle":"${b.handle}x"},"amount":2E0}]}`;
+    expectError(
+      await api("/splits", { token: a.token, rawBody: split, headers: { "content-type": "application/json" } }),
+      400,
+      "validation_error",
+    );
+    const memo = `{"from_wallet_id":"${a.wallet_id}","to":{"handle":"${b.handle}"},"amount":25,"memo":"1.5e3 \\" 2.0"}`;
+    expect(
+      (
+        await api("/transfers", {
+          token: a.token,
+          key: crypto.randomUUID(),
+          rawBody: memo,
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(201);
+    expectError(
+      await api("/transfers", { token: "usr_x.forged", key: "k", rawBody: body, headers: { "content-type": "application/json" } }),
+      401,
+      "unauthenticated",
+    );
+    expect(await balanceOf(a)).toBe(975);
+  });
+
+  it("a limit that is not written as digits (1e1, 0x10, 5.0, a space) is refused on every list", async () => {
+    const user = await register();
+    for (const list of ["/events", "/transfers", "/me/contacts", `/wallets/${user.wallet_id}/history`, "/payment-requests"]) {
+      for (const limit of ["1e1", "0x10", "5.0", "%205"])
+        expectError(await api(`${list}?limit=${limit}`, { token: user.token }), 400, "validation_error");
+      expect((await api(`${list}?limit=5`, { token: user.token })).status).toBe(200);
+    }
   });
 
   it("a bad history limit or cursor is refused", async () => {

@@ -34,6 +34,18 @@ describe("webhook targets", () => {
     "https://localhost/",
     "https://intranet/",
     "https://printer.local/",
+    // A fully qualified name's trailing dot names the same host, so it must not slip past the name rules.
+    "https://localhost./",
+    "https://printer.local./",
+    "https://metadata.google.internal./computeMetadata/v1/",
+    "https://intranet./",
+    // IPv4 inside IPv6 beyond the mapped and well-known NAT64 forms: IPv4-compatible (::/96) and local-use NAT64.
+    "https://[::a9fe:a9fe]/",
+    "https://[::10.0.0.1]/",
+    "https://[64:ff9b:1::a9fe:a9fe]/",
+    // Reserved IPv6 ranges with no public hosts: documentation (3fff::/20) and SRv6 segment ids (5f00::/16).
+    "https://[3fff::1]/",
+    "https://[5f00::1]/",
     "not a url",
   ])("refuses %s", (url) => {
     expect(checkTargetUrl(url, false).ok).toBe(false);
@@ -57,6 +69,12 @@ describe("webhook targets", () => {
     expect(addressesAllowed(["fd00::1"], false)).toBe(false);
     expect(addressesAllowed([], false)).toBe(false);
     expect(addressesAllowed(["127.0.0.1"], false)).toBe(false);
+    expect(addressesAllowed(["::a9fe:a9fe"], false)).toBe(false);
+    expect(addressesAllowed(["64:ff9b:1::a00:1"], false)).toBe(false);
+    expect(addressesAllowed(["64:ff9b:1::5db8:d822"], false)).toBe(false);
+    expect(addressesAllowed(["3fff::1"], false)).toBe(false);
+    expect(addressesAllowed(["::ffff:93.184.216.34"], false)).toBe(true);
+    expect(addressesAllowed(["64:ff9b::5db8:d822"], false)).toBe(true);
   });
 });
 
@@ -213,5 +231,27 @@ describe("webhook attempts", () => {
     const { ports, sent } = network([200], ["93.184.216.34", "10.0.0.7"]);
     expect(await deliverOne({ user_id: a.id, delivery_id }, env, ports)).toEqual({ ok: false, status_code: null });
     expect(sent).toHaveLength(0);
+  });
+});
+
+describe("a payer's phone in a delivery", () => {
+  it("rests sealed in the event's stored body, and the delivery carries it opened, as GET /events shows it", async () => {
+    const phone = `+1555${String(Date.now() % 10_000_000).padStart(7, "0")}`;
+    const a = await register();
+    await register({ phone });
+    const made = await addEndpoint(a, "https://hooks.example.com/in", ["payment_request.created"]);
+    const asked = await api("/payment-requests", { token: a.token, body: { wallet_id: a.wallet_id, payer: { phone }, amount: 5 } });
+    expect(asked.status, asked.text).toBe(201);
+    const stored = await runInDurableObject(coordinatorStub(a.id), (_: TransferCoordinator, state) =>
+      state.storage.sql.exec<{ object: string }>("SELECT object FROM events WHERE type = 'payment_request.created'").toArray(),
+    );
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.object).not.toContain(phone);
+    const delivery_id = await firstAttemptMade(a, made.json.webhook_endpoint.id);
+    const { ports, sent } = network([204]);
+    expect(await deliverOne({ user_id: a.id, delivery_id }, env, ports)).toEqual({ ok: true, status_code: 204 });
+    const served = (await api<{ items: unknown[] }>("/events?types=payment_request.created", { token: a.token })).json.items[0];
+    expect(sent[0]?.init.body).toBe(JSON.stringify(served));
+    expect(JSON.parse(sent[0]?.init.body as string)).toMatchObject({ data: { object: { payer: { phone } } } });
   });
 });

@@ -12,7 +12,7 @@ import { inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { users, wallets } from "../../db/schema";
 import type { AppContext, AppEnv } from "../context";
-import { ApiError } from "../errors";
+import { pageLimit } from "../paging";
 import { requireAuth } from "../middleware";
 import { orUnavailable } from "../calls";
 import { withErrors } from "../declared-errors";
@@ -72,11 +72,7 @@ contactRoutes.openapi(contactsRoute, async (c) => {
 });
 
 function contactLimit(raw: string | undefined): number {
-  if (raw === undefined) return 10;
-  const limit = Number(raw);
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 50)
-    throw new ApiError("validation_error", [{ field: "limit", issue: "a whole number from 1 to 50" }]);
-  return limit;
+  return pageLimit(raw, 10, 50);
 }
 
 /** Who paid the caller lately: the senders of the latest incoming transfers of each of their wallets. */

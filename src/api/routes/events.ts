@@ -6,6 +6,7 @@
  * An `after` older than what is kept simply starts at the oldest event kept.
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { openPhonesInJson } from "../../auth/phone-text";
 import { configOf } from "../../config";
 import { eventJson, EVENT_TYPES, isEventType, type EventType } from "../../coordinator/events";
 import type { AppEnv } from "../context";
@@ -63,7 +64,9 @@ eventRoutes.openapi(eventsRoute, async (c) => {
   const last = rows[rows.length - 1];
   const next = rows.length === limit && last !== undefined ? JSON.stringify(String(last.seq)) : "null";
   // The bodies are rendered from stored fields, byte for byte as each delivery of the event carries them.
-  return asTyped(jsonResponse(c, 200, `{"items":[${rows.map(eventJson).join(",")}],"next_cursor":${next}}`));
+  // A payer's phone rests sealed in an event's body (auth/phone-text.ts) and is opened for its requester here.
+  const items = await openPhonesInJson(c.env, rows.map(eventJson).join(","));
+  return asTyped(jsonResponse(c, 200, `{"items":[${items}],"next_cursor":${next}}`));
 });
 
 function afterSeq(raw: string | undefined): number {

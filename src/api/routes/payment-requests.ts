@@ -10,6 +10,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { encryptPhone, phoneIndex } from "../../auth/phone";
+import { openPhonesInJson, sealPhonesInJson } from "../../auth/phone-text";
 import { configOf } from "../../config";
 import type { MovementOutcome } from "../../coordinator/rpc";
 import type { CreateRequestsResult, NewShare, RequestChangeResult, StoredPayer } from "../../coordinator/request-views";
@@ -22,7 +23,7 @@ import { checkedMemo, orUnavailable, ownerCoordinator, unavailable, withCoordina
 import type { AppContext, AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { decodeTimeCursor, encodeTimeCursor, pageLimit } from "../paging";
-import { keyedReply, optionalIdempotencyKey } from "../keyed";
+import { keyedReply, optionalIdempotencyKey, type ReplySealing } from "../keyed";
 import { limitBody, readSession, requireAuth, requireIdempotencyKey } from "../middleware";
 import { movementErrors, withErrors } from "../declared-errors";
 import {
@@ -156,29 +157,49 @@ function resolveRoute(path: string, summary: string) {
 const declineRoute = resolveRoute("/payment-requests/{request_id}/decline", "Decline a request you were asked to pay");
 const cancelRoute = resolveRoute("/payment-requests/{request_id}/cancel", "Cancel a request you made");
 
+/**
+ * A keyed answer (a creation, a decline, a cancel) is stored for replays; a payer named by phone is shown in it, so the phone is stored
+ * sealed and opened again for the replay, byte for byte (auth/phone-text.ts).
+ */
+function phoneSealing(c: AppContext): ReplySealing {
+  return { store: (body) => sealPhonesInJson(c.env, body), replay: (stored) => openPhonesInJson(c.env, stored) };
+}
+
 /** The payment-request sub-app, mounted under /api/v1. */
 export const paymentRequestRoutes = new OpenAPIHono<AppEnv>();
 
 paymentRequestRoutes.openapi(createRoute_, async (c) => {
   const body = c.req.valid("json");
   const memo = await checkedMemo(c, body.memo);
-  return keyedReply(c, "payment-request", body, async () => {
-    const made = await createRequests(c, body, memo, [await payerShare(c, body.payer, body.amount)], false);
-    return c.json({ payment_request: made.requests[0] }, 201);
-  }) as never;
+  return keyedReply(
+    c,
+    "payment-request",
+    body,
+    async () => {
+      const made = await createRequests(c, body, memo, [await payerShare(c, body.payer, body.amount)], false);
+      return c.json({ payment_request: made.requests[0] }, 201);
+    },
+    phoneSealing(c),
+  ) as never;
 });
 
 paymentRequestRoutes.openapi(splitRoute, async (c) => {
   const body = c.req.valid("json");
   const memo = await checkedMemo(c, body.memo);
   await checkShares(c, body.shares);
-  return keyedReply(c, "split", body, async () => {
-    const shares: NewShare[] = [];
-    for (const s of body.shares) shares.push(await payerShare(c, s.payer, s.amount));
-    const made = await createRequests(c, body, memo, shares, true);
-    const amount = body.shares.reduce((sum, s) => sum + s.amount, 0);
-    return c.json({ split: { id: made.split_id ?? "", memo, amount, requests: made.requests } }, 201);
-  }) as never;
+  return keyedReply(
+    c,
+    "split",
+    body,
+    async () => {
+      const shares: NewShare[] = [];
+      for (const s of body.shares) shares.push(await payerShare(c, s.payer, s.amount));
+      const made = await createRequests(c, body, memo, shares, true);
+      const amount = body.shares.reduce((sum, s) => sum + s.amount, 0);
+      return c.json({ split: { id: made.split_id ?? "", memo, amount, requests: made.requests } }, 201);
+    },
+    phoneSealing(c),
+  ) as never;
 });
 
 paymentRequestRoutes.openapi(listRoute, async (c) => {
@@ -221,26 +242,42 @@ paymentRequestRoutes.openapi(payRoute, async (c) => {
 
 paymentRequestRoutes.openapi(declineRoute, async (c) => {
   const { request_id } = c.req.valid("param");
-  return keyedReply(c, `decline ${request_id}`, {}, async () => {
-    const owner = await ownerCoordinator(c, requestOwner(request_id));
-    const changed = await orUnavailable(c, "decline request", async () => await owner.declineRequest(request_id, c.get("caller").user_id));
-    return c.json({ payment_request: changedOrThrow(changed) }, 200);
-  }) as never;
+  return keyedReply(
+    c,
+    `decline ${request_id}`,
+    {},
+    async () => {
+      const owner = await ownerCoordinator(c, requestOwner(request_id));
+      const changed = await orUnavailable(
+        c,
+        "decline request",
+        async () => await owner.declineRequest(request_id, c.get("caller").user_id),
+      );
+      return c.json({ payment_request: changedOrThrow(changed) }, 200);
+    },
+    phoneSealing(c),
+  ) as never;
 });
 
 paymentRequestRoutes.openapi(cancelRoute, async (c) => {
   const { request_id } = c.req.valid("param");
   const caller = c.get("caller").user_id;
-  return keyedReply(c, `cancel ${request_id}`, {}, async () => {
-    const owner = await ownerCoordinator(c, requestOwner(request_id));
-    if (requestOwner(request_id) !== caller) {
-      // Only the requester cancels; the payer learns that it is not theirs to cancel, anyone else nothing.
-      const seen = await orUnavailable(c, "read request", async () => await owner.readRequest(request_id, caller));
-      throw new ApiError(seen.code === "ok" ? "forbidden" : "not_found");
-    }
-    const changed = await orUnavailable(c, "cancel request", async () => await owner.cancelRequest(request_id));
-    return c.json({ payment_request: changedOrThrow(changed) }, 200);
-  }) as never;
+  return keyedReply(
+    c,
+    `cancel ${request_id}`,
+    {},
+    async () => {
+      const owner = await ownerCoordinator(c, requestOwner(request_id));
+      if (requestOwner(request_id) !== caller) {
+        // Only the requester cancels; the payer learns that it is not theirs to cancel, anyone else nothing.
+        const seen = await orUnavailable(c, "read request", async () => await owner.readRequest(request_id, caller));
+        throw new ApiError(seen.code === "ok" ? "forbidden" : "not_found");
+      }
+      const changed = await orUnavailable(c, "cancel request", async () => await owner.cancelRequest(request_id));
+      return c.json({ payment_request: changedOrThrow(changed) }, 200);
+    },
+    phoneSealing(c),
+  ) as never;
 });
 
 // ---- Helpers --------------------------------------------------------------------------------------------------
