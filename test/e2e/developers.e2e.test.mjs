@@ -178,10 +178,13 @@ test(
     });
     assert.equal(dep.status, 201, dep.text);
     const token = reg.json.token;
-  const endpoints = await call("/webhook-endpoints", { token });
-  const endpointId = endpoints.json.items[0].id;
-  await until("a delivery made", async () => (await call(`/webhook-endpoints/${endpointId}/deliveries`, { token })).json.items.length > 0);
-  await tabTo(page, "webhook-deliveries", { back: true });
+    const endpoints = await call("/webhook-endpoints", { token });
+    const endpointId = endpoints.json.items[0].id;
+    await until(
+      "a delivery made",
+      async () => (await call(`/webhook-endpoints/${endpointId}/deliveries`, { token })).json.items.length > 0,
+    );
+    await tabTo(page, "webhook-deliveries", { back: true });
     await page.keyboard.press("Enter");
     await byTest(page, "webhook-deliveries-list").waitFor();
     await until("the delivery listed", async () => (await byTest(page, "webhook-delivery").count()) > 0);
