@@ -3,7 +3,7 @@
  * state. Logged-in users get one dashboard with everything on it (balance, forms, history), so every task
  * is reachable by Tab without navigating; auditors also get the audit screen.
  */
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 import { useModel, useSignal } from "@preact/signals";
 import { AppModel } from "../models/app";
 import { LogCheckModel } from "../models/logcheck";
@@ -66,10 +66,19 @@ function Header() {
   const busy = useSignal(false);
   /** The phone menu's state; from 720px the navigation is always shown and the button is hidden. */
   const open = useSignal(false);
+  const toggle = useRef<HTMLButtonElement>(null);
   const user = session.me.value?.user;
   const current = route.route.value;
   return (
-    <header class="top">
+    <header
+      class="top"
+      onKeyDown={(event) => {
+        // Escape closes the open phone menu from anywhere in the header, and focus goes back to the button that opened it.
+        if (event.key !== "Escape" || !open.value) return;
+        open.value = false;
+        toggle.current?.focus();
+      }}
+    >
       <div class="brand">
         <span class="brand-mark" aria-hidden="true">
           EW
@@ -80,6 +89,7 @@ function Header() {
         <ThemeSwitch />
         {user !== undefined ? (
           <button
+            ref={toggle}
             type="button"
             class="icon-button menu-button"
             aria-expanded={open.value ? "true" : "false"}
@@ -209,9 +219,40 @@ export function App() {
   );
 }
 
+type ScreenName = "loading" | "anon" | "audit" | "developers" | "wallet";
+
+/**
+ * Moves focus to the new screen's main region when the screen changes under the keyboard user's feet: the control
+ * that led there (Log in, Log out, a link of the phone menu that closed) is gone or hidden, and focus would fall to
+ * the page, so the next Tab would start again from the top. Focus that is still on a visible control stays put,
+ * and the first screen after loading takes no focus, so a fresh page starts at the top as usual.
+ */
+function useFocusOnScreenChange(screen: ScreenName): void {
+  const shown = useRef(screen);
+  useEffect(() => {
+    const before = shown.current;
+    shown.current = screen;
+    if (before === screen || before === "loading") return;
+    const active = document.activeElement;
+    const lost = active === null || active === document.body || !active.isConnected || active.getClientRects().length === 0;
+    if (lost) document.getElementById("main")?.focus();
+  }, [screen]);
+}
+
 function Screen() {
   const { session, route } = useApp();
   const status = session.status.value;
+  const screen: ScreenName =
+    status === "loading"
+      ? "loading"
+      : status === "anon"
+        ? "anon"
+        : route.route.value === "audit" && session.isAuditor.value
+          ? "audit"
+          : route.route.value === "developers"
+            ? "developers"
+            : "wallet";
+  useFocusOnScreenChange(screen);
   return (
     <>
       {/* The hash holds the route, so the skip link moves focus itself instead of changing the hash. */}
@@ -226,7 +267,7 @@ function Screen() {
         Skip to content
       </a>
       <Header />
-      {status === "loading" ? (
+      {screen === "loading" ? (
         <main id="main" tabIndex={-1} class="auth" aria-busy="true">
           <p class="visually-hidden" role="status">
             Loading…
@@ -237,11 +278,11 @@ function Screen() {
             <span class="block" />
           </div>
         </main>
-      ) : status === "anon" ? (
+      ) : screen === "anon" ? (
         <AuthView />
-      ) : route.route.value === "audit" && session.isAuditor.value ? (
+      ) : screen === "audit" ? (
         <AuditView />
-      ) : route.route.value === "developers" ? (
+      ) : screen === "developers" ? (
         <DevelopersPage />
       ) : (
         <Dashboard />

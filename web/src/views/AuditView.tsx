@@ -85,8 +85,10 @@ function Verify({ audit }: { audit: AuditModel }) {
         type="button"
         class="primary"
         data-testid="audit-verify"
+        // While checking it is aria-disabled, not disabled, so the keyboard user's focus stays on it (see SubmitButton);
+        // runVerify ignores a press while a check runs.
         onClick={() => void audit.runVerify()}
-        disabled={v.state === "loading"}
+        aria-disabled={v.state === "loading" ? "true" : undefined}
       >
         {v.state === "loading" ? "Checking…" : "Verify now"}
       </button>

@@ -203,6 +203,7 @@ function Verification({ seq }: { seq: number }) {
 function ReceiptDownload({ transferId }: { transferId: string }) {
   const state = useSignal<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   const start = async (): Promise<void> => {
+    if (state.value.busy) return;
     state.value = { busy: true, error: null };
     const result = await download(`/transfers/${seg(transferId)}/receipt`);
     if (!result.ok) {
@@ -219,7 +220,14 @@ function ReceiptDownload({ transferId }: { transferId: string }) {
   };
   return (
     <>
-      <button type="button" class="secondary" data-testid="receipt-download" disabled={state.value.busy} onClick={() => void start()}>
+      {/* Busy is aria-disabled, not disabled: a disabled button would drop focus out of the dialog (see SubmitButton). */}
+      <button
+        type="button"
+        class="secondary"
+        data-testid="receipt-download"
+        aria-disabled={state.value.busy ? "true" : undefined}
+        onClick={() => void start()}
+      >
         {state.value.busy ? "Preparing…" : "Download signed receipt"}
       </button>
       {state.value.error !== null ? (

@@ -79,7 +79,16 @@ function Filters({ wallet }: { wallet: WalletModel }) {
         />
       </div>
       {active ? (
-        <button type="button" class="link" onClick={() => wallet.setFilters(NO_FILTERS)}>
+        <button
+          type="button"
+          class="link"
+          data-testid="history-clear-filters"
+          onClick={() => {
+            wallet.setFilters(NO_FILTERS);
+            // This button goes away with the filters, which would drop focus to the page: the first filter takes it.
+            setTimeout(() => document.getElementById("filter-kind")?.focus(), 0);
+          }}
+        >
           Clear filters
         </button>
       ) : null}
@@ -142,6 +151,7 @@ function StatementDownload({ wallet }: { wallet: WalletModel }) {
   const format = useSignal<StatementFormat>("pdf");
   const state = useSignal<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   const start = async (): Promise<void> => {
+    if (state.value.busy) return;
     state.value = { busy: true, error: null };
     const result = await wallet.downloadStatement(month.value, format.value);
     if (!result.ok) {
@@ -182,7 +192,9 @@ function StatementDownload({ wallet }: { wallet: WalletModel }) {
         type="button"
         class="secondary"
         data-testid="statement-download"
-        disabled={state.value.busy || month.value === ""}
+        // Busy is aria-disabled, not disabled, so the keyboard user's focus stays on the button (see SubmitButton).
+        disabled={month.value === ""}
+        aria-disabled={state.value.busy ? "true" : undefined}
         onClick={() => void start()}
       >
         {state.value.busy ? "Preparing…" : "Download statement"}

@@ -69,6 +69,8 @@ export function LogAlarmBanner({ log }: { log: LogCheckModel }) {
         onClick={() => {
           understood.value = false;
           log.dismissAlarm();
+          // The banner goes away with this button, which would drop focus to the page: the dashboard takes it.
+          setTimeout(() => document.getElementById("main")?.focus(), 0);
         }}
       >
         Dismiss the warning

@@ -320,7 +320,12 @@ export function SplitForm() {
     const split = (outcome.data as { split?: Split } | null)?.split ?? null;
     for (const r of split?.requests ?? []) requests.applyRequest(r);
     made.value = split;
-    rows.value = [newRow(), newRow()];
+    const fresh = [newRow(), newRow()];
+    rows.value = fresh;
+    // The typed rows are replaced by empty ones; a field of the old rows had focus, so the first new field takes it
+    // rather than the page, ready for the next split.
+    if (form.current?.contains(document.activeElement) === true || document.activeElement === document.body)
+      setTimeout(() => document.getElementById(`split-payer-${fresh[0]?.key ?? 0}`)?.focus(), 0);
     memo.value = "";
     void contacts.load();
     done.value = `Asked ${shares.length} people for ${formatMinor(sum, w.currency)} in all.`;

@@ -12,6 +12,18 @@ import { useApp } from "./context";
 /** How long a good-news toast stays: long enough to read twice. */
 const OK_TOAST_MS = 10_000;
 
+/**
+ * Dismisses a toast from its button. The button goes away with the toast, which would drop a keyboard user's focus to
+ * the page, so focus moves to the next toast's button, or the previous one's, or else the main region.
+ */
+function dismissKeepingFocus(button: HTMLButtonElement, onDismiss: () => void): void {
+  const hadFocus = document.activeElement === button;
+  const toast = button.closest('[data-testid="toast"]');
+  const neighbour = (toast?.nextElementSibling ?? toast?.previousElementSibling)?.querySelector("button") ?? null;
+  onDismiss();
+  if (hadFocus) setTimeout(() => (neighbour ?? document.getElementById("main"))?.focus(), 0);
+}
+
 function Toast({ notice, onDismiss }: { notice: Notice; onDismiss: () => void }) {
   const held = useSignal(false);
   useEffect(() => {
@@ -28,7 +40,12 @@ function Toast({ notice, onDismiss }: { notice: Notice; onDismiss: () => void })
   return (
     <p class={`notice ${notice.tone}`} data-testid="toast" onMouseEnter={hold} onMouseLeave={release} onFocusIn={hold} onFocusOut={release}>
       <span>{notice.text}</span>
-      <button type="button" class="link" onClick={onDismiss} aria-label="Dismiss message">
+      <button
+        type="button"
+        class="link"
+        onClick={(event) => dismissKeepingFocus(event.currentTarget, onDismiss)}
+        aria-label="Dismiss message"
+      >
         Dismiss
       </button>
     </p>

@@ -93,9 +93,24 @@ export function StatusLine({ message }: { message: string }) {
   );
 }
 
+/**
+ * A form's submit button. While busy it is marked aria-disabled rather than disabled: a disabled button drops the
+ * keyboard user's focus to the page, and they would have to find their way back after every submit. Its click is
+ * cancelled instead, which also cancels the implicit submit of Enter in a field, so a second submit still cannot
+ * start while the first is on its way.
+ */
 export function SubmitButton({ testid, busy, children }: { testid: string; busy: boolean; children: ComponentChildren }) {
   return (
-    <button type="submit" class="primary" data-testid={testid} disabled={busy} aria-busy={busy ? "true" : undefined}>
+    <button
+      type="submit"
+      class="primary"
+      data-testid={testid}
+      aria-disabled={busy ? "true" : undefined}
+      aria-busy={busy ? "true" : undefined}
+      onClick={(event) => {
+        if (busy) event.preventDefault();
+      }}
+    >
       {children}
     </button>
   );
