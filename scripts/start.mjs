@@ -186,19 +186,18 @@ function migrationsCurrent(partitions) {
 
 const secrets = ensureSecrets();
 const partitions = auditPartitions();
-// Every audit partition (AUDIT_PARTITIONS, main DB first) has the same schema, so each gets every migration. The
-// partitions are separate databases, so their migrations run side by side (each wrangler start costs seconds).
+// Every audit partition (AUDIT_PARTITIONS, main DB first) has the same schema, so each gets every migration.
+// One after the other: the partitions are separate databases, but every one lives in the same local persist
+// directory, and two `wrangler d1 migrations apply` runs side by side there fail with SQLITE_BUSY on a fresh
+// state directory (seen in test/http/probe-storage.test.mjs, which starts from an empty one).
 if (migrationsCurrent(partitions.length)) say("D1 migrations are up to date");
 else
-  await Promise.all(
-    partitions.map((binding) =>
-      runAsync(
-        bin("wrangler"),
-        ["d1", "migrations", "apply", binding, "--local", "--persist-to", stateDir],
-        `applying D1 migrations to ${binding}`,
-      ),
-    ),
-  );
+  for (const binding of partitions)
+    await runAsync(
+      bin("wrangler"),
+      ["d1", "migrations", "apply", binding, "--local", "--persist-to", stateDir],
+      `applying D1 migrations to ${binding}`,
+    );
 if (process.env.SKIP_WEB_BUILD !== "1")
   run(bin("vite"), ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"], "building the web client");
 await stopStaleServer();

@@ -125,14 +125,19 @@ if (needsServers) {
     args: ["deploy", "--dry-run", "--outdir", serverEnv.PREBUILT_BUNDLE_DIR],
   });
   // Every audit partition is its own local D1 database with the same migrations (docs/architecture.md,
-  // "Partitioned audit store"); they are migrated side by side, each a check of its own.
-  for (const binding of auditPartitions())
+  // "Partitioned audit store"), each a check of its own, one after the other: they share one persist directory,
+  // where two `wrangler d1 migrations apply` runs at once can fail with SQLITE_BUSY (scripts/start.mjs).
+  let previous = null;
+  for (const binding of auditPartitions()) {
     phases.push({
       id: `migrate-${binding}`,
       title: `migrate the local D1 database ${binding} for every test server to start from`,
       command: bin("wrangler"),
       args: ["d1", "migrations", "apply", binding, "--local", "--persist-to", serverEnv.TEST_STATE_TEMPLATE],
+      ...(previous === null ? {} : { after: [previous] }),
     });
+    previous = `migrate-${binding}`;
+  }
 }
 if (runs("static")) {
   const tsc = (id, title, project) => ({ id, title, command: bin("tsc"), args: ["--noEmit", "-p", project], cpu: true });

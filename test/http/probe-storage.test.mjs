@@ -192,23 +192,29 @@ test("logins for random handles from fresh addresses allocate no storage beyond 
   // anyway: first make every shard exist, with one login from an address that lands in each; then probe with
   // 30 addresses never seen before. An object per address (as before) would create one for each of them.
   const SHARDS = 64;
-  // Each address below is its own IPv6 /64, the unit rate limits count (src/domain/address-group.ts); the shard
-  // is chosen by that group's hash.
+  // Each address below is its own IPv6 /64, the unit rate limits count, and its own /48, which has a bucket of
+  // its own in a second fixed set of shards (src/domain/address-group.ts, enforceClient): a shard is chosen by
+  // the hash of that group, so priming fills both sets.
   const groupOf = (address) => `${address.replace(/::1$/, "")}:0::/64`;
-  const shardOf = (address) => Number.parseInt(createHash("sha256").update(groupOf(address)).digest("hex").slice(0, 8), 16) % SHARDS;
+  const networkOf = (address) => `${address.replace(/::1$/, "")}::/48`;
+  const shardOf = (group) => Number.parseInt(createHash("sha256").update(group).digest("hex").slice(0, 8), 16) % SHARDS;
   const attempt = (address) =>
     call("/auth/login", {
       body: { handle: `ghost_${id26().slice(0, 12)}`, password: "not the password" },
       headers: { "cf-connecting-ip": address },
     });
   const primed = new Set();
-  for (let i = 0; primed.size < SHARDS && i < 10_000; i++) {
+  const primed48 = new Set();
+  for (let i = 0; (primed.size < SHARDS || primed48.size < SHARDS) && i < 10_000; i++) {
     const address = `2001:db8:${i.toString(16)}::1`;
-    if (primed.has(shardOf(address))) continue;
-    primed.add(shardOf(address));
+    const [shard, shard48] = [shardOf(groupOf(address)), shardOf(networkOf(address))];
+    if (primed.has(shard) && primed48.has(shard48)) continue;
+    primed.add(shard);
+    primed48.add(shard48);
     await attempt(address);
   }
   assert.equal(primed.size, SHARDS);
+  assert.equal(primed48.size, SHARDS);
   const statuses = [];
   const created = await newObjectsDuring(async () => {
     for (let i = 0; i < 30; i++) statuses.push((await attempt(`2001:db9:${i.toString(16)}::1`)).status);
