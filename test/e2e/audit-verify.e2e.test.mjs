@@ -93,6 +93,11 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
   // The coverage picture names the wallets the check covered, and the screen passes axe in both themes.
   const covered = (await page.getByTestId("coverage-wallets").getAttribute("aria-label")) ?? "";
   assert.match(covered, new RegExp(`of ${total}$`));
+  // And how much of the ledger the transparency log covers, as the first page's log check counted it.
+  assert.match(
+    (await page.getByTestId("coverage-log").getAttribute("aria-label")) ?? "",
+    /^\d+ leaves compared with D1 now, \d+ in signed checkpoints, \d+ entries not yet in a checkpoint$/,
+  );
   // The money chart draws both lines and states the gap as a finding, in words beside the picture.
   await page.locator('[data-testid="money-chart"][data-ready="true"] canvas').waitFor();
   await page.getByTestId("totals-gaps").waitFor();

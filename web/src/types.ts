@@ -75,7 +75,12 @@ export interface VerifySummary {
   verified_by_self_audit: number;
   unverified_wallets: number;
   wallets_total: number;
+  /** The transparency log checked against D1 on the first page (null: the server did not check it). */
+  log: LogCoverage | null;
 }
+
+/** How much of the ledger the transparency log covers: leaves, those compared with D1 by this check, entries in no checkpoint yet. */
+export type LogCoverage = NonNullable<VerifyResult["log"]>;
 
 /** A cursor page: `next_cursor` is null on the last page. */
 export interface Page<T> {

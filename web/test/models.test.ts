@@ -198,6 +198,41 @@ void describe("AuditModel", () => {
     await settle();
     assert.deepEqual(requests, [], "no request after dispose: the interval was cleared");
   });
+
+  void test("Verify keeps the log coverage the first page reports, across every page", async () => {
+    const page = (cursor: string | null, log?: { tree_size: number; leaves_checked: number; uncovered: number }) => ({
+      ok: true,
+      wallets_checked: 2,
+      entries_checked: 5,
+      pending: 0,
+      problems: [],
+      problems_omitted: 0,
+      verified_by_self_audit: 0,
+      unverified_wallets: 0,
+      next_cursor: cursor,
+      progress: { wallets_done: cursor === null ? 4 : 2, wallets_total: 4 },
+      ...(log === undefined ? {} : { log }),
+    });
+    const base = answer;
+    answer = (method, path) => {
+      if (path.startsWith("/audit/verify"))
+        return { status: 200, body: path.includes("cursor=") ? page(null) : page("c2", { tree_size: 9, leaves_checked: 4, uncovered: 1 }) };
+      return base(method, path);
+    };
+    const audit = new AuditModel();
+    await settle();
+    await audit.runVerify();
+    const state = audit.verifyState.value;
+    assert.equal(state.state, "done");
+    if (state.state !== "done") return;
+    assert.equal(state.result.wallets_checked, 4, "both pages were folded in");
+    assert.deepEqual(
+      state.result.log,
+      { tree_size: 9, leaves_checked: 4, uncovered: 1 },
+      "the second page, which has no log, did not erase it",
+    );
+    audit[Symbol.dispose]();
+  });
 });
 
 void describe("AccountModel", () => {

@@ -73,6 +73,7 @@ function addPage(summary: VerifySummary, page: VerifyResult): void {
   summary.verified_by_self_audit += page.verified_by_self_audit;
   summary.unverified_wallets += page.unverified_wallets;
   summary.wallets_total = page.progress.wallets_total;
+  if (page.log !== undefined) summary.log = page.log;
 }
 
 /**
@@ -205,6 +206,7 @@ export const AuditModel = createModel(() => {
         verified_by_self_audit: 0,
         unverified_wallets: 0,
         wallets_total: 0,
+        log: null,
       };
       let next: string | null = null;
       do {

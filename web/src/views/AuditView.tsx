@@ -5,7 +5,7 @@
 import { useModel, useSignal } from "@preact/signals";
 import { formatMinor } from "../money";
 import { AuditModel, mainCurrency, type AuditFilters } from "../models/audit";
-import type { AuditRow, AuditTotals, VerifySummary } from "../types";
+import type { AuditRow, AuditTotals, LogCoverage, VerifySummary } from "../types";
 import { conservationSeries, moneyInSystem } from "../insights";
 import { Chart } from "./Chart";
 import { formatDate } from "./format";
@@ -181,7 +181,8 @@ function Bar({ kind, share }: { kind: string; share: number }) {
 
 /**
  * Verification coverage as pictures: how much of the audit log the continuous self-audit has checked, and, after
- * a Verify, how many wallets were checked live, through the self-audit's marks, or not at all.
+ * a Verify, how many wallets were checked live, through the self-audit's marks, or not at all, and how much of
+ * the ledger the transparency log covers.
  */
 function Coverage({ audit }: { audit: AuditModel }) {
   const s = audit.selfAudit.value;
@@ -213,6 +214,12 @@ function Coverage({ audit }: { audit: AuditModel }) {
       ) : (
         <p class="muted">Run "Verify now" to see how many wallets' chains are covered.</p>
       )}
+      <h3>History entries in the transparency log</h3>
+      {v.state === "done" && v.result.log !== null ? (
+        <LogCoverageBar log={v.result.log} />
+      ) : (
+        <p class="muted">Run "Verify now" to see how much of the ledger the public log covers.</p>
+      )}
     </section>
   );
 }
@@ -240,6 +247,39 @@ function WalletCoverage({ result }: { result: VerifySummary }) {
         <li>
           <span class="key m-none" aria-hidden="true" />
           Not checked: {result.unverified_wallets.toLocaleString()}
+        </li>
+      </ul>
+    </>
+  );
+}
+
+/**
+ * The log's share of the ledger at the last Verify: leaves that Verify compared with D1 just now, leaves a signed
+ * checkpoint covers (compared by earlier checks in rotation), and entries no checkpoint covers yet.
+ */
+function LogCoverageBar({ log }: { log: LogCoverage }) {
+  const total = log.tree_size + log.uncovered;
+  const compared = percent(log.leaves_checked, total);
+  const covered = percent(log.tree_size - log.leaves_checked, total);
+  const label = `${log.leaves_checked} leaves compared with D1 now, ${log.tree_size} in signed checkpoints, ${log.uncovered} entries not yet in a checkpoint`;
+  return (
+    <>
+      <div class="meter" role="img" aria-label={label} data-testid="coverage-log">
+        <Bar kind="m-live" share={compared} />
+        <Bar kind="m-self" share={covered} />
+      </div>
+      <ul class="legend">
+        <li>
+          <span class="key m-live" aria-hidden="true" />
+          Compared with D1 now: {log.leaves_checked.toLocaleString()}
+        </li>
+        <li>
+          <span class="key m-self" aria-hidden="true" />
+          Also in a signed checkpoint: {(log.tree_size - log.leaves_checked).toLocaleString()}
+        </li>
+        <li>
+          <span class="key m-none" aria-hidden="true" />
+          Not yet in a checkpoint: {log.uncovered.toLocaleString()}
         </li>
       </ul>
     </>
