@@ -54,8 +54,22 @@ test("Verify now checks every page and names the tampered last wallet and seq", 
     });
     assert.equal(dep.status, 201, dep.text);
   }
-  // Let every outbox deliver (200 ms batches), then edit the wallet that comes last in id order.
-  await new Promise((r) => setTimeout(r, 2_000));
+  // Let the outboxes deliver (200 ms batches; longer on a busy machine), then edit the wallet that comes last in
+  // id order: wait until its entry is in its partition's file (read while the server runs: WAL readers do not
+  // block it), rather than for a fixed time that a loaded machine overran.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const main = new DatabaseSync(d1File("SELECT 1 FROM wallets"), { readOnly: true });
+      const newest = String(oneRow(main, "SELECT id FROM wallets ORDER BY id DESC LIMIT 1").id);
+      main.close();
+      d1File("SELECT 1 FROM ledger_entries WHERE wallet_id = ?", newest);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   await server.stop();
   const main = new DatabaseSync(d1File("SELECT 1 FROM wallets"));
   // The last wallet in id order: every one made here has a deposit (the outbox has had its time).
