@@ -235,7 +235,11 @@ function useFocusOnScreenChange(screen: ScreenName): void {
     if (before === screen || before === "loading") return;
     const active = document.activeElement;
     const lost = active === null || active === document.body || !active.isConnected || active.getClientRects().length === 0;
-    if (lost) document.getElementById("main")?.focus();
+    if (!lost) return;
+    // A new screen starts at its top; focusing without preventScroll would scroll the main region's top under
+    // the sticky header instead.
+    document.getElementById("main")?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
   }, [screen]);
 }
 

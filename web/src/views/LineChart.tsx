@@ -22,6 +22,21 @@ function token(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
 }
 
+const SECONDS = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", second: "2-digit" });
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const DAY = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+
+/**
+ * One-line time labels: the time of day (with seconds under ten minutes) when the ticks span less than two days,
+ * else the date. uPlot's own labels add a second line with the full date, which overlaps the next label on a
+ * narrow card (a phone, the auditor's half-width chart).
+ */
+function timeLabels(_u: uPlot, ticks: number[]): string[] {
+  const span_s = (ticks[ticks.length - 1] ?? 0) - (ticks[0] ?? 0);
+  const format = span_s < 600 ? SECONDS : span_s < 2 * 86_400 ? CLOCK : DAY;
+  return ticks.map((t) => format.format(new Date(t * 1_000)));
+}
+
 function options(props: LineChartProps, width: number): uPlot.Options {
   const text = token("--muted");
   const grid = token("--chart-grid");
@@ -34,7 +49,10 @@ function options(props: LineChartProps, width: number): uPlot.Options {
     legend: { show: false },
     cursor: { drag: { x: false, y: false }, points: { size: 8 } },
     scales: { x: { time: true } },
-    axes: [axis, { ...axis, size: 80, values: (_u, values) => values.map((v) => props.formatY(Math.round(v))) }],
+    axes: [
+      { ...axis, space: 70, values: timeLabels },
+      { ...axis, size: 80, values: (_u, values) => values.map((v) => props.formatY(Math.round(v))) },
+    ],
     series: [
       {},
       ...props.series.labels.map((label, i) => ({
