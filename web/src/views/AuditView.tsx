@@ -224,32 +224,44 @@ function Coverage({ audit }: { audit: AuditModel }) {
   );
 }
 
-function WalletCoverage({ result }: { result: VerifySummary }) {
-  const total = Math.max(result.wallets_total, result.wallets_checked + result.verified_by_self_audit + result.unverified_wallets);
-  const live = percent(result.wallets_checked, total);
-  const self = percent(result.verified_by_self_audit, total);
-  const label = `${result.wallets_checked} wallets checked now, ${result.verified_by_self_audit} covered by the self-audit, ${result.unverified_wallets} not checked, of ${total}`;
+/**
+ * A meter of three parts, each a count drawn as its share of `total`: checked now (m-live), covered otherwise
+ * (m-self) and not covered (m-none, the meter's empty rest), with a legend naming each count in words.
+ */
+function ThreePartMeter(props: { testid: string; label: string; total: number; parts: [string, number][] }) {
+  const kinds = ["m-live", "m-self", "m-none"] as const;
   return (
     <>
-      <div class="meter" role="img" aria-label={label} data-testid="coverage-wallets">
-        <Bar kind="m-live" share={live} />
-        <Bar kind="m-self" share={self} />
+      <div class="meter" role="img" aria-label={props.label} data-testid={props.testid}>
+        {props.parts.slice(0, 2).map(([, count], i) => (
+          <Bar key={kinds[i]} kind={kinds[i] ?? "m-none"} share={percent(count, props.total)} />
+        ))}
       </div>
       <ul class="legend">
-        <li>
-          <span class="key m-live" aria-hidden="true" />
-          Checked now: {result.wallets_checked.toLocaleString()}
-        </li>
-        <li>
-          <span class="key m-self" aria-hidden="true" />
-          By the self-audit: {result.verified_by_self_audit.toLocaleString()}
-        </li>
-        <li>
-          <span class="key m-none" aria-hidden="true" />
-          Not checked: {result.unverified_wallets.toLocaleString()}
-        </li>
+        {props.parts.map(([text, count], i) => (
+          <li key={text}>
+            <span class={`key ${kinds[i] ?? "m-none"}`} aria-hidden="true" />
+            {text}: {count.toLocaleString()}
+          </li>
+        ))}
       </ul>
     </>
+  );
+}
+
+function WalletCoverage({ result }: { result: VerifySummary }) {
+  const total = Math.max(result.wallets_total, result.wallets_checked + result.verified_by_self_audit + result.unverified_wallets);
+  return (
+    <ThreePartMeter
+      testid="coverage-wallets"
+      label={`${result.wallets_checked} wallets checked now, ${result.verified_by_self_audit} covered by the self-audit, ${result.unverified_wallets} not checked, of ${total}`}
+      total={total}
+      parts={[
+        ["Checked now", result.wallets_checked],
+        ["By the self-audit", result.verified_by_self_audit],
+        ["Not checked", result.unverified_wallets],
+      ]}
+    />
   );
 }
 
@@ -258,31 +270,17 @@ function WalletCoverage({ result }: { result: VerifySummary }) {
  * checkpoint covers (compared by earlier checks in rotation), and entries no checkpoint covers yet.
  */
 function LogCoverageBar({ log }: { log: LogCoverage }) {
-  const total = log.tree_size + log.uncovered;
-  const compared = percent(log.leaves_checked, total);
-  const covered = percent(log.tree_size - log.leaves_checked, total);
-  const label = `${log.leaves_checked} leaves compared with D1 now, ${log.tree_size} in signed checkpoints, ${log.uncovered} entries not yet in a checkpoint`;
   return (
-    <>
-      <div class="meter" role="img" aria-label={label} data-testid="coverage-log">
-        <Bar kind="m-live" share={compared} />
-        <Bar kind="m-self" share={covered} />
-      </div>
-      <ul class="legend">
-        <li>
-          <span class="key m-live" aria-hidden="true" />
-          Compared with D1 now: {log.leaves_checked.toLocaleString()}
-        </li>
-        <li>
-          <span class="key m-self" aria-hidden="true" />
-          Also in a signed checkpoint: {(log.tree_size - log.leaves_checked).toLocaleString()}
-        </li>
-        <li>
-          <span class="key m-none" aria-hidden="true" />
-          Not yet in a checkpoint: {log.uncovered.toLocaleString()}
-        </li>
-      </ul>
-    </>
+    <ThreePartMeter
+      testid="coverage-log"
+      label={`${log.leaves_checked} leaves compared with D1 now, ${log.tree_size} in signed checkpoints, ${log.uncovered} entries not yet in a checkpoint`}
+      total={log.tree_size + log.uncovered}
+      parts={[
+        ["Compared with D1 now", log.leaves_checked],
+        ["Also in a signed checkpoint", log.tree_size - log.leaves_checked],
+        ["Not yet in a checkpoint", log.uncovered],
+      ]}
+    />
   );
 }
 
