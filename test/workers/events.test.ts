@@ -149,8 +149,20 @@ describe("events", () => {
     });
     expect(rest.json.items.map((e) => e.seq)).toEqual([4, 5, 6]);
     expect(rest.json.next_cursor).toBeNull();
+    // next_cursor passed back as `cursor`, as every other list is followed, moves on too (it once looped on page 1).
+    const byCursor = await api<{ items: EventJson[] }>(`/events?limit=2&cursor=${page.json.next_cursor}`, { token: a.token });
+    expect(byCursor.json.items.map((e) => e.seq)).toEqual([4, 5]);
     expect(types(await allEvents(a, "&types=withdrawal.succeeded,transfer.failed"))).toEqual(["withdrawal.succeeded"]);
-    for (const q of ["after=-1", "after=x", "limit=0", "limit=201", "types=transfer.exploded", "types=transfer.succeeded,nope"]) {
+    for (const q of [
+      "after=-1",
+      "after=x",
+      "cursor=x",
+      "after=1&cursor=2",
+      "limit=0",
+      "limit=201",
+      "types=transfer.exploded",
+      "types=transfer.succeeded,nope",
+    ]) {
       const bad = await api(`/events?${q}`, { token: a.token });
       expect(bad.status, q).toBe(400);
       expect(bad.text).toContain("validation_error");

@@ -38,6 +38,10 @@ const eventsRoute = createRoute(
       request: {
         query: z.object({
           after: z.string().optional().openapi({ description: "a seq (default 0): the events after it" }),
+          cursor: z
+            .string()
+            .optional()
+            .openapi({ description: "the same as `after` (a page's next_cursor), for clients that follow every list by `cursor`" }),
           types: z
             .string()
             .optional()
@@ -58,7 +62,7 @@ eventRoutes.openapi(eventsRoute, async (c) => {
   const query = c.req.valid("query");
   const config = configOf(c.env);
   const limit = pageLimit(query.limit, config.history_page_default, config.history_page_max);
-  const after = afterSeq(query.after);
+  const after = afterSeq(afterParam(query.after, query.cursor));
   const types = typeList(query.types);
   const rows = await c.env.COORDINATOR.getByName(c.get("caller").user_id).listEvents(after, types, limit);
   const last = rows[rows.length - 1];
@@ -68,6 +72,17 @@ eventRoutes.openapi(eventsRoute, async (c) => {
   const items = await openPhonesInJson(c.env, rows.map(eventJson).join(","));
   return asTyped(jsonResponse(c, 200, `{"items":[${items}],"next_cursor":${next}}`));
 });
+
+/**
+ * `after`, or `cursor` in its place: every other list of the API is followed by passing `next_cursor` back as
+ * `cursor`, and a client that did that here was answered the first page again, for ever. Both, disagreeing, is a
+ * 400 rather than a guess.
+ */
+function afterParam(after: string | undefined, cursor: string | undefined): string | undefined {
+  if (after !== undefined && cursor !== undefined && after !== cursor)
+    throw new ApiError("validation_error", [{ field: "cursor", issue: "names another position than after" }]);
+  return after ?? cursor;
+}
 
 function afterSeq(raw: string | undefined): number {
   if (raw === undefined) return 0;

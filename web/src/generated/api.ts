@@ -4118,6 +4118,8 @@ export type paths = {
                 query?: {
                     /** @description a seq (default 0): the events after it */
                     after?: string;
+                    /** @description the same as `after` (a page's next_cursor), for clients that follow every list by `cursor` */
+                    cursor?: string;
                     /** @description a comma list of: transfer.succeeded, transfer.failed, transfer.refunded, deposit.succeeded, withdrawal.succeeded, payment_request.created, payment_request.paid, payment_request.declined, payment_request.cancelled, payment_request.expired */
                     types?: string;
                     /** @description 1..200, default 50 */
