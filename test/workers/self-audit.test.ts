@@ -147,8 +147,10 @@ describe("the self-audit follows the traffic", () => {
     // A run takes an audit row only with all its wallets, so a wallet may be visited again by the next run
     // (which finds nothing new for it); every wallet advances exactly once. With two audit partitions a transfer
     // between them has a row in each (its home row and a copy), so each partition names its wallets once more:
-    // 60 wallets are at most 90 visits, 4 full runs, and the run after them finds nothing.
-    expect(runs.map((r) => r.wallets).slice(0, 2)).toEqual([25, 25]);
+    // 60 wallets are at most 90 visits, 4 full runs, and the run after them finds nothing. A run is full at 25,
+    // or at 24 when the next row names two wallets it no longer has room for (whether it does depends on the
+    // random placement of the wallets in partitions).
+    for (const run of runs.slice(0, 2)) expect([24, 25]).toContain(run.wallets);
     expect(runs.length).toBeLessThanOrEqual(5);
     expect(runs.at(-1)?.wallets).toBe(0);
     expect(runs.reduce((n, r) => n + r.advanced, 0)).toBe(60);
