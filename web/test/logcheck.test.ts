@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { registerHooks } from "node:module";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
+import { MemoryStorage } from "./memory-storage.ts";
 import { signal } from "@preact/signals";
 import type { Entry } from "../src/types.ts";
 
@@ -28,28 +29,6 @@ const { hexOf, mth, path: inclusionPath, subproof } = await import("../../test/r
 const { LOG_ALARM_ITEM, LOG_CHECK_DEBOUNCE_MS, LOG_CHECK_EVERY_MS, LOG_CHECKPOINT_ITEM, LOG_WITNESSES_ITEM, LogCheckModel } =
   await import("../src/models/logcheck.ts");
 const { COVER_GRACE_MS } = await import("../src/logverify.ts");
-
-class MemoryStorage {
-  readonly items = new Map<string, string>();
-  get length(): number {
-    return this.items.size;
-  }
-  key(index: number): string | null {
-    return [...this.items.keys()][index] ?? null;
-  }
-  getItem(name: string): string | null {
-    return this.items.get(name) ?? null;
-  }
-  setItem(name: string, value: string): void {
-    this.items.set(name, value);
-  }
-  removeItem(name: string): void {
-    this.items.delete(name);
-  }
-  clear(): void {
-    this.items.clear();
-  }
-}
 
 const WALLET = "w_alice";
 const NOW = Date.parse("2026-11-30T12:00:00.000Z");

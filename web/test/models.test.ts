@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { registerHooks } from "node:module";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
+import { MemoryStorage } from "./memory-storage.ts";
 import type { LiveTarget } from "../src/models/live.ts";
 import type { Entry, Me, PaymentRequest, Wallet } from "../src/types.ts";
 
@@ -20,29 +21,6 @@ registerHooks({
     return nextResolve(`${specifier}.ts`, context);
   },
 });
-
-/** A localStorage over a Map, enough for the pending model. */
-class MemoryStorage {
-  readonly items = new Map<string, string>();
-  get length(): number {
-    return this.items.size;
-  }
-  key(index: number): string | null {
-    return [...this.items.keys()][index] ?? null;
-  }
-  getItem(name: string): string | null {
-    return this.items.get(name) ?? null;
-  }
-  setItem(name: string, value: string): void {
-    this.items.set(name, value);
-  }
-  removeItem(name: string): void {
-    this.items.delete(name);
-  }
-  keys(): string[] {
-    return [...this.items.keys()];
-  }
-}
 
 /** A socket the test drives by hand: it records what the feed sends and whether it closed it. */
 class FakeSocket extends EventTarget {
