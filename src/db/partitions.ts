@@ -18,14 +18,12 @@
  * audit row and each audit row all of its local entries, at every instant: the verifier's joins stay local.
  */
 import { configOf } from "../config";
-import { randomBase32 } from "../domain/ids";
-
-const WALLET_ID = /^wal_(?:p([1-9][0-9]?)_)?[0-9a-hjkmnp-tv-z]{26}$/;
+import { randomBase32, WALLET_ID_SHAPE } from "../domain/ids";
 
 /** The partition index a wallet id names: 0 for an untagged (or unparseable) id. */
 export function partitionOfWallet(walletId: string | null): number {
   if (walletId === null) return 0;
-  const tag = WALLET_ID.exec(walletId)?.[1];
+  const tag = WALLET_ID_SHAPE.exec(walletId)?.[1];
   return tag === undefined ? 0 : Number(tag);
 }
 

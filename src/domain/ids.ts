@@ -28,6 +28,13 @@ export function randomBase32(bytes = 16): string {
 }
 
 const BODY = "[0-9a-hjkmnp-tv-z]{26}";
+
+/**
+ * The shape of every wallet id: `wal_<26>` (audit partition 0, and every wallet made before partitions existed)
+ * or `wal_p<k>_<26>` (partition k, 1..99; src/db/partitions.ts). The partition tag is group 1. One definition,
+ * used by the server's routing and by the web client's recipient box.
+ */
+export const WALLET_ID_SHAPE = /^wal_(?:p([1-9][0-9]?)_)?[0-9a-hjkmnp-tv-z]{26}$/;
 const USER_ID = new RegExp(`^usr_(${BODY})$`);
 const MOVEMENT_ID = new RegExp(`^(trf|dep|wdr)_(${BODY})_${BODY}$`);
 

@@ -2,6 +2,7 @@
  * Reads the "send to" field: one box accepts a handle, a phone number or a wallet id, and this decides which
  * one the user meant, so the form does not need a separate type picker. Pure, so Node can test it.
  */
+import { WALLET_ID_SHAPE } from "../../src/domain/ids.ts";
 
 /** The contract's `to` object: exactly one of handle, phone or wallet_id. */
 export type Recipient = { handle: string } | { phone: string } | { wallet_id: string };
@@ -10,7 +11,6 @@ export type RecipientResult = { ok: true; to: Recipient; label: string } | { ok:
 
 const HANDLE = /^[a-z0-9_]{3,32}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
-const WALLET_ID = /^wal_[0-9a-z]{1,124}$/;
 
 /**
  * Parses the recipient box. A leading "+" means a phone number (spaces, dashes, dots and brackets are
@@ -26,7 +26,7 @@ export function parseRecipient(text: string): RecipientResult {
     return { ok: true, to: { phone }, label: phone };
   }
   if (trimmed.startsWith("wal_")) {
-    if (!WALLET_ID.test(trimmed)) return { ok: false, reason: "That wallet id does not look right; copy it again." };
+    if (!WALLET_ID_SHAPE.test(trimmed)) return { ok: false, reason: "That wallet id does not look right; copy it again." };
     return { ok: true, to: { wallet_id: trimmed }, label: trimmed };
   }
   const handle = trimmed.replace(/^@/, "").toLowerCase();

@@ -125,10 +125,27 @@ void describe("parseRecipient", () => {
     const wallet = parseRecipient("wal_0123456789abcdefghjkmnpqrs");
     assert.ok(wallet.ok);
     assert.deepEqual(wallet.to, { wallet_id: "wal_0123456789abcdefghjkmnpqrs" });
+    // A wallet in audit partition 1 or 12 (src/db/partitions.ts) is as good a recipient as one in partition 0.
+    for (const id of ["wal_p1_0123456789abcdefghjkmnpqrs", "wal_p12_0123456789abcdefghjkmnpqrs"]) {
+      assert.deepEqual(parseRecipient(id), { ok: true, to: { wallet_id: id }, label: id });
+    }
   });
 
   void test("refuses what cannot be a recipient", () => {
-    for (const text of ["", "  ", "ab", "+123", "+0123456789", "bob smith", "a".repeat(33), "wal_", "wal_UPPER"]) {
+    for (const text of [
+      "",
+      "  ",
+      "ab",
+      "+123",
+      "+0123456789",
+      "bob smith",
+      "a".repeat(33),
+      "wal_",
+      "wal_UPPER",
+      "wal_p0_0123456789abcdefghjkmnpqrs",
+      "wal_p1_",
+      "wal_0123456789abcdefghjkmnpqr",
+    ]) {
       assert.equal(parseRecipient(text).ok, false, text);
     }
   });
