@@ -5,7 +5,7 @@
 // default, 32 connections). Prints the functions with the most self time and the same grouped by source file of
 // the bundle's inlined modules (by the nearest `// src/...` marker esbuild leaves), and writes the profile to
 // bench/results/profile-<scenario>.cpuprofile (open it in Chrome's DevTools). Never part of `npm test`.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_SERVER_ENV, run, setup } from "./driver.mjs";
 import { testServer } from "../test/http/server.mjs";
@@ -14,7 +14,8 @@ const scenario = process.argv[2] ?? "uniform";
 const seconds = Number(process.argv[3] ?? 8);
 const inspectorPort = Number(process.env.PROFILE_INSPECTOR_PORT ?? 9229);
 
-// `--analyse <profile> <bundle dir> <transfers>`: only the summary of a profile recorded earlier.
+// `--analyse <profile> <bundle dir> <transfers>`: only the summary of a profile recorded earlier (its bundle is
+// kept beside it as bench/results/profile-<scenario>-bundle).
 if (process.argv[2] === "--analyse") {
   summarise(JSON.parse(readFileSync(process.argv[3], "utf8")), Number(process.argv[5]), process.argv[4]);
   process.exit(0);
@@ -52,6 +53,8 @@ try {
   const profile = stopped.profile;
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   writeFileSync(new URL(`./results/profile-${scenario}.cpuprofile`, import.meta.url), JSON.stringify(profile));
+  // The bundle the profile's line numbers refer to, for `--analyse` after the server's state is gone.
+  cpSync(join(server.stateDir, "bundle"), new URL(`./results/profile-${scenario}-bundle/`, import.meta.url).pathname, { recursive: true });
   console.log(`${scenario}: ${result.transfers_per_s} tx/s (${result.succeeded} transfers) while profiling; targets: ${targets.length}`);
   summarise(profile, result.succeeded, join(server.stateDir, "bundle"));
 } finally {
@@ -102,6 +105,19 @@ function summarise(profile, transfers, bundleDir) {
     const k = ownFrame(node.id);
     byOwn.set(k, (byOwn.get(k) ?? 0) + self);
   }
+  // Each library's time (Drizzle, Hono, zod, ...) charged to the function of ours that called into it.
+  const moduleOf = (id) => {
+    const f = byId.get(id).callFrame;
+    return f.url ? modules(f.url, f.lineNumber) : null;
+  };
+  const byLibraryCaller = new Map();
+  for (const node of profile.nodes) {
+    const self = dt.get(node.id) ?? 0;
+    const mod = self === 0 ? null : moduleOf(node.id);
+    if (!mod?.startsWith("node_modules/")) continue;
+    const k = `${mod.slice("node_modules/".length)} from ${ownFrame(node.id)}`;
+    byLibraryCaller.set(k, (byLibraryCaller.get(k) ?? 0) + self);
+  }
   const top = (map, n) =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
@@ -111,6 +127,7 @@ function summarise(profile, transfers, bundleDir) {
   console.log(`\nprofile ${(total / 1e6).toFixed(1)} s; self time by function:\n${top(byFn, 45)}`);
   console.log(`\nby module:\n${top(byFile, 40)}`);
   console.log(`\ncharged to the nearest function of our own code (native calls, libraries and all below it):\n${top(byOwn, 60)}`);
+  console.log(`\nlibraries' own time, by the function of ours that called them:\n${top(byLibraryCaller, 30)}`);
 }
 
 /** Maps a line of the deploy bundle to the `// src/...` or `// node_modules/...` module esbuild put it in. */

@@ -2,7 +2,7 @@
 // `npm run bench:skeleton` can show what the design itself costs on this machine, next to our service and the
 // peer. It speaks just enough of the contract for the bench driver (register, deposit, transfer, read a
 // wallet) and checks nothing it does not need to: no sessions (the token is the user id), no validation, no
-// hash chain, no D1 audit mirror, no outbox, no alarms, no live feed. Never deployed, never part of the
+// hash chain, no D1 audit mirror or outbox (except in the "audit" variant), no alarms, no live feed. Never deployed, never part of the
 // service.
 //
 // A transfer is what our service does on its money path, in the same objects:
@@ -15,6 +15,10 @@
 //                        3 calls, 3 commits;
 //   VARIANT "grouped":   "design", with operations that reach an object together sharing one commit (as our
 //                        db/group-commit.ts does): fewer commits where transfers meet on one object.
+//   VARIANT "audit":     "grouped", plus the other half of the design's fixed work: each movement's immutable audit
+//                        row in D1, sent as our outbox sends it (one D1 batch per coordinator per 5 s or per 100
+//                        movements, then the movements marked delivered in one commit). One row per movement, keyed
+//                        by its id, with no other index and no entry mirror.
 // Each wallet keeps a balance, its holds and an entry per movement in its own SQLite, and checks funds.
 import { DurableObject } from "cloudflare:workers";
 
@@ -137,7 +141,33 @@ export class SkeletonCoordinator extends DurableObject {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS movements (key TEXT PRIMARY KEY, id TEXT NOT NULL, state TEXT NOT NULL) STRICT");
     this.outcomes = new Map();
-    this.group = env.SKELETON_VARIANT === "grouped" ? new Group(ctx.storage) : null;
+    const grouped = env.SKELETON_VARIANT === "grouped" || env.SKELETON_VARIANT === "audit";
+    this.group = grouped ? new Group(ctx.storage) : null;
+    /** Audit rows owed to D1 ("audit" variant), and the timer of the next flush. */
+    this.owed = [];
+    this.timer = null;
+  }
+
+  /** Queues a finished movement's audit row: flushed at 100 rows, or 5 s after the first one waiting. */
+  owe(row) {
+    this.owed.push(row);
+    if (this.owed.length >= 100) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), 5_000);
+  }
+
+  /** One D1 batch of the owed rows, then their movements marked delivered in one commit (as our outbox does). */
+  async flush() {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const rows = this.owed.splice(0);
+    if (rows.length === 0) return;
+    const insert = this.env.AUDIT.prepare(
+      "INSERT INTO audit (id, from_wallet, to_wallet, amount, status) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    );
+    await this.env.AUDIT.batch(rows.map((r) => insert.bind(r.id, r.from, r.to, r.amount, r.status)));
+    this.ctx.storage.transactionSync(() => {
+      for (const r of rows) this.ctx.storage.sql.exec("UPDATE movements SET state = 'delivered' WHERE key = ?", r.key);
+    });
   }
 
   async transfer(key, from, to, amount) {
@@ -164,15 +194,25 @@ export class SkeletonCoordinator extends DurableObject {
       }
     }
     this.outcomes.set(key, outcome);
+    if (variant === "audit") this.owe({ key, id, from, to, amount, status: outcome });
     return outcome;
   }
 }
+
+/** Whether this isolate has made the audit table ("audit" variant). */
+let setUp = false;
 
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     const token = (request.headers.get("authorization") ?? "").replace(/^Bearer /, "");
     const body = request.method === "POST" ? await request.json() : null;
+    if (env.SKELETON_VARIANT === "audit" && !setUp) {
+      await env.AUDIT.exec(
+        "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, from_wallet TEXT, to_wallet TEXT, amount INTEGER, status TEXT)",
+      );
+      setUp = true;
+    }
     if (url.pathname === "/api/v1/auth/register") {
       await env.WALLET.getByName(`w-${body.handle}`).snapshot();
       return json(201, { token: body.handle, wallet: { id: `w-${body.handle}` } });
@@ -180,7 +220,9 @@ export default {
     if (url.pathname === "/api/v1/transfers") {
       const key = request.headers.get("idempotency-key");
       const outcome = await env.COORDINATOR.getByName(token).transfer(key, body.from_wallet_id, body.to.wallet_id, body.amount);
-      return outcome === "captured" || outcome === "done" ? json(201, { transfer: { status: "succeeded" } }) : json(422, { error: { code: outcome } });
+      return outcome === "captured" || outcome === "done"
+        ? json(201, { transfer: { status: "succeeded" } })
+        : json(422, { error: { code: outcome } });
     }
     const deposit = /^\/api\/v1\/wallets\/([^/]+)\/deposits$/.exec(url.pathname);
     if (deposit !== null) {

@@ -2,6 +2,7 @@
  * The HTTP API: one Hono app with a sub-app per resource, mounted under /api/v1, one error handler that turns
  * every failure into the contract's error body, and the OpenAPI document generated from the route schemas.
  */
+import type { JsonTextProblem } from "../domain/json-numbers";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { Context } from "hono";
@@ -51,19 +52,17 @@ function details(issues: readonly Issue[]): ErrorDetail[] {
   });
 }
 
-/** The issue of a number written as a float (`100.0`, `1e2`) where the body's schema wants a whole number. */
-const FLOAT_ISSUE = "a whole number, written without a fraction or exponent";
-
 /** Builds the API app. */
 export function createApp(): OpenAPIHono<AppEnv> {
   const api = new OpenAPIHono<AppEnv>({
     defaultHook: async (result, c) => {
       // A JSON body that passed its schema may still have written a whole number as a float, which JSON.parse
-      // hid (`1.0000000000000001` reads as 1): money is never a float on the wire, so that is refused too.
-      const float_member = result.target === "json" ? (c.get("float_member") as string | undefined) : undefined;
-      if (result.success && float_member === undefined) return undefined;
+      // hid (`1.0000000000000001` reads as 1): money is never a float on the wire, so that is refused too; so is
+      // a member given twice, which JSON.parse resolves silently and another parser may resolve the other way.
+      const problem = result.target === "json" ? (c.get("json_text_problem") as JsonTextProblem | undefined) : undefined;
+      if (result.success && problem === undefined) return undefined;
       await sessionFirst(c);
-      if (result.success) return errorResponse(c, "validation_error", { details: [{ field: float_member ?? "body", issue: FLOAT_ISSUE }] });
+      if (result.success) return errorResponse(c, "validation_error", { details: [problem ?? { field: "body", issue: "invalid" }] });
       return errorResponse(c, "validation_error", { details: details(result.error.issues) });
     },
   });

@@ -1,4 +1,5 @@
 /** The Hono environment every route shares: the Worker's bindings and the per-request variables. */
+import type { JsonTextProblem } from "../domain/json-numbers";
 import type { Context } from "hono";
 import type { Scope } from "../auth/api-keys";
 import type { Caller } from "../coordinator/rpc";
@@ -22,8 +23,11 @@ export interface AppEnv {
     credential: Credential;
     caller: Caller;
     idempotency_key: string;
-    /** The member whose number the body writes as a float (`1.0`, `1e2`), set by `limitBody`; absent if none. */
-    float_member: string;
+    /**
+     * What the JSON body's text writes that JSON.parse hides (a float such as `1.0` or `1e2`, a member name given
+     * twice), set by `limitBody`; absent if none (domain/json-numbers.ts).
+     */
+    json_text_problem: JsonTextProblem;
   };
 }
 

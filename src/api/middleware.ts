@@ -8,7 +8,7 @@ import { matchedRoutes } from "hono/route";
 import { configOf } from "../config";
 import { SESSION_COOKIE, tokenHash, tokenUser } from "../auth/sessions";
 import { apiKeyOf, looksLikeApiKey } from "../auth/api-keys";
-import { firstFloatMember } from "../domain/json-numbers";
+import { jsonTextProblem } from "../domain/json-numbers";
 import { scopeAllows } from "./scopes";
 import type { AppContext, AppEnv, Caller, Credential } from "./context";
 import { declareMiddlewareErrors } from "./declared-errors";
@@ -41,8 +41,8 @@ export const limitBody: MiddlewareHandler<AppEnv> = declareMiddlewareErrors<Midd
     if (bytes === null) return refuseTooLarge(c);
     // Refused by the schema hook (api/app.ts) once the session is decided, so that 401 still comes first.
     const json = /json/i.test(c.req.header("content-type") ?? "");
-    const float_member = json ? firstFloatMember(new TextDecoder().decode(bytes)) : null;
-    if (float_member !== null) c.set("float_member", float_member);
+    const problem = json ? jsonTextProblem(new TextDecoder().decode(bytes)) : null;
+    if (problem !== null) c.set("json_text_problem", problem);
     c.req.raw = new Request(c.req.raw, { body: bytes });
     await next();
   },

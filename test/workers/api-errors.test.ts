@@ -52,6 +52,9 @@ describe("400 validation_error", () => {
     ["a fraction that rounds to a whole number", '{"amount":1.0000000000000001}'],
     ["a whole number written with a fraction", '{"amount":100.0}'],
     ["an exponent", '{"amount":1e2}'],
+    // JSON.parse keeps the last of a repeated name, another parser may keep the first: two meanings, refused.
+    ["the amount given twice", '{"amount":5,"amount":500000}'],
+    ["the amount given twice, once escaped", '{"amount":5,"\\u0061mount":500000}'],
     ["missing", "{}"],
     ["unknown field", '{"amount":5,"fee":1}'],
     ["not an object", "[5]"],
@@ -156,6 +159,33 @@ describe("400 validation_error", () => {
       "unauthenticated",
     );
     expect(await balanceOf(a)).toBe(975);
+  });
+
+  it("a member name given twice in one object is refused wherever it is; the same name in two objects is not a repeat", async () => {
+    const [a, b] = [await register(), await register()];
+    await deposit(a, 1_000);
+    const send = (rawBody: string) =>
+      api("/transfers", { token: a.token, key: crypto.randomUUID(), rawBody, headers: { "content-type": "application/json" } });
+    const twice = await send(`{"from_wallet_id":"${a.wallet_id}","to":{"handle":"${b.handle}","handle":"${a.handle}"},"amount":25}`);
+    expectError(twice, 400, "validation_error");
+    expect((twice.json as unknown as ErrorJson).error.details).toEqual([
+      { field: "handle", issue: expect.stringContaining("more than once") },
+    ]);
+    // Two shares each with an "amount" are two objects, each naming it once; a name inside a string is not a name.
+    const split = `{"wallet_id":"${a.wallet_id}","memo":"amount, amount","shares":[{"payer":{"handle":"${b.handle}"},"amount":1},{"payer":{"handle":"${b.handle}x"},"amount":2}]}`;
+    const splitAnswer = await api("/splits", { token: a.token, rawBody: split, headers: { "content-type": "application/json" } });
+    expect(splitAnswer.status, splitAnswer.text).not.toBe(400);
+    expectError(
+      await api("/transfers", {
+        token: "usr_x.forged",
+        key: "k",
+        rawBody: `{"amount":1,"amount":2}`,
+        headers: { "content-type": "application/json" },
+      }),
+      401,
+      "unauthenticated",
+    );
+    expect(await balanceOf(a)).toBe(1_000);
   });
 
   it("a limit that is not written as digits (1e1, 0x10, 5.0, a space) is refused on every list", async () => {
