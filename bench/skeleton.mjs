@@ -13,14 +13,10 @@
 //
 // Environment: BENCH_SECONDS (10), BENCH_REPEATS (3), BENCH_SKIP_PEER=1, BENCH_VARIANTS (a comma list of the
 // variants to run, default all four), BENCH_SKELETON_PORT (the first variant's port, 8791; the others follow).
-import { execSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { conservation, run, setup } from "./driver.mjs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { conservation, run } from "./driver.mjs";
 import { alternate, measured } from "./measure.mjs";
-import { startOurs, startPeer } from "./targets.mjs";
+import { startOurs, startPeer, startSkeleton } from "./targets.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -29,55 +25,6 @@ const BALANCE = 10_000_000;
 const CONNECTIONS = 32;
 const VARIANTS = (process.env.BENCH_VARIANTS ?? "design,no-intent,one-phase,grouped").split(",");
 const FIRST_PORT = Number(process.env.BENCH_SKELETON_PORT ?? 8791);
-const root = new URL("..", import.meta.url).pathname;
-const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))(
-  "miniflare",
-);
-
-/** One skeleton variant on its own port, in its own workerd process, with funded users. */
-async function startSkeleton(variant, port) {
-  const stateDir = mkdtempSync(join(tmpdir(), `skeleton-${variant}-`));
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: "127.0.0.1",
-      port: 0,
-      cf: false,
-      log: new Log(LogLevel.WARN),
-      unsafeObservability: false,
-      unsafeLocalExplorer: false,
-      // On disk, as our service's state is: every commit is a real SQLite commit with its fsync.
-      resourcePersistencePath: stateDir,
-      workers: [
-        {
-          name: "skeleton",
-          modules: true,
-          scriptPath: join(root, "bench", "skeleton", "worker.js"),
-          compatibilityDate: "2026-11-01",
-          bindings: { SKELETON_VARIANT: variant },
-          d1Databases: { AUDIT: `skeleton-audit-${variant}` },
-          durableObjects: {
-            WALLET: { className: "SkeletonWallet", useSQLite: true },
-            COORDINATOR: { className: "SkeletonCoordinator", useSQLite: true },
-          },
-          unsafeDirectSockets: [{ host: "127.0.0.1", port }],
-        },
-      ],
-    }),
-  );
-  await mf.ready;
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const users = await setup(baseUrl, { count: WALLETS, balance: BALANCE, prefix: `sk${Date.now() % 100_000}` });
-  // Miniflare starts one workerd per instance; the one listening on this port is this variant's.
-  const pid = Number(/pid=(\d+)/.exec(execSync(`ss -Hltnp 'sport = :${port}'`).toString())?.[1]);
-  if (!Number.isSafeInteger(pid)) throw new Error(`no process listens on ${port}`);
-  const pids = () => [pid];
-  const stop = async () => {
-    await mf.dispose();
-    rmSync(stateDir, { recursive: true, force: true });
-  };
-  return { name: `skeleton ${variant}`, baseUrl, pids, users, startTotal: WALLETS * BALANCE, stop };
-}
-
 /** @type {any[]} Our service, the peer and the skeleton variants: each a target of `measure`, of its own shape. */
 const targets = [await startOurs({ wallets: WALLETS, balance: BALANCE })];
 /** @type {(() => Promise<unknown>)[]} */
@@ -89,7 +36,7 @@ try {
     stops.push(async () => peer.stop());
   }
   for (const [i, variant] of VARIANTS.entries()) {
-    const skeleton = await startSkeleton(variant, FIRST_PORT + i);
+    const skeleton = await startSkeleton({ variant, port: FIRST_PORT + i, wallets: WALLETS, balance: BALANCE });
     targets.push(skeleton);
     stops.push(skeleton.stop);
   }

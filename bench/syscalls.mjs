@@ -1,64 +1,26 @@
 // `node bench/syscalls.mjs [ours|skeleton] [scenario] [seconds]`: how many fsyncs (commits reaching the disk) and
-// other storage syscalls one transfer costs, counted with `strace -c` on the server's workerd while the bench
+// other storage syscalls one transfer costs, counted on the server's workerd while the bench
 // driver sends transfers. The design's cost on this machine is mostly commits (each one an fsync on ext4), so
 // this says how far ours is from the skeleton's in the currency that matters. Needs perf (or strace, for the
-// breakdown by object class: BENCH_SYSCALLS_BY_FILE=1); never in `npm test`.
+// breakdown by object class: BENCH_SYSCALLS_BY_FILE=1); BENCH_SKELETON_VARIANT picks the skeleton (grouped);
+// never in `npm test`.
 import { execSync, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { BENCH_SERVER_ENV, run, setup } from "./driver.mjs";
-import { testServer } from "../test/http/server.mjs";
+import { run } from "./driver.mjs";
+import { startOurs, startSkeleton } from "./targets.mjs";
 
 const which = process.argv[2] ?? "ours";
 const scenario = process.argv[3] ?? "uniform";
 const seconds = Number(process.argv[4] ?? 8);
-const root = new URL("..", import.meta.url).pathname;
 const port = Number(process.env.BENCH_SYSCALLS_PORT ?? 8795);
+const funded = { wallets: 100, balance: 10_000_000 };
 
-async function startOurs() {
-  const server = await testServer({ env: { ...BENCH_SERVER_ENV } });
-  await server.start();
-  return { baseUrl: server.baseUrl, stop: () => server.dispose() };
-}
-
-async function startSkeleton() {
-  const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))(
-    "miniflare",
-  );
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: "127.0.0.1",
-      port: 0,
-      cf: false,
-      log: new Log(LogLevel.WARN),
-      unsafeObservability: false,
-      unsafeLocalExplorer: false,
-      resourcePersistencePath: mkdtempSync(join(tmpdir(), "skeleton-syscalls-")),
-      workers: [
-        {
-          name: "skeleton",
-          modules: true,
-          scriptPath: join(root, "bench", "skeleton", "worker.js"),
-          compatibilityDate: "2026-11-01",
-          bindings: { SKELETON_VARIANT: "grouped" },
-          durableObjects: {
-            WALLET: { className: "SkeletonWallet", useSQLite: true },
-            COORDINATOR: { className: "SkeletonCoordinator", useSQLite: true },
-          },
-          unsafeDirectSockets: [{ host: "127.0.0.1", port }],
-        },
-      ],
-    }),
-  );
-  await mf.ready;
-  return { baseUrl: `http://127.0.0.1:${port}`, stop: () => mf.dispose() };
-}
-
-const target = which === "ours" ? await startOurs() : await startSkeleton();
+const target =
+  which === "ours"
+    ? await startOurs(funded)
+    : await startSkeleton({ variant: process.env.BENCH_SKELETON_VARIANT ?? "grouped", port, ...funded });
+const stop = () => (which === "ours" ? target.server.dispose() : target.stop());
 try {
-  const users = await setup(target.baseUrl, { count: 100, balance: 10_000_000, prefix: `sc${Date.now() % 100_000}` });
+  const users = target.users;
   await run(target.baseUrl, users, { scenario, connections: 32, seconds: 3, seed: 3 });
   const listenPort = new URL(target.baseUrl).port;
   const pid = Number(/pid=(\d+)/.exec(execSync(`ss -Hltnp 'sport = :${listenPort}'`).toString())?.[1]);
@@ -106,5 +68,5 @@ try {
   for (const [key, n] of [...counts].sort((a, b) => b[1] - a[1]))
     console.log(`  ${(n / result.succeeded).toFixed(2).padStart(7)} per transfer  ${key}`);
 } finally {
-  await target.stop();
+  await stop();
 }

@@ -2,7 +2,8 @@
 // it, and the seeds' design (../shared/peers/peer-pg: Node + Postgres from apt, `SELECT ... FOR UPDATE`).
 // Shared by `npm run bench` and `npm run bench:skeleton`.
 import { execSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BENCH_SERVER_ENV, setup } from "./driver.mjs";
@@ -47,4 +48,52 @@ export async function startPeer({ wallets, balance, port = 8788 }) {
     startTotal: wallets * balance,
     stop: () => spawnSync(join(peerDir, "peer-pg", "stop.sh"), [], { stdio: "inherit" }),
   };
+}
+
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = createRequire(join(root, "node_modules", "wrangler", "package.json"))(
+  "miniflare",
+);
+
+/** One skeleton variant (bench/skeleton/worker.js) on its own port, in its own workerd process, with funded users. */
+export async function startSkeleton({ variant, port, wallets, balance }) {
+  const stateDir = mkdtempSync(join(tmpdir(), `skeleton-${variant}-`));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      cf: false,
+      log: new Log(LogLevel.WARN),
+      unsafeObservability: false,
+      unsafeLocalExplorer: false,
+      // On disk, as our service's state is: every commit is a real SQLite commit with its fsync.
+      resourcePersistencePath: stateDir,
+      workers: [
+        {
+          name: "skeleton",
+          modules: true,
+          scriptPath: join(root, "bench", "skeleton", "worker.js"),
+          compatibilityDate: "2026-11-01",
+          bindings: { SKELETON_VARIANT: variant },
+          d1Databases: { AUDIT: `skeleton-audit-${variant}` },
+          durableObjects: {
+            WALLET: { className: "SkeletonWallet", useSQLite: true },
+            COORDINATOR: { className: "SkeletonCoordinator", useSQLite: true },
+          },
+          unsafeDirectSockets: [{ host: "127.0.0.1", port }],
+        },
+      ],
+    }),
+  );
+  await mf.ready;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const users = await setup(baseUrl, { count: wallets, balance, prefix: `sk${Date.now() % 100_000}` });
+  // Miniflare starts one workerd per instance; the one listening on this port is this variant's.
+  const pid = Number(/pid=(\d+)/.exec(execSync(`ss -Hltnp 'sport = :${port}'`).toString())?.[1]);
+  if (!Number.isSafeInteger(pid)) throw new Error(`no process listens on ${port}`);
+  const pids = () => [pid];
+  const stop = async () => {
+    await mf.dispose();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+  return { name: `skeleton ${variant}`, baseUrl, pids, users, startTotal: wallets * balance, stop };
 }
