@@ -211,7 +211,9 @@ export async function checkNoteSignature(note: Note, key: VerifierKey): Promise<
   for (const s of mine) {
     const result = await verifyOne(note.body, key, s.signature);
     if (result === false) return { code: "bad_signature" };
-    if (typeof result === "number") timestamp = result;
+    // The first line's time: a note may carry two lines by one witness, and the first is the one kept (the log
+    // stores it, `note.signatures.find` picks it), so its time must be the one reported beside it.
+    if (typeof result === "number") timestamp ??= result;
   }
   return timestamp === undefined ? { code: "verified" } : { code: "verified", timestamp };
 }

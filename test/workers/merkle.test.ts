@@ -212,6 +212,11 @@ describe("signed notes (C2SP signed-note, tlog-checkpoint, tlog-cosignature)", (
     expect(parseCheckpointBody(parsed.body)).toEqual({ origin: "wallet.example/log", size: 8, root: bytesOf(CT_ROOTS[8] as string) });
     expect(await checkNoteSignature(parsed, log.key)).toEqual({ code: "verified" });
     expect(await checkNoteSignature(parsed, witness.key)).toEqual({ code: "verified", timestamp: 1_700_000_000 });
+    // Two lines by one witness (a re-cosigning): both verify, and the time reported is the first line's, the
+    // line a reader keeps (the log stores the first), never the last one's time beside the first line.
+    const twice = parseNote(`${note}${await cosignBody(body, witness, 1_800_000_000)}\n`);
+    expect(twice.signatures.filter((line) => line.name === witness.key.name)).toHaveLength(2);
+    expect(await checkNoteSignature(twice, witness.key)).toEqual({ code: "verified", timestamp: 1_700_000_000 });
     const forged = parseNote(note.replace("\n8\n", "\n9\n"));
     expect(await checkNoteSignature(forged, log.key)).toEqual({ code: "bad_signature" });
     expect(await checkNoteSignature(forged, witness.key)).toEqual({ code: "bad_signature" });
