@@ -58,3 +58,29 @@ export function useServerAndBrowser({ env = {} } = {}) {
     await server?.dispose();
   });
 }
+
+/**
+ * Waits until the first element matching `selector` has exactly the text `expected`; when it times out it fails
+ * saying what it saw instead, so a wrong value and a missing element read differently. Each test file keeps the
+ * timeout and polling it was tuned with: a balance pushed over the live stream can take longer than one a page
+ * renders itself.
+ * @param {import("playwright-core").Page} page
+ * @param {string} selector
+ * @param {string} expected
+ * @param {{ timeout_ms?: number, polling?: number | "raf" }} [options] timeout_ms defaults to 5 s; polling to every animation frame.
+ */
+export async function waitText(page, selector, expected, { timeout_ms = 5_000, polling = "raf" } = {}) {
+  try {
+    await page.waitForFunction(([s, e]) => document.querySelector(s)?.textContent === e, [selector, expected], {
+      timeout: timeout_ms,
+      polling,
+    });
+  } catch (error) {
+    const seen = await page
+      .locator(selector)
+      .first()
+      .textContent()
+      .catch(() => "(absent)");
+    throw new Error(`${selector}: expected "${expected}", saw "${seen}" after ${timeout_ms} ms`, { cause: error });
+  }
+}

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { assertAccessible } from "./axe.mjs";
-import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
+import { browser, call, server, useServerAndBrowser, waitText as waitTextFor } from "./browser.mjs";
 
 const PASSWORD = "e2e-password-1";
 const DEMO_PASSWORD = "demo-password";
@@ -94,18 +94,8 @@ async function retype(page, text) {
   await page.keyboard.type(text);
 }
 
-async function waitText(page, selector, expected) {
-  try {
-    await page.waitForFunction(([s, e]) => document.querySelector(s)?.textContent === e, [selector, expected], { timeout: 8_000 });
-  } catch (error) {
-    const seen = await page
-      .locator(selector)
-      .first()
-      .textContent()
-      .catch(() => "(absent)");
-    throw new Error(`${selector}: expected "${expected}", saw "${seen}"`, { cause: error });
-  }
-}
+/** Waits for an element's exact text for up to 8 s, checking on each animation frame (Playwright's default). */
+const waitText = (page, selector, expected) => waitTextFor(page, selector, expected, { timeout_ms: 8_000 });
 const waitBalance = (page, minor) => waitText(page, '[data-testid="balance"]', usd(minor));
 
 /**

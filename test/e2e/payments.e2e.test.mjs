@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { assertAccessible } from "./axe.mjs";
-import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
+import { browser, call, server, useServerAndBrowser, waitText as waitTextFor } from "./browser.mjs";
 
 const PASSWORD = "e2e-password-1";
 
@@ -87,19 +87,8 @@ async function waitLive(page) {
   await page.locator('[data-testid="live-status"][data-state="live"]').waitFor();
 }
 
-async function waitText(page, selector, expected, timeout = 10_000) {
-  try {
-    await page.waitForFunction(([s, e]) => document.querySelector(s)?.textContent === e, [selector, expected], { timeout, polling: 50 });
-  } catch (error) {
-    const seen = await page
-      .locator(selector)
-      .first()
-      .textContent()
-      .catch(() => "(absent)");
-    throw new Error(`${selector}: expected "${expected}", saw "${seen}" after ${timeout} ms`, { cause: error });
-  }
-}
-
+/** Waits for an element's exact text for up to 10 s, checking every 50 ms. */
+const waitText = (page, selector, expected) => waitTextFor(page, selector, expected, { timeout_ms: 10_000, polling: 50 });
 const waitBalance = (page, expected) => waitText(page, '[data-testid="balance"]', expected);
 
 async function register(page, handle) {

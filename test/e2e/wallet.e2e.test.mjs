@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { assertAccessible } from "./axe.mjs";
-import { browser, call, server, useServerAndBrowser } from "./browser.mjs";
+import { browser, call, server, useServerAndBrowser, waitText } from "./browser.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SHOTS = join(root, "docs", "screenshots");
@@ -106,21 +106,8 @@ const usd = (minor) => new Intl.NumberFormat("en-US", { style: "currency", curre
 const byTest = (page, id) => page.getByTestId(id, { exact: true });
 const inForm = (page, form, id) => byTest(page, form).getByTestId(id, { exact: true });
 
-/** Waits until an element's text is exactly `expected`; says what it saw instead when it times out. */
-async function waitText(page, selector, expected, timeout = 5_000) {
-  try {
-    await page.waitForFunction(([s, e]) => document.querySelector(s)?.textContent === e, [selector, expected], { timeout, polling: "raf" });
-  } catch (error) {
-    const seen = await page
-      .locator(selector)
-      .first()
-      .textContent()
-      .catch(() => "(absent)");
-    throw new Error(`${selector}: expected "${expected}", saw "${seen}" after ${timeout} ms`, { cause: error });
-  }
-}
-
-const waitBalance = (page, expected, timeout) => waitText(page, '[data-testid="balance"]', expected, timeout);
+/** Waits for the balance to read `expected`, for 5 s unless the test says otherwise. */
+const waitBalance = (page, expected, timeout_ms) => waitText(page, '[data-testid="balance"]', expected, { timeout_ms });
 
 async function waitLive(page) {
   await page.locator('[data-testid="live-status"][data-state="live"]').waitFor({ timeout: 10_000 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { registerHooks } from "node:module";
 import { afterEach, beforeEach, describe, test } from "node:test";
+import { FakeFetch, settle } from "./fake-fetch.ts";
 
 registerHooks({
   resolve(specifier, context, nextResolve) {
@@ -25,38 +26,18 @@ const keyOf = (id: string, name = id) => ({
   last_used_at: null,
 });
 
-/** Every request as "METHOD path idempotency-key?", and the answer the fake server gives. */
-let requests: string[] = [];
-let answer: (method: string, path: string) => { status: number; body: unknown } = () => ({ status: 200, body: {} });
-const realFetch = globalThis.fetch;
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-};
+const fake = new FakeFetch();
 
 void describe("API keys model", () => {
   beforeEach(() => {
-    requests = [];
-    globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-      const path = (input instanceof Request ? input.url : input.toString()).replace(/^\/api\/v1/, "");
-      const method = init?.method ?? "GET";
-      const idem = (init?.headers as Record<string, string> | undefined)?.["idempotency-key"];
-      requests.push(`${method} ${path}${idem === undefined ? "" : " keyed"}`);
-      const { status, body } = answer(method, path);
-      return {
-        ok: status >= 200 && status < 300,
-        status,
-        headers: new Headers(),
-        text: async () => (body === null ? "" : JSON.stringify(body)),
-      };
-    }) as typeof fetch;
+    fake.install();
   });
   afterEach(() => {
-    globalThis.fetch = realFetch;
+    fake.restore();
   });
 
   void test("loads, makes a key shown until dismissed, and revokes", async () => {
-    answer = (method) =>
+    fake.answer = (method) =>
       method === "GET"
         ? { status: 200, body: { items: [keyOf("key_old")], next_cursor: null } }
         : method === "POST"
@@ -77,7 +58,7 @@ void describe("API keys model", () => {
     model.dismiss();
     assert.equal(model.shown.value, null);
     await model.revoke("key_old");
-    assert.deepEqual(requests, ["GET /api-keys?limit=200", "POST /api-keys keyed", "DELETE /api-keys/key_old"]);
+    assert.deepEqual(fake.requests, ["GET /api-keys?limit=200", "POST /api-keys keyed", "DELETE /api-keys/key_old"]);
     assert.deepEqual(
       model.keys.value.map((k) => k.id),
       ["key_new"],
@@ -86,7 +67,7 @@ void describe("API keys model", () => {
   });
 
   void test("a refused key shows why and keeps nothing; a key revoked elsewhere leaves the list", async () => {
-    answer = (method) =>
+    fake.answer = (method) =>
       method === "POST"
         ? {
             status: 422,

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { registerHooks } from "node:module";
 import { afterEach, beforeEach, describe, test } from "node:test";
+import { FakeFetch, settle } from "./fake-fetch.ts";
 
 registerHooks({
   resolve(specifier, context, nextResolve) {
@@ -33,41 +34,19 @@ const deliveryOf = (id: string, status: "pending" | "succeeded" | "failed" = "fa
   next_attempt_at: null,
 });
 
-type Answer = { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
-/** Every request as "METHOD path keyed? body?", and the answer the fake server gives. */
-let requests: string[] = [];
-let answer: (method: string, path: string) => Answer = () => ({ status: 200, body: {} });
-const realFetch = globalThis.fetch;
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-};
+const fake = new FakeFetch({ recordBodies: true });
 const ids = (items: readonly { id: string }[]): string[] => items.map((i) => i.id);
 
 void describe("webhook endpoints model", () => {
   beforeEach(() => {
-    requests = [];
-    globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-      const path = (input instanceof Request ? input.url : input.toString()).replace(/^\/api\/v1/, "");
-      const method = init?.method ?? "GET";
-      const idem = (init?.headers as Record<string, string> | undefined)?.["idempotency-key"];
-      const body = typeof init?.body === "string" ? ` ${init.body}` : "";
-      requests.push(`${method} ${path}${idem === undefined ? "" : " keyed"}${body}`);
-      const { status, body: answered } = await answer(method, path);
-      return {
-        ok: status >= 200 && status < 300,
-        status,
-        headers: new Headers(),
-        text: async () => (answered === null ? "" : JSON.stringify(answered)),
-      };
-    }) as typeof fetch;
+    fake.install();
   });
   afterEach(() => {
-    globalThis.fetch = realFetch;
+    fake.restore();
   });
 
   void test("loads, registers an endpoint whose secret is shown until dismissed, and removes one", async () => {
-    answer = (method) =>
+    fake.answer = (method) =>
       method === "GET"
         ? { status: 200, body: { items: [endpointOf("whe_old")], next_cursor: null } }
         : method === "POST"
@@ -82,7 +61,7 @@ void describe("webhook endpoints model", () => {
     model.dismiss();
     assert.equal(model.shown.value, null);
     await model.remove("whe_old");
-    assert.deepEqual(requests, [
+    assert.deepEqual(fake.requests, [
       "GET /webhook-endpoints",
       'POST /webhook-endpoints keyed {"url":"https://example.com/whe_new","types":["transfer.succeeded","deposit.succeeded"]}',
       "DELETE /webhook-endpoints/whe_old",
@@ -92,7 +71,7 @@ void describe("webhook endpoints model", () => {
   });
 
   void test("pages through a chosen endpoint's deliveries, retries one, and forgets them when it is removed", async () => {
-    answer = (method, path) => {
+    fake.answer = (method, path) => {
       if (method === "POST")
         return { status: 202, body: { delivery: { ...deliveryOf("whd_2", "pending"), next_attempt_at: "2026-12-01T00:00:01.000Z" } } };
       if (method === "DELETE") return { status: 204, body: null };
@@ -118,7 +97,7 @@ void describe("webhook endpoints model", () => {
     await model.remove("whe_a");
     assert.equal(model.chosen.value, null);
     assert.deepEqual(model.deliveries.value, []);
-    assert.deepEqual(requests, [
+    assert.deepEqual(fake.requests, [
       "GET /webhook-endpoints",
       "GET /webhook-endpoints/whe_a/deliveries?limit=20",
       "GET /webhook-endpoints/whe_a/deliveries?limit=20&cursor=c1",
@@ -130,7 +109,7 @@ void describe("webhook endpoints model", () => {
 
   void test("a page answering for an endpoint no longer chosen is dropped", async () => {
     let release: (value: { status: number; body: unknown }) => void = () => undefined;
-    answer = (_method, path) =>
+    fake.answer = (_method, path) =>
       path.includes("whe_slow")
         ? new Promise((resolve) => {
             release = resolve;
@@ -149,7 +128,7 @@ void describe("webhook endpoints model", () => {
   });
 
   void test("a refused endpoint shows why and keeps nothing; one removed elsewhere leaves the list", async () => {
-    answer = (method) =>
+    fake.answer = (method) =>
       method === "POST"
         ? {
             status: 400,
