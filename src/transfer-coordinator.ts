@@ -76,17 +76,11 @@ import type {
 } from "./coordinator/rpc";
 import { COORDINATOR_MIGRATIONS, type MovementRow } from "./coordinator/schema";
 import { matchesSent, newestFirst, sentPage } from "./coordinator/sent-queries";
-import { EventStore, eventJson, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
+import { EventStore, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
+import { EventRelay } from "./coordinator/event-relay";
 import { movementObject, outcomeEvents } from "./coordinator/movement-events";
-import {
-  WebhookStore,
-  deliveryView,
-  endpointView,
-  type AttemptJob,
-  type AttemptResult,
-  type DeliveryView,
-  type EndpointView,
-} from "./coordinator/webhook-store";
+import { WebhookStore, type AttemptJob, type AttemptResult, type DeliveryView, type EndpointView } from "./coordinator/webhook-store";
+import { WebhookDesk, type DeliveryPosition, type NewEndpointInput } from "./coordinator/webhook-desk";
 import { hasSchema, migrate } from "./db/do-migrations";
 import { checkD1, faultableStorage, noFaults, type Faults } from "./db/faults";
 import { GroupCommit } from "./db/group-commit";
@@ -129,8 +123,10 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly events: EventStore;
   /** The user's webhook endpoints and deliveries (coordinator/webhook-store.ts). */
   private readonly webhooks: WebhookStore;
-  /** Deliveries written and not yet handed to the queue (sent after the turn that wrote them). */
-  private toEnqueue: string[] = [];
+  /** The webhook endpoints' RPC bodies and the deliveries' queue hand-off (coordinator/webhook-desk.ts). */
+  private readonly hooks: WebhookDesk;
+  /** A success's events, and their relay to the other party's coordinator (coordinator/event-relay.ts). */
+  private readonly relay: EventRelay;
   /** Whether this object's tables exist; false until its first write. */
   private schemaReady = false;
   /**
@@ -171,7 +167,16 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.events = new EventStore(this.storage.sql);
     this.webhooks = new WebhookStore(this.storage.sql);
     // Deliveries are written in the transaction that appends their event, and enqueued once it has committed.
-    this.events.onAppend = (event) => this.enqueueSoon(this.webhooks.deliveriesFor(event, Date.now(), this.leaseMs()));
+    this.hooks = new WebhookDesk({
+      env,
+      config: () => this.config(),
+      storage: this.storage,
+      webhooks: this.webhooks,
+      events: this.events,
+      self: () => this.sessions.profile()?.user_id ?? null,
+      alarmBy: (at_ms) => this.ensureAlarmQuietly(at_ms),
+    });
+    this.events.onAppend = (event) => this.hooks.onAppend(event);
     this.directory = new Directory(drizzleD1(env.DB));
     this.desk = new RequestDesk(new RequestStore(db), new IncomingStore(db), {
       env,
@@ -181,10 +186,20 @@ export class TransferCoordinator extends DurableObject<Env> {
       self: () => this.sessions.profile()?.user_id ?? null,
       wallets: () => this.sessions.profile()?.wallet_ids ?? [],
       alarmBy: (at_ms) => this.ensureAlarmQuietly(at_ms),
-      appendEvents: (events) => this.appendOwn(events, Date.now()),
+      appendEvents: (events) => this.relay.appendOwn(events, Date.now()),
     });
     const config = this.config();
     this.commits = new GroupCommit(this.storage, config.group_commit_max_ops);
+    this.relay = new EventRelay({
+      env,
+      config: () => this.config(),
+      storage: this.storage,
+      events: this.events,
+      commits: this.commits,
+      failpoint: (name) => this.failpoint(name),
+      alarmBy: (at_ms) => this.ensureAlarmQuietly(at_ms),
+      relays_per_run: RECOVERY_BATCH,
+    });
     this.outbox = new Outbox(
       {
         d1: partitionDbs(env),
@@ -539,122 +554,40 @@ export class TransferCoordinator extends DurableObject<Env> {
   async appendEvents(events: NewEvent[]): Promise<{ code: "appended" }> {
     this.ensureSchema();
     const now_ms = Date.now();
-    await this.commits.run(() => this.appendOwn(events, now_ms));
+    await this.commits.run(() => this.relay.appendOwn(events, now_ms));
     return { code: "appended" };
-  }
-
-  /** Appends this user's events (inside the caller's transaction), each once per change key. */
-  private appendOwn(events: NewEvent[], now_ms: number): void {
-    for (const e of events) this.events.append(e, now_ms);
-  }
-
-  /**
-   * A success's events, once its money has moved and before it may end (be cached for the outbox, or written):
-   * the other party's coordinator is asked first (bounded by half of EVENT_MAX_LAG_MS); then this user's own
-   * events and a durable relay row for any party that did not answer are written in one commit. A crash before
-   * that commit leaves the movement started, and recovery does all of it again; the appends are idempotent.
-   */
-  private async recordSuccessEvents(m: MovementRow, d: Decision): Promise<void> {
-    const done = finishedRow(m, d, 0);
-    const { own, others } = outcomeEvents(done, d);
-    const unheard = await this.tellOthers(others);
-    const now_ms = Date.now();
-    const retry_at_ms = now_ms + this.relayDelayMs(1);
-    await this.commits.run(() => {
-      this.appendOwn(own, now_ms);
-      for (const o of unheard) this.events.owe(o.user_id, o.event, retry_at_ms);
-    });
-    this.failpoint("after_events");
-    if (unheard.length > 0) await this.ensureAlarmQuietly(retry_at_ms);
-  }
-
-  /** Appends each event at its user's coordinator; returns those that could not be confirmed in time. */
-  private async tellOthers(others: { user_id: string; event: NewEvent }[]): Promise<{ user_id: string; event: NewEvent }[]> {
-    const wait_ms = Math.max(1, Math.floor(this.config().event_max_lag_ms / 2));
-    const answers = await Promise.all(
-      others.map(async (o) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const call = this.env.COORDINATOR.getByName(o.user_id)
-          .appendEvents([o.event])
-          .then(() => true);
-        const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait_ms)));
-        // The timer is cleared once the call answers, so a busy coordinator does not keep one live per transfer.
-        return Promise.race([call, late])
-          .catch((error: unknown) => {
-            log("warn", "event not relayed; the alarm retries", { user_id: o.user_id, error: errorText(error) });
-            return false;
-          })
-          .finally(() => {
-            if (timer !== undefined) clearTimeout(timer);
-          });
-      }),
-    );
-    return others.filter((_, i) => answers[i] !== true);
-  }
-
-  /** The alarm's share of events: relays that are due, and events past their retention (bounded batches). */
-  private async eventWork(now_ms: number): Promise<boolean> {
-    const due = this.events.dueRelays(now_ms, RECOVERY_BATCH);
-    let all = true;
-    for (const relay of due) {
-      const event = { change_key: relay.change_key, type: relay.type, object: relay.object };
-      try {
-        await this.env.COORDINATOR.getByName(relay.user_id).appendEvents([event]);
-        this.storage.transactionSync(() => this.events.relayed(relay.user_id, [relay.change_key]));
-      } catch (error) {
-        all = false;
-        const next = Date.now() + this.relayDelayMs(relay.attempts + 1);
-        this.storage.transactionSync(() => this.events.deferRelay(relay.user_id, relay.change_key, next));
-        log("warn", "event relay failed", { user_id: relay.user_id, attempts: relay.attempts + 1, error: errorText(error) });
-      }
-    }
-    this.storage.transactionSync(() => this.events.prune(now_ms - this.config().event_retention_ms));
-    this.enqueueSoon(this.storage.transactionSync(() => this.webhooks.leaseDue(now_ms, this.leaseMs())));
-    return all;
-  }
-
-  private relayDelayMs(attempt: number): number {
-    const config = this.config();
-    return backoffMs(attempt, Math.min(config.event_max_lag_ms, config.recovery_delay_ms), config.recovery_max_delay_ms);
   }
 
   // ---- Webhooks (coordinator/webhook-store.ts; the attempts run in the queue consumer, src/webhooks) -------
 
   /** Registers an endpoint (its secret arrives sealed), unless the user has WEBHOOK_ENDPOINTS_MAX_PER_USER. */
-  async createWebhookEndpoint(input: {
-    url: string;
-    types: EventType[];
-    secret_cipher: string;
-    secret_key_id: string;
-  }): Promise<{ code: "created"; webhook_endpoint: EndpointView } | { code: "limit_exceeded"; max: number }> {
+  async createWebhookEndpoint(
+    input: NewEndpointInput,
+  ): Promise<{ code: "created"; webhook_endpoint: EndpointView } | { code: "limit_exceeded"; max: number }> {
     this.ensureSchema();
-    const max = this.config().webhook_endpoints_max_per_user;
-    const row = this.storage.transactionSync(() => this.webhooks.add(input, max, Date.now()));
-    return row === null ? { code: "limit_exceeded", max } : { code: "created", webhook_endpoint: endpointView(row) };
+    return this.hooks.create(input);
   }
 
   /** The user's endpoints, oldest first (at most WEBHOOK_ENDPOINTS_MAX_PER_USER). */
   async listWebhookEndpoints(): Promise<EndpointView[]> {
     if (!this.schemaReady) return [];
-    return this.webhooks.endpoints().map(endpointView);
+    return this.hooks.list();
   }
 
   /** Removes an endpoint; its pending deliveries end. */
   async deleteWebhookEndpoint(id: string): Promise<{ code: "deleted" | "not_found" }> {
     if (!this.schemaReady) return { code: "not_found" };
-    return { code: this.storage.transactionSync(() => this.webhooks.remove(id)) ? "deleted" : "not_found" };
+    return this.hooks.remove(id);
   }
 
   /** A page of an endpoint's deliveries, newest first. */
   async listDeliveries(
     endpoint_id: string,
-    before: { at_ms: number; id: string } | null,
+    before: DeliveryPosition | null,
     limit: number,
-  ): Promise<{ code: "ok"; items: DeliveryView[]; last: { at_ms: number; id: string } | null } | { code: "not_found" }> {
-    if (!this.schemaReady || this.webhooks.endpoint(endpoint_id) === null) return { code: "not_found" };
-    const rows = this.webhooks.page(endpoint_id, before, limit);
-    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-    return { code: "ok", items: rows.map(deliveryView), last: last === undefined ? null : { at_ms: last.created_at_ms, id: last.id } };
+  ): Promise<{ code: "ok"; items: DeliveryView[]; last: DeliveryPosition | null } | { code: "not_found" }> {
+    if (!this.schemaReady) return { code: "not_found" };
+    return this.hooks.deliveries(endpoint_id, before, limit);
   }
 
   /** A manual retry of one delivery of one of the user's endpoints: pending again and enqueued now. */
@@ -663,21 +596,13 @@ export class TransferCoordinator extends DurableObject<Env> {
     delivery_id: string,
   ): Promise<{ code: "accepted"; delivery: DeliveryView } | { code: "not_found" }> {
     if (!this.schemaReady) return { code: "not_found" };
-    const d = this.webhooks.delivery(delivery_id);
-    if (d === null || d.endpoint_id !== endpoint_id || this.webhooks.endpoint(endpoint_id) === null) return { code: "not_found" };
-    const row = this.storage.transactionSync(() => this.webhooks.retry(delivery_id, Date.now(), this.leaseMs()));
-    this.enqueueSoon([delivery_id]);
-    await this.ensureAlarmQuietly(Date.now() + this.leaseMs());
-    return { code: "accepted", delivery: deliveryView(row) };
+    return this.hooks.retry(endpoint_id, delivery_id);
   }
 
   /** The queue consumer starts an attempt: the job (with the sealed secret and the event's body), or skip. */
   async beginDeliveryAttempt(delivery_id: string): Promise<(AttemptJob & { body: string }) | { code: "skip" }> {
     if (!this.schemaReady) return { code: "skip" };
-    const job = this.storage.transactionSync(() => this.webhooks.begin(delivery_id, Date.now(), this.leaseMs()));
-    const event = job === null ? null : this.events.bySeq(job.seq);
-    if (job === null || event === null) return { code: "skip" };
-    return { ...job, body: eventJson(event) };
+    return this.hooks.begin(delivery_id);
   }
 
   /** The queue consumer reports an attempt; the row says what comes next (the alarm enqueues it when due). */
@@ -686,53 +611,12 @@ export class TransferCoordinator extends DurableObject<Env> {
     result: AttemptResult,
   ): Promise<{ code: "recorded"; status: DeliveryView["status"] | null }> {
     if (!this.schemaReady) return { code: "recorded", status: null };
-    const config = this.config();
-    const policy = {
-      base_ms: config.webhook_retry_base_ms,
-      max_ms: config.webhook_retry_max_ms,
-      window_ms: config.webhook_retry_window_ms,
-      lease_ms: this.leaseMs(),
-    };
-    const row = this.storage.transactionSync(() => this.webhooks.end(delivery_id, result, Date.now(), policy));
-    if (row?.next_attempt_at_ms != null) await this.ensureAlarmQuietly(row.next_attempt_at_ms);
-    return { code: "recorded", status: row?.status ?? null };
+    return this.hooks.end(delivery_id, result);
   }
 
   /** Pending deliveries (for tests). */
   async pendingDeliveries(): Promise<number> {
     return this.schemaReady ? this.webhooks.pendingCount() : 0;
-  }
-
-  /**
-   * How long an attempt holds its delivery: past it, the alarm takes the delivery as lost (its message, or the
-   * consumer running it, died) and enqueues it again. Twice the attempt's timeout, and some room.
-   */
-  private leaseMs(): number {
-    return 2 * this.config().webhook_timeout_ms + 5_000;
-  }
-
-  /** Hands deliveries to the queue after the current turn (once what wrote them has committed). */
-  private enqueueSoon(ids: string[]): void {
-    if (ids.length === 0) return;
-    const first = this.toEnqueue.length === 0;
-    this.toEnqueue.push(...ids);
-    if (!first) return;
-    setTimeout(() => void this.flushQueue(), 0);
-  }
-
-  private async flushQueue(): Promise<void> {
-    const ids = this.toEnqueue;
-    this.toEnqueue = [];
-    const user_id = this.sessions.profile()?.user_id;
-    if (user_id === undefined || ids.length === 0) return;
-    try {
-      for (let i = 0; i < ids.length; i += 100)
-        await this.env.WEBHOOK_QUEUE.sendBatch(ids.slice(i, i + 100).map((delivery_id) => ({ body: { user_id, delivery_id } })));
-    } catch (error) {
-      // The rows are leased, not lost: the alarm enqueues them again when the lease ends.
-      log("warn", "webhook deliveries not enqueued; the alarm retries", { deliveries: ids.length, error: errorText(error) });
-    }
-    await this.ensureAlarmQuietly(Date.now() + this.leaseMs());
   }
 
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
@@ -765,7 +649,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       const kept = this.events.byKey(change_key);
       if (kept !== null) return { ...result, refunded_transfer: kept.object };
       const object = movementObject(t, this.refundRooms.refunded(t.id));
-      if (result.code === "settled") this.appendOwn([{ change_key, type: "transfer.refunded", object }], Date.now());
+      if (result.code === "settled") this.relay.appendOwn([{ change_key, type: "transfer.refunded", object }], Date.now());
       return { ...result, refunded_transfer: object };
     });
     return settled;
@@ -860,7 +744,9 @@ export class TransferCoordinator extends DurableObject<Env> {
     const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
     let finishedAll = await this.desk.alarmWork(now);
     for (const m of due) if ((await this.drive(m, false)).code === "unavailable") finishedAll = false;
-    if (!(await this.eventWork(now))) finishedAll = false;
+    const relayed = await this.relay.work(now);
+    this.hooks.leaseDue(now);
+    if (!relayed) finishedAll = false;
     await this.outbox.due();
     this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
     this.replies.forgetOlderThan(now - this.config().idempotency_retention_ms);
@@ -956,7 +842,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     }
     if (decision.status === "succeeded") {
       try {
-        await this.recordSuccessEvents(m, decision);
+        await this.relay.recordSuccessEvents(m, decision);
       } catch (error) {
         // The events could not be written (a full disk). The success is answered (it is derivable), but it is not
         // kept for the outbox: the movement stays started, and recovery derives it again and appends its events.
@@ -1062,7 +948,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     const done = finishedRow(current, d, 1);
     this.q.updateMovement.run(done);
     // A refusal's event is written with the refusal itself; a success's events were appended before it ended.
-    if (d.status === "failed") this.appendOwn(outcomeEvents(done, d).own, Date.now());
+    if (d.status === "failed") this.relay.appendOwn(outcomeEvents(done, d).own, Date.now());
     return done;
   }
 
