@@ -78,6 +78,7 @@ import { COORDINATOR_MIGRATIONS, type MovementRow } from "./coordinator/schema";
 import { matchesSent, newestFirst, sentPage } from "./coordinator/sent-queries";
 import { EventStore, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
 import { EventRelay } from "./coordinator/event-relay";
+import { AlarmClock } from "./coordinator/alarm-clock";
 import { movementObject, outcomeEvents } from "./coordinator/movement-events";
 import { WebhookStore, type AttemptJob, type AttemptResult, type DeliveryView, type EndpointView } from "./coordinator/webhook-store";
 import { WebhookDesk, type DeliveryPosition, type NewEndpointInput } from "./coordinator/webhook-desk";
@@ -99,11 +100,7 @@ const FLUSH_BATCHES_PER_CALL = 20;
 const FINISHED_MAX_BATCHES = 2;
 /** Movements this coordinator drives (or is recording) at once; a new one past this is refused with 503. */
 export const DRIVING_MAX = 1_000;
-/**
- * An alarm time this far in the past that has not fired is taken as lost (its setting, or its handler, failed
- * while the disk was full) and is set again, instead of being trusted to come.
- */
-export const ALARM_LOST_AFTER_MS = 10_000;
+export { ALARM_LOST_AFTER_MS } from "./coordinator/alarm-clock";
 
 /** The Durable Object that runs one user's money movements to completion, exactly once each. */
 export class TransferCoordinator extends DurableObject<Env> {
@@ -142,8 +139,8 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly starting = new Set<string>();
   /** Movements that start (or are refused) together share one commit (db/group-commit.ts). */
   private readonly commits: GroupCommit;
-  /** The scheduled alarm as this instance last set or read it (null: none). */
-  private alarmAtMs: number | null = null;
+  /** The object's one alarm, as this instance last set or read it (coordinator/alarm-clock.ts). */
+  private readonly clock: AlarmClock;
   /** This user's new money movements per minute (a replayed key does not count). */
   private readonly moneyBucket = new TokenBucket();
   /** Failpoints armed by tests (one-shot); always empty in production. */
@@ -158,6 +155,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.storage = faultableStorage(ctx.storage, this.faults);
+    this.clock = new AlarmClock(this.storage);
     const db = drizzle(this.storage);
     this.q = prepareMovementStatements(db);
     this.sessions = new SessionStore(db);
@@ -174,7 +172,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       webhooks: this.webhooks,
       events: this.events,
       self: () => this.sessions.profile()?.user_id ?? null,
-      alarmBy: (at_ms) => this.ensureAlarmQuietly(at_ms),
+      alarmBy: (at_ms) => this.clock.ensureQuietly(at_ms),
     });
     this.events.onAppend = (event) => this.hooks.onAppend(event);
     this.directory = new Directory(drizzleD1(env.DB));
@@ -185,7 +183,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       directory: this.directory,
       self: () => this.sessions.profile()?.user_id ?? null,
       wallets: () => this.sessions.profile()?.wallet_ids ?? [],
-      alarmBy: (at_ms) => this.ensureAlarmQuietly(at_ms),
+      alarmBy: (at_ms) => this.clock.ensureQuietly(at_ms),
       appendEvents: (events) => this.relay.appendOwn(events, Date.now()),
     });
     const config = this.config();
@@ -197,7 +195,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       events: this.events,
       commits: this.commits,
       failpoint: (name) => this.failpoint(name),
-      alarmBy: (at_ms) => this.ensureAlarmQuietly(at_ms),
+      alarmBy: (at_ms) => this.clock.ensureQuietly(at_ms),
       relays_per_run: RECOVERY_BATCH,
     });
     this.outbox = new Outbox(
@@ -211,8 +209,8 @@ export class TransferCoordinator extends DurableObject<Env> {
           return checkD1(this.faults);
         },
         afterWrite: () => this.failpoint("after_d1_write"),
-        retryAt: (at_ms) => this.ensureAlarm(at_ms),
-        alarmBy: (at_ms) => this.alarmBy(at_ms),
+        retryAt: (at_ms) => this.clock.ensure(at_ms),
+        alarmBy: (at_ms) => this.clock.by(at_ms),
         backoffMs: (failures) =>
           backoffMs(failures, Math.min(config.recovery_delay_ms, config.outbox_retry_max_ms), config.outbox_retry_max_ms),
         log: (message, fields) => log("warn", message, fields),
@@ -222,7 +220,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       if (!hasSchema(ctx.storage.sql)) return;
       this.ensureSchema();
-      this.alarmAtMs = await this.storage.getAlarm();
+      await this.clock.load();
     });
   }
 
@@ -318,7 +316,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (session.code !== "ok") return { code: "unauthenticated" };
     const now_ms = Date.now();
     const begun = this.storage.transactionSync(() => this.replies.begin({ ...input, now_ms }));
-    if (begun.code === "new") await this.ensureAlarmQuietly(now_ms + this.config().idempotency_retention_ms);
+    if (begun.code === "new") await this.clock.ensureQuietly(now_ms + this.config().idempotency_retention_ms);
     return begun;
   }
 
@@ -703,7 +701,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    * schedules itself again while anything is left. Safe to run any number of times.
    */
   override async alarm(): Promise<void> {
-    this.alarmAtMs = null;
+    this.clock.fired();
     if (!this.schemaReady) return;
     let finishedAll: boolean;
     try {
@@ -717,7 +715,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     // instead of at once, which would wake the object again immediately, for ever.
     this.alarmFailures = finishedAll ? 0 : this.alarmFailures + 1;
     // If even this fails (the disk is still full), the runtime retries the alarm with its own back-off, and
-    // `alarmBy` stops trusting a time that never fired, so the next request sets it again.
+    // the clock's `by` stops trusting a time that never fired, so the next request sets it again.
     await this.scheduleNext();
   }
 
@@ -783,7 +781,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       this.starting.delete(req.idempotency_key);
     }
     this.failpoint("before_alarm");
-    await this.ensureAlarmQuietly(m.next_attempt_at_ms);
+    await this.clock.ensureQuietly(m.next_attempt_at_ms);
     this.failpoint("after_start");
     return this.drive(m, false);
   }
@@ -966,7 +964,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       log("warn", "movement deferral not recorded", { movement_id: m.id, error: errorText(writeError) });
     }
     log("warn", "movement deferred", { movement_id: m.id, attempts, error: errorText(error) });
-    await this.ensureAlarmQuietly(next_attempt_at_ms);
+    await this.clock.ensureQuietly(next_attempt_at_ms);
   }
 
   /** Schedules the alarm for the earliest thing still owed: a movement, the outbox, or a key to forget. */
@@ -989,40 +987,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (candidates.length === 0) return;
     // After failed runs, never sooner than the back-off: a movement due in the past must not wake us at once.
     const floor = this.alarmFailures > 0 ? now + backoffMs(this.alarmFailures, config.recovery_delay_ms, config.recovery_max_delay_ms) : 0;
-    await this.ensureAlarm(Math.max(floor, Math.min(...candidates)));
+    await this.clock.ensure(Math.max(floor, Math.min(...candidates)));
   }
-
-  /**
-   * Makes sure an alarm fires no later than `at_ms` (one alarm per object: keep the earliest). The time is
-   * remembered before the write, so that a concurrent caller with a later time does not overwrite it, and
-   * forgotten again if the write fails, so that a failed setting is never trusted.
-   */
-  private async ensureAlarm(at_ms: number): Promise<void> {
-    if (this.alarmBy(at_ms)) return;
-    this.alarmAtMs = at_ms;
-    try {
-      await this.storage.setAlarm(at_ms);
-    } catch (error) {
-      if (this.alarmAtMs === at_ms) this.alarmAtMs = null;
-      throw error;
-    }
-  }
-
-  /** `ensureAlarm` for callers that answer anyway: the movement is recorded, and recovery finds it later. */
-  private async ensureAlarmQuietly(at_ms: number): Promise<void> {
-    try {
-      await this.ensureAlarm(at_ms);
-    } catch (error) {
-      log("warn", "alarm not set", { error: errorText(error) });
-    }
-  }
-
-  /**
-   * Whether an alarm is already set to fire no later than `at_ms`. A time long past is not trusted: an alarm
-   * that should have fired by then and did not was lost (see ALARM_LOST_AFTER_MS).
-   */
-  private readonly alarmBy = (at_ms: number): boolean =>
-    this.alarmAtMs !== null && this.alarmAtMs <= at_ms && this.alarmAtMs > Date.now() - ALARM_LOST_AFTER_MS;
 
   /** Creates the tables on the first write (and migrates them on every start once they exist). */
   private ensureSchema(): void {
