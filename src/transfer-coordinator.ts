@@ -16,17 +16,7 @@ import { DurableObject } from "cloudflare:workers";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { configOf, type Config } from "./config";
-import {
-  runDeposit,
-  runPayment,
-  runRefund,
-  runTransfer,
-  runWithdrawal,
-  type Decision,
-  type RefundPort,
-  type RequestPort,
-  type StepPorts,
-} from "./coordinator/steps";
+import { runDeposit, runPayment, runRefund, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./coordinator/steps";
 import { RefundRooms, type ClaimRefundInput, type ClaimRefundResult, type SettledRefund } from "./coordinator/refund-rooms";
 import { IncomingStore, RequestStore, type ListPosition, type RequestStatus } from "./coordinator/payment-requests";
 import { RequestDesk } from "./coordinator/request-desk";
@@ -38,7 +28,7 @@ import type {
   RequestChangeResult,
   RequestReadResult,
 } from "./coordinator/request-views";
-import { movementOwner, requestOwner } from "./domain/ids";
+import { requestOwner } from "./domain/ids";
 import { partitionDbs } from "./db/partitions";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
@@ -79,6 +69,7 @@ import { matchesSent, newestFirst, sentPage } from "./coordinator/sent-queries";
 import { EventStore, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
 import { EventRelay } from "./coordinator/event-relay";
 import { AlarmClock } from "./coordinator/alarm-clock";
+import { refundPort, requestPort } from "./coordinator/peer-ports";
 import { movementObject, outcomeEvents } from "./coordinator/movement-events";
 import { WebhookStore, type AttemptJob, type AttemptResult, type DeliveryView, type EndpointView } from "./coordinator/webhook-store";
 import { WebhookDesk, type DeliveryPosition, type NewEndpointInput } from "./coordinator/webhook-desk";
@@ -998,66 +989,15 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   private ports(): StepPorts {
+    const peers = { env: this.env, directory: this.directory, self: () => this.sessions.profile()?.user_id ?? null, local: this };
     return {
       wallets: walletPort(this.env.WALLET, this.retryPolicy()),
-      refunds: this.refundPort(),
-      requests: this.requestPort(),
+      refunds: refundPort(peers),
+      requests: requestPort(peers),
       resolve: (recipient, currency) => this.directory.resolve(recipient, currency),
       walletCurrency: (walletId) => this.directory.walletCurrency(walletId),
       walletExists: (walletId) => this.directory.walletExists(walletId),
       failpoint: (name) => this.failpoint(name),
-    };
-  }
-
-  /**
-   * The refund rooms of the coordinator that owns a transfer: this one's own (called directly), or another
-   * user's, addressed only once D1 confirms that user exists (addressing an object allocates it).
-   */
-  private refundPort(): RefundPort {
-    const owner = async (transfer_id: string): Promise<DurableObjectStub<TransferCoordinator> | "self" | null> => {
-      const user_id = movementOwner(transfer_id);
-      if (user_id === null) return null;
-      if (user_id === this.sessions.profile()?.user_id) return "self";
-      return (await this.directory.userExists(user_id)) ? this.env.COORDINATOR.getByName(user_id) : null;
-    };
-    return {
-      claim: async (input) => {
-        const at = await owner(input.transfer_id);
-        if (at === null) return { code: "not_found" };
-        return at === "self" ? this.claimRefund(input) : at.claimRefund(input);
-      },
-      settle: async (transfer_id, refund_id) => {
-        const at = await owner(transfer_id);
-        if (at === null) throw new Error(`invariant: settling a refund of unknown transfer ${transfer_id}`);
-        return at === "self" ? this.settleRefund(refund_id, transfer_id) : at.settleRefund(refund_id, transfer_id);
-      },
-      release: async (transfer_id, refund_id, reason) => {
-        const at = await owner(transfer_id);
-        if (at === null) throw new Error(`invariant: releasing a refund of unknown transfer ${transfer_id}`);
-        return at === "self" ? this.releaseRefund(refund_id, reason) : at.releaseRefund(refund_id, reason);
-      },
-    };
-  }
-
-  /** The requester's coordinator of a request being paid (never this one: nobody pays their own request). */
-  private requestPort(): RequestPort {
-    const owner = async (id: string): Promise<DurableObjectStub<TransferCoordinator> | null> => {
-      const user_id = requestOwner(id);
-      return user_id !== null && (await this.directory.userExists(user_id)) ? this.env.COORDINATOR.getByName(user_id) : null;
-    };
-    const payer = (): string => {
-      const id = this.sessions.profile()?.user_id;
-      if (id === undefined) throw new Error("invariant: a pay in a coordinator without a profile");
-      return id;
-    };
-    return {
-      claim: async (id, movement_id, amount) => (await owner(id))?.claimRequest(id, payer(), movement_id, amount) ?? { code: "not_found" },
-      unclaim: async (id, movement_id) => (await owner(id))?.unclaimRequest(id, movement_id),
-      settle: async (id, movement_id) => {
-        const at = await owner(id);
-        if (at === null) throw new Error(`invariant: settling unknown request ${id}`);
-        return at.settleRequest(id, movement_id);
-      },
     };
   }
 
