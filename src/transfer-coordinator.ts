@@ -69,6 +69,7 @@ import { matchesSent, newestFirst, sentPage } from "./coordinator/sent-queries";
 import { EventStore, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
 import { EventRelay } from "./coordinator/event-relay";
 import { AlarmClock } from "./coordinator/alarm-clock";
+import { FinishedSuccesses } from "./coordinator/finished-successes";
 import { refundPort, requestPort } from "./coordinator/peer-ports";
 import { movementObject, outcomeEvents } from "./coordinator/movement-events";
 import { WebhookStore, type AttemptJob, type AttemptResult, type DeliveryView, type EndpointView } from "./coordinator/webhook-store";
@@ -84,11 +85,6 @@ import { errorText, log } from "./observability/log";
 /** Movements resumed per alarm run, and outbox batches sent per flush: bounded work per invocation. */
 const RECOVERY_BATCH = 50;
 const FLUSH_BATCHES_PER_CALL = 20;
-/**
- * Successes kept in memory for the outbox, as a multiple of `OUTBOX_BATCH_MAX`: past it (D1 slow) a success
- * is written to storage with its outbox mark at once, like a refusal, so memory stays bounded whatever D1 does.
- */
-const FINISHED_MAX_BATCHES = 2;
 /** Movements this coordinator drives (or is recording) at once; a new one past this is refused with 503. */
 export const DRIVING_MAX = 1_000;
 export { ALARM_LOST_AFTER_MS } from "./coordinator/alarm-clock";
@@ -124,6 +120,8 @@ export class TransferCoordinator extends DurableObject<Env> {
    * movement is still `started` in storage and recovery derives the same outcome again.
    */
   private readonly finished = new Map<string, MovementRow>();
+  /** Keeps `finished` bounded and hands it to the outbox (coordinator/finished-successes.ts). */
+  private readonly successes: FinishedSuccesses;
   /** Movements being driven in this instance now; a second driver for the same id joins nobody. */
   private readonly driving = new Map<string, Promise<MovementOutcome>>();
   /** Idempotency keys whose movement is queued to be recorded (see `commits`). */
@@ -179,6 +177,14 @@ export class TransferCoordinator extends DurableObject<Env> {
     });
     const config = this.config();
     this.commits = new GroupCommit(this.storage, config.group_commit_max_ops);
+    this.successes = new FinishedSuccesses(this.finished, {
+      config: () => this.config(),
+      storage: this.storage,
+      q: this.q,
+      commits: this.commits,
+      outbox: () => this.outbox,
+      finish: (m, d) => this.finish(m, d),
+    });
     this.relay = new EventRelay({
       env,
       config: () => this.config(),
@@ -192,9 +198,9 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.outbox = new Outbox(
       {
         d1: partitionDbs(env),
-        pending: (limit) => this.undelivered(limit),
-        markDelivered: (ids) => this.recordDelivered(ids),
-        failed: () => this.spill(),
+        pending: (limit) => this.successes.undelivered(limit),
+        markDelivered: (ids) => this.successes.recordDelivered(ids),
+        failed: () => this.successes.spill(),
         beforeWrite: () => {
           this.failpoint("before_d1_write");
           return checkD1(this.faults);
@@ -673,11 +679,11 @@ export class TransferCoordinator extends DurableObject<Env> {
     return { ...this.pendingCounts(), relays: this.events.relaysOwed().count };
   }
 
-  /** What this coordinator holds in memory for D1 (bounded: see FINISHED_MAX_BATCHES), for tests. */
+  /** What this coordinator holds in memory for D1 (bounded: see FINISHED_MAX_BATCHES in coordinator/finished-successes.ts), for tests. */
   async memory(): Promise<{ finished: number; finished_max: number; alarm_failures: number; outbox_failures: number }> {
     return {
       finished: this.finished.size,
-      finished_max: this.finishedMax(),
+      finished_max: this.successes.max(),
       alarm_failures: this.alarmFailures,
       outbox_failures: this.outbox.failureCount,
     };
@@ -841,7 +847,10 @@ export class TransferCoordinator extends DurableObject<Env> {
     }
     let done: MovementRow;
     try {
-      done = decision.status === "succeeded" ? await this.finishLater(m, decision) : await this.commits.run(() => this.finish(m, decision));
+      done =
+        decision.status === "succeeded"
+          ? await this.successes.finishLater(m, decision)
+          : await this.commits.run(() => this.finish(m, decision));
     } catch (error) {
       // The outcome could not be written (a full disk). A success is still derivable from the wallets, so it is
       // answered; a refusal may not be (it can depend on a balance), so the caller retries its key. Either way
@@ -852,69 +861,6 @@ export class TransferCoordinator extends DurableObject<Env> {
     }
     this.failpoint("after_finish");
     return outcomeOf(done, replayed);
-  }
-
-  /**
-   * Keeps a success for the next outbox delivery, which writes it (see `finished`). While D1 is failing, or
-   * when the in-memory list is full, it is written at once with its outbox mark instead, as a refusal is.
-   */
-  private async finishLater(m: MovementRow, d: Decision): Promise<MovementRow> {
-    if (this.outbox.backingOff() || this.finished.size >= this.finishedMax()) {
-      const done = await this.commits.run(() => this.finish(m, d));
-      this.outbox.soon();
-      return done;
-    }
-    const done = finishedRow(m, d, 0);
-    this.finished.set(m.id, done);
-    if (this.finished.size >= this.config().outbox_batch_max) void this.outbox.now();
-    else this.outbox.soon();
-    return done;
-  }
-
-  private finishedMax(): number {
-    return FINISHED_MAX_BATCHES * this.config().outbox_batch_max;
-  }
-
-  /**
-   * After a failed delivery: writes every success kept in memory with its outcome and outbox mark, so none is
-   * left `started` with a due time that has passed (which would wake the alarm at once, again and again) and
-   * nothing waits in memory for D1. If even that write fails (a full disk), the list is dropped: each movement
-   * is still `started` in storage and recovery derives the same outcome again.
-   */
-  private spill(): void {
-    if (this.finished.size === 0) return;
-    const rows = [...this.finished.values()];
-    this.finished.clear();
-    try {
-      this.storage.transactionSync(() => {
-        for (const done of rows)
-          if (this.q.byId.get({ id: done.id })?.state === "started") this.q.updateMovement.run({ ...done, outbox_pending: 1 });
-      });
-    } catch (error) {
-      log("warn", "outbox spill failed; recovery will derive these outcomes again", { movements: rows.length, error: errorText(error) });
-    }
-  }
-
-  /** What D1 is owed: successes decided in memory first, then rows marked in storage (refusals, leftovers). */
-  private undelivered(limit: number): MovementRow[] {
-    const owed = [...this.finished.values()].slice(0, limit);
-    if (owed.length < limit) owed.push(...this.q.outbox.all({ limit: limit - owed.length }));
-    return owed;
-  }
-
-  /** After D1 has them: successes are written with their outcome and every mark is cleared, in one commit. */
-  private recordDelivered(ids: string[]): void {
-    this.storage.transactionSync(() => {
-      const marked: string[] = [];
-      for (const id of ids) {
-        const done = this.finished.get(id);
-        if (done === undefined) marked.push(id);
-        else if (this.q.byId.get({ id })?.state !== "started") throw new Error(`invariant: movement ${id} ended twice`);
-        else this.q.updateMovement.run(done);
-      }
-      if (marked.length > 0) this.q.delivered.run({ ids: JSON.stringify(marked) });
-    });
-    for (const id of ids) this.finished.delete(id);
   }
 
   private steps(m: MovementRow): Promise<Decision> {
