@@ -65,7 +65,7 @@ import type {
   TransferRequest,
 } from "./coordinator/rpc";
 import { COORDINATOR_MIGRATIONS, type MovementRow } from "./coordinator/schema";
-import { matchesSent, newestFirst, sentPage } from "./coordinator/sent-queries";
+import { sentTransfers } from "./coordinator/sent-list";
 import { EventStore, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
 import { EventRelay } from "./coordinator/event-relay";
 import { AlarmClock } from "./coordinator/alarm-clock";
@@ -510,28 +510,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    */
   async listSent(input: SentQuery): Promise<MovementView[]> {
     if (!this.schemaReady) return [];
-    const wanted = input.status;
-    // A success in memory is still `started` in storage, so "succeeded" also reads started rows, and "pending"
-    // then drops the ones memory has decided; reading as many more rows as memory holds keeps the page full.
-    const states: MovementRow["state"][] | null =
-      wanted === null ? null : wanted === "pending" ? ["started"] : wanted === "succeeded" ? ["succeeded", "started"] : ["failed"];
-    const filter = {
-      states,
-      from_wallet_ids: input.wallet_ids,
-      to_wallet_ids: input.to_wallet_ids,
-      from_ms: input.from_ms,
-      before: input.before,
-      limit: input.limit + this.finished.size,
-    };
-    const stored = sentPage(this.storage.sql, filter).rows.map((row) => this.finished.get(row.id) ?? row);
-    // Its row has no recipient yet, so a filter by counterparty finds such a success in memory only.
-    const listed = new Set(stored.map((row) => row.id));
-    const decided = [...this.finished.values()].filter((m) => !listed.has(m.id) && matchesSent(m, filter));
-    return [...stored, ...decided]
-      .sort(newestFirst)
-      .map((row) => ({ ...movementView(row), refunded_amount: this.refundRooms.refunded(row.id) }))
-      .filter((v) => wanted === null || v.status === wanted)
-      .slice(0, input.limit);
+    return sentTransfers(this.storage.sql, this.finished, (id) => this.refundRooms.refunded(id), input);
   }
 
   // ---- Events (coordinator/events.ts) ---------------------------------------------------------------------
