@@ -41,7 +41,12 @@ const EDITS = [
     '\n    count("coordinators_constructed");',
   ],
   ["src/transfer-coordinator.ts", "  override async alarm(): Promise<void> {", '\n    count("alarm_runs");'],
-  ["src/transfer-coordinator.ts", "    this.alarmAtMs = at_ms;\n    try {", '\n      count("alarm_writes");'],
+  [
+    "src/coordinator/alarm-clock.ts",
+    'import { errorText, log } from "../observability/log";',
+    '\nimport { count } from "../scale-counters";',
+  ],
+  ["src/coordinator/alarm-clock.ts", "    this.atMs = at_ms;\n    try {", '\n      count("alarm_writes");'],
   ["src/wallet-object.ts", 'import { DurableObject } from "cloudflare:workers";', '\nimport { count } from "./scale-counters";'],
   ["src/wallet-object.ts", "    super(ctx, env);\n    this.db = drizzle(ctx.storage);", '\n    count("wallets_constructed");'],
   ["src/coordinator/outbox.ts", 'import { jittered } from "../domain/delays";', '\nimport { count } from "../scale-counters";'],

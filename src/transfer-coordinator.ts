@@ -16,17 +16,7 @@ import { DurableObject } from "cloudflare:workers";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { configOf, type Config } from "./config";
-import {
-  runDeposit,
-  runPayment,
-  runRefund,
-  runTransfer,
-  runWithdrawal,
-  type Decision,
-  type RefundPort,
-  type RequestPort,
-  type StepPorts,
-} from "./coordinator/steps";
+import { runDeposit, runPayment, runRefund, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./coordinator/steps";
 import { RefundRooms, type ClaimRefundInput, type ClaimRefundResult, type SettledRefund } from "./coordinator/refund-rooms";
 import { IncomingStore, RequestStore, type ListPosition, type RequestStatus } from "./coordinator/payment-requests";
 import { RequestDesk } from "./coordinator/request-desk";
@@ -38,7 +28,7 @@ import type {
   RequestChangeResult,
   RequestReadResult,
 } from "./coordinator/request-views";
-import { movementOwner, requestOwner } from "./domain/ids";
+import { requestOwner } from "./domain/ids";
 import { partitionDbs } from "./db/partitions";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
@@ -75,18 +65,15 @@ import type {
   TransferRequest,
 } from "./coordinator/rpc";
 import { COORDINATOR_MIGRATIONS, type MovementRow } from "./coordinator/schema";
-import { matchesSent, newestFirst, sentPage } from "./coordinator/sent-queries";
-import { EventStore, eventJson, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
+import { sentTransfers } from "./coordinator/sent-list";
+import { EventStore, type EventRow, type EventType, type NewEvent } from "./coordinator/events";
+import { EventRelay } from "./coordinator/event-relay";
+import { AlarmClock } from "./coordinator/alarm-clock";
+import { FinishedSuccesses } from "./coordinator/finished-successes";
+import { refundPort, requestPort } from "./coordinator/peer-ports";
 import { movementObject, outcomeEvents } from "./coordinator/movement-events";
-import {
-  WebhookStore,
-  deliveryView,
-  endpointView,
-  type AttemptJob,
-  type AttemptResult,
-  type DeliveryView,
-  type EndpointView,
-} from "./coordinator/webhook-store";
+import { WebhookStore, type AttemptJob, type AttemptResult, type DeliveryView, type EndpointView } from "./coordinator/webhook-store";
+import { WebhookDesk, type DeliveryPosition, type NewEndpointInput } from "./coordinator/webhook-desk";
 import { hasSchema, migrate } from "./db/do-migrations";
 import { checkD1, faultableStorage, noFaults, type Faults } from "./db/faults";
 import { GroupCommit } from "./db/group-commit";
@@ -98,18 +85,9 @@ import { errorText, log } from "./observability/log";
 /** Movements resumed per alarm run, and outbox batches sent per flush: bounded work per invocation. */
 const RECOVERY_BATCH = 50;
 const FLUSH_BATCHES_PER_CALL = 20;
-/**
- * Successes kept in memory for the outbox, as a multiple of `OUTBOX_BATCH_MAX`: past it (D1 slow) a success
- * is written to storage with its outbox mark at once, like a refusal, so memory stays bounded whatever D1 does.
- */
-const FINISHED_MAX_BATCHES = 2;
 /** Movements this coordinator drives (or is recording) at once; a new one past this is refused with 503. */
 export const DRIVING_MAX = 1_000;
-/**
- * An alarm time this far in the past that has not fired is taken as lost (its setting, or its handler, failed
- * while the disk was full) and is set again, instead of being trusted to come.
- */
-export const ALARM_LOST_AFTER_MS = 10_000;
+export { ALARM_LOST_AFTER_MS } from "./coordinator/alarm-clock";
 
 /** The Durable Object that runs one user's money movements to completion, exactly once each. */
 export class TransferCoordinator extends DurableObject<Env> {
@@ -129,8 +107,10 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly events: EventStore;
   /** The user's webhook endpoints and deliveries (coordinator/webhook-store.ts). */
   private readonly webhooks: WebhookStore;
-  /** Deliveries written and not yet handed to the queue (sent after the turn that wrote them). */
-  private toEnqueue: string[] = [];
+  /** The webhook endpoints' RPC bodies and the deliveries' queue hand-off (coordinator/webhook-desk.ts). */
+  private readonly hooks: WebhookDesk;
+  /** A success's events, and their relay to the other party's coordinator (coordinator/event-relay.ts). */
+  private readonly relay: EventRelay;
   /** Whether this object's tables exist; false until its first write. */
   private schemaReady = false;
   /**
@@ -140,14 +120,16 @@ export class TransferCoordinator extends DurableObject<Env> {
    * movement is still `started` in storage and recovery derives the same outcome again.
    */
   private readonly finished = new Map<string, MovementRow>();
+  /** Keeps `finished` bounded and hands it to the outbox (coordinator/finished-successes.ts). */
+  private readonly successes: FinishedSuccesses;
   /** Movements being driven in this instance now; a second driver for the same id joins nobody. */
   private readonly driving = new Map<string, Promise<MovementOutcome>>();
   /** Idempotency keys whose movement is queued to be recorded (see `commits`). */
   private readonly starting = new Set<string>();
   /** Movements that start (or are refused) together share one commit (db/group-commit.ts). */
   private readonly commits: GroupCommit;
-  /** The scheduled alarm as this instance last set or read it (null: none). */
-  private alarmAtMs: number | null = null;
+  /** The object's one alarm, as this instance last set or read it (coordinator/alarm-clock.ts). */
+  private readonly clock: AlarmClock;
   /** This user's new money movements per minute (a replayed key does not count). */
   private readonly moneyBucket = new TokenBucket();
   /** Failpoints armed by tests (one-shot); always empty in production. */
@@ -162,6 +144,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.storage = faultableStorage(ctx.storage, this.faults);
+    this.clock = new AlarmClock(this.storage);
     const db = drizzle(this.storage);
     this.q = prepareMovementStatements(db);
     this.sessions = new SessionStore(db);
@@ -171,7 +154,16 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.events = new EventStore(this.storage.sql);
     this.webhooks = new WebhookStore(this.storage.sql);
     // Deliveries are written in the transaction that appends their event, and enqueued once it has committed.
-    this.events.onAppend = (event) => this.enqueueSoon(this.webhooks.deliveriesFor(event, Date.now(), this.leaseMs()));
+    this.hooks = new WebhookDesk({
+      env,
+      config: () => this.config(),
+      storage: this.storage,
+      webhooks: this.webhooks,
+      events: this.events,
+      self: () => this.sessions.profile()?.user_id ?? null,
+      alarmBy: (at_ms) => this.clock.ensureQuietly(at_ms),
+    });
+    this.events.onAppend = (event) => this.hooks.onAppend(event);
     this.directory = new Directory(drizzleD1(env.DB));
     this.desk = new RequestDesk(new RequestStore(db), new IncomingStore(db), {
       env,
@@ -180,24 +172,42 @@ export class TransferCoordinator extends DurableObject<Env> {
       directory: this.directory,
       self: () => this.sessions.profile()?.user_id ?? null,
       wallets: () => this.sessions.profile()?.wallet_ids ?? [],
-      alarmBy: (at_ms) => this.ensureAlarmQuietly(at_ms),
-      appendEvents: (events) => this.appendOwn(events, Date.now()),
+      alarmBy: (at_ms) => this.clock.ensureQuietly(at_ms),
+      appendEvents: (events) => this.relay.appendOwn(events, Date.now()),
     });
     const config = this.config();
     this.commits = new GroupCommit(this.storage, config.group_commit_max_ops);
+    this.successes = new FinishedSuccesses(this.finished, {
+      config: () => this.config(),
+      storage: this.storage,
+      q: this.q,
+      commits: this.commits,
+      outbox: () => this.outbox,
+      finish: (m, d) => this.finish(m, d),
+    });
+    this.relay = new EventRelay({
+      env,
+      config: () => this.config(),
+      storage: this.storage,
+      events: this.events,
+      commits: this.commits,
+      failpoint: (name) => this.failpoint(name),
+      alarmBy: (at_ms) => this.clock.ensureQuietly(at_ms),
+      relays_per_run: RECOVERY_BATCH,
+    });
     this.outbox = new Outbox(
       {
         d1: partitionDbs(env),
-        pending: (limit) => this.undelivered(limit),
-        markDelivered: (ids) => this.recordDelivered(ids),
-        failed: () => this.spill(),
+        pending: (limit) => this.successes.undelivered(limit),
+        markDelivered: (ids) => this.successes.recordDelivered(ids),
+        failed: () => this.successes.spill(),
         beforeWrite: () => {
           this.failpoint("before_d1_write");
           return checkD1(this.faults);
         },
         afterWrite: () => this.failpoint("after_d1_write"),
-        retryAt: (at_ms) => this.ensureAlarm(at_ms),
-        alarmBy: (at_ms) => this.alarmBy(at_ms),
+        retryAt: (at_ms) => this.clock.ensure(at_ms),
+        alarmBy: (at_ms) => this.clock.by(at_ms),
         backoffMs: (failures) =>
           backoffMs(failures, Math.min(config.recovery_delay_ms, config.outbox_retry_max_ms), config.outbox_retry_max_ms),
         log: (message, fields) => log("warn", message, fields),
@@ -207,7 +217,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       if (!hasSchema(ctx.storage.sql)) return;
       this.ensureSchema();
-      this.alarmAtMs = await this.storage.getAlarm();
+      await this.clock.load();
     });
   }
 
@@ -303,7 +313,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (session.code !== "ok") return { code: "unauthenticated" };
     const now_ms = Date.now();
     const begun = this.storage.transactionSync(() => this.replies.begin({ ...input, now_ms }));
-    if (begun.code === "new") await this.ensureAlarmQuietly(now_ms + this.config().idempotency_retention_ms);
+    if (begun.code === "new") await this.clock.ensureQuietly(now_ms + this.config().idempotency_retention_ms);
     return begun;
   }
 
@@ -500,28 +510,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    */
   async listSent(input: SentQuery): Promise<MovementView[]> {
     if (!this.schemaReady) return [];
-    const wanted = input.status;
-    // A success in memory is still `started` in storage, so "succeeded" also reads started rows, and "pending"
-    // then drops the ones memory has decided; reading as many more rows as memory holds keeps the page full.
-    const states: MovementRow["state"][] | null =
-      wanted === null ? null : wanted === "pending" ? ["started"] : wanted === "succeeded" ? ["succeeded", "started"] : ["failed"];
-    const filter = {
-      states,
-      from_wallet_ids: input.wallet_ids,
-      to_wallet_ids: input.to_wallet_ids,
-      from_ms: input.from_ms,
-      before: input.before,
-      limit: input.limit + this.finished.size,
-    };
-    const stored = sentPage(this.storage.sql, filter).rows.map((row) => this.finished.get(row.id) ?? row);
-    // Its row has no recipient yet, so a filter by counterparty finds such a success in memory only.
-    const listed = new Set(stored.map((row) => row.id));
-    const decided = [...this.finished.values()].filter((m) => !listed.has(m.id) && matchesSent(m, filter));
-    return [...stored, ...decided]
-      .sort(newestFirst)
-      .map((row) => ({ ...movementView(row), refunded_amount: this.refundRooms.refunded(row.id) }))
-      .filter((v) => wanted === null || v.status === wanted)
-      .slice(0, input.limit);
+    return sentTransfers(this.storage.sql, this.finished, (id) => this.refundRooms.refunded(id), input);
   }
 
   // ---- Events (coordinator/events.ts) ---------------------------------------------------------------------
@@ -539,122 +528,40 @@ export class TransferCoordinator extends DurableObject<Env> {
   async appendEvents(events: NewEvent[]): Promise<{ code: "appended" }> {
     this.ensureSchema();
     const now_ms = Date.now();
-    await this.commits.run(() => this.appendOwn(events, now_ms));
+    await this.commits.run(() => this.relay.appendOwn(events, now_ms));
     return { code: "appended" };
-  }
-
-  /** Appends this user's events (inside the caller's transaction), each once per change key. */
-  private appendOwn(events: NewEvent[], now_ms: number): void {
-    for (const e of events) this.events.append(e, now_ms);
-  }
-
-  /**
-   * A success's events, once its money has moved and before it may end (be cached for the outbox, or written):
-   * the other party's coordinator is asked first (bounded by half of EVENT_MAX_LAG_MS); then this user's own
-   * events and a durable relay row for any party that did not answer are written in one commit. A crash before
-   * that commit leaves the movement started, and recovery does all of it again; the appends are idempotent.
-   */
-  private async recordSuccessEvents(m: MovementRow, d: Decision): Promise<void> {
-    const done = finishedRow(m, d, 0);
-    const { own, others } = outcomeEvents(done, d);
-    const unheard = await this.tellOthers(others);
-    const now_ms = Date.now();
-    const retry_at_ms = now_ms + this.relayDelayMs(1);
-    await this.commits.run(() => {
-      this.appendOwn(own, now_ms);
-      for (const o of unheard) this.events.owe(o.user_id, o.event, retry_at_ms);
-    });
-    this.failpoint("after_events");
-    if (unheard.length > 0) await this.ensureAlarmQuietly(retry_at_ms);
-  }
-
-  /** Appends each event at its user's coordinator; returns those that could not be confirmed in time. */
-  private async tellOthers(others: { user_id: string; event: NewEvent }[]): Promise<{ user_id: string; event: NewEvent }[]> {
-    const wait_ms = Math.max(1, Math.floor(this.config().event_max_lag_ms / 2));
-    const answers = await Promise.all(
-      others.map(async (o) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const call = this.env.COORDINATOR.getByName(o.user_id)
-          .appendEvents([o.event])
-          .then(() => true);
-        const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait_ms)));
-        // The timer is cleared once the call answers, so a busy coordinator does not keep one live per transfer.
-        return Promise.race([call, late])
-          .catch((error: unknown) => {
-            log("warn", "event not relayed; the alarm retries", { user_id: o.user_id, error: errorText(error) });
-            return false;
-          })
-          .finally(() => {
-            if (timer !== undefined) clearTimeout(timer);
-          });
-      }),
-    );
-    return others.filter((_, i) => answers[i] !== true);
-  }
-
-  /** The alarm's share of events: relays that are due, and events past their retention (bounded batches). */
-  private async eventWork(now_ms: number): Promise<boolean> {
-    const due = this.events.dueRelays(now_ms, RECOVERY_BATCH);
-    let all = true;
-    for (const relay of due) {
-      const event = { change_key: relay.change_key, type: relay.type, object: relay.object };
-      try {
-        await this.env.COORDINATOR.getByName(relay.user_id).appendEvents([event]);
-        this.storage.transactionSync(() => this.events.relayed(relay.user_id, [relay.change_key]));
-      } catch (error) {
-        all = false;
-        const next = Date.now() + this.relayDelayMs(relay.attempts + 1);
-        this.storage.transactionSync(() => this.events.deferRelay(relay.user_id, relay.change_key, next));
-        log("warn", "event relay failed", { user_id: relay.user_id, attempts: relay.attempts + 1, error: errorText(error) });
-      }
-    }
-    this.storage.transactionSync(() => this.events.prune(now_ms - this.config().event_retention_ms));
-    this.enqueueSoon(this.storage.transactionSync(() => this.webhooks.leaseDue(now_ms, this.leaseMs())));
-    return all;
-  }
-
-  private relayDelayMs(attempt: number): number {
-    const config = this.config();
-    return backoffMs(attempt, Math.min(config.event_max_lag_ms, config.recovery_delay_ms), config.recovery_max_delay_ms);
   }
 
   // ---- Webhooks (coordinator/webhook-store.ts; the attempts run in the queue consumer, src/webhooks) -------
 
   /** Registers an endpoint (its secret arrives sealed), unless the user has WEBHOOK_ENDPOINTS_MAX_PER_USER. */
-  async createWebhookEndpoint(input: {
-    url: string;
-    types: EventType[];
-    secret_cipher: string;
-    secret_key_id: string;
-  }): Promise<{ code: "created"; webhook_endpoint: EndpointView } | { code: "limit_exceeded"; max: number }> {
+  async createWebhookEndpoint(
+    input: NewEndpointInput,
+  ): Promise<{ code: "created"; webhook_endpoint: EndpointView } | { code: "limit_exceeded"; max: number }> {
     this.ensureSchema();
-    const max = this.config().webhook_endpoints_max_per_user;
-    const row = this.storage.transactionSync(() => this.webhooks.add(input, max, Date.now()));
-    return row === null ? { code: "limit_exceeded", max } : { code: "created", webhook_endpoint: endpointView(row) };
+    return this.hooks.create(input);
   }
 
   /** The user's endpoints, oldest first (at most WEBHOOK_ENDPOINTS_MAX_PER_USER). */
   async listWebhookEndpoints(): Promise<EndpointView[]> {
     if (!this.schemaReady) return [];
-    return this.webhooks.endpoints().map(endpointView);
+    return this.hooks.list();
   }
 
   /** Removes an endpoint; its pending deliveries end. */
   async deleteWebhookEndpoint(id: string): Promise<{ code: "deleted" | "not_found" }> {
     if (!this.schemaReady) return { code: "not_found" };
-    return { code: this.storage.transactionSync(() => this.webhooks.remove(id)) ? "deleted" : "not_found" };
+    return this.hooks.remove(id);
   }
 
   /** A page of an endpoint's deliveries, newest first. */
   async listDeliveries(
     endpoint_id: string,
-    before: { at_ms: number; id: string } | null,
+    before: DeliveryPosition | null,
     limit: number,
-  ): Promise<{ code: "ok"; items: DeliveryView[]; last: { at_ms: number; id: string } | null } | { code: "not_found" }> {
-    if (!this.schemaReady || this.webhooks.endpoint(endpoint_id) === null) return { code: "not_found" };
-    const rows = this.webhooks.page(endpoint_id, before, limit);
-    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-    return { code: "ok", items: rows.map(deliveryView), last: last === undefined ? null : { at_ms: last.created_at_ms, id: last.id } };
+  ): Promise<{ code: "ok"; items: DeliveryView[]; last: DeliveryPosition | null } | { code: "not_found" }> {
+    if (!this.schemaReady) return { code: "not_found" };
+    return this.hooks.deliveries(endpoint_id, before, limit);
   }
 
   /** A manual retry of one delivery of one of the user's endpoints: pending again and enqueued now. */
@@ -663,21 +570,13 @@ export class TransferCoordinator extends DurableObject<Env> {
     delivery_id: string,
   ): Promise<{ code: "accepted"; delivery: DeliveryView } | { code: "not_found" }> {
     if (!this.schemaReady) return { code: "not_found" };
-    const d = this.webhooks.delivery(delivery_id);
-    if (d === null || d.endpoint_id !== endpoint_id || this.webhooks.endpoint(endpoint_id) === null) return { code: "not_found" };
-    const row = this.storage.transactionSync(() => this.webhooks.retry(delivery_id, Date.now(), this.leaseMs()));
-    this.enqueueSoon([delivery_id]);
-    await this.ensureAlarmQuietly(Date.now() + this.leaseMs());
-    return { code: "accepted", delivery: deliveryView(row) };
+    return this.hooks.retry(endpoint_id, delivery_id);
   }
 
   /** The queue consumer starts an attempt: the job (with the sealed secret and the event's body), or skip. */
   async beginDeliveryAttempt(delivery_id: string): Promise<(AttemptJob & { body: string }) | { code: "skip" }> {
     if (!this.schemaReady) return { code: "skip" };
-    const job = this.storage.transactionSync(() => this.webhooks.begin(delivery_id, Date.now(), this.leaseMs()));
-    const event = job === null ? null : this.events.bySeq(job.seq);
-    if (job === null || event === null) return { code: "skip" };
-    return { ...job, body: eventJson(event) };
+    return this.hooks.begin(delivery_id);
   }
 
   /** The queue consumer reports an attempt; the row says what comes next (the alarm enqueues it when due). */
@@ -686,53 +585,12 @@ export class TransferCoordinator extends DurableObject<Env> {
     result: AttemptResult,
   ): Promise<{ code: "recorded"; status: DeliveryView["status"] | null }> {
     if (!this.schemaReady) return { code: "recorded", status: null };
-    const config = this.config();
-    const policy = {
-      base_ms: config.webhook_retry_base_ms,
-      max_ms: config.webhook_retry_max_ms,
-      window_ms: config.webhook_retry_window_ms,
-      lease_ms: this.leaseMs(),
-    };
-    const row = this.storage.transactionSync(() => this.webhooks.end(delivery_id, result, Date.now(), policy));
-    if (row?.next_attempt_at_ms != null) await this.ensureAlarmQuietly(row.next_attempt_at_ms);
-    return { code: "recorded", status: row?.status ?? null };
+    return this.hooks.end(delivery_id, result);
   }
 
   /** Pending deliveries (for tests). */
   async pendingDeliveries(): Promise<number> {
     return this.schemaReady ? this.webhooks.pendingCount() : 0;
-  }
-
-  /**
-   * How long an attempt holds its delivery: past it, the alarm takes the delivery as lost (its message, or the
-   * consumer running it, died) and enqueues it again. Twice the attempt's timeout, and some room.
-   */
-  private leaseMs(): number {
-    return 2 * this.config().webhook_timeout_ms + 5_000;
-  }
-
-  /** Hands deliveries to the queue after the current turn (once what wrote them has committed). */
-  private enqueueSoon(ids: string[]): void {
-    if (ids.length === 0) return;
-    const first = this.toEnqueue.length === 0;
-    this.toEnqueue.push(...ids);
-    if (!first) return;
-    setTimeout(() => void this.flushQueue(), 0);
-  }
-
-  private async flushQueue(): Promise<void> {
-    const ids = this.toEnqueue;
-    this.toEnqueue = [];
-    const user_id = this.sessions.profile()?.user_id;
-    if (user_id === undefined || ids.length === 0) return;
-    try {
-      for (let i = 0; i < ids.length; i += 100)
-        await this.env.WEBHOOK_QUEUE.sendBatch(ids.slice(i, i + 100).map((delivery_id) => ({ body: { user_id, delivery_id } })));
-    } catch (error) {
-      // The rows are leased, not lost: the alarm enqueues them again when the lease ends.
-      log("warn", "webhook deliveries not enqueued; the alarm retries", { deliveries: ids.length, error: errorText(error) });
-    }
-    await this.ensureAlarmQuietly(Date.now() + this.leaseMs());
   }
 
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
@@ -765,7 +623,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       const kept = this.events.byKey(change_key);
       if (kept !== null) return { ...result, refunded_transfer: kept.object };
       const object = movementObject(t, this.refundRooms.refunded(t.id));
-      if (result.code === "settled") this.appendOwn([{ change_key, type: "transfer.refunded", object }], Date.now());
+      if (result.code === "settled") this.relay.appendOwn([{ change_key, type: "transfer.refunded", object }], Date.now());
       return { ...result, refunded_transfer: object };
     });
     return settled;
@@ -800,11 +658,11 @@ export class TransferCoordinator extends DurableObject<Env> {
     return { ...this.pendingCounts(), relays: this.events.relaysOwed().count };
   }
 
-  /** What this coordinator holds in memory for D1 (bounded: see FINISHED_MAX_BATCHES), for tests. */
+  /** What this coordinator holds in memory for D1 (bounded: see FINISHED_MAX_BATCHES in coordinator/finished-successes.ts), for tests. */
   async memory(): Promise<{ finished: number; finished_max: number; alarm_failures: number; outbox_failures: number }> {
     return {
       finished: this.finished.size,
-      finished_max: this.finishedMax(),
+      finished_max: this.successes.max(),
       alarm_failures: this.alarmFailures,
       outbox_failures: this.outbox.failureCount,
     };
@@ -819,7 +677,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    * schedules itself again while anything is left. Safe to run any number of times.
    */
   override async alarm(): Promise<void> {
-    this.alarmAtMs = null;
+    this.clock.fired();
     if (!this.schemaReady) return;
     let finishedAll: boolean;
     try {
@@ -833,7 +691,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     // instead of at once, which would wake the object again immediately, for ever.
     this.alarmFailures = finishedAll ? 0 : this.alarmFailures + 1;
     // If even this fails (the disk is still full), the runtime retries the alarm with its own back-off, and
-    // `alarmBy` stops trusting a time that never fired, so the next request sets it again.
+    // the clock's `by` stops trusting a time that never fired, so the next request sets it again.
     await this.scheduleNext();
   }
 
@@ -860,7 +718,9 @@ export class TransferCoordinator extends DurableObject<Env> {
     const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
     let finishedAll = await this.desk.alarmWork(now);
     for (const m of due) if ((await this.drive(m, false)).code === "unavailable") finishedAll = false;
-    if (!(await this.eventWork(now))) finishedAll = false;
+    const relayed = await this.relay.work(now);
+    this.hooks.leaseDue(now);
+    if (!relayed) finishedAll = false;
     await this.outbox.due();
     this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
     this.replies.forgetOlderThan(now - this.config().idempotency_retention_ms);
@@ -897,7 +757,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       this.starting.delete(req.idempotency_key);
     }
     this.failpoint("before_alarm");
-    await this.ensureAlarmQuietly(m.next_attempt_at_ms);
+    await this.clock.ensureQuietly(m.next_attempt_at_ms);
     this.failpoint("after_start");
     return this.drive(m, false);
   }
@@ -956,7 +816,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     }
     if (decision.status === "succeeded") {
       try {
-        await this.recordSuccessEvents(m, decision);
+        await this.relay.recordSuccessEvents(m, decision);
       } catch (error) {
         // The events could not be written (a full disk). The success is answered (it is derivable), but it is not
         // kept for the outbox: the movement stays started, and recovery derives it again and appends its events.
@@ -966,7 +826,10 @@ export class TransferCoordinator extends DurableObject<Env> {
     }
     let done: MovementRow;
     try {
-      done = decision.status === "succeeded" ? await this.finishLater(m, decision) : await this.commits.run(() => this.finish(m, decision));
+      done =
+        decision.status === "succeeded"
+          ? await this.successes.finishLater(m, decision)
+          : await this.commits.run(() => this.finish(m, decision));
     } catch (error) {
       // The outcome could not be written (a full disk). A success is still derivable from the wallets, so it is
       // answered; a refusal may not be (it can depend on a balance), so the caller retries its key. Either way
@@ -977,69 +840,6 @@ export class TransferCoordinator extends DurableObject<Env> {
     }
     this.failpoint("after_finish");
     return outcomeOf(done, replayed);
-  }
-
-  /**
-   * Keeps a success for the next outbox delivery, which writes it (see `finished`). While D1 is failing, or
-   * when the in-memory list is full, it is written at once with its outbox mark instead, as a refusal is.
-   */
-  private async finishLater(m: MovementRow, d: Decision): Promise<MovementRow> {
-    if (this.outbox.backingOff() || this.finished.size >= this.finishedMax()) {
-      const done = await this.commits.run(() => this.finish(m, d));
-      this.outbox.soon();
-      return done;
-    }
-    const done = finishedRow(m, d, 0);
-    this.finished.set(m.id, done);
-    if (this.finished.size >= this.config().outbox_batch_max) void this.outbox.now();
-    else this.outbox.soon();
-    return done;
-  }
-
-  private finishedMax(): number {
-    return FINISHED_MAX_BATCHES * this.config().outbox_batch_max;
-  }
-
-  /**
-   * After a failed delivery: writes every success kept in memory with its outcome and outbox mark, so none is
-   * left `started` with a due time that has passed (which would wake the alarm at once, again and again) and
-   * nothing waits in memory for D1. If even that write fails (a full disk), the list is dropped: each movement
-   * is still `started` in storage and recovery derives the same outcome again.
-   */
-  private spill(): void {
-    if (this.finished.size === 0) return;
-    const rows = [...this.finished.values()];
-    this.finished.clear();
-    try {
-      this.storage.transactionSync(() => {
-        for (const done of rows)
-          if (this.q.byId.get({ id: done.id })?.state === "started") this.q.updateMovement.run({ ...done, outbox_pending: 1 });
-      });
-    } catch (error) {
-      log("warn", "outbox spill failed; recovery will derive these outcomes again", { movements: rows.length, error: errorText(error) });
-    }
-  }
-
-  /** What D1 is owed: successes decided in memory first, then rows marked in storage (refusals, leftovers). */
-  private undelivered(limit: number): MovementRow[] {
-    const owed = [...this.finished.values()].slice(0, limit);
-    if (owed.length < limit) owed.push(...this.q.outbox.all({ limit: limit - owed.length }));
-    return owed;
-  }
-
-  /** After D1 has them: successes are written with their outcome and every mark is cleared, in one commit. */
-  private recordDelivered(ids: string[]): void {
-    this.storage.transactionSync(() => {
-      const marked: string[] = [];
-      for (const id of ids) {
-        const done = this.finished.get(id);
-        if (done === undefined) marked.push(id);
-        else if (this.q.byId.get({ id })?.state !== "started") throw new Error(`invariant: movement ${id} ended twice`);
-        else this.q.updateMovement.run(done);
-      }
-      if (marked.length > 0) this.q.delivered.run({ ids: JSON.stringify(marked) });
-    });
-    for (const id of ids) this.finished.delete(id);
   }
 
   private steps(m: MovementRow): Promise<Decision> {
@@ -1062,7 +862,7 @@ export class TransferCoordinator extends DurableObject<Env> {
     const done = finishedRow(current, d, 1);
     this.q.updateMovement.run(done);
     // A refusal's event is written with the refusal itself; a success's events were appended before it ended.
-    if (d.status === "failed") this.appendOwn(outcomeEvents(done, d).own, Date.now());
+    if (d.status === "failed") this.relay.appendOwn(outcomeEvents(done, d).own, Date.now());
     return done;
   }
 
@@ -1080,7 +880,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       log("warn", "movement deferral not recorded", { movement_id: m.id, error: errorText(writeError) });
     }
     log("warn", "movement deferred", { movement_id: m.id, attempts, error: errorText(error) });
-    await this.ensureAlarmQuietly(next_attempt_at_ms);
+    await this.clock.ensureQuietly(next_attempt_at_ms);
   }
 
   /** Schedules the alarm for the earliest thing still owed: a movement, the outbox, or a key to forget. */
@@ -1103,40 +903,8 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (candidates.length === 0) return;
     // After failed runs, never sooner than the back-off: a movement due in the past must not wake us at once.
     const floor = this.alarmFailures > 0 ? now + backoffMs(this.alarmFailures, config.recovery_delay_ms, config.recovery_max_delay_ms) : 0;
-    await this.ensureAlarm(Math.max(floor, Math.min(...candidates)));
+    await this.clock.ensure(Math.max(floor, Math.min(...candidates)));
   }
-
-  /**
-   * Makes sure an alarm fires no later than `at_ms` (one alarm per object: keep the earliest). The time is
-   * remembered before the write, so that a concurrent caller with a later time does not overwrite it, and
-   * forgotten again if the write fails, so that a failed setting is never trusted.
-   */
-  private async ensureAlarm(at_ms: number): Promise<void> {
-    if (this.alarmBy(at_ms)) return;
-    this.alarmAtMs = at_ms;
-    try {
-      await this.storage.setAlarm(at_ms);
-    } catch (error) {
-      if (this.alarmAtMs === at_ms) this.alarmAtMs = null;
-      throw error;
-    }
-  }
-
-  /** `ensureAlarm` for callers that answer anyway: the movement is recorded, and recovery finds it later. */
-  private async ensureAlarmQuietly(at_ms: number): Promise<void> {
-    try {
-      await this.ensureAlarm(at_ms);
-    } catch (error) {
-      log("warn", "alarm not set", { error: errorText(error) });
-    }
-  }
-
-  /**
-   * Whether an alarm is already set to fire no later than `at_ms`. A time long past is not trusted: an alarm
-   * that should have fired by then and did not was lost (see ALARM_LOST_AFTER_MS).
-   */
-  private readonly alarmBy = (at_ms: number): boolean =>
-    this.alarmAtMs !== null && this.alarmAtMs <= at_ms && this.alarmAtMs > Date.now() - ALARM_LOST_AFTER_MS;
 
   /** Creates the tables on the first write (and migrates them on every start once they exist). */
   private ensureSchema(): void {
@@ -1146,66 +914,15 @@ export class TransferCoordinator extends DurableObject<Env> {
   }
 
   private ports(): StepPorts {
+    const peers = { env: this.env, directory: this.directory, self: () => this.sessions.profile()?.user_id ?? null, local: this };
     return {
       wallets: walletPort(this.env.WALLET, this.retryPolicy()),
-      refunds: this.refundPort(),
-      requests: this.requestPort(),
+      refunds: refundPort(peers),
+      requests: requestPort(peers),
       resolve: (recipient, currency) => this.directory.resolve(recipient, currency),
       walletCurrency: (walletId) => this.directory.walletCurrency(walletId),
       walletExists: (walletId) => this.directory.walletExists(walletId),
       failpoint: (name) => this.failpoint(name),
-    };
-  }
-
-  /**
-   * The refund rooms of the coordinator that owns a transfer: this one's own (called directly), or another
-   * user's, addressed only once D1 confirms that user exists (addressing an object allocates it).
-   */
-  private refundPort(): RefundPort {
-    const owner = async (transfer_id: string): Promise<DurableObjectStub<TransferCoordinator> | "self" | null> => {
-      const user_id = movementOwner(transfer_id);
-      if (user_id === null) return null;
-      if (user_id === this.sessions.profile()?.user_id) return "self";
-      return (await this.directory.userExists(user_id)) ? this.env.COORDINATOR.getByName(user_id) : null;
-    };
-    return {
-      claim: async (input) => {
-        const at = await owner(input.transfer_id);
-        if (at === null) return { code: "not_found" };
-        return at === "self" ? this.claimRefund(input) : at.claimRefund(input);
-      },
-      settle: async (transfer_id, refund_id) => {
-        const at = await owner(transfer_id);
-        if (at === null) throw new Error(`invariant: settling a refund of unknown transfer ${transfer_id}`);
-        return at === "self" ? this.settleRefund(refund_id, transfer_id) : at.settleRefund(refund_id, transfer_id);
-      },
-      release: async (transfer_id, refund_id, reason) => {
-        const at = await owner(transfer_id);
-        if (at === null) throw new Error(`invariant: releasing a refund of unknown transfer ${transfer_id}`);
-        return at === "self" ? this.releaseRefund(refund_id, reason) : at.releaseRefund(refund_id, reason);
-      },
-    };
-  }
-
-  /** The requester's coordinator of a request being paid (never this one: nobody pays their own request). */
-  private requestPort(): RequestPort {
-    const owner = async (id: string): Promise<DurableObjectStub<TransferCoordinator> | null> => {
-      const user_id = requestOwner(id);
-      return user_id !== null && (await this.directory.userExists(user_id)) ? this.env.COORDINATOR.getByName(user_id) : null;
-    };
-    const payer = (): string => {
-      const id = this.sessions.profile()?.user_id;
-      if (id === undefined) throw new Error("invariant: a pay in a coordinator without a profile");
-      return id;
-    };
-    return {
-      claim: async (id, movement_id, amount) => (await owner(id))?.claimRequest(id, payer(), movement_id, amount) ?? { code: "not_found" },
-      unclaim: async (id, movement_id) => (await owner(id))?.unclaimRequest(id, movement_id),
-      settle: async (id, movement_id) => {
-        const at = await owner(id);
-        if (at === null) throw new Error(`invariant: settling unknown request ${id}`);
-        return at.settleRequest(id, movement_id);
-      },
     };
   }
 
