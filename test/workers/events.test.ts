@@ -58,6 +58,29 @@ describe("events", () => {
     expect(await allEvents(b)).toEqual(eb);
   });
 
+  it("a recipient whose coordinator cannot append gets its event later, once, through the sender's relay", async () => {
+    const a = await register();
+    const b = await register();
+    await deposit(a, 5_000);
+    const setDiskFull = (full: boolean) =>
+      runInDurableObject(coordinatorStub(b.id), (instance: TransferCoordinator) => void (instance.faults.disk_full = full));
+    await setDiskFull(true);
+    const sent = await transfer(a, { handle: b.handle }, 700);
+    // The money moved (the recipient's wallet is not the full disk); b's event is owed as a durable relay row.
+    expect(sent.status, sent.text).toBe(201);
+    expect((await coordinatorStub(a.id).pending()).relays).toBe(1);
+    expect(await allEvents(b)).toEqual([]);
+    await setDiskFull(false);
+    // The sender's alarm relays it (settle runs the alarms until nothing is owed), and re-runs add nothing.
+    await settle([a.id, b.id]);
+    const eb = await allEvents(b);
+    expect(types(eb)).toEqual(["transfer.succeeded"]);
+    expect(eb[0]?.data.object).toEqual((sent.json as { transfer: Record<string, unknown> }).transfer);
+    await settle([a.id, b.id]);
+    expect(await allEvents(b)).toEqual(eb);
+    expect((await coordinatorStub(a.id).pending()).relays).toBe(0);
+  });
+
   it("a refused transfer gives transfer.failed to the sender only; a withdrawal its own event", async () => {
     const a = await register();
     const e = await register({ currency: "EUR" });
