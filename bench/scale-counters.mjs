@@ -50,10 +50,16 @@ const EDITS = [
   ["src/wallet-object.ts", 'import { DurableObject } from "cloudflare:workers";', '\nimport { count } from "./scale-counters";'],
   ["src/wallet-object.ts", "    super(ctx, env);\n    this.db = drizzle(ctx.storage);", '\n    count("wallets_constructed");'],
   ["src/coordinator/outbox.ts", 'import { jittered } from "../domain/delays";', '\nimport { count } from "../scale-counters";'],
+  // One delivery of the outbox (its movements), sent as one D1 batch per audit partition it touches.
   [
     "src/coordinator/outbox.ts",
-    "  const statements = movementInserts(db, movements);",
-    '\n  count("d1_batches");\n  count("d1_batch_movements", movements.length);',
+    "export async function deliver(dbs: readonly D1Database[], movements: readonly MovementRow[]): Promise<void> {",
+    '\n  count("d1_deliveries");\n  count("d1_batch_movements", movements.length);',
+  ],
+  [
+    "src/coordinator/outbox.ts",
+    "    const statements = [...AUDIT_INSERT.bind(db, rows.audit), ...ENTRY_INSERT.bind(db, rows.entries)];",
+    '\n    count("d1_batches");',
   ],
   ["src/coordinator/outbox.ts", "      this.timer = null;", '\n      count("outbox_timer_flushes");'],
   ["src/coordinator/directory.ts", 'import type { Recipient } from "./rpc";', '\nimport { count } from "../scale-counters";'],
