@@ -5,10 +5,20 @@
  */
 import { isCurrencyCode } from "./domain/currency";
 import { JITTER_MAX_FACTOR } from "./domain/delays";
-import { parseVerifierKey, SIG_COSIGNATURE_V1, type VerifierKey } from "./domain/signed-note";
+import { parseEventConfig, type EventConfig, type EventVarName } from "./config/events";
+import { parseLogConfig, type LogConfig, type LogVarName } from "./config/log";
+import { DAY_MS, integer, onOff } from "./config/parse";
+import { openPartitions, partitionNames, type PartitionsConfig, type PartitionsVarName } from "./config/partitions";
+import { parseRateLimitConfig, type RateLimitConfig, type RateLimitVarName } from "./config/rate-limits";
 
-/** The validated limits. Units are the last part of each name. */
-export interface Config {
+export { LOG_WITNESSES_MAX } from "./config/log";
+export { AUDIT_PARTITIONS_MAX } from "./config/partitions";
+
+/**
+ * The validated limits. Units are the last part of each name. The limits of the log, the rate limits, the
+ * events and webhooks, and the audit partitions are declared (and parsed) in their own files under src/config/.
+ */
+export interface Config extends LogConfig, RateLimitConfig, EventConfig, PartitionsConfig {
   readonly max_body_bytes: number;
   readonly history_page_default: number;
   readonly history_page_max: number;
@@ -55,18 +65,6 @@ export interface Config {
   readonly recovery_sweep_per_run: number;
   readonly self_audit_entries_per_wallet: number;
   readonly self_audit_spread_ms: number;
-  readonly rate_login_failures_per_handle_per_minute: number;
-  readonly login_free_failures_per_address: number;
-  readonly login_backoff_base_ms: number;
-  readonly login_backoff_max_ms: number;
-  readonly login_max_addresses_per_handle: number;
-  readonly rate_login_per_ip_per_minute: number;
-  readonly rate_register_per_ip_per_minute: number;
-  /** Login attempts from one IPv6 /48 together (each of its /64s also has rate_login_per_ip_per_minute). */
-  readonly rate_login_per_ipv6_48_per_minute: number;
-  /** Registrations from one IPv6 /48 together (each of its /64s also has rate_register_per_ip_per_minute). */
-  readonly rate_register_per_ipv6_48_per_minute: number;
-  readonly rate_money_per_user_per_minute: number;
   readonly allowed_origins: readonly string[];
   readonly default_currency: string;
   /** Wallets one user may hold (one per currency). */
@@ -79,54 +77,21 @@ export interface Config {
   readonly split_max_shares: number;
   /** API keys one user may hold at once (revoked ones do not count). */
   readonly api_keys_max_per_user: number;
-  /** The transparency log's origin line, also its signing key's name. */
-  readonly log_origin: string;
-  /** The witnesses whose cosignatures the log accepts and serves (C2SP verifier keys of type 0x04). */
-  readonly log_witness_keys: readonly VerifierKey[];
-  /** How often the log pulls new entries and signs a checkpoint when the tree grew. */
-  readonly log_checkpoint_interval_ms: number;
-  /** How old an entry may be and still not be in a signed checkpoint before the verifier reports it. */
-  readonly log_cover_max_ms: number;
-  /** Entries the log reads from each audit partition per batch (one query each); a batch is appended in one transaction. */
-  readonly log_append_batch_max: number;
-  /** Leaves one verification (and one self-audit run) compares with D1. */
-  readonly log_verify_leaves_max: number;
-  readonly rate_log_per_ip_per_minute: number;
-  /**
-   * The audit store's partitions: the D1 bindings that hold the audit log and the entry mirror, in order; a
-   * wallet's id names its index here for ever (src/db/partitions.ts), so the list only ever grows at its end.
-   */
-  readonly audit_partitions: readonly string[];
-  /** The indexes of `audit_partitions` that new wallets are placed in (the others keep serving their wallets). */
-  readonly audit_partitions_open: readonly number[];
   /**
    * Test mode only: every error answer is checked against its route's declared codes (api/declared-errors.ts).
    * Not a limit; off in wrangler.toml, on only in the tests' environments.
    */
   readonly check_error_codes: boolean;
-  /** How soon an event is visible after its change (GET /events); the other party's coordinator is asked within half. */
-  readonly event_max_lag_ms: number;
-  /** How long events are kept (the contract: at least 30 days); older ones are pruned by the alarm. */
-  readonly event_retention_ms: number;
-  /** Webhook endpoints one user may register. */
-  readonly webhook_endpoints_max_per_user: number;
-  /** One delivery attempt, from the request to the end of the (bounded) response. */
-  readonly webhook_timeout_ms: number;
-  /** The first retry's delay and the cap of the jittered exponential back-off between attempts. */
-  readonly webhook_retry_base_ms: number;
-  readonly webhook_retry_max_ms: number;
-  /** How long a delivery is retried before it is `failed` (the contract: at least 24 hours). */
-  readonly webhook_retry_window_ms: number;
-  /** Bytes of an endpoint's response body read (the rest is dropped). */
-  readonly webhook_response_max_bytes: number;
-  /** `npm start` and tests only: `http` (and any port) to loopback addresses is also allowed. */
-  readonly webhook_allow_local: boolean;
 }
 
 /** The subset of the Worker environment that carries limits; every value arrives as a string. */
 export type ConfigVars = { readonly [K in ConfigVarName]: string };
 
 type ConfigVarName =
+  | RateLimitVarName
+  | LogVarName
+  | EventVarName
+  | PartitionsVarName
   | "MAX_BODY_BYTES"
   | "HISTORY_PAGE_DEFAULT"
   | "HISTORY_PAGE_MAX"
@@ -168,16 +133,6 @@ type ConfigVarName =
   | "RECOVERY_SWEEP_PER_RUN"
   | "SELF_AUDIT_ENTRIES_PER_WALLET"
   | "SELF_AUDIT_SPREAD_MS"
-  | "RATE_LOGIN_FAILURES_PER_HANDLE_PER_MINUTE"
-  | "LOGIN_FREE_FAILURES_PER_ADDRESS"
-  | "LOGIN_BACKOFF_BASE_MS"
-  | "LOGIN_BACKOFF_MAX_MS"
-  | "LOGIN_MAX_ADDRESSES_PER_HANDLE"
-  | "RATE_LOGIN_PER_IP_PER_MINUTE"
-  | "RATE_REGISTER_PER_IP_PER_MINUTE"
-  | "RATE_LOGIN_PER_IPV6_48_PER_MINUTE"
-  | "RATE_REGISTER_PER_IPV6_48_PER_MINUTE"
-  | "RATE_MONEY_PER_USER_PER_MINUTE"
   | "ALLOWED_ORIGINS"
   | "DEFAULT_CURRENCY"
   | "WALLETS_MAX_PER_USER"
@@ -185,39 +140,7 @@ type ConfigVarName =
   | "REQUESTS_MAX_PER_PAYER_PER_DAY"
   | "SPLIT_MAX_SHARES"
   | "API_KEYS_MAX_PER_USER"
-  | "LOG_ORIGIN"
-  | "LOG_WITNESS_KEYS"
-  | "LOG_CHECKPOINT_INTERVAL_MS"
-  | "LOG_COVER_MAX_MS"
-  | "LOG_APPEND_BATCH_MAX"
-  | "LOG_VERIFY_LEAVES_MAX"
-  | "RATE_LOG_PER_IP_PER_MINUTE"
-  | "CHECK_ERROR_CODES"
-  | "EVENT_MAX_LAG_MS"
-  | "EVENT_RETENTION_MS"
-  | "WEBHOOK_ENDPOINTS_MAX_PER_USER"
-  | "WEBHOOK_TIMEOUT_MS"
-  | "WEBHOOK_RETRY_BASE_MS"
-  | "WEBHOOK_RETRY_MAX_MS"
-  | "WEBHOOK_RETRY_WINDOW_MS"
-  | "WEBHOOK_RESPONSE_MAX_BYTES"
-  | "WEBHOOK_ALLOW_LOCAL"
-  | "AUDIT_PARTITIONS"
-  | "AUDIT_PARTITIONS_OPEN";
-
-const DAY_MS = 86_400_000;
-
-function integer(vars: ConfigVars, name: ConfigVarName, min: number, max: number): number {
-  const raw = vars[name];
-  const value = Number(raw);
-  if (typeof raw !== "string" || !/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value)) {
-    throw new Error(`config: ${name} must be a whole number, got ${JSON.stringify(raw)}`);
-  }
-  if (value < min || value > max) {
-    throw new Error(`config: ${name} must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
-}
+  | "CHECK_ERROR_CODES";
 
 /** Parses and range-checks every limit; throws an Error naming the first bad variable. */
 export function parseConfig(vars: ConfigVars): Config {
@@ -286,20 +209,7 @@ export function parseConfig(vars: ConfigVars): Config {
     self_audit_entries_per_wallet: integer(vars, "SELF_AUDIT_ENTRIES_PER_WALLET", 1, 5_000),
     // Runs start a minute apart; one that is still pausing when the next starts would audit beside it.
     self_audit_spread_ms: integer(vars, "SELF_AUDIT_SPREAD_MS", 0, 50_000),
-    // Failures on one handle from every address together only tighten the per-address back-off (never a
-    // lockout of the handle), so this may be low without letting anyone lock the owner out.
-    rate_login_failures_per_handle_per_minute: integer(vars, "RATE_LOGIN_FAILURES_PER_HANDLE_PER_MINUTE", 1, 100_000),
-    login_free_failures_per_address: integer(vars, "LOGIN_FREE_FAILURES_PER_ADDRESS", 1, 100),
-    login_backoff_base_ms: integer(vars, "LOGIN_BACKOFF_BASE_MS", 100, 600_000),
-    login_backoff_max_ms: integer(vars, "LOGIN_BACKOFF_MAX_MS", 1_000, DAY_MS),
-    // Each handle's object keeps a record per failing address in memory; beyond this the oldest is forgotten.
-    login_max_addresses_per_handle: integer(vars, "LOGIN_MAX_ADDRESSES_PER_HANDLE", 10, 1_000_000),
-    rate_login_per_ip_per_minute: integer(vars, "RATE_LOGIN_PER_IP_PER_MINUTE", 1, 100_000),
-    rate_register_per_ip_per_minute: integer(vars, "RATE_REGISTER_PER_IP_PER_MINUTE", 1, 100_000),
-    // A /48 holds 65,536 /64s: without its own budget, a host with a routed /48 multiplies the per-/64 limits by that.
-    rate_login_per_ipv6_48_per_minute: integer(vars, "RATE_LOGIN_PER_IPV6_48_PER_MINUTE", 1, 100_000),
-    rate_register_per_ipv6_48_per_minute: integer(vars, "RATE_REGISTER_PER_IPV6_48_PER_MINUTE", 1, 100_000),
-    rate_money_per_user_per_minute: integer(vars, "RATE_MONEY_PER_USER_PER_MINUTE", 1, 10_000_000),
+    ...parseRateLimitConfig(vars),
     allowed_origins: origins(vars.ALLOWED_ORIGINS),
     default_currency: currency(vars.DEFAULT_CURRENCY),
     // Each wallet is a Durable Object and a row in every listing of the user's wallets.
@@ -311,30 +221,9 @@ export function parseConfig(vars: ConfigVars): Config {
     split_max_shares: integer(vars, "SPLIT_MAX_SHARES", 2, 200),
     // Each key is a row the owner's coordinator lists whole (GET /api-keys has no cursor past one page of 200).
     api_keys_max_per_user: integer(vars, "API_KEYS_MAX_PER_USER", 1, 200),
-    log_origin: logOrigin(vars.LOG_ORIGIN),
-    log_witness_keys: witnessKeys(vars.LOG_WITNESS_KEYS),
-    // Every wake-up is one D1 read; the interval plus the outbox's delay must stay inside the coverage promise.
-    log_checkpoint_interval_ms: integer(vars, "LOG_CHECKPOINT_INTERVAL_MS", 100, 60_000),
-    log_cover_max_ms: integer(vars, "LOG_COVER_MAX_MS", 1_000, DAY_MS),
-    // One batch (this many rows from each partition) is held in memory and appended in one transaction.
-    log_append_batch_max: integer(vars, "LOG_APPEND_BATCH_MAX", 1, 10_000),
-    // A verification reads these leaves from the log and these rows from D1, in windows of 1,024.
-    log_verify_leaves_max: integer(vars, "LOG_VERIFY_LEAVES_MAX", 1_024, 262_144),
-    rate_log_per_ip_per_minute: integer(vars, "RATE_LOG_PER_IP_PER_MINUTE", 1, 100_000),
+    ...parseLogConfig(vars),
     check_error_codes: onOff(vars, "CHECK_ERROR_CODES"),
-    event_max_lag_ms: integer(vars, "EVENT_MAX_LAG_MS", 100, 60_000),
-    // The contract keeps events at least 30 days; a year bounds the table.
-    event_retention_ms: integer(vars, "EVENT_RETENTION_MS", 30 * DAY_MS, 365 * DAY_MS),
-    // Each event writes one delivery row per matching endpoint, in the transaction that appends it.
-    webhook_endpoints_max_per_user: integer(vars, "WEBHOOK_ENDPOINTS_MAX_PER_USER", 1, 100),
-    // A queue consumer invocation may run 15 minutes; an attempt must be far shorter so one slow endpoint holds little.
-    webhook_timeout_ms: integer(vars, "WEBHOOK_TIMEOUT_MS", 1_000, 30_000),
-    webhook_retry_base_ms: integer(vars, "WEBHOOK_RETRY_BASE_MS", 100, 3_600_000),
-    webhook_retry_max_ms: integer(vars, "WEBHOOK_RETRY_MAX_MS", 1_000, DAY_MS),
-    // The contract retries for at least 24 hours; a week bounds the rows kept pending.
-    webhook_retry_window_ms: integer(vars, "WEBHOOK_RETRY_WINDOW_MS", DAY_MS, 7 * DAY_MS),
-    webhook_response_max_bytes: integer(vars, "WEBHOOK_RESPONSE_MAX_BYTES", 0, 65_536),
-    webhook_allow_local: onOff(vars, "WEBHOOK_ALLOW_LOCAL"),
+    ...parseEventConfig(vars),
     audit_partitions,
     audit_partitions_open: openPartitions(vars.AUDIT_PARTITIONS_OPEN, audit_partitions.length),
   };
@@ -369,44 +258,6 @@ export function parseConfig(vars: ConfigVars): Config {
   return config;
 }
 
-/** The most witnesses the log accepts: with its own signature, a served checkpoint stays well inside a note's 32 lines. */
-export const LOG_WITNESSES_MAX = 16;
-
-/** A C2SP key name: what the log signs its checkpoints as. */
-function logOrigin(raw: string): string {
-  if (!/^[\x21-\x2a\x2c-\x7e]{1,256}$/.test(raw))
-    throw new Error(`config: LOG_ORIGIN must be a key name (no spaces or '+'), got ${JSON.stringify(raw)}`);
-  return raw;
-}
-
-/** Comma-separated C2SP verifier keys, each of type 0x04 (`cosignature/v1`), distinct, at most LOG_WITNESSES_MAX. */
-function witnessKeys(raw: string): VerifierKey[] {
-  const list = raw
-    .split(",")
-    .map((k) => k.trim())
-    .filter((k) => k !== "");
-  if (list.length > LOG_WITNESSES_MAX) throw new Error(`config: LOG_WITNESS_KEYS holds at most ${LOG_WITNESSES_MAX} keys`);
-  const keys = list.map((vkey) => {
-    let key: VerifierKey;
-    try {
-      key = parseVerifierKey(vkey);
-    } catch (error) {
-      throw new Error(`config: LOG_WITNESS_KEYS entry ${JSON.stringify(vkey)} is not a verifier key (${String(error)})`, { cause: error });
-    }
-    if (key.type !== SIG_COSIGNATURE_V1) throw new Error(`config: LOG_WITNESS_KEYS entry ${JSON.stringify(vkey)} is not of type 0x04`);
-    return key;
-  });
-  if (new Set(keys.map((k) => `${k.name}+${k.keyId}`)).size !== keys.length) throw new Error("config: LOG_WITNESS_KEYS lists a key twice");
-  return keys;
-}
-
-/** "on" or "off", nothing else: a typo must not silently turn a check off (or on). */
-function onOff(vars: ConfigVars, name: ConfigVarName): boolean {
-  const raw = vars[name];
-  if (raw !== "on" && raw !== "off") throw new Error(`config: ${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
-  return raw === "on";
-}
-
 function origins(raw: string): string[] {
   const list = raw
     .split(",")
@@ -417,30 +268,6 @@ function origins(raw: string): string[] {
       throw new Error(`config: ALLOWED_ORIGINS entry ${JSON.stringify(o)} is not an origin like https://example.com`);
   }
   return list;
-}
-
-/** A wallet id holds its partition's index in two base-10 digits at most (src/db/partitions.ts). */
-export const AUDIT_PARTITIONS_MAX = 100;
-
-/** D1 binding names, comma-separated, distinct, 1..AUDIT_PARTITIONS_MAX of them. */
-function partitionNames(raw: string): string[] {
-  const list = raw.split(",").map((name) => name.trim());
-  if (list.length > AUDIT_PARTITIONS_MAX || new Set(list).size !== list.length || list.some((n) => !/^[A-Z][A-Z0-9_]{0,62}$/.test(n)))
-    throw new Error(`config: AUDIT_PARTITIONS must be 1..${AUDIT_PARTITIONS_MAX} distinct D1 binding names, got ${JSON.stringify(raw)}`);
-  // Partition 0 is the main database: it holds every wallet made before partitions existed, and the directory.
-  if (list[0] !== "DB") throw new Error(`config: AUDIT_PARTITIONS must start with DB (the main database), got ${JSON.stringify(raw)}`);
-  return list;
-}
-
-/** Indexes into AUDIT_PARTITIONS, comma-separated, distinct, at least one: new wallets must have somewhere to go. */
-function openPartitions(raw: string, count: number): number[] {
-  const list = raw.split(",").map((n) => n.trim());
-  const indexes = list.map(Number);
-  if (list.some((n) => !/^\d{1,2}$/.test(n)) || indexes.some((i) => i >= count) || new Set(indexes).size !== indexes.length)
-    throw new Error(
-      `config: AUDIT_PARTITIONS_OPEN must be distinct indexes into AUDIT_PARTITIONS (0..${count - 1}), got ${JSON.stringify(raw)}`,
-    );
-  return indexes;
 }
 
 function currency(raw: string): string {
