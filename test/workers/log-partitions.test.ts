@@ -13,19 +13,14 @@ import { migrate } from "../../src/db/do-migrations";
 import { partitionDbs, partitionOfWallet } from "../../src/db/partitions";
 import type { TransparencyLog } from "../../src/log-object";
 import { LOG_SCHEMA } from "../../src/log/schema";
+import type { LeafRow } from "../../src/log/tree";
 import { tamper } from "./audit-helpers";
 import { api, deposit, grantAuditor, register, registerIn, settle, transfer, type TestUser } from "./helpers";
 
 const logStub = (name = "log"): DurableObjectStub<TransparencyLog> => env.LOG.getByName(name);
 
-type Leaf = {
-  leaf_index: number;
-  wallet_id: string;
-  seq: number;
-  entry_hash: string;
-  source_partition: number;
-  source_rowid: number;
-};
+/** A stored leaf, as the log object's storage holds it. */
+type Leaf = LeafRow;
 
 const leavesOf = (log: DurableObjectStub<TransparencyLog>): Promise<Leaf[]> =>
   runInDurableObject(log, (_o, state) =>
