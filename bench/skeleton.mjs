@@ -6,7 +6,9 @@
 //   one-phase  a plain debit instead of reserve and capture: 3 calls, 3 commits;
 //   grouped    design, with an object's concurrent operations sharing one commit (group commit);
 //   audit      grouped, plus each movement's audit row in D1 through a batched outbox (the design's other fixed
-//              work; not in the default list, ask for it with BENCH_VARIANTS).
+//              work; not in the default list, ask for it with BENCH_VARIANTS);
+//   contract   audit, plus each party's event in its user's event log before the answer (the contract's v1.1
+//              events: what any implementation of the contract must write durably per success; on request too).
 // Each skeleton runs under Miniflare as `npm start` runs our service (direct socket, no tracing). Every figure is
 // the median of BENCH_REPEATS runs alternating between the targets. Conservation is checked after every run.
 // Never part of `npm test`. Results: bench/results/skeleton.json and the table it prints.
@@ -98,6 +100,16 @@ function table(results) {
   if (audited("uniform") !== undefined) {
     const ratio = (scenario) => (results.scenarios[scenario].ours.transfers_per_s / audited(scenario)).toFixed(2);
     lines.push(`ours ÷ skeleton audit (grouped with the D1 audit rows): uniform ${ratio("uniform")}x, hot ${ratio("hot")}x`);
+  }
+  // What the contract's own durable work costs the skeleton, and how near ours is to a skeleton doing that work.
+  const contract = (scenario) => results.scenarios[scenario]["skeleton contract"]?.transfers_per_s;
+  if (contract("uniform") !== undefined) {
+    const ratio = (scenario) => (results.scenarios[scenario].ours.transfers_per_s / contract(scenario)).toFixed(2);
+    lines.push(`ours ÷ skeleton contract (audit rows and both parties' events): uniform ${ratio("uniform")}x, hot ${ratio("hot")}x`);
+    if (grouped("uniform") !== undefined) {
+      const floor = (scenario) => (contract(scenario) / grouped(scenario)).toFixed(2);
+      lines.push(`skeleton contract ÷ skeleton grouped (the most any implementation of the contract reaches): uniform ${floor("uniform")}x, hot ${floor("hot")}x`);
+    }
   }
   return lines.join("\n");
 }

@@ -19,8 +19,18 @@
 //                        row in D1, sent as our outbox sends it (one D1 batch per coordinator per 5 s or per 100
 //                        movements, then the movements marked delivered in one commit). One row per movement, keyed
 //                        by its id, with no other index and no entry mirror.
+//   VARIANT "contract":  "audit", plus the events the contract requires of every success (v1.1, "Events"): each
+//                        party's `transfer.succeeded` in its own user's event log (one coordinator per user, a
+//                        gapless per-user seq, unique per change), durable before the answer. The sender's
+//                        coordinator appends its own in a grouped commit while the recipient's coordinator
+//                        appends the other (one more call between objects); both commits group with whatever
+//                        else reaches those objects together. The least durable work a success may do under the
+//                        contract's v1.1 events, with no webhooks or live feed (the bench has none subscribed).
 // Each wallet keeps a balance, its holds and an entry per movement in its own SQLite, and checks funds.
 import { DurableObject } from "cloudflare:workers";
+
+/** The variants whose objects group the operations that reach them together into one commit. */
+const GROUPED_VARIANTS = new Set(["grouped", "audit", "contract"]);
 
 const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
@@ -65,7 +75,8 @@ export class SkeletonWallet extends DurableObject {
       CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, transfer_id TEXT NOT NULL UNIQUE, amount INTEGER NOT NULL, balance_after INTEGER NOT NULL) STRICT;
       INSERT OR IGNORE INTO wallet VALUES (1, 0, 0);`);
     this.wallet = sql.exec("SELECT balance, held FROM wallet").one();
-    this.group = env.SKELETON_VARIANT === "grouped" ? new Group(ctx.storage) : null;
+    // Every variant from "grouped" on groups its wallets' operations too.
+    this.group = GROUPED_VARIANTS.has(env.SKELETON_VARIANT) ? new Group(ctx.storage) : null;
   }
 
   /** Runs `op` now, or with the others that reach this wallet together when grouping. */
@@ -139,10 +150,11 @@ export class SkeletonWallet extends DurableObject {
 export class SkeletonCoordinator extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS movements (key TEXT PRIMARY KEY, id TEXT NOT NULL, state TEXT NOT NULL) STRICT");
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS movements (key TEXT PRIMARY KEY, id TEXT NOT NULL, state TEXT NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, change_key TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL, created_at TEXT NOT NULL, object TEXT NOT NULL) STRICT;`);
     this.outcomes = new Map();
-    const grouped = env.SKELETON_VARIANT === "grouped" || env.SKELETON_VARIANT === "audit";
-    this.group = grouped ? new Group(ctx.storage) : null;
+    this.group = GROUPED_VARIANTS.has(env.SKELETON_VARIANT) ? new Group(ctx.storage) : null;
     /** Audit rows owed to D1 ("audit" variant), and the timer of the next flush. */
     this.owed = [];
     this.timer = null;
@@ -170,6 +182,25 @@ export class SkeletonCoordinator extends DurableObject {
     });
   }
 
+  /** Appends one event to this user's log unless its change has one: the next seq (gapless), in a grouped commit. */
+  appendEvent(event) {
+    return this.group.run(() => {
+      const sql = this.ctx.storage.sql;
+      if (sql.exec("SELECT 1 FROM events WHERE change_key = ?", event.change_key).toArray().length > 0) return "exists";
+      const next = sql.exec("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM events").one().seq;
+      sql.exec(
+        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+        next,
+        `evt_${crypto.randomUUID()}`,
+        event.change_key,
+        event.type,
+        new Date().toISOString(),
+        event.object,
+      );
+      return "appended";
+    });
+  }
+
   async transfer(key, from, to, amount) {
     const known = this.outcomes.get(key);
     if (known !== undefined) return known;
@@ -193,8 +224,15 @@ export class SkeletonCoordinator extends DurableObject {
         outcome = await sender.capture(id);
       }
     }
+    if (variant === "contract" && outcome === "captured") {
+      // Both parties' events, durable before the answer. The skeleton's token is the user id, and each user
+      // owns the wallet `w-<handle>`, so the recipient's coordinator is named by its wallet.
+      const object = JSON.stringify({ id, status: "succeeded", amount, from_wallet_id: from, to_wallet_id: to });
+      const event = { change_key: `${id}:succeeded`, type: "transfer.succeeded", object };
+      await Promise.all([this.appendEvent(event), this.env.COORDINATOR.getByName(to.replace(/^w-/, "")).appendEvent(event)]);
+    }
     this.outcomes.set(key, outcome);
-    if (variant === "audit") this.owe({ key, id, from, to, amount, status: outcome });
+    if (variant === "audit" || variant === "contract") this.owe({ key, id, from, to, amount, status: outcome });
     return outcome;
   }
 }
@@ -207,7 +245,7 @@ export default {
     const url = new URL(request.url);
     const token = (request.headers.get("authorization") ?? "").replace(/^Bearer /, "");
     const body = request.method === "POST" ? await request.json() : null;
-    if (env.SKELETON_VARIANT === "audit" && !setUp) {
+    if ((env.SKELETON_VARIANT === "audit" || env.SKELETON_VARIANT === "contract") && !setUp) {
       await env.AUDIT.exec(
         "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, from_wallet TEXT, to_wallet TEXT, amount INTEGER, status TEXT)",
       );
