@@ -26,11 +26,18 @@
 //                        appends the other (one more call between objects); both commits group with whatever
 //                        else reaches those objects together. The least durable work a success may do under the
 //                        contract's v1.1 events, with no webhooks or live feed (the bench has none subscribed).
+//   VARIANT "wallet-events": "audit", with each party's event written instead inside the wallet commit that moves
+//                        its money (the credit for the recipient, the capture for the sender): no commit or call
+//                        of its own. A user's per-user seq would then be given when the user's coordinator first
+//                        reads the event (on `GET /events`, or for a webhook); that read-side work is not in this
+//                        bench. The least any design that keeps the contract's events can write per success.
 // Each wallet keeps a balance, its holds and an entry per movement in its own SQLite, and checks funds.
 import { DurableObject } from "cloudflare:workers";
 
 /** The variants whose objects group the operations that reach them together into one commit. */
-const GROUPED_VARIANTS = new Set(["grouped", "audit", "contract"]);
+const GROUPED_VARIANTS = new Set(["grouped", "audit", "contract", "wallet-events"]);
+/** The variants that send each movement's audit row to D1. */
+const AUDITED_VARIANTS = new Set(["audit", "contract", "wallet-events"]);
 
 const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
@@ -73,7 +80,10 @@ export class SkeletonWallet extends DurableObject {
     sql.exec(`CREATE TABLE IF NOT EXISTS wallet (id INTEGER PRIMARY KEY CHECK (id = 1), balance INTEGER NOT NULL, held INTEGER NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS holds (transfer_id TEXT PRIMARY KEY, amount INTEGER NOT NULL, state TEXT NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, transfer_id TEXT NOT NULL UNIQUE, amount INTEGER NOT NULL, balance_after INTEGER NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, change_key TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+        created_at TEXT NOT NULL, object TEXT NOT NULL) STRICT;
       INSERT OR IGNORE INTO wallet VALUES (1, 0, 0);`);
+    this.walletEvents = env.SKELETON_VARIANT === "wallet-events";
     this.wallet = sql.exec("SELECT balance, held FROM wallet").one();
     // Every variant from "grouped" on groups its wallets' operations too.
     this.group = GROUPED_VARIANTS.has(env.SKELETON_VARIANT) ? new Group(ctx.storage) : null;
@@ -127,9 +137,22 @@ export class SkeletonWallet extends DurableObject {
       sql.exec("UPDATE holds SET state = 'captured' WHERE transfer_id = ?", transfer_id);
       sql.exec("INSERT INTO entries (transfer_id, amount, balance_after) VALUES (?, ?, ?)", transfer_id, -hold.amount, next.balance);
       sql.exec("UPDATE wallet SET balance = ?, held = ? WHERE id = 1", next.balance, next.held);
+      this.event(transfer_id, -hold.amount);
     });
     this.wallet = next;
     return "captured";
+  }
+
+  /** The "wallet-events" variant: this party's event, in the commit that moves its money. */
+  event(transfer_id, amount_minor) {
+    if (!this.walletEvents) return;
+    const object = JSON.stringify({ id: transfer_id, status: "succeeded", amount: Math.abs(amount_minor) });
+    this.ctx.storage.sql.exec(
+      "INSERT INTO events (change_key, type, created_at, object) VALUES (?, 'transfer.succeeded', ?, ?)",
+      `${transfer_id}:succeeded`,
+      new Date().toISOString(),
+      object,
+    );
   }
 
   change(transfer_id, amount, allowed) {
@@ -140,6 +163,7 @@ export class SkeletonWallet extends DurableObject {
     this.ctx.storage.transactionSync(() => {
       sql.exec("INSERT INTO entries (transfer_id, amount, balance_after) VALUES (?, ?, ?)", transfer_id, amount, next.balance);
       sql.exec("UPDATE wallet SET balance = ? WHERE id = 1", next.balance);
+      this.event(transfer_id, amount);
     });
     this.wallet = next;
     return "done";
@@ -232,7 +256,7 @@ export class SkeletonCoordinator extends DurableObject {
       await Promise.all([this.appendEvent(event), this.env.COORDINATOR.getByName(to.replace(/^w-/, "")).appendEvent(event)]);
     }
     this.outcomes.set(key, outcome);
-    if (variant === "audit" || variant === "contract") this.owe({ key, id, from, to, amount, status: outcome });
+    if (AUDITED_VARIANTS.has(variant)) this.owe({ key, id, from, to, amount, status: outcome });
     return outcome;
   }
 }
@@ -245,7 +269,7 @@ export default {
     const url = new URL(request.url);
     const token = (request.headers.get("authorization") ?? "").replace(/^Bearer /, "");
     const body = request.method === "POST" ? await request.json() : null;
-    if ((env.SKELETON_VARIANT === "audit" || env.SKELETON_VARIANT === "contract") && !setUp) {
+    if (AUDITED_VARIANTS.has(env.SKELETON_VARIANT) && !setUp) {
       await env.AUDIT.exec(
         "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, from_wallet TEXT, to_wallet TEXT, amount INTEGER, status TEXT)",
       );
