@@ -2,7 +2,11 @@
 // `node --test web/test/` loads this index, which imports every test file in the folder.
 import "./money.test.ts";
 import "./text.test.ts";
-import "./models.test.ts";
+import "./models-app.test.ts";
+import "./models-live.test.ts";
+import "./models-pending.test.ts";
+import "./models-wallet.test.ts";
+import "./models-requests.test.ts";
 import "./payments.test.ts";
 import "./developers.test.ts";
 import "./insights.test.ts";
