@@ -68,7 +68,7 @@ Object.assign(globalThis, { window: fakeWindow, location: fakeLocation, document
 
 /** Every request the models made, as "METHOD path". */
 export const requests: string[] = [];
-/** What the fake server answers; a test replaces `answer` (the next test starts from the default below again). */
+/** What the fake server answers. A test may replace `answer`; the beforeEach hook below puts the usual one back. */
 export const server: { answer: (method: string, path: string) => { status: number; body: unknown } } = {
   answer: () => ({ status: 200, body: {} }),
 };
