@@ -15,12 +15,10 @@
  * sent, so no event describes a change that did not happen.
  */
 import { DurableObject } from "cloudflare:workers";
-import { desc, eq, lt, sql } from "drizzle-orm";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { configOf } from "./config";
 import { hasSchema, migrate } from "./db/do-migrations";
 import { GroupCommit } from "./db/group-commit";
-import { lazily, placeholdersFor, setPlaceholdersFor } from "./db/prepared";
 import type { EntryView } from "./domain/views";
 import {
   assertWallet,
@@ -68,7 +66,8 @@ import type {
 } from "./wallet/find-rpc";
 import { entryAtOrBefore, entryLink, filteredPage, seqRangeOf } from "./wallet/history-queries";
 import { GENESIS_HASH } from "./domain/hash-chain";
-import { WALLET_MIGRATIONS, entriesTable, holdsTable, walletTable, type EntryRow, type HoldRow, type WalletRow } from "./wallet/schema";
+import { WALLET_MIGRATIONS, walletTable, type EntryRow, type HoldRow, type WalletRow } from "./wallet/schema";
+import { prepareWalletStatements, type WalletStatements } from "./wallet/statements";
 import { balanceEvent, entryEvent } from "./wallet/live";
 import { LiveSockets, readUpgrade, type EntryReader } from "./wallet/sockets";
 import { log } from "./observability/log";
@@ -76,7 +75,7 @@ import { log } from "./observability/log";
 /** The Durable Object that owns one wallet's balance, holds and history. */
 export class WalletObject extends DurableObject<Env> {
   private readonly db: DrizzleSqliteDODatabase;
-  private readonly q: ReturnType<typeof prepareStatements>;
+  private readonly q: WalletStatements;
   private readonly commits: GroupCommit;
   /** The live feed's sockets (wallet/sockets.ts). */
   private readonly live: LiveSockets;
@@ -90,7 +89,7 @@ export class WalletObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = drizzle(ctx.storage);
-    this.q = prepareStatements(this.db);
+    this.q = prepareWalletStatements(this.db);
     const config = configOf(env);
     this.commits = new GroupCommit(ctx.storage, config.group_commit_max_ops);
     this.live = new LiveSockets(ctx, {
@@ -364,65 +363,4 @@ export class WalletObject extends DurableObject<Env> {
     const config = configOf(this.env);
     return { daily_limit_minor: config.daily_limit_minor, max_balance_minor: config.max_balance_minor };
   }
-}
-
-/** Every query the wallet runs more than once, each built on its first use and kept (see db/prepared.ts). */
-function prepareStatements(db: DrizzleSqliteDODatabase) {
-  const p = sql.placeholder;
-  return lazily({
-    hold: () =>
-      db
-        .select()
-        .from(holdsTable)
-        .where(eq(holdsTable.transfer_id, p("transfer_id")))
-        .prepare(),
-    entryFor: () =>
-      db
-        .select()
-        .from(entriesTable)
-        .where(eq(entriesTable.transfer_id, p("transfer_id")))
-        .prepare(),
-    entryAt: () =>
-      db
-        .select()
-        .from(entriesTable)
-        .where(eq(entriesTable.seq, p("seq")))
-        .prepare(),
-    updateWallet: () =>
-      db
-        .update(walletTable)
-        .set(setPlaceholdersFor(walletTable))
-        .where(eq(walletTable.id, p("id")))
-        .prepare(),
-    upsertHold: () =>
-      db
-        .insert(holdsTable)
-        .values(placeholdersFor(holdsTable))
-        .onConflictDoUpdate({ target: holdsTable.transfer_id, set: setPlaceholdersFor(holdsTable) })
-        .prepare(),
-    insertEntry: () => db.insert(entriesTable).values(placeholdersFor(entriesTable)).prepare(),
-    historyPage: () =>
-      db
-        .select()
-        .from(entriesTable)
-        .where(lt(entriesTable.seq, p("before")))
-        .orderBy(desc(entriesTable.seq))
-        .limit(p("limit"))
-        .prepare(),
-    entriesAfter: () =>
-      db
-        .select()
-        .from(entriesTable)
-        .where(sql`${entriesTable.seq} > ${p("after")} AND ${entriesTable.seq} <= ${p("upto")}`)
-        .orderBy(entriesTable.seq)
-        .limit(p("limit"))
-        .prepare(),
-    openHolds: () =>
-      db
-        .select({ transfer_id: holdsTable.transfer_id, amount: holdsTable.amount, created_at_ms: holdsTable.created_at_ms })
-        .from(holdsTable)
-        .where(eq(holdsTable.state, "held"))
-        .orderBy(holdsTable.created_at_ms)
-        .prepare(),
-  });
 }

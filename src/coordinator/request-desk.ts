@@ -2,29 +2,26 @@
  * The payment-request side of a user's coordinator: as requester it creates requests (one, or a split's
  * several in one transaction), answers pays' claims, declines, cancels and expiry, and tells each payer of every
  * change; as payer it keeps the inbox, admits new requests within the daily limit and lists them. The state
- * machine itself is coordinator/payment-requests.ts; this file is its wiring to the other objects.
+ * machine itself is coordinator/payment-requests.ts, a request's row and view are request-rows.ts; this file is
+ * their wiring to the other objects.
  */
-import { decryptPhone } from "../auth/phone";
-import { sealPhonesInJson } from "../auth/phone-text";
 import type { Config } from "../config";
-import { newRequestId, newSplitId } from "../domain/ids";
+import { newSplitId } from "../domain/ids";
 import { assertAmount } from "../domain/money";
 import { errorText, log } from "../observability/log";
 import type { TransferCoordinator } from "../transfer-coordinator";
 import type { Directory } from "./directory";
-import { IncomingStore, RequestStore, isDue, type ListPosition, type RequestStatus } from "./payment-requests";
+import { IncomingStore, RequestStore, type ListPosition, type RequestStatus } from "./payment-requests";
 import type { PaymentRequestRow } from "./schema";
 import type { NewEvent } from "./events";
-import {
-  requestEvents,
-  type CreateRequestsInput,
-  type CreateRequestsResult,
-  type NewShare,
-  type PayQuote,
-  type PaymentRequestView,
-  type RequestChangeResult,
-  type RequestReadResult,
-  type StoredPayer,
+import { newRequestRow, requestView, sealedRequestEvents } from "./request-rows";
+import type {
+  CreateRequestsInput,
+  CreateRequestsResult,
+  PayQuote,
+  PaymentRequestView,
+  RequestChangeResult,
+  RequestReadResult,
 } from "./request-views";
 
 /** Requests whose payer has not heard of their latest status, told per alarm run. */
@@ -65,7 +62,7 @@ export class RequestDesk {
     if (currency === null) return { code: "not_found" };
     const now_ms = Date.now();
     const split_id = input.split ? newSplitId() : null;
-    const rows = input.shares.map((s) => this.newRow(input, s, currency, split_id, now_ms));
+    const rows = input.shares.map((s) => newRequestRow(input, s, currency, split_id, now_ms));
     const admitted = await this.admitAll(rows);
     if (admitted !== null) return admitted;
     const max = this.ports.config().requests_max_open_per_user;
@@ -252,35 +249,6 @@ export class RequestDesk {
     return null;
   }
 
-  private newRow(
-    input: CreateRequestsInput,
-    share: NewShare,
-    currency: string,
-    split_id: string | null,
-    now_ms: number,
-  ): PaymentRequestRow {
-    const { handle, display_name } = input.requester;
-    return {
-      id: newRequestId(input.requester.user_id),
-      status: "open",
-      requester: JSON.stringify({ handle, display_name }),
-      requester_wallet_id: input.wallet_id,
-      payer_user_id: share.payer_user_id,
-      payer: JSON.stringify(share.payer),
-      amount: share.amount,
-      currency,
-      memo: input.memo,
-      split_id,
-      created_at: new Date(now_ms).toISOString(),
-      created_at_ms: now_ms,
-      expires_at_ms: now_ms + input.expires_in_s * 1_000,
-      resolved_at: null,
-      transfer_id: null,
-      claimed_by: null,
-      notify_pending: 1,
-    };
-  }
-
   /** Asks each payer's coordinator to admit its requests; on a refusal, takes back what the others admitted. */
   private async admitAll(rows: PaymentRequestRow[]): Promise<CreateRequestsResult | null> {
     const self = this.ports.self() ?? "";
@@ -379,33 +347,14 @@ export class RequestDesk {
     );
   }
 
-  private async view(row: PaymentRequestRow): Promise<PaymentRequestView> {
-    const status = isDue(row, Date.now()) ? "expired" : row.status;
-    return {
-      id: row.id,
-      status,
-      requester: JSON.parse(row.requester) as PaymentRequestView["requester"],
-      requester_wallet_id: row.requester_wallet_id,
-      payer: await this.payerView(JSON.parse(row.payer) as StoredPayer),
-      amount: row.amount,
-      currency: row.currency,
-      memo: row.memo,
-      created_at: row.created_at,
-      expires_at: new Date(row.expires_at_ms).toISOString(),
-      resolved_at: status === "expired" && row.resolved_at === null ? new Date(row.expires_at_ms).toISOString() : row.resolved_at,
-      transfer_id: row.transfer_id,
-      split_id: row.split_id,
-    };
+  /** The request's contract view as of now (request-rows.ts). */
+  private view(row: PaymentRequestRow): Promise<PaymentRequestView> {
+    return requestView(this.ports.env, row, Date.now());
   }
 
-  /** The events `view` owes, with a payer's phone sealed: an event's body is stored as it is served (auth/phone-text.ts). */
-  private async sealedEvents(view: PaymentRequestView): Promise<NewEvent[]> {
-    return Promise.all(requestEvents(view).map(async (e) => ({ ...e, object: await sealPhonesInJson(this.ports.env, e.object) })));
-  }
-
-  private async payerView(payer: StoredPayer): Promise<PaymentRequestView["payer"]> {
-    if ("handle" in payer) return payer;
-    return { phone: (await decryptPhone(this.ports.env, payer.phone.cipher, payer.phone.key_id)) ?? "unavailable" };
+  /** The events `view` owes, phones sealed (request-rows.ts). */
+  private sealedEvents(view: PaymentRequestView): Promise<NewEvent[]> {
+    return sealedRequestEvents(this.ports.env, view);
   }
 
   private coordinator(user_id: string): DurableObjectStub<TransferCoordinator> {

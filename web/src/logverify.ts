@@ -18,6 +18,9 @@
  *      the log holds is the one this browser computes from the history it was shown.
  * Any failure is an alarm; a server that does not answer is only "unavailable" (no verdict either way).
  *
+ * Step 2, the key pinning, is logverify/pinning.ts; the failures every step throws are logverify/alarm.ts, and
+ * what the check reads and keeps (the service's answers, the browser's memory) is logverify/io.ts.
+ *
  * All of this runs in code the service itself serves: it protects a user against a service that rewrites
  * history after the fact, not against one that serves a dishonest client (README, "Verifying your history").
  */
@@ -27,38 +30,18 @@ import {
   checkNoteSignature,
   parseCheckpointBody,
   parseNote,
-  parseVerifierKey,
-  SIG_COSIGNATURE_V1,
   type Checkpoint,
   type Note,
   type VerifierKey,
 } from "../../src/domain/signed-note";
+import { Alarm, Unavailable, type LogAlarm } from "./logverify/alarm";
+import { get, jsonOf, type LogFetch, type LogMemory } from "./logverify/io";
+import { checkKeys } from "./logverify/pinning";
 import type { Entry } from "./types";
 
-/** What went wrong, by kind; each is an alarm. */
-export type LogAlarmKind =
-  | "key_changed"
-  | "witnesses_changed"
-  | "bad_signature"
-  | "bad_cosignature"
-  | "rollback"
-  | "fork"
-  | "inconsistent"
-  | "chain_broken"
-  | "not_included"
-  | "missing"
-  | "malformed";
-
-/** An alarm as stored: what failed, in a sentence, and when it was seen. */
-export interface LogAlarm {
-  kind: LogAlarmKind;
-  message: string;
-  at: string;
-  /** For key_changed: the key the service now serves, which dismissing the alarm pins. */
-  new_vkey?: string;
-  /** For witnesses_changed: the witness keys the service now serves (sorted), which dismissing the alarm pins. */
-  new_witnesses?: string[];
-}
+// The views and the model import these from here, where the check's result is defined.
+export type { LogAlarm, LogAlarmKind } from "./logverify/alarm";
+export type { LogFetch, LogMemory } from "./logverify/io";
 
 /** A pinned witness whose `cosignature/v1` on the witnessed checkpoint verified with its key. */
 export interface Cosigner {
@@ -87,22 +70,6 @@ export interface LogVerified {
 export type LogCheckResult =
   { state: "verified"; verified: LogVerified } | { state: "alarm"; alarm: Omit<LogAlarm, "at"> } | { state: "unavailable"; reason: string };
 
-/** What the check reads from and keeps in the browser (localStorage in the app). */
-export interface LogMemory {
-  pinnedKey(): string | null;
-  pinKey(vkey: string): void;
-  /** The witness verifier keys pinned on first use (sorted), or null when none were pinned yet. */
-  pinnedWitnesses(): string[] | null;
-  pinWitnesses(vkeys: readonly string[]): void;
-  /** The last checkpoint accepted (note text), or null on first use. */
-  lastCheckpoint(): string | null;
-  /** Records a newly accepted checkpoint; never called with a smaller tree than the one kept. */
-  acceptCheckpoint(text: string): void;
-}
-
-/** One GET under /api/v1, answered as status and text (the log routes answer text/plain as well as JSON). */
-export type LogFetch = (path: string) => Promise<{ status: number; text: string }>;
-
 /** How many of the newest entries are asked for a proof before giving up on finding one covered. */
 export const PROOF_TRIES = 8;
 /**
@@ -110,22 +77,6 @@ export const PROOF_TRIES = 8;
  * promises coverage within 30 s in normal operation; the margin keeps a slow signer from raising a false alarm.
  */
 export const COVER_GRACE_MS = 5 * 60_000;
-
-/** The most witness keys read from GET /log/key: the log accepts at most 16 (config LOG_WITNESSES_MAX). */
-const WITNESSES_MAX = 32;
-
-/** Thrown inside the check and turned into its result. */
-class Alarm extends Error {
-  readonly kind: LogAlarmKind;
-  /** What dismissing the alarm pins: a log key or a witness key set. */
-  readonly accept: Pick<LogAlarm, "new_vkey" | "new_witnesses">;
-  constructor(kind: LogAlarmKind, message: string, accept: Pick<LogAlarm, "new_vkey" | "new_witnesses"> = {}) {
-    super(message);
-    this.kind = kind;
-    this.accept = accept;
-  }
-}
-class Unavailable extends Error {}
 
 /**
  * Runs one check of `entries` (newest first, as the wallet model holds them) of wallet `walletId`.
@@ -180,72 +131,6 @@ function checkChain(walletId: string, entries: readonly Entry[]): number {
     if (entry.seq === 1 && entry.prev_hash !== GENESIS_HASH) throw new Alarm("chain_broken", "The first entry does not start the chain.");
   });
   return entries.length;
-}
-
-/** The log's key and its witnesses' keys, as pinned (each pinned on first use). */
-async function checkKeys(io: LogFetch, memory: LogMemory): Promise<{ key: VerifierKey; witnesses: VerifierKey[] }> {
-  const served = jsonOf(await get(io, "/log/key"), "the log key");
-  const fields = typeof served === "object" && served !== null ? (served as { vkey?: unknown; witnesses?: unknown }) : {};
-  const key = checkLogKey(fields.vkey, memory);
-  return { key, witnesses: checkWitnessKeys(fields.witnesses, memory) };
-}
-
-/** The pinned log key (pinning the served one on first use); an alarm when the service now serves another. */
-function checkLogKey(vkey: unknown, memory: LogMemory): VerifierKey {
-  if (typeof vkey !== "string") throw new Alarm("malformed", "The service's log key is malformed.");
-  const pinned = memory.pinnedKey();
-  if (pinned !== null && pinned !== vkey)
-    throw new Alarm("key_changed", `The log's signing key changed: this browser pinned ${pinned}, the service now serves ${vkey}.`, {
-      new_vkey: vkey,
-    });
-  let key;
-  try {
-    key = parseVerifierKey(pinned ?? vkey);
-  } catch {
-    throw new Alarm("malformed", "The service's log key is malformed.");
-  }
-  if (pinned === null) memory.pinKey(vkey);
-  return key;
-}
-
-/**
- * The pinned witness keys (pinning the served set on first use). Any change of the set, a witness added, removed
- * or given another key, is an alarm: a service that swapped its witnesses for ones it controls could have a fork
- * cosigned, so only the user, having read what changed, accepts a new set. A service too old to publish its
- * witnesses (no `witnesses` field) serves an empty set.
- */
-function checkWitnessKeys(list: unknown, memory: LogMemory): VerifierKey[] {
-  const malformed = new Alarm("malformed", "The service's list of witness keys is malformed.");
-  if (list !== undefined && (!Array.isArray(list) || list.length > WITNESSES_MAX)) throw malformed;
-  const served = ((list ?? []) as unknown[]).map((w) => (w as { vkey?: unknown } | null)?.vkey);
-  if (!served.every((v): v is string => typeof v === "string")) throw malformed;
-  const keys = served.map((vkey) => {
-    try {
-      return parseVerifierKey(vkey);
-    } catch {
-      throw malformed;
-    }
-  });
-  if (keys.some((k) => k.type !== SIG_COSIGNATURE_V1)) throw malformed;
-  const sorted = [...new Set(served)].sort();
-  const pinned = memory.pinnedWitnesses();
-  if (pinned === null) memory.pinWitnesses(sorted);
-  else if (pinned.join("\n") !== sorted.join("\n")) throw witnessesChanged(pinned, sorted);
-  return sorted.map((vkey) => keys[served.indexOf(vkey)] as VerifierKey);
-}
-
-/** The alarm for a changed witness set, naming the keys added and removed. */
-function witnessesChanged(pinned: readonly string[], served: string[]): Alarm {
-  const added = served.filter((v) => !pinned.includes(v));
-  const removed = pinned.filter((v) => !served.includes(v));
-  const parts = [added.length > 0 ? `added ${added.join(", ")}` : "", removed.length > 0 ? `removed ${removed.join(", ")}` : ""].filter(
-    (p) => p !== "",
-  );
-  return new Alarm(
-    "witnesses_changed",
-    `The log's witnesses changed since this browser first saw them: ${parts.join("; ")}. A service could swap in witnesses of its own to cosign a rewritten log; dismiss this only if the operator has announced the change.`,
-    { new_witnesses: served },
-  );
 }
 
 interface SignedCheckpoint {
@@ -390,24 +275,4 @@ async function newestIncluded(
 function hashes(value: unknown): Uint8Array[] | null {
   if (!Array.isArray(value) || value.length > 128 || !value.every((h) => typeof h === "string" && /^[0-9a-f]{64}$/.test(h))) return null;
   return value.map((h: string) => hashFromHex(h));
-}
-
-/** A 200 answer's text, or Unavailable. */
-async function get(io: LogFetch, path: string): Promise<string> {
-  let answer;
-  try {
-    answer = await io(path);
-  } catch (error) {
-    throw new Unavailable(`GET ${path}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (answer.status !== 200) throw new Unavailable(`GET ${path} answered ${answer.status}`);
-  return answer.text;
-}
-
-function jsonOf(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Alarm("malformed", `The service answered ${what} with something that is not JSON.`);
-  }
 }
