@@ -45,6 +45,31 @@ describe("contacts", () => {
     for (const bad of ["0", "51", "x"]) expect((await api(`/me/contacts?limit=${bad}`, { token: a.token })).status).toBe(400);
   });
 
+  it("a payer asked by phone who pays the request stays unlisted: their payment must not name who owns the number", async () => {
+    const a = await register();
+    const phone = phoneNumber();
+    const p = await register({ phone });
+    await deposit(p, 1_000);
+    const created = await api<{ payment_request: { id: string } }>("/payment-requests", {
+      token: a.token,
+      body: { wallet_id: a.wallet_id, payer: { phone }, amount: 25 },
+    });
+    expect(created.status, created.text).toBe(201);
+    const paid = await api(`/payment-requests/${created.json.payment_request.id}/pay`, {
+      token: p.token,
+      key: `pay-${p.handle}`,
+      body: { from_wallet_id: p.wallet_id },
+    });
+    expect(paid.status, paid.text).toBe(201);
+    const res = await api<{ items: { handle: string }[] }>("/me/contacts", { token: a.token });
+    expect(res.status, res.text).toBe(200);
+    expect(res.text).not.toContain(p.handle);
+    // A plain payment from the same person is not a phone-only acquaintance: it names them, as before.
+    expect((await transfer(p, { handle: a.handle }, 10)).status).toBe(201);
+    const after = await api<{ items: { handle: string }[] }>("/me/contacts", { token: a.token });
+    expect(after.json.items.map((i) => i.handle)).toEqual([p.handle]);
+  });
+
   it("someone named by phone and later paid by handle is listed", async () => {
     const a = await register();
     const phone = phoneNumber();

@@ -44,7 +44,10 @@ contactRoutes.openapi(contactsRoute, async (c) => {
   const limit = contactLimit(c.req.valid("query").limit);
   const caller = c.get("caller");
   const sources = await c.env.COORDINATOR.getByName(caller.user_id).contactSources(CONTACT_SCAN_MAX);
-  const payers = await recentPayers(c, caller.wallet_ids);
+  // A payment that answered a request the caller addressed to a phone number comes from someone they know only
+  // by that number: listing its payer by handle would tell them who owns the number, as for the request itself.
+  const paidByPhone = new Set(sources.users.flatMap((u) => (u.by_phone && u.transfer_id !== null ? [u.transfer_id] : [])));
+  const payers = await recentPayers(c, caller.wallet_ids, paidByPhone);
   const byWallet = [...sources.wallets, ...payers];
   const named = await names(
     c,
@@ -75,15 +78,28 @@ function contactLimit(raw: string | undefined): number {
   return pageLimit(raw, 10, 50);
 }
 
-/** Who paid the caller lately: the senders of the latest incoming transfers of each of their wallets. */
-async function recentPayers(c: AppContext, wallet_ids: string[]): Promise<{ wallet_id: string; at_ms: number; by_phone: boolean }[]> {
+/**
+ * Who paid the caller lately: the senders of the latest incoming transfers of each of their wallets, marked as
+ * known by phone only when the transfer paid a request the caller addressed to a phone (`paid_by_phone`).
+ */
+async function recentPayers(
+  c: AppContext,
+  wallet_ids: string[],
+  paid_by_phone: ReadonlySet<string>,
+): Promise<{ wallet_id: string; at_ms: number; by_phone: boolean }[]> {
   const pages = await Promise.all(wallet_ids.map((id) => c.env.WALLET.getByName(id).history({ limit: CONTACT_SCAN_MAX })));
   return pages.flatMap((page) =>
     page.code !== "ok"
       ? []
       : page.items.flatMap((e) =>
           e.kind === "transfer_in" && e.counterparty !== null
-            ? [{ wallet_id: e.counterparty, at_ms: Date.parse(e.created_at), by_phone: false }]
+            ? [
+                {
+                  wallet_id: e.counterparty,
+                  at_ms: Date.parse(e.created_at),
+                  by_phone: e.transfer_id !== null && paid_by_phone.has(e.transfer_id),
+                },
+              ]
             : [],
         ),
   );
