@@ -499,7 +499,15 @@ export class TransferCoordinator extends DurableObject<Env> {
     const wallets = [...waiting, ...this.q.recentSent.all({ limit: scan_max })].flatMap((s) =>
       s.to_wallet_id === null
         ? []
-        : [{ wallet_id: s.to_wallet_id, at_ms: s.created_at_ms, by_phone: s.recipient?.includes('"phone_index"') === true }],
+        : [
+            {
+              wallet_id: s.to_wallet_id,
+              at_ms: s.created_at_ms,
+              by_phone: s.recipient?.includes('"phone_index"') === true,
+              transfer_id: s.id,
+              refund_of: s.refund_of,
+            },
+          ],
     );
     return { wallets, users: this.desk.people(scan_max) };
   }

@@ -157,7 +157,7 @@ export function prepareMovementStatements(db: DrizzleSqliteDODatabase) {
         .prepare(),
     recentSent: () =>
       db
-        .select({ to_wallet_id: m.to_wallet_id, recipient: m.recipient, created_at_ms: m.created_at_ms })
+        .select({ id: m.id, to_wallet_id: m.to_wallet_id, recipient: m.recipient, created_at_ms: m.created_at_ms, refund_of: m.refund_of })
         .from(m)
         .where(and(eq(m.kind, "transfer"), eq(m.state, "succeeded")))
         .orderBy(desc(m.created_at_ms))

@@ -139,11 +139,17 @@ export class RequestStore {
     return rows.map((row) => (isDue(row, now_ms) ? { ...row, status: "expired" as const, resolved_at: iso(row.expires_at_ms) } : row));
   }
 
-  /** The payers of this user's most recent requests, and whether each was named by phone only. */
-  recentPayers(limit: number): { user_id: string; at_ms: number; by_phone: boolean }[] {
-    return this.q.recentPayers
-      .all({ limit })
-      .map((r) => ({ user_id: r.payer_user_id, at_ms: r.created_at_ms, by_phone: r.payer.startsWith('{"phone"') }));
+  /**
+   * The payers of this user's most recent requests, whether each was named by phone only, and the transfer that
+   * paid it (null unless paid): the edge needs it to keep that payment from naming a payer known only by phone.
+   */
+  recentPayers(limit: number): { user_id: string; at_ms: number; by_phone: boolean; transfer_id: string | null }[] {
+    return this.q.recentPayers.all({ limit }).map((r) => ({
+      user_id: r.payer_user_id,
+      at_ms: r.created_at_ms,
+      by_phone: r.payer.startsWith('{"phone"'),
+      transfer_id: r.transfer_id,
+    }));
   }
 
   private write(row: PaymentRequestRow): PaymentRequestRow {
@@ -259,7 +265,7 @@ function prepareRequestStatements(db: DrizzleSqliteDODatabase) {
     unnotified: () => db.select().from(r).where(eq(r.notify_pending, 1)).limit(p("limit")).prepare(),
     recentPayers: () =>
       db
-        .select({ payer_user_id: r.payer_user_id, payer: r.payer, created_at_ms: r.created_at_ms })
+        .select({ payer_user_id: r.payer_user_id, payer: r.payer, created_at_ms: r.created_at_ms, transfer_id: r.transfer_id })
         .from(r)
         .orderBy(desc(r.created_at_ms))
         .limit(p("limit"))

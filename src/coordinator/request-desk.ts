@@ -233,8 +233,11 @@ export class RequestDesk {
   }
 
   /** The people of this user's most recent requests, both ways (for contacts). */
-  people(limit: number): { user_id: string; at_ms: number; by_phone: boolean }[] {
-    return [...this.requests.recentPayers(limit), ...this.incoming.recentRequesters(limit).map((r) => ({ ...r, by_phone: false }))];
+  people(limit: number): { user_id: string; at_ms: number; by_phone: boolean; transfer_id: string | null }[] {
+    return [
+      ...this.requests.recentPayers(limit),
+      ...this.incoming.recentRequesters(limit).map((r) => ({ ...r, by_phone: false, transfer_id: null })),
+    ];
   }
 
   // ---- Helpers ----------------------------------------------------------------------------------------------

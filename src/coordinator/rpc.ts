@@ -71,8 +71,10 @@ export interface SentQuery {
 
 /** Contacts as one coordinator knows them (see TransferCoordinator.contactSources). */
 export interface ContactSources {
-  wallets: { wallet_id: string; at_ms: number; by_phone: boolean }[];
-  users: { user_id: string; at_ms: number; by_phone: boolean }[];
+  /** The recipients of the latest sent transfers, each with its id and, for a refund, the transfer it refunds. */
+  wallets: { wallet_id: string; at_ms: number; by_phone: boolean; transfer_id: string; refund_of: string | null }[];
+  /** `transfer_id`: the transfer that paid this user's request to them (null unless paid, or not a request of theirs). */
+  users: { user_id: string; at_ms: number; by_phone: boolean; transfer_id: string | null }[];
 }
 
 export interface SingleWalletRequest extends MovementRequestBase {

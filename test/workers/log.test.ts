@@ -240,6 +240,21 @@ describe("transparency log", () => {
     expect(rest.json.next_cursor).toBeNull();
   });
 
+  it("follows the checkpoint list by `cursor` as every other list is followed, and refuses a cursor that is not one", async () => {
+    // A client that passes next_cursor back as `cursor` (as history, transfers and events take it) must get the next
+    // page: an ignored `cursor` answered the first page again, for ever.
+    const first = await api<{ items: string[]; next_cursor: string | null }>("/log/checkpoints?limit=1");
+    expect(first.json.next_cursor).not.toBeNull();
+    const byCursor = await api<{ items: string[] }>(`/log/checkpoints?limit=1&cursor=${first.json.next_cursor}`);
+    const byAfter = await api<{ items: string[] }>(`/log/checkpoints?limit=1&after=${first.json.next_cursor}`);
+    expect(byCursor.status, byCursor.text).toBe(200);
+    expect(byCursor.json.items).toEqual(byAfter.json.items);
+    expect(byCursor.json.items).not.toEqual(first.json.items);
+    expect((await api(`/log/checkpoints?cursor=garbage`)).status).toBe(400);
+    expect((await api(`/log/checkpoints?cursor=1&after=2`)).status).toBe(400);
+    expect((await api(`/log/checkpoints?cursor=2&after=2`)).status).toBe(200);
+  });
+
   it("puts the inclusion proofs of both entries beside a receipt's signature once a checkpoint covers them", async () => {
     const res = await api<{
       receipt: { entries: { wallet_id: string; seq: number }[] };

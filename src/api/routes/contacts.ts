@@ -11,6 +11,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { users, wallets } from "../../db/schema";
+import type { ContactSources } from "../../coordinator/rpc";
 import type { AppContext, AppEnv } from "../context";
 import { pageLimit } from "../paging";
 import { requireAuth } from "../middleware";
@@ -44,8 +45,11 @@ contactRoutes.openapi(contactsRoute, async (c) => {
   const limit = contactLimit(c.req.valid("query").limit);
   const caller = c.get("caller");
   const sources = await c.env.COORDINATOR.getByName(caller.user_id).contactSources(CONTACT_SCAN_MAX);
-  const payers = await recentPayers(c, caller.wallet_ids);
-  const byWallet = [...sources.wallets, ...payers];
+  const withPhoneOnly = phoneOnlyTransfers(sources);
+  const payers = await recentPayers(c, caller.wallet_ids, withPhoneOnly);
+  // A refund the caller sent for a payment from someone they know only by phone goes to that same person.
+  const sent = sources.wallets.map((w) => ({ ...w, by_phone: w.by_phone || (w.refund_of !== null && withPhoneOnly.has(w.refund_of)) }));
+  const byWallet = [...sent, ...payers];
   const named = await names(
     c,
     byWallet.map((w) => w.wallet_id),
@@ -75,18 +79,50 @@ function contactLimit(raw: string | undefined): number {
   return pageLimit(raw, 10, 50);
 }
 
-/** Who paid the caller lately: the senders of the latest incoming transfers of each of their wallets. */
-async function recentPayers(c: AppContext, wallet_ids: string[]): Promise<{ wallet_id: string; at_ms: number; by_phone: boolean }[]> {
+/**
+ * The transfers between the caller and someone they know only by a phone number: those they sent to a phone,
+ * and those that paid a request they addressed to a phone. Money that answers one of these (its payment, or a
+ * refund of it, either way) comes from or goes to that same person, so listing them by handle would tell the
+ * caller who owns the number, which the request and the transfer themselves never do.
+ */
+function phoneOnlyTransfers(sources: ContactSources): Set<string> {
+  return new Set([
+    ...sources.wallets.flatMap((w) => (w.by_phone ? [w.transfer_id] : [])),
+    ...sources.users.flatMap((u) => (u.by_phone && u.transfer_id !== null ? [u.transfer_id] : [])),
+  ]);
+}
+
+/**
+ * Who paid the caller lately: the senders of the latest incoming transfers of each of their wallets, marked as
+ * known by phone only when the transfer, or the transfer it refunds, is in `phone_only` (phoneOnlyTransfers).
+ */
+async function recentPayers(
+  c: AppContext,
+  wallet_ids: string[],
+  phone_only: ReadonlySet<string>,
+): Promise<{ wallet_id: string; at_ms: number; by_phone: boolean }[]> {
   const pages = await Promise.all(wallet_ids.map((id) => c.env.WALLET.getByName(id).history({ limit: CONTACT_SCAN_MAX })));
   return pages.flatMap((page) =>
     page.code !== "ok"
       ? []
       : page.items.flatMap((e) =>
           e.kind === "transfer_in" && e.counterparty !== null
-            ? [{ wallet_id: e.counterparty, at_ms: Date.parse(e.created_at), by_phone: false }]
+            ? [
+                {
+                  wallet_id: e.counterparty,
+                  at_ms: Date.parse(e.created_at),
+                  by_phone: answersPhoneOnly(e, phone_only),
+                },
+              ]
             : [],
         ),
   );
+}
+
+/** Whether an incoming entry paid, or refunds, a transfer with someone the caller knows only by phone. */
+function answersPhoneOnly(e: { transfer_id: string | null; refund_of?: string | null }, phone_only: ReadonlySet<string>): boolean {
+  if (e.transfer_id !== null && phone_only.has(e.transfer_id)) return true;
+  return e.refund_of !== undefined && e.refund_of !== null && phone_only.has(e.refund_of);
 }
 
 /** The owners of these wallets, and the handle and display name of every user involved, in two D1 reads. */

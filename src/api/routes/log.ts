@@ -149,6 +149,9 @@ const checkpointsRoute = createRoute(
       request: {
         query: z.object({
           after: Count.optional().openapi({ description: "a tree size (default 0), or the previous page's next_cursor" }),
+          cursor: Count.optional().openapi({
+            description: "the same as `after` (a page's next_cursor), for clients that follow every list by `cursor`",
+          }),
           limit: z
             .string()
             .regex(/^\d{1,4}$/)
@@ -233,13 +236,24 @@ logRoutes.openapi(consistencyRoute, async (c) => {
 
 logRoutes.openapi(checkpointsRoute, async (c) => {
   const q = c.req.valid("query");
-  const after = count("after", q.after) ?? 0;
+  const after = count("after", afterParam(q.after, q.cursor)) ?? 0;
   const limit = q.limit === undefined ? PAGE_DEFAULT : Number(q.limit);
   if (limit < 1 || limit > PAGE_MAX)
     throw new ApiError("validation_error", [{ field: "limit", issue: `a whole number from 1 to ${PAGE_MAX}` }]);
   const page = await logObject(c.env).checkpointsAfter(after, limit);
   return c.json({ items: page.items, next_cursor: page.more && page.last !== null ? String(page.last) : null }, 200);
 });
+
+/**
+ * `after`, or `cursor` in its place: every other list of the API is followed by passing `next_cursor` back as
+ * `cursor`, and a client that did that here was answered the first page again, for ever (an unknown query
+ * parameter is ignored). Both, disagreeing, is a 400 rather than a guess, as in routes/events.ts.
+ */
+function afterParam(after: string | undefined, cursor: string | undefined): string | undefined {
+  if (after !== undefined && cursor !== undefined && after !== cursor)
+    throw new ApiError("validation_error", [{ field: "cursor", issue: "names another position than after" }]);
+  return after ?? cursor;
+}
 
 logRoutes.openapi(cosignRoute, async (c) => {
   const type = c.req.header("content-type") ?? "";

@@ -3973,6 +3973,8 @@ export type paths = {
                 query?: {
                     /** @description a tree size (default 0), or the previous page's next_cursor */
                     after?: string;
+                    /** @description the same as `after` (a page's next_cursor), for clients that follow every list by `cursor` */
+                    cursor?: string;
                     /** @description 1..200, default 50 */
                     limit?: string;
                 };
