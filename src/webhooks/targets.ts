@@ -98,10 +98,15 @@ function inRange(bytes: number[], prefix: number[], bits: number): boolean {
   return true;
 }
 
-/** An IPv4 address inside an IPv6 one (mapped ::ffff:0:0/96, or NAT64 64:ff9b::/96), else null. */
+/**
+ * An IPv4 address inside an IPv6 one (mapped ::ffff:0:0/96, IPv4-translated ::ffff:0:0:0/96 of RFC 2765, or NAT64
+ * 64:ff9b::/96), else null. The translated form reaches its IPv4 address through a stateless translator, so it is
+ * judged as that address, like the mapped one (`[::ffff:0:7f00:1]` is 127.0.0.1).
+ */
 function embeddedV4(bytes: number[]): number[] | null {
   if (bytes.length !== 16) return null;
   if (inRange(bytes, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], 96)) return bytes.slice(12);
+  if (inRange(bytes, [0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0], 96)) return bytes.slice(12);
   if (inRange(bytes, [0, 0x64, 0xff, 0x9b], 96)) return bytes.slice(12);
   return null;
 }

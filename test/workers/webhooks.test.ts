@@ -43,6 +43,9 @@ describe("webhook targets", () => {
     "https://[::a9fe:a9fe]/",
     "https://[::10.0.0.1]/",
     "https://[64:ff9b:1::a9fe:a9fe]/",
+    // IPv4-translated (::ffff:0:0:0/96, RFC 2765) is judged as the IPv4 address it carries, like the mapped form.
+    "https://[::ffff:0:a9fe:a9fe]/",
+    "https://[::ffff:0:10.0.0.1]/",
     // Reserved IPv6 ranges with no public hosts: documentation (3fff::/20) and SRv6 segment ids (5f00::/16).
     "https://[3fff::1]/",
     "https://[5f00::1]/",
@@ -58,6 +61,7 @@ describe("webhook targets", () => {
     expect(checkTargetUrl("https://hooks.example.com:443/in", false).ok).toBe(true);
     expect(checkTargetUrl("https://93.184.216.34/in", false).ok).toBe(true);
     expect(checkTargetUrl("http://127.0.0.1:9999/in", false).ok).toBe(false);
+    expect(checkTargetUrl("https://[::ffff:0:7f00:1]/in", false).ok).toBe(false);
     expect(checkTargetUrl("http://127.0.0.1:9999/in", true).ok).toBe(true);
     expect(checkTargetUrl("http://localhost:9999/in", true).ok).toBe(true);
   });
@@ -75,6 +79,9 @@ describe("webhook targets", () => {
     expect(addressesAllowed(["3fff::1"], false)).toBe(false);
     expect(addressesAllowed(["::ffff:93.184.216.34"], false)).toBe(true);
     expect(addressesAllowed(["64:ff9b::5db8:d822"], false)).toBe(true);
+    expect(addressesAllowed(["::ffff:0:7f00:1"], false)).toBe(false);
+    expect(addressesAllowed(["::ffff:0:a00:1"], false)).toBe(false);
+    expect(addressesAllowed(["::ffff:0:5db8:d822"], false)).toBe(true);
   });
 });
 
