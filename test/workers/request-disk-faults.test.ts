@@ -2,7 +2,9 @@
  * Payment requests while the requester's coordinator sits on a full disk (src/db/faults.ts): every transition
  * (pay, decline, cancel, expiry) is refused with 503 `unavailable` and Retry-After, never 500; nothing changes
  * (no money moves, the request keeps its status, no claim is left behind), and once the disk frees the same
- * request takes its next transition normally.
+ * request takes its next transition normally. And a new request whose payer's coordinator cannot write the
+ * first notice (its disk filled just after it admitted the request) stays owed to that payer (`notify_pending`), so
+ * the requester's alarm tells it once the disk frees: the payer's inbox shows it open, with one created event.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -126,5 +128,40 @@ describe("payment requests on a full disk under the requester's coordinator", ()
     await setFaults(a, { disk_full: false });
     await ask(a, b, 10);
     expect((await inbox(b)).length).toBe(1);
+  });
+});
+
+describe("a new request whose payer's coordinator cannot hear of it at once", () => {
+  it("is told again by the requester's alarm: the payer's inbox shows it open, with exactly one payment_request.created", async () => {
+    const a = await register();
+    const b = await register();
+    // The payer admits the request, then its disk fills, so the immediate notice (requestHeard) fails to write.
+    // No failpoint sits between the two on the request path, so the payer's desk is wrapped for that one admit.
+    await runInDurableObject(coordinatorStub(b.id), (instance: TransferCoordinator) => {
+      const desk = (instance as unknown as { desk: { admit: (...args: unknown[]) => unknown } }).desk;
+      const admit = desk.admit.bind(desk);
+      desk.admit = (...args: unknown[]) => {
+        desk.admit = admit;
+        const answer = admit(...args);
+        instance.faults.disk_full = true;
+        return answer;
+      };
+    });
+    const r = await ask(a, b, 700);
+    expect(await inbox(b)).toEqual([{ id: r.id, status: "admitted" }]);
+    await setFaults(b, { disk_full: false });
+    const created = async (): Promise<number> => {
+      const res = await api<{ items: { data: { object: { id: string } } }[] }>("/events?types=payment_request.created", { token: b.token });
+      return res.json.items.filter((e) => e.data.object.id === r.id).length;
+    };
+    expect(await created()).toBe(0);
+    await runDurableObjectAlarm(coordinatorStub(a.id));
+    expect(await inbox(b)).toEqual([{ id: r.id, status: "open" }]);
+    const open = await api<{ items: RequestJson[] }>("/payment-requests?role=incoming&status=open", { token: b.token });
+    expect(open.json.items.map((i) => i.id)).toEqual([r.id]);
+    expect(await created()).toBe(1);
+    // A second run owes nothing more: the notice is not repeated.
+    await runDurableObjectAlarm(coordinatorStub(a.id));
+    expect(await created()).toBe(1);
   });
 });

@@ -14,5 +14,6 @@ import "./logcheck-honest.test.ts";
 import "./logcheck-witnesses.test.ts";
 import "./logcheck-checkpoints.test.ts";
 import "./logcheck-history.test.ts";
+import "./logcheck-io.test.ts";
 import "./webhooks.test.ts";
 import "./events.test.ts";
