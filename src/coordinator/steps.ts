@@ -123,16 +123,17 @@ export async function runTransfer(m: MovementRow, ports: StepPorts): Promise<Dec
   if (currency === null) return failed("not_found");
   const resolved = await ports.resolve(recipientOf(m), currency);
   ports.failpoint("after_resolve");
-  if (resolved.code !== "ok") return failed(resolved.code);
+  // From here every refusal names the currency it was sent in: the sending wallet's, known to the sender.
+  if (resolved.code !== "ok") return failed(resolved.code, null, currency);
   const to = resolved.wallet_id;
-  if (to === from) return failed("same_wallet", to);
+  if (to === from) return failed("same_wallet", to, currency);
 
   const reserved = await ports.wallets.reserve(from, { transfer_id: m.id, owner_id: m.user_id, amount: m.amount });
   ports.failpoint("after_reserve");
-  if (reserved.code === "released") return failed(reserved.reason, to);
+  if (reserved.code === "released") return failed(reserved.reason, to, currency);
   if (reserved.code === "insufficient_funds" || reserved.code === "daily_limit_exceeded")
     return failed(reserved.code, to, reserved.currency);
-  if (reserved.code !== "reserved" && reserved.code !== "exists") return failed(reserved.code, to);
+  if (reserved.code !== "reserved" && reserved.code !== "exists") return failed(reserved.code, to, currency);
   if (reserved.wallet.currency !== currency)
     throw new Error(`invariant: wallet ${from} holds ${reserved.wallet.currency}, D1 says ${currency}`);
 

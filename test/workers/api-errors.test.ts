@@ -395,6 +395,12 @@ describe("422", () => {
     await settle([a.id, e.id]);
     expect(await balanceOf(a)).toBe(1_000);
     expect(await balanceOf(e)).toBe(0);
+    // The refused transfer shows the currency it was sent in (the sending wallet's), and no recipient wallet.
+    const listed = await api<{ items: { status: string; currency: string | null; to_wallet_id: string | null }[] }>(
+      "/transfers?status=failed",
+      { token: a.token },
+    );
+    expect(listed.json.items.map((t) => [t.status, t.currency, t.to_wallet_id])).toEqual([["failed", "USD", null]]);
   });
 
   it("same_wallet", async () => {
