@@ -302,6 +302,11 @@ describe("recovery without a retry", () => {
     const first = await send();
     expect(first.status).toBe(503);
     expect(first.headers.get("retry-after")).toBe("1");
+    // The failed run was deferred (MovementDriver's deferRecovery): counted, so the next one backs off further.
+    const row = await runInDurableObject(coordinatorStub(a.id), (_instance: TransferCoordinator, state) =>
+      state.storage.sql.exec<{ attempts: number }>("SELECT attempts FROM movements WHERE idempotency_key = ?", key).one(),
+    );
+    expect(row.attempts).toBe(1);
     const held = await walletStub(a.wallet_id).snapshot();
     expect(held.code === "ok" && held.wallet.held).toBe(100);
     await settle([a.id, b.id]);
