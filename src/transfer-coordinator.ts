@@ -37,7 +37,7 @@ import { ApiKeyStore, type ApiKeyView, type CreateApiKeyResult, type NewApiKey }
 import { ReplyStore, type BeginReplyResult, type StoredReply } from "./coordinator/replies";
 import { closeLiveSockets } from "./coordinator/live-sessions";
 import { StepUnavailable, type RetryPolicy } from "./coordinator/wallet-calls";
-import { backoffMs, jittered } from "./domain/delays";
+import { backoffMs } from "./domain/delays";
 import { isParty, movementView, prepareMovementStatements } from "./coordinator/movements";
 import type {
   AuthResult,
@@ -62,6 +62,7 @@ import { EventRelay } from "./coordinator/event-relay";
 import { AlarmClock } from "./coordinator/alarm-clock";
 import { FinishedSuccesses } from "./coordinator/finished-successes";
 import { MovementDriver } from "./coordinator/movement-driver";
+import { RECOVERY_BATCH, Recovery } from "./coordinator/recovery";
 import { movementObject } from "./coordinator/movement-events";
 import { WebhookStore, type AttemptJob, type AttemptResult, type DeliveryView, type EndpointView } from "./coordinator/webhook-store";
 import { WebhookDesk, type DeliveryPosition, type NewEndpointInput } from "./coordinator/webhook-desk";
@@ -69,10 +70,9 @@ import { hasSchema, migrate } from "./db/do-migrations";
 import { checkD1, faultableStorage, noFaults, type Faults } from "./db/faults";
 import { GroupCommit } from "./db/group-commit";
 import { assertAmount } from "./domain/money";
-import { errorText, log } from "./observability/log";
+import { log } from "./observability/log";
 
-/** Movements resumed per alarm run, and outbox batches sent per flush: bounded work per invocation. */
-const RECOVERY_BATCH = 50;
+/** Outbox batches sent per flush: bounded work per invocation. */
 const FLUSH_BATCHES_PER_CALL = 20;
 export { DRIVING_MAX } from "./coordinator/movement-driver";
 export { ALARM_LOST_AFTER_MS } from "./coordinator/alarm-clock";
@@ -122,8 +122,8 @@ export class TransferCoordinator extends DurableObject<Env> {
   readonly faults: Faults = noFaults();
   /** This object's storage, through the test faults (a plain pass-through while they are off). */
   private readonly storage: DurableObjectStorage;
-  /** Alarm runs in a row that failed part of their work; the next run waits a back-off for each. */
-  private alarmFailures = 0;
+  /** The alarm's work: recovery, delivery, forgetting, and when to run next (coordinator/recovery.ts). */
+  private readonly recovery: Recovery;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -214,6 +214,20 @@ export class TransferCoordinator extends DurableObject<Env> {
       local: this,
       retryPolicy: () => this.retryPolicy(),
       failpoint: (name) => this.failpoint(name),
+    });
+    this.recovery = new Recovery({
+      config: () => this.config(),
+      q: this.q,
+      clock: this.clock,
+      outbox: this.outbox,
+      driver: this.driver,
+      desk: this.desk,
+      relay: this.relay,
+      events: this.events,
+      webhooks: this.webhooks,
+      hooks: this.hooks,
+      replies: this.replies,
+      finished: this.finished,
     });
     void ctx.blockConcurrencyWhile(async () => {
       if (!hasSchema(ctx.storage.sql)) return;
@@ -656,7 +670,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Unfinished movements and undelivered outbox rows: what recovery still owes (for tests and audits). */
   async pending(): Promise<{ started: number; outbox: number; relays: number }> {
     if (!this.schemaReady) return { started: 0, outbox: 0, relays: 0 };
-    return { ...this.pendingCounts(), relays: this.events.relaysOwed().count };
+    return { ...this.recovery.pendingCounts(), relays: this.events.relaysOwed().count };
   }
 
   /** What this coordinator holds in memory for D1 (bounded: see FINISHED_MAX_BATCHES in coordinator/finished-successes.ts), for tests. */
@@ -664,36 +678,19 @@ export class TransferCoordinator extends DurableObject<Env> {
     return {
       finished: this.finished.size,
       finished_max: this.successes.max(),
-      alarm_failures: this.alarmFailures,
+      alarm_failures: this.recovery.failureCount(),
       outbox_failures: this.outbox.failureCount,
     };
   }
 
-  private pendingCounts(): { started: number; outbox: number } {
-    return { started: this.q.countStarted.get()?.n ?? 0, outbox: this.q.countOutbox.get()?.n ?? 0 };
-  }
-
   /**
    * Resumes every unfinished movement that is due, delivers the outbox, forgets expired idempotency keys and
-   * schedules itself again while anything is left. Safe to run any number of times.
+   * schedules itself again while anything is left (coordinator/recovery.ts). Safe to run any number of times.
    */
   override async alarm(): Promise<void> {
     this.clock.fired();
     if (!this.schemaReady) return;
-    let finishedAll: boolean;
-    try {
-      finishedAll = await this.recover(Date.now());
-    } catch (error) {
-      finishedAll = false;
-      log("warn", "coordinator alarm failed", { failures: this.alarmFailures + 1, error: errorText(error) });
-    }
-    // A run that could not finish what was due (a full disk, wallets that do not answer) leaves it owed in
-    // storage, perhaps with a due time it could not move forward; the next run then comes after a back-off
-    // instead of at once, which would wake the object again immediately, for ever.
-    this.alarmFailures = finishedAll ? 0 : this.alarmFailures + 1;
-    // If even this fails (the disk is still full), the runtime retries the alarm with its own back-off, and
-    // the clock's `by` stops trusting a time that never fired, so the next request sets it again.
-    await this.scheduleNext();
+    await this.recovery.run();
   }
 
   /**
@@ -702,53 +699,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    */
   async wake(): Promise<{ code: "idle" | "scheduled" }> {
     if (!this.schemaReady) return { code: "idle" };
-    const owed = this.pendingCounts();
-    const events = this.events.relaysOwed().count + this.webhooks.pendingCount();
-    const idle = owed.started + owed.outbox + events === 0 && this.finished.size === 0 && !this.desk.owesWork(Date.now());
-    if (idle) return { code: "idle" };
-    await this.scheduleNext();
-    return { code: "scheduled" };
-  }
-
-  /**
-   * One alarm run's work: deliver, resume what is due, deliver again, forget expired keys. True when every
-   * due movement reached its outcome.
-   */
-  private async recover(now: number): Promise<boolean> {
-    await this.outbox.due();
-    const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
-    let finishedAll = await this.desk.alarmWork(now);
-    for (const m of due) if ((await this.driver.drive(m, false)).code === "unavailable") finishedAll = false;
-    const relayed = await this.relay.work(now);
-    this.hooks.leaseDue(now);
-    if (!relayed) finishedAll = false;
-    await this.outbox.due();
-    this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
-    this.replies.forgetOlderThan(now - this.config().idempotency_retention_ms);
-    return finishedAll;
-  }
-
-  /** Schedules the alarm for the earliest thing still owed: a movement, the outbox, or a key to forget. */
-  private async scheduleNext(): Promise<void> {
-    const now = Date.now();
-    const nextMovement = this.q.nextDue.get()?.at ?? null;
-    const outboxRows = this.q.countOutbox.get()?.n ?? 0;
-    const oldestKeys = [this.q.oldestKey.get()?.at ?? null, this.replies.oldest()].filter((at): at is number => at !== null);
-    const oldestKey = oldestKeys.length === 0 ? null : Math.min(...oldestKeys);
-    const config = this.config();
-    const candidates = [
-      nextMovement,
-      outboxRows > 0 || this.finished.size > 0 ? (this.outbox.retryAt ?? now + jittered(config.outbox_flush_delay_ms)) : null,
-      oldestKey === null ? null : oldestKey + config.idempotency_retention_ms,
-      this.desk.nextDue(now),
-      this.events.relaysOwed().next_at_ms,
-      this.events.nextPruneAt(config.event_retention_ms),
-      this.webhooks.nextDue(),
-    ].filter((at): at is number => at !== null);
-    if (candidates.length === 0) return;
-    // After failed runs, never sooner than the back-off: a movement due in the past must not wake us at once.
-    const floor = this.alarmFailures > 0 ? now + backoffMs(this.alarmFailures, config.recovery_delay_ms, config.recovery_max_delay_ms) : 0;
-    await this.clock.ensure(Math.max(floor, Math.min(...candidates)));
+    return this.recovery.wake();
   }
 
   /** Creates the tables on the first write (and migrates them on every start once they exist). */
