@@ -28,7 +28,6 @@ import type {
   RequestChangeResult,
   RequestReadResult,
 } from "./coordinator/request-views";
-import { requestOwner } from "./domain/ids";
 import { partitionDbs } from "./db/partitions";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
@@ -69,7 +68,6 @@ import { WebhookDesk, type DeliveryPosition, type NewEndpointInput } from "./coo
 import { hasSchema, migrate } from "./db/do-migrations";
 import { checkD1, faultableStorage, noFaults, type Faults } from "./db/faults";
 import { GroupCommit } from "./db/group-commit";
-import { assertAmount } from "./domain/money";
 import { log } from "./observability/log";
 
 /** Outbox batches sent per flush: bounded work per invocation. */
@@ -348,28 +346,22 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   /** Moves money from one of the user's wallets to a recipient, once per idempotency key. */
   async transfer(req: TransferRequest): Promise<MovementOutcome> {
-    assertAmount(req.amount);
-    const fields = { from_wallet_id: req.from_wallet_id, to_wallet_id: null, recipient: JSON.stringify(req.to), memo: req.memo };
-    return this.driver.submit("transfer", req, fields);
+    return this.driver.transfer(req);
   }
 
   /** Tops up one of the user's wallets from outside the system, once per idempotency key. */
   async deposit(req: SingleWalletRequest): Promise<MovementOutcome> {
-    assertAmount(req.amount);
-    return this.driver.submit("deposit", req, { from_wallet_id: null, to_wallet_id: req.wallet_id, recipient: null, memo: null });
+    return this.driver.deposit(req);
   }
 
   /** Pays out of one of the user's wallets to outside the system, once per idempotency key. */
   async withdraw(req: SingleWalletRequest): Promise<MovementOutcome> {
-    assertAmount(req.amount);
-    return this.driver.submit("withdrawal", req, { from_wallet_id: req.wallet_id, to_wallet_id: null, recipient: null, memo: null });
+    return this.driver.withdraw(req);
   }
 
   /** Gives money back for transfer `req.refund_of`, as its recipient, once per idempotency key. */
   async refund(req: RefundRequest): Promise<MovementOutcome> {
-    assertAmount(req.amount);
-    const fields = { from_wallet_id: null, to_wallet_id: null, recipient: null, memo: req.memo, refund_of: req.refund_of };
-    return this.driver.submit("transfer", req, fields);
+    return this.driver.refund(req);
   }
 
   /** A movement, for its sender or its recipient only, with the sum of its succeeded refunds. */
@@ -481,25 +473,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    * that claims the request before any money is reserved (coordinator/steps.ts, runPayment).
    */
   async payRequest(req: PayRequest): Promise<MovementOutcome | { code: "not_found" | "forbidden" }> {
-    const session = await this.authenticate(req.token_hash);
-    if (session.code !== "ok" || session.caller.user_id !== req.user_id) return { code: "unauthenticated" };
-    const seen = this.driver.seen({ ...req });
-    if (seen !== null) return seen;
-    const owner = requestOwner(req.payment_request_id);
-    if (owner === null || !(await this.directory.userExists(owner))) return { code: "not_found" };
-    const quote =
-      owner === req.user_id
-        ? await this.quoteRequest(req.payment_request_id, req.user_id)
-        : await this.env.COORDINATOR.getByName(owner).quoteRequest(req.payment_request_id, req.user_id);
-    if (quote.code !== "ok") return quote;
-    const fields = {
-      from_wallet_id: req.from_wallet_id,
-      to_wallet_id: null,
-      recipient: JSON.stringify({ wallet_id: quote.requester_wallet_id }),
-      memo: quote.memo,
-      payment_request_id: req.payment_request_id,
-    };
-    return this.driver.submit("transfer", { ...req, amount: quote.amount }, fields);
+    return this.driver.pay(req);
   }
 
   /**

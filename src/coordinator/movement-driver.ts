@@ -7,7 +7,8 @@
 import type { Config } from "../config";
 import type { GroupCommit } from "../db/group-commit";
 import { backoffMs } from "../domain/delays";
-import type { MovementKind } from "../domain/ids";
+import { requestOwner, type MovementKind } from "../domain/ids";
+import { assertAmount } from "../domain/money";
 import { TokenBucket } from "../domain/token-bucket";
 import { errorText, log } from "../observability/log";
 import type { TransferCoordinator } from "../transfer-coordinator";
@@ -18,7 +19,16 @@ import type { FinishedSuccesses } from "./finished-successes";
 import { outcomeEvents } from "./movement-events";
 import { finishedRow, newMovementRow, outcomeOf, type MovementFields, type prepareMovementStatements } from "./movements";
 import { refundPort, requestPort } from "./peer-ports";
-import type { AuthResult, Failpoint, MovementOutcome, MovementRequestBase } from "./rpc";
+import type {
+  AuthResult,
+  Failpoint,
+  MovementOutcome,
+  MovementRequestBase,
+  PayRequest,
+  RefundRequest,
+  SingleWalletRequest,
+  TransferRequest,
+} from "./rpc";
 import type { MovementRow } from "./schema";
 import { runDeposit, runPayment, runRefund, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./steps";
 import { walletPort, type RetryPolicy } from "./wallet-calls";
@@ -45,8 +55,8 @@ export interface MovementDriverPorts {
   movement: (id: string) => MovementRow | null;
   /** The user this coordinator serves (null before their first session). */
   self: () => string | null;
-  /** The coordinator itself, whose own refund rooms the steps call directly rather than through a stub. */
-  local: Pick<TransferCoordinator, "claimRefund" | "settleRefund" | "releaseRefund">;
+  /** The coordinator itself, whose own refund rooms and requests are called directly rather than through a stub. */
+  local: Pick<TransferCoordinator, "claimRefund" | "settleRefund" | "releaseRefund" | "quoteRequest">;
   retryPolicy: () => RetryPolicy;
   /** Fails here if a test armed this point (see TransferCoordinator's `failpoint`). */
   failpoint: (name: Failpoint) => void;
@@ -63,8 +73,64 @@ export class MovementDriver {
 
   constructor(private readonly ports: MovementDriverPorts) {}
 
+  /** Moves money from one of the user's wallets to a recipient, once per idempotency key. */
+  async transfer(req: TransferRequest): Promise<MovementOutcome> {
+    assertAmount(req.amount);
+    const fields = { from_wallet_id: req.from_wallet_id, to_wallet_id: null, recipient: JSON.stringify(req.to), memo: req.memo };
+    return this.submit("transfer", req, fields);
+  }
+
+  /** Tops up one of the user's wallets from outside the system, once per idempotency key. */
+  async deposit(req: SingleWalletRequest): Promise<MovementOutcome> {
+    assertAmount(req.amount);
+    return this.submit("deposit", req, { from_wallet_id: null, to_wallet_id: req.wallet_id, recipient: null, memo: null });
+  }
+
+  /** Pays out of one of the user's wallets to outside the system, once per idempotency key. */
+  async withdraw(req: SingleWalletRequest): Promise<MovementOutcome> {
+    assertAmount(req.amount);
+    return this.submit("withdrawal", req, { from_wallet_id: req.wallet_id, to_wallet_id: null, recipient: null, memo: null });
+  }
+
+  /** Gives money back for transfer `req.refund_of`, as its recipient, once per idempotency key. */
+  async refund(req: RefundRequest): Promise<MovementOutcome> {
+    assertAmount(req.amount);
+    const fields = { from_wallet_id: null, to_wallet_id: null, recipient: null, memo: req.memo, refund_of: req.refund_of };
+    return this.submit("transfer", req, fields);
+  }
+
+  /**
+   * Pays request `req.payment_request_id` (see the coordinator's `payRequest`): the key first, then the request's
+   * amount and recipient from its requester's coordinator, then a transfer to the requester's wallet.
+   */
+  async pay(req: PayRequest): Promise<MovementOutcome | { code: "not_found" | "forbidden" }> {
+    const session = await this.ports.authenticate(req.token_hash);
+    if (session.code !== "ok" || session.caller.user_id !== req.user_id) return { code: "unauthenticated" };
+    const seen = this.seen({ ...req });
+    if (seen !== null) return seen;
+    const owner = requestOwner(req.payment_request_id);
+    if (owner === null || !(await this.ports.directory.userExists(owner))) return { code: "not_found" };
+    const quote =
+      owner === req.user_id
+        ? await this.ports.local.quoteRequest(req.payment_request_id, req.user_id)
+        : await this.ports.env.COORDINATOR.getByName(owner).quoteRequest(req.payment_request_id, req.user_id);
+    if (quote.code !== "ok") return quote;
+    const fields = {
+      from_wallet_id: req.from_wallet_id,
+      to_wallet_id: null,
+      recipient: JSON.stringify({ wallet_id: quote.requester_wallet_id }),
+      memo: quote.memo,
+      payment_request_id: req.payment_request_id,
+    };
+    return this.submit("transfer", { ...req, amount: quote.amount }, fields);
+  }
+
   /** Admits, records and drives a new movement, or answers what its key already stands for. */
-  async submit(kind: MovementKind, req: MovementRequestBase & { amount: number }, fields: MovementFields): Promise<MovementOutcome> {
+  private async submit(
+    kind: MovementKind,
+    req: MovementRequestBase & { amount: number },
+    fields: MovementFields,
+  ): Promise<MovementOutcome> {
     // The session first (it rides along with the movement: no separate call), then the key before anything
     // else: a replay never depends on the state of any wallet.
     const session = await this.ports.authenticate(req.token_hash);
@@ -96,7 +162,7 @@ export class MovementDriver {
   }
 
   /** What an already-used key answers, or null for a new key. */
-  seen(req: MovementRequestBase): MovementOutcome | Promise<MovementOutcome> | null {
+  private seen(req: MovementRequestBase): MovementOutcome | Promise<MovementOutcome> | null {
     const m = this.ports.q.byKey.get({ key: req.idempotency_key });
     if (m === undefined) return null;
     if (m.request_hash !== req.request_hash) return { code: "idempotency_key_reused" };
