@@ -326,8 +326,9 @@ describe("recovery without a retry", () => {
     const token_hash = await tokenHash(a.token);
     const req = { user_id: a.id, token_hash, idempotency_key: crypto.randomUUID(), request_hash: "h", request_id: "r" };
     const send = { ...req, from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 100, memo: null };
-    // All in one turn of the object, so that its alarm cannot drive the movement between the two calls: the
-    // first run is interrupted, its due time is pushed away from the alarm, and the retry must drive it itself.
+    // Inside the object, with nothing but microtasks between the end of the first call, the UPDATE and the retry,
+    // so its alarm cannot start the movement in between (it can only join a run already going): the first run
+    // is interrupted, its due time is pushed away from the alarm, and the retry must drive it itself.
     const codes = await runInDurableObject(coordinatorStub(a.id), async (instance: TransferCoordinator, state) => {
       instance.failpoints.set("after_reserve", "throw");
       const first = await instance.transfer(send);
