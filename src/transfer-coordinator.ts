@@ -61,8 +61,8 @@ import { EventRelay } from "./coordinator/event-relay";
 import { AlarmClock } from "./coordinator/alarm-clock";
 import { FinishedSuccesses } from "./coordinator/finished-successes";
 import { MovementDriver } from "./coordinator/movement-driver";
+import { RefundDesk } from "./coordinator/refund-desk";
 import { RECOVERY_BATCH, Recovery } from "./coordinator/recovery";
-import { movementObject } from "./coordinator/movement-events";
 import { WebhookStore, type AttemptJob, type AttemptResult, type DeliveryView, type EndpointView } from "./coordinator/webhook-store";
 import { WebhookDesk, type DeliveryPosition, type NewEndpointInput } from "./coordinator/webhook-desk";
 import { hasSchema, migrate } from "./db/do-migrations";
@@ -83,6 +83,8 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly apiKeys: ApiKeyStore;
   /** Refunds claimed against the transfers this user sent (coordinator/refund-rooms.ts). */
   private readonly refundRooms: RefundRooms;
+  /** The refund rooms' RPC bodies: claim, settle, release (coordinator/refund-desk.ts). */
+  private readonly refundDesk: RefundDesk;
   /** Payment requests this user made or received (coordinator/request-desk.ts). */
   private readonly desk: RequestDesk;
   /** Answers to keyed POSTs that move no money (coordinator/replies.ts). */
@@ -212,6 +214,14 @@ export class TransferCoordinator extends DurableObject<Env> {
       local: this,
       retryPolicy: () => this.retryPolicy(),
       failpoint: (name) => this.failpoint(name),
+    });
+    this.refundDesk = new RefundDesk({
+      storage: this.storage,
+      rooms: this.refundRooms,
+      events: this.events,
+      relay: this.relay,
+      driver: this.driver,
+      movement: (id) => this.movement(id),
     });
     this.recovery = new Recovery({
       config: () => this.config(),
@@ -584,43 +594,19 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
 
-  /** Claims room for a refund of one of this user's transfers (coordinator/refund-rooms.ts). */
+  /** Claims room for a refund of one of this user's transfers (coordinator/refund-desk.ts). */
   async claimRefund(input: ClaimRefundInput): Promise<ClaimRefundResult> {
-    let t = this.movement(input.transfer_id);
-    if (t === null) return { code: "not_found" };
-    // A transfer still running here (after a restart, before recovery reached it) has no recipient yet: finish
-    // it first, then decide. If it cannot finish now, the refund is retried later (it is not refused).
-    if (t.state === "started") {
-      await this.driver.drive(t, false);
-      t = this.movement(input.transfer_id);
-      if (t === null || t.state === "started") throw new Error(`transfer ${input.transfer_id} is still running; the refund waits`);
-    }
-    return this.storage.transactionSync(() => this.refundRooms.claim(t, input, Date.now()));
+    return this.refundDesk.claim(input);
   }
 
-  /**
-   * The refund's money has moved; its room counts toward the transfer's `refunded_amount`. The transfer's sender
-   * (this user) gets `transfer.refunded` in the same transaction, with the transfer as it stands after this
-   * refund; the refund's coordinator gets that body back, for its own user's copy.
-   */
+  /** The refund's money has moved: its room counts, and the sender gets `transfer.refunded` (refund-desk.ts). */
   async settleRefund(refund_id: string, transfer_id: string): Promise<SettledRefund> {
-    const t = this.movement(transfer_id);
-    if (t === null) throw new Error(`invariant: settling refund ${refund_id} of unknown transfer ${transfer_id}`);
-    const change_key = `${refund_id}:refunded`;
-    const settled = this.storage.transactionSync(() => {
-      const result = this.refundRooms.settle(refund_id);
-      const kept = this.events.byKey(change_key);
-      if (kept !== null) return { ...result, refunded_transfer: kept.object };
-      const object = movementObject(t, this.refundRooms.refunded(t.id));
-      if (result.code === "settled") this.relay.appendOwn([{ change_key, type: "transfer.refunded", object }], Date.now());
-      return { ...result, refunded_transfer: object };
-    });
-    return settled;
+    return this.refundDesk.settle(refund_id, transfer_id);
   }
 
   /** The refund was refused after its claim; its room is given back. */
   async releaseRefund(refund_id: string, reason: string): Promise<{ code: "released" | "exists" }> {
-    return this.storage.transactionSync(() => this.refundRooms.release(refund_id, reason));
+    return this.refundDesk.release(refund_id, reason);
   }
 
   /** A movement with the entries it produced, for its sender or its recipient only (receipts). */
