@@ -34,7 +34,7 @@ import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
 import { ApiKeyStore, type ApiKeyView, type CreateApiKeyResult, type NewApiKey } from "./coordinator/api-keys";
 import { ReplyStore, type BeginReplyResult, type StoredReply } from "./coordinator/replies";
-import { closeLiveSockets } from "./coordinator/live-sessions";
+import { SessionDesk } from "./coordinator/session-desk";
 import { StepUnavailable, type RetryPolicy } from "./coordinator/wallet-calls";
 import { backoffMs } from "./domain/delays";
 import { isParty, movementView, prepareMovementStatements } from "./coordinator/movements";
@@ -81,6 +81,8 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly sessions: SessionStore;
   /** The user's API keys (coordinator/api-keys.ts), checked wherever a session is. */
   private readonly apiKeys: ApiKeyStore;
+  /** The sessions' and API keys' RPC bodies, which close the live feeds of what they end (coordinator/session-desk.ts). */
+  private readonly sessionDesk: SessionDesk;
   /** Refunds claimed against the transfers this user sent (coordinator/refund-rooms.ts). */
   private readonly refundRooms: RefundRooms;
   /** The refund rooms' RPC bodies: claim, settle, release (coordinator/refund-desk.ts). */
@@ -134,6 +136,14 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.sessions = new SessionStore(db);
     this.apiKeys = new ApiKeyStore(db);
     this.replies = new ReplyStore(db);
+    this.sessionDesk = new SessionDesk({
+      env,
+      config: () => this.config(),
+      storage: this.storage,
+      sessions: this.sessions,
+      apiKeys: this.apiKeys,
+      retryPolicy: () => this.retryPolicy(),
+    });
     this.refundRooms = new RefundRooms(db);
     this.events = new EventStore(this.storage.sql);
     this.webhooks = new WebhookStore(this.storage.sql);
@@ -249,11 +259,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Records the user's profile (as of this login) and a new session for `token_hash`. */
   async openSession(input: { profile: Profile; token_hash: string }): Promise<{ code: "opened" }> {
     this.ensureSchema();
-    const config = this.config();
-    const open = { ...input, now_ms: Date.now(), ttl_ms: config.session_ttl_ms, max_sessions: config.sessions_max_per_user };
-    const evicted = this.storage.transactionSync(() => this.sessions.open(open));
-    await this.endLiveFeeds(evicted);
-    return { code: "opened" };
+    return this.sessionDesk.open(input);
   }
 
   /**
@@ -262,12 +268,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    */
   async authenticate(token_hash: string): Promise<AuthResult> {
     if (!this.schemaReady) return { code: "unauthenticated" };
-    const now_ms = Date.now();
-    const session = this.sessions.authenticate(token_hash, now_ms);
-    if (session.code === "ok" || !this.apiKeys.use(token_hash, now_ms)) return session;
-    const profile = this.sessions.profile();
-    if (profile === null) return { code: "unauthenticated" };
-    return { code: "ok", caller: { ...profile, token_hash, expires_at_ms: Number.MAX_SAFE_INTEGER } };
+    return this.sessionDesk.authenticate(token_hash);
   }
 
   // ---- API keys (coordinator/api-keys.ts) -----------------------------------------------------------------
@@ -275,7 +276,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Records a new API key of the user (its hash only), within `max_keys`. */
   async createApiKey(input: NewApiKey): Promise<CreateApiKeyResult> {
     this.ensureSchema();
-    return this.storage.transactionSync(() => this.apiKeys.create(input));
+    return this.sessionDesk.createApiKey(input);
   }
 
   /** The user's API keys, newest first, without the keys themselves. */
@@ -287,25 +288,19 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Revokes key `id` at once: the next request with it gets 401, and its live feed sockets close (4401). */
   async revokeApiKey(id: string): Promise<{ code: "revoked" | "not_found" }> {
     if (!this.schemaReady) return { code: "not_found" };
-    const key_hash = this.apiKeys.revoke(id);
-    if (key_hash === null) return { code: "not_found" };
-    await this.endLiveFeeds([key_hash]);
-    return { code: "revoked" };
+    return this.sessionDesk.revokeApiKey(id);
   }
 
   /** Ends one session, and closes its live feed sockets. */
   async revokeSession(token_hash: string): Promise<{ code: "revoked" }> {
     if (!this.schemaReady) return { code: "revoked" };
-    this.sessions.revoke(token_hash);
-    await this.endLiveFeeds([token_hash]);
-    return { code: "revoked" };
+    return this.sessionDesk.revokeSession(token_hash);
   }
 
   /** Ends every session of the user ("log out everywhere"), and closes their live feed sockets. */
   async revokeAllSessions(): Promise<{ code: "revoked" }> {
     if (!this.schemaReady) return { code: "revoked" };
-    await this.endLiveFeeds(this.sessions.revokeAll());
-    return { code: "revoked" };
+    return this.sessionDesk.revokeAllSessions();
   }
 
   /** Changes the user's role for their live sessions (the operator's auditor grant). */
@@ -344,12 +339,6 @@ export class TransferCoordinator extends DurableObject<Env> {
   async endReply(key: string, reply: StoredReply | null): Promise<{ code: "stored" }> {
     this.storage.transactionSync(() => this.replies.end(key, reply));
     return { code: "stored" };
-  }
-
-  /** Closes the live feed sockets of ended sessions on every wallet of the user (coordinator/live-sessions.ts). */
-  private async endLiveFeeds(token_hashes: string[]): Promise<void> {
-    const wallet_ids = this.sessions.profile()?.wallet_ids ?? [];
-    await closeLiveSockets(this.env.WALLET, wallet_ids, token_hashes, this.retryPolicy());
   }
 
   // ---- Money movements ------------------------------------------------------------------------------------
