@@ -4,10 +4,11 @@
  * their audit rows and entries to D1, and the user's sessions (see coordinator/sessions.ts).
  *
  * A movement is recorded (`started`, with its key) before any wallet is touched; its steps then run (see
- * coordinator/steps.ts), and its outcome is recorded together with its outbox mark in one write. If anything
- * interrupts the steps (a crash, an eviction, a wallet that does not answer) the movement stays `started` and
- * the alarm resumes it, from the top, until it ends: every step is idempotent by movement id. A retry of the
- * same key after such a crash does the same at once, so the caller gets the real outcome.
+ * coordinator/steps.ts), and its outcome is recorded together with its outbox mark in one write (all driven by
+ * coordinator/movement-driver.ts). If anything interrupts the steps (a crash, an eviction, a wallet that does not
+ * answer) the movement stays `started` and the alarm resumes it, from the top, until it ends: every step is
+ * idempotent by movement id. A retry of the same key after such a crash does the same at once, so the caller gets
+ * the real outcome.
  *
  * Storage is created by the first write (a session or a movement): probing a random user id through a
  * token, a transfer id or a receipt reads nothing and allocates nothing.
@@ -16,7 +17,6 @@ import { DurableObject } from "cloudflare:workers";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { configOf, type Config } from "./config";
-import { runDeposit, runPayment, runRefund, runTransfer, runWithdrawal, type Decision, type StepPorts } from "./coordinator/steps";
 import { RefundRooms, type ClaimRefundInput, type ClaimRefundResult, type SettledRefund } from "./coordinator/refund-rooms";
 import { IncomingStore, RequestStore, type ListPosition, type RequestStatus } from "./coordinator/payment-requests";
 import { RequestDesk } from "./coordinator/request-desk";
@@ -28,32 +28,22 @@ import type {
   RequestChangeResult,
   RequestReadResult,
 } from "./coordinator/request-views";
-import { requestOwner } from "./domain/ids";
 import { partitionDbs } from "./db/partitions";
 import { Outbox, type ProducedEntry } from "./coordinator/outbox";
 import { Directory } from "./coordinator/directory";
 import { SessionStore } from "./coordinator/sessions";
 import { ApiKeyStore, type ApiKeyView, type CreateApiKeyResult, type NewApiKey } from "./coordinator/api-keys";
 import { ReplyStore, type BeginReplyResult, type StoredReply } from "./coordinator/replies";
-import { closeLiveSockets } from "./coordinator/live-sessions";
-import { StepUnavailable, walletPort, type RetryPolicy } from "./coordinator/wallet-calls";
-import { backoffMs, jittered } from "./domain/delays";
-import {
-  finishedRow,
-  isParty,
-  movementView,
-  newMovementRow,
-  outcomeOf,
-  prepareMovementStatements,
-  type MovementFields,
-} from "./coordinator/movements";
+import { SessionDesk } from "./coordinator/session-desk";
+import { StepUnavailable, type RetryPolicy } from "./coordinator/wallet-calls";
+import { backoffMs } from "./domain/delays";
+import { isParty, movementView, prepareMovementStatements } from "./coordinator/movements";
 import type {
   AuthResult,
   FailMode,
   Failpoint,
   MovementEntriesResult,
   MovementOutcome,
-  MovementRequestBase,
   Profile,
   ReadMovementResult,
   RefundRequest,
@@ -70,23 +60,19 @@ import { EventStore, type EventRow, type EventType, type NewEvent } from "./coor
 import { EventRelay } from "./coordinator/event-relay";
 import { AlarmClock } from "./coordinator/alarm-clock";
 import { FinishedSuccesses } from "./coordinator/finished-successes";
-import { refundPort, requestPort } from "./coordinator/peer-ports";
-import { movementObject, outcomeEvents } from "./coordinator/movement-events";
+import { MovementDriver } from "./coordinator/movement-driver";
+import { RefundDesk } from "./coordinator/refund-desk";
+import { RECOVERY_BATCH, Recovery } from "./coordinator/recovery";
 import { WebhookStore, type AttemptJob, type AttemptResult, type DeliveryView, type EndpointView } from "./coordinator/webhook-store";
 import { WebhookDesk, type DeliveryPosition, type NewEndpointInput } from "./coordinator/webhook-desk";
 import { hasSchema, migrate } from "./db/do-migrations";
 import { checkD1, faultableStorage, noFaults, type Faults } from "./db/faults";
 import { GroupCommit } from "./db/group-commit";
-import type { MovementKind } from "./domain/ids";
-import { assertAmount } from "./domain/money";
-import { TokenBucket } from "./domain/token-bucket";
-import { errorText, log } from "./observability/log";
+import { log } from "./observability/log";
 
-/** Movements resumed per alarm run, and outbox batches sent per flush: bounded work per invocation. */
-const RECOVERY_BATCH = 50;
+/** Outbox batches sent per flush: bounded work per invocation. */
 const FLUSH_BATCHES_PER_CALL = 20;
-/** Movements this coordinator drives (or is recording) at once; a new one past this is refused with 503. */
-export const DRIVING_MAX = 1_000;
+export { DRIVING_MAX } from "./coordinator/movement-driver";
 export { ALARM_LOST_AFTER_MS } from "./coordinator/alarm-clock";
 
 /** The Durable Object that runs one user's money movements to completion, exactly once each. */
@@ -95,8 +81,12 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly sessions: SessionStore;
   /** The user's API keys (coordinator/api-keys.ts), checked wherever a session is. */
   private readonly apiKeys: ApiKeyStore;
+  /** The sessions' and API keys' RPC bodies, which close the live feeds of what they end (coordinator/session-desk.ts). */
+  private readonly sessionDesk: SessionDesk;
   /** Refunds claimed against the transfers this user sent (coordinator/refund-rooms.ts). */
   private readonly refundRooms: RefundRooms;
+  /** The refund rooms' RPC bodies: claim, settle, release (coordinator/refund-desk.ts). */
+  private readonly refundDesk: RefundDesk;
   /** Payment requests this user made or received (coordinator/request-desk.ts). */
   private readonly desk: RequestDesk;
   /** Answers to keyed POSTs that move no money (coordinator/replies.ts). */
@@ -122,24 +112,20 @@ export class TransferCoordinator extends DurableObject<Env> {
   private readonly finished = new Map<string, MovementRow>();
   /** Keeps `finished` bounded and hands it to the outbox (coordinator/finished-successes.ts). */
   private readonly successes: FinishedSuccesses;
-  /** Movements being driven in this instance now; a second driver for the same id joins nobody. */
-  private readonly driving = new Map<string, Promise<MovementOutcome>>();
-  /** Idempotency keys whose movement is queued to be recorded (see `commits`). */
-  private readonly starting = new Set<string>();
+  /** New movements' admission, record, steps and outcome (coordinator/movement-driver.ts). */
+  private readonly driver: MovementDriver;
   /** Movements that start (or are refused) together share one commit (db/group-commit.ts). */
   private readonly commits: GroupCommit;
   /** The object's one alarm, as this instance last set or read it (coordinator/alarm-clock.ts). */
   private readonly clock: AlarmClock;
-  /** This user's new money movements per minute (a replayed key does not count). */
-  private readonly moneyBucket = new TokenBucket();
   /** Failpoints armed by tests (one-shot); always empty in production. */
   readonly failpoints = new Map<Failpoint, FailMode>();
   /** Sustained faults held on by tests (a full disk, a refusing D1); always off in production. */
   readonly faults: Faults = noFaults();
   /** This object's storage, through the test faults (a plain pass-through while they are off). */
   private readonly storage: DurableObjectStorage;
-  /** Alarm runs in a row that failed part of their work; the next run waits a back-off for each. */
-  private alarmFailures = 0;
+  /** The alarm's work: recovery, delivery, forgetting, and when to run next (coordinator/recovery.ts). */
+  private readonly recovery: Recovery;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -150,6 +136,14 @@ export class TransferCoordinator extends DurableObject<Env> {
     this.sessions = new SessionStore(db);
     this.apiKeys = new ApiKeyStore(db);
     this.replies = new ReplyStore(db);
+    this.sessionDesk = new SessionDesk({
+      env,
+      config: () => this.config(),
+      storage: this.storage,
+      sessions: this.sessions,
+      apiKeys: this.apiKeys,
+      retryPolicy: () => this.retryPolicy(),
+    });
     this.refundRooms = new RefundRooms(db);
     this.events = new EventStore(this.storage.sql);
     this.webhooks = new WebhookStore(this.storage.sql);
@@ -183,7 +177,7 @@ export class TransferCoordinator extends DurableObject<Env> {
       q: this.q,
       commits: this.commits,
       outbox: () => this.outbox,
-      finish: (m, d) => this.finish(m, d),
+      finish: (m, d) => this.driver.finish(m, d),
     });
     this.relay = new EventRelay({
       env,
@@ -214,6 +208,45 @@ export class TransferCoordinator extends DurableObject<Env> {
       },
       { batch_max: config.outbox_batch_max, flush_delay_ms: config.outbox_flush_delay_ms, batches_per_flush: FLUSH_BATCHES_PER_CALL },
     );
+    this.driver = new MovementDriver({
+      env,
+      config: () => this.config(),
+      q: this.q,
+      commits: this.commits,
+      clock: this.clock,
+      relay: this.relay,
+      directory: this.directory,
+      finished: this.finished,
+      successes: this.successes,
+      authenticate: (token_hash) => this.authenticate(token_hash),
+      movement: (id) => this.movement(id),
+      self: () => this.sessions.profile()?.user_id ?? null,
+      local: this,
+      retryPolicy: () => this.retryPolicy(),
+      failpoint: (name) => this.failpoint(name),
+    });
+    this.refundDesk = new RefundDesk({
+      storage: this.storage,
+      rooms: this.refundRooms,
+      events: this.events,
+      relay: this.relay,
+      driver: this.driver,
+      movement: (id) => this.movement(id),
+    });
+    this.recovery = new Recovery({
+      config: () => this.config(),
+      q: this.q,
+      clock: this.clock,
+      outbox: this.outbox,
+      driver: this.driver,
+      desk: this.desk,
+      relay: this.relay,
+      events: this.events,
+      webhooks: this.webhooks,
+      hooks: this.hooks,
+      replies: this.replies,
+      finished: this.finished,
+    });
     void ctx.blockConcurrencyWhile(async () => {
       if (!hasSchema(ctx.storage.sql)) return;
       this.ensureSchema();
@@ -226,11 +259,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Records the user's profile (as of this login) and a new session for `token_hash`. */
   async openSession(input: { profile: Profile; token_hash: string }): Promise<{ code: "opened" }> {
     this.ensureSchema();
-    const config = this.config();
-    const open = { ...input, now_ms: Date.now(), ttl_ms: config.session_ttl_ms, max_sessions: config.sessions_max_per_user };
-    const evicted = this.storage.transactionSync(() => this.sessions.open(open));
-    await this.endLiveFeeds(evicted);
-    return { code: "opened" };
+    return this.sessionDesk.open(input);
   }
 
   /**
@@ -239,12 +268,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    */
   async authenticate(token_hash: string): Promise<AuthResult> {
     if (!this.schemaReady) return { code: "unauthenticated" };
-    const now_ms = Date.now();
-    const session = this.sessions.authenticate(token_hash, now_ms);
-    if (session.code === "ok" || !this.apiKeys.use(token_hash, now_ms)) return session;
-    const profile = this.sessions.profile();
-    if (profile === null) return { code: "unauthenticated" };
-    return { code: "ok", caller: { ...profile, token_hash, expires_at_ms: Number.MAX_SAFE_INTEGER } };
+    return this.sessionDesk.authenticate(token_hash);
   }
 
   // ---- API keys (coordinator/api-keys.ts) -----------------------------------------------------------------
@@ -252,7 +276,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Records a new API key of the user (its hash only), within `max_keys`. */
   async createApiKey(input: NewApiKey): Promise<CreateApiKeyResult> {
     this.ensureSchema();
-    return this.storage.transactionSync(() => this.apiKeys.create(input));
+    return this.sessionDesk.createApiKey(input);
   }
 
   /** The user's API keys, newest first, without the keys themselves. */
@@ -264,25 +288,19 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Revokes key `id` at once: the next request with it gets 401, and its live feed sockets close (4401). */
   async revokeApiKey(id: string): Promise<{ code: "revoked" | "not_found" }> {
     if (!this.schemaReady) return { code: "not_found" };
-    const key_hash = this.apiKeys.revoke(id);
-    if (key_hash === null) return { code: "not_found" };
-    await this.endLiveFeeds([key_hash]);
-    return { code: "revoked" };
+    return this.sessionDesk.revokeApiKey(id);
   }
 
   /** Ends one session, and closes its live feed sockets. */
   async revokeSession(token_hash: string): Promise<{ code: "revoked" }> {
     if (!this.schemaReady) return { code: "revoked" };
-    this.sessions.revoke(token_hash);
-    await this.endLiveFeeds([token_hash]);
-    return { code: "revoked" };
+    return this.sessionDesk.revokeSession(token_hash);
   }
 
   /** Ends every session of the user ("log out everywhere"), and closes their live feed sockets. */
   async revokeAllSessions(): Promise<{ code: "revoked" }> {
     if (!this.schemaReady) return { code: "revoked" };
-    await this.endLiveFeeds(this.sessions.revokeAll());
-    return { code: "revoked" };
+    return this.sessionDesk.revokeAllSessions();
   }
 
   /** Changes the user's role for their live sessions (the operator's auditor grant). */
@@ -323,38 +341,26 @@ export class TransferCoordinator extends DurableObject<Env> {
     return { code: "stored" };
   }
 
-  /** Closes the live feed sockets of ended sessions on every wallet of the user (coordinator/live-sessions.ts). */
-  private async endLiveFeeds(token_hashes: string[]): Promise<void> {
-    const wallet_ids = this.sessions.profile()?.wallet_ids ?? [];
-    await closeLiveSockets(this.env.WALLET, wallet_ids, token_hashes, this.retryPolicy());
-  }
-
   // ---- Money movements ------------------------------------------------------------------------------------
 
   /** Moves money from one of the user's wallets to a recipient, once per idempotency key. */
   async transfer(req: TransferRequest): Promise<MovementOutcome> {
-    assertAmount(req.amount);
-    const fields = { from_wallet_id: req.from_wallet_id, to_wallet_id: null, recipient: JSON.stringify(req.to), memo: req.memo };
-    return this.submit("transfer", req, fields);
+    return this.driver.transfer(req);
   }
 
   /** Tops up one of the user's wallets from outside the system, once per idempotency key. */
   async deposit(req: SingleWalletRequest): Promise<MovementOutcome> {
-    assertAmount(req.amount);
-    return this.submit("deposit", req, { from_wallet_id: null, to_wallet_id: req.wallet_id, recipient: null, memo: null });
+    return this.driver.deposit(req);
   }
 
   /** Pays out of one of the user's wallets to outside the system, once per idempotency key. */
   async withdraw(req: SingleWalletRequest): Promise<MovementOutcome> {
-    assertAmount(req.amount);
-    return this.submit("withdrawal", req, { from_wallet_id: req.wallet_id, to_wallet_id: null, recipient: null, memo: null });
+    return this.driver.withdraw(req);
   }
 
   /** Gives money back for transfer `req.refund_of`, as its recipient, once per idempotency key. */
   async refund(req: RefundRequest): Promise<MovementOutcome> {
-    assertAmount(req.amount);
-    const fields = { from_wallet_id: null, to_wallet_id: null, recipient: null, memo: req.memo, refund_of: req.refund_of };
-    return this.submit("transfer", req, fields);
+    return this.driver.refund(req);
   }
 
   /** A movement, for its sender or its recipient only, with the sum of its succeeded refunds. */
@@ -466,25 +472,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    * that claims the request before any money is reserved (coordinator/steps.ts, runPayment).
    */
   async payRequest(req: PayRequest): Promise<MovementOutcome | { code: "not_found" | "forbidden" }> {
-    const session = await this.authenticate(req.token_hash);
-    if (session.code !== "ok" || session.caller.user_id !== req.user_id) return { code: "unauthenticated" };
-    const seen = this.seen({ ...req });
-    if (seen !== null) return seen;
-    const owner = requestOwner(req.payment_request_id);
-    if (owner === null || !(await this.directory.userExists(owner))) return { code: "not_found" };
-    const quote =
-      owner === req.user_id
-        ? await this.quoteRequest(req.payment_request_id, req.user_id)
-        : await this.env.COORDINATOR.getByName(owner).quoteRequest(req.payment_request_id, req.user_id);
-    if (quote.code !== "ok") return quote;
-    const fields = {
-      from_wallet_id: req.from_wallet_id,
-      to_wallet_id: null,
-      recipient: JSON.stringify({ wallet_id: quote.requester_wallet_id }),
-      memo: quote.memo,
-      payment_request_id: req.payment_request_id,
-    };
-    return this.submit("transfer", { ...req, amount: quote.amount }, fields);
+    return this.driver.pay(req);
   }
 
   /**
@@ -603,43 +591,19 @@ export class TransferCoordinator extends DurableObject<Env> {
 
   // ---- Refund rooms of this user's transfers (called by the refunder's coordinator) ----------------------
 
-  /** Claims room for a refund of one of this user's transfers (coordinator/refund-rooms.ts). */
+  /** Claims room for a refund of one of this user's transfers (coordinator/refund-desk.ts). */
   async claimRefund(input: ClaimRefundInput): Promise<ClaimRefundResult> {
-    let t = this.movement(input.transfer_id);
-    if (t === null) return { code: "not_found" };
-    // A transfer still running here (after a restart, before recovery reached it) has no recipient yet: finish
-    // it first, then decide. If it cannot finish now, the refund is retried later (it is not refused).
-    if (t.state === "started") {
-      await this.drive(t, false);
-      t = this.movement(input.transfer_id);
-      if (t === null || t.state === "started") throw new Error(`transfer ${input.transfer_id} is still running; the refund waits`);
-    }
-    return this.storage.transactionSync(() => this.refundRooms.claim(t, input, Date.now()));
+    return this.refundDesk.claim(input);
   }
 
-  /**
-   * The refund's money has moved; its room counts toward the transfer's `refunded_amount`. The transfer's sender
-   * (this user) gets `transfer.refunded` in the same transaction, with the transfer as it stands after this
-   * refund; the refund's coordinator gets that body back, for its own user's copy.
-   */
+  /** The refund's money has moved: its room counts, and the sender gets `transfer.refunded` (refund-desk.ts). */
   async settleRefund(refund_id: string, transfer_id: string): Promise<SettledRefund> {
-    const t = this.movement(transfer_id);
-    if (t === null) throw new Error(`invariant: settling refund ${refund_id} of unknown transfer ${transfer_id}`);
-    const change_key = `${refund_id}:refunded`;
-    const settled = this.storage.transactionSync(() => {
-      const result = this.refundRooms.settle(refund_id);
-      const kept = this.events.byKey(change_key);
-      if (kept !== null) return { ...result, refunded_transfer: kept.object };
-      const object = movementObject(t, this.refundRooms.refunded(t.id));
-      if (result.code === "settled") this.relay.appendOwn([{ change_key, type: "transfer.refunded", object }], Date.now());
-      return { ...result, refunded_transfer: object };
-    });
-    return settled;
+    return this.refundDesk.settle(refund_id, transfer_id);
   }
 
   /** The refund was refused after its claim; its room is given back. */
   async releaseRefund(refund_id: string, reason: string): Promise<{ code: "released" | "exists" }> {
-    return this.storage.transactionSync(() => this.refundRooms.release(refund_id, reason));
+    return this.refundDesk.release(refund_id, reason);
   }
 
   /** A movement with the entries it produced, for its sender or its recipient only (receipts). */
@@ -663,7 +627,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Unfinished movements and undelivered outbox rows: what recovery still owes (for tests and audits). */
   async pending(): Promise<{ started: number; outbox: number; relays: number }> {
     if (!this.schemaReady) return { started: 0, outbox: 0, relays: 0 };
-    return { ...this.pendingCounts(), relays: this.events.relaysOwed().count };
+    return { ...this.recovery.pendingCounts(), relays: this.events.relaysOwed().count };
   }
 
   /** What this coordinator holds in memory for D1 (bounded: see FINISHED_MAX_BATCHES in coordinator/finished-successes.ts), for tests. */
@@ -671,36 +635,19 @@ export class TransferCoordinator extends DurableObject<Env> {
     return {
       finished: this.finished.size,
       finished_max: this.successes.max(),
-      alarm_failures: this.alarmFailures,
+      alarm_failures: this.recovery.failureCount(),
       outbox_failures: this.outbox.failureCount,
     };
   }
 
-  private pendingCounts(): { started: number; outbox: number } {
-    return { started: this.q.countStarted.get()?.n ?? 0, outbox: this.q.countOutbox.get()?.n ?? 0 };
-  }
-
   /**
    * Resumes every unfinished movement that is due, delivers the outbox, forgets expired idempotency keys and
-   * schedules itself again while anything is left. Safe to run any number of times.
+   * schedules itself again while anything is left (coordinator/recovery.ts). Safe to run any number of times.
    */
   override async alarm(): Promise<void> {
     this.clock.fired();
     if (!this.schemaReady) return;
-    let finishedAll: boolean;
-    try {
-      finishedAll = await this.recover(Date.now());
-    } catch (error) {
-      finishedAll = false;
-      log("warn", "coordinator alarm failed", { failures: this.alarmFailures + 1, error: errorText(error) });
-    }
-    // A run that could not finish what was due (a full disk, wallets that do not answer) leaves it owed in
-    // storage, perhaps with a due time it could not move forward; the next run then comes after a back-off
-    // instead of at once, which would wake the object again immediately, for ever.
-    this.alarmFailures = finishedAll ? 0 : this.alarmFailures + 1;
-    // If even this fails (the disk is still full), the runtime retries the alarm with its own back-off, and
-    // the clock's `by` stops trusting a time that never fired, so the next request sets it again.
-    await this.scheduleNext();
+    await this.recovery.run();
   }
 
   /**
@@ -709,209 +656,7 @@ export class TransferCoordinator extends DurableObject<Env> {
    */
   async wake(): Promise<{ code: "idle" | "scheduled" }> {
     if (!this.schemaReady) return { code: "idle" };
-    const owed = this.pendingCounts();
-    const events = this.events.relaysOwed().count + this.webhooks.pendingCount();
-    const idle = owed.started + owed.outbox + events === 0 && this.finished.size === 0 && !this.desk.owesWork(Date.now());
-    if (idle) return { code: "idle" };
-    await this.scheduleNext();
-    return { code: "scheduled" };
-  }
-
-  /**
-   * One alarm run's work: deliver, resume what is due, deliver again, forget expired keys. True when every
-   * due movement reached its outcome.
-   */
-  private async recover(now: number): Promise<boolean> {
-    await this.outbox.due();
-    const due = this.q.due.all({ now, limit: RECOVERY_BATCH });
-    let finishedAll = await this.desk.alarmWork(now);
-    for (const m of due) if ((await this.drive(m, false)).code === "unavailable") finishedAll = false;
-    const relayed = await this.relay.work(now);
-    this.hooks.leaseDue(now);
-    if (!relayed) finishedAll = false;
-    await this.outbox.due();
-    this.q.forgetKeys.run({ cutoff: now - this.config().idempotency_retention_ms });
-    this.replies.forgetOlderThan(now - this.config().idempotency_retention_ms);
-    return finishedAll;
-  }
-
-  private async submit(
-    kind: MovementKind,
-    req: MovementRequestBase & { amount: number },
-    fields: MovementFields,
-  ): Promise<MovementOutcome> {
-    // The session first (it rides along with the movement: no separate call), then the key before anything
-    // else: a replay never depends on the state of any wallet.
-    const session = await this.authenticate(req.token_hash);
-    if (session.code !== "ok" || session.caller.user_id !== req.user_id) return { code: "unauthenticated" };
-    const seen = this.seen(req);
-    if (seen !== null) return seen;
-    // A key whose movement is being recorded right now (its group has not committed yet) is in progress too.
-    if (this.starting.has(req.idempotency_key)) return { code: "idempotency_in_progress" };
-    // Bounded work in flight: past it (wallets that answer slowly), a new movement is refused before it is
-    // recorded, so nothing moves and the client retries its key.
-    if (this.driving.size + this.starting.size >= DRIVING_MAX) return { code: "unavailable" };
-    const wait = this.moneyBucket.take(this.config().rate_money_per_user_per_minute, Date.now());
-    if (wait !== null) return { code: "rate_limited", retry_after_s: wait };
-    this.starting.add(req.idempotency_key);
-    let m: MovementRow;
-    try {
-      m = await this.commits.run(() => this.start(kind, req, fields, session.caller.wallet_ids));
-    } catch (error) {
-      // Nothing was recorded (a full disk): nothing moved, and a retry with the same key starts afresh.
-      log("warn", "movement not recorded", { error: errorText(error) });
-      return { code: "unavailable" };
-    } finally {
-      this.starting.delete(req.idempotency_key);
-    }
-    this.failpoint("before_alarm");
-    await this.clock.ensureQuietly(m.next_attempt_at_ms);
-    this.failpoint("after_start");
-    return this.drive(m, false);
-  }
-
-  /** What an already-used key answers, or null for a new key. */
-  private seen(req: MovementRequestBase): MovementOutcome | Promise<MovementOutcome> | null {
-    const m = this.q.byKey.get({ key: req.idempotency_key });
-    if (m === undefined) return null;
-    if (m.request_hash !== req.request_hash) return { code: "idempotency_key_reused" };
-    if (m.state !== "started") return outcomeOf(m, true);
-    const finished = this.finished.get(m.id);
-    if (finished !== undefined) return outcomeOf(finished, true);
-    if (this.driving.has(m.id)) return { code: "idempotency_in_progress" };
-    // Nobody is driving it: the instance that started it crashed. Finish it for this caller now.
-    return this.drive(m, true);
-  }
-
-  /** Records the movement and its key in one transaction, before any wallet is touched. */
-  private start(
-    kind: MovementKind,
-    req: MovementRequestBase & { amount: number },
-    fields: MovementFields,
-    owned_wallet_ids: string[],
-  ): MovementRow {
-    const m = newMovementRow(kind, req, fields, owned_wallet_ids, Date.now(), this.config().recovery_delay_ms);
-    this.q.insertMovement.run(m);
-    return m;
-  }
-
-  /**
-   * Drives a movement to its outcome unless this instance is already doing so. The row is read again here,
-   * in the same turn as the check of `driving`: a caller may hold a row read before an `await` (the alarm
-   * walks a list of due movements), and a movement that ended meanwhile must answer its outcome, never run its
-   * steps again (a refusal for lack of funds, re-run after a deposit, would move money).
-   */
-  private drive(stale: MovementRow, replayed: boolean): Promise<MovementOutcome> {
-    const finished = this.finished.get(stale.id);
-    if (finished !== undefined) return Promise.resolve(outcomeOf(finished, replayed));
-    const running = this.driving.get(stale.id);
-    if (running !== undefined) return running;
-    const m = this.q.byId.get({ id: stale.id });
-    if (m === undefined) throw new Error(`invariant: driving missing movement ${stale.id}`);
-    if (m.state !== "started") return Promise.resolve(outcomeOf(m, replayed));
-    const run = this.run(m, replayed).finally(() => this.driving.delete(m.id));
-    this.driving.set(m.id, run);
-    return run;
-  }
-
-  private async run(m: MovementRow, replayed: boolean): Promise<MovementOutcome> {
-    let decision: Decision;
-    try {
-      decision = await this.steps(m);
-    } catch (error) {
-      await this.deferRecovery(m, error);
-      return { code: "unavailable" };
-    }
-    if (decision.status === "succeeded") {
-      try {
-        await this.relay.recordSuccessEvents(m, decision);
-      } catch (error) {
-        // The events could not be written (a full disk). The success is answered (it is derivable), but it is not
-        // kept for the outbox: the movement stays started, and recovery derives it again and appends its events.
-        await this.deferRecovery(m, error);
-        return outcomeOf(finishedRow(m, decision, 0), replayed);
-      }
-    }
-    let done: MovementRow;
-    try {
-      done =
-        decision.status === "succeeded"
-          ? await this.successes.finishLater(m, decision)
-          : await this.commits.run(() => this.finish(m, decision));
-    } catch (error) {
-      // The outcome could not be written (a full disk). A success is still derivable from the wallets, so it is
-      // answered; a refusal may not be (it can depend on a balance), so the caller retries its key. Either way
-      // the movement stays started and recovery writes its outcome once the disk has room.
-      await this.deferRecovery(m, error);
-      if (decision.status !== "succeeded") return { code: "unavailable" };
-      done = finishedRow(m, decision, 0);
-    }
-    this.failpoint("after_finish");
-    return outcomeOf(done, replayed);
-  }
-
-  private steps(m: MovementRow): Promise<Decision> {
-    const ports = this.ports();
-    if (m.kind === "transfer" && m.refund_of !== null) return runRefund(m, ports);
-    if (m.kind === "transfer" && m.payment_request_id !== null) return runPayment(m, ports);
-    if (m.kind === "transfer") return runTransfer(m, ports);
-    if (m.kind === "deposit") return runDeposit(m, ports);
-    return runWithdrawal(m, ports);
-  }
-
-  /**
-   * Records a refusal and marks what D1 is owed for it, in one UPDATE, before answering: a refusal may depend
-   * on state that changes (a balance), so it could not be derived again. Idempotent: a finished movement stays.
-   */
-  private finish(m: MovementRow, d: Decision): MovementRow {
-    const current = this.q.byId.get({ id: m.id });
-    if (current === undefined) throw new Error(`invariant: finishing missing movement ${m.id}`);
-    if (current.state !== "started") return current;
-    const done = finishedRow(current, d, 1);
-    this.q.updateMovement.run(done);
-    // A refusal's event is written with the refusal itself; a success's events were appended before it ended.
-    if (d.status === "failed") this.relay.appendOwn(outcomeEvents(done, d).own, Date.now());
-    return done;
-  }
-
-  /** Leaves `m` started, to be resumed by the alarm after a capped exponential back-off. */
-  private async deferRecovery(m: MovementRow, error: unknown): Promise<void> {
-    const config = this.config();
-    const current = this.movement(m.id);
-    if (current === null || current.state !== "started") return;
-    const attempts = current.attempts + 1;
-    const next_attempt_at_ms = Date.now() + backoffMs(attempts, config.recovery_delay_ms, config.recovery_max_delay_ms);
-    try {
-      this.q.updateMovement.run({ ...current, attempts, next_attempt_at_ms });
-    } catch (writeError) {
-      // A full disk: the old due time stays, and the alarm's own back-off keeps it from spinning.
-      log("warn", "movement deferral not recorded", { movement_id: m.id, error: errorText(writeError) });
-    }
-    log("warn", "movement deferred", { movement_id: m.id, attempts, error: errorText(error) });
-    await this.clock.ensureQuietly(next_attempt_at_ms);
-  }
-
-  /** Schedules the alarm for the earliest thing still owed: a movement, the outbox, or a key to forget. */
-  private async scheduleNext(): Promise<void> {
-    const now = Date.now();
-    const nextMovement = this.q.nextDue.get()?.at ?? null;
-    const outboxRows = this.q.countOutbox.get()?.n ?? 0;
-    const oldestKeys = [this.q.oldestKey.get()?.at ?? null, this.replies.oldest()].filter((at): at is number => at !== null);
-    const oldestKey = oldestKeys.length === 0 ? null : Math.min(...oldestKeys);
-    const config = this.config();
-    const candidates = [
-      nextMovement,
-      outboxRows > 0 || this.finished.size > 0 ? (this.outbox.retryAt ?? now + jittered(config.outbox_flush_delay_ms)) : null,
-      oldestKey === null ? null : oldestKey + config.idempotency_retention_ms,
-      this.desk.nextDue(now),
-      this.events.relaysOwed().next_at_ms,
-      this.events.nextPruneAt(config.event_retention_ms),
-      this.webhooks.nextDue(),
-    ].filter((at): at is number => at !== null);
-    if (candidates.length === 0) return;
-    // After failed runs, never sooner than the back-off: a movement due in the past must not wake us at once.
-    const floor = this.alarmFailures > 0 ? now + backoffMs(this.alarmFailures, config.recovery_delay_ms, config.recovery_max_delay_ms) : 0;
-    await this.clock.ensure(Math.max(floor, Math.min(...candidates)));
+    return this.recovery.wake();
   }
 
   /** Creates the tables on the first write (and migrates them on every start once they exist). */
@@ -919,19 +664,6 @@ export class TransferCoordinator extends DurableObject<Env> {
     if (this.schemaReady) return;
     migrate(this.storage, COORDINATOR_MIGRATIONS);
     this.schemaReady = true;
-  }
-
-  private ports(): StepPorts {
-    const peers = { env: this.env, directory: this.directory, self: () => this.sessions.profile()?.user_id ?? null, local: this };
-    return {
-      wallets: walletPort(this.env.WALLET, this.retryPolicy()),
-      refunds: refundPort(peers),
-      requests: requestPort(peers),
-      resolve: (recipient, currency) => this.directory.resolve(recipient, currency),
-      walletCurrency: (walletId) => this.directory.walletCurrency(walletId),
-      walletExists: (walletId) => this.directory.walletExists(walletId),
-      failpoint: (name) => this.failpoint(name),
-    };
   }
 
   /** Fails here if a test armed this point: by throwing, or by aborting the whole object. */

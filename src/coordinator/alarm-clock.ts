@@ -1,7 +1,8 @@
 /**
  * The one alarm of a user's coordinator, as this instance last set or read it. Everything that owes work later
  * (a movement's recovery, the outbox, a relay, a delivery) asks for the alarm by a time; the earliest wins. The
- * alarm's handler itself, and what it schedules next, stay with the Durable Object (src/transfer-coordinator.ts).
+ * alarm's handler stays with the Durable Object (src/transfer-coordinator.ts); its work, and what it schedules
+ * next, are coordinator/recovery.ts.
  */
 import { errorText, log } from "../observability/log";
 

@@ -26,7 +26,7 @@ export interface FinishedPorts {
   commits: GroupCommit;
   /** The coordinator's outbox (built after this, as it calls back here). */
   outbox: () => Outbox;
-  /** Records an outcome with its outbox mark (the coordinator's `finish`); runs inside the caller's commit. */
+  /** Records an outcome with its outbox mark (the driver's `finish`, coordinator/movement-driver.ts); runs inside the caller's commit. */
   finish: (m: MovementRow, d: Decision) => MovementRow;
 }
 

@@ -157,9 +157,12 @@ describe("idempotency storm", () => {
 });
 
 describe("a movement that has ended", () => {
-  /** The coordinator's own driver, reached past TypeScript's `private` (the alarm calls it with rows it read earlier). */
+  /**
+   * The coordinator's own driver (coordinator/movement-driver.ts), reached past TypeScript's `private` (the alarm
+   * calls it with rows it read earlier).
+   */
   interface Driver {
-    drive(row: Record<string, unknown>, replayed: boolean): Promise<{ code: string }>;
+    driver: { drive(row: Record<string, unknown>, replayed: boolean): Promise<{ code: string }> };
   }
 
   it("is never run again from a row read before it ended, even when the money to pay it has arrived since", async () => {
@@ -174,7 +177,7 @@ describe("a movement that has ended", () => {
       const row = state.storage.sql.exec("SELECT * FROM movements WHERE idempotency_key = ?", key).one();
       // The row as the alarm would have read it, before the refusal was recorded.
       const stale = { ...row, state: "started", failure_code: null, completed_at: null, entries: null };
-      const outcome = await (instance as unknown as Driver).drive(stale, false);
+      const outcome = await (instance as unknown as Driver).driver.drive(stale, false);
       expect(outcome.code).toBe("insufficient_funds");
     });
     await settle([a.id, b.id]);

@@ -10,6 +10,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { FailMode, Failpoint } from "../../src/coordinator/rpc";
+import { tokenHash } from "../../src/auth/sessions";
 import type { TransferCoordinator } from "../../src/transfer-coordinator";
 import {
   api,
@@ -302,12 +303,45 @@ describe("recovery without a retry", () => {
     const first = await send();
     expect(first.status).toBe(503);
     expect(first.headers.get("retry-after")).toBe("1");
+    // The failed run was deferred (MovementDriver's deferRecovery): counted, so the next one backs off further.
+    const row = await runInDurableObject(coordinatorStub(a.id), (_instance: TransferCoordinator, state) =>
+      state.storage.sql.exec<{ attempts: number }>("SELECT attempts FROM movements WHERE idempotency_key = ?", key).one(),
+    );
+    expect(row.attempts).toBe(1);
     const held = await walletStub(a.wallet_id).snapshot();
     expect(held.code === "ok" && held.wallet.held).toBe(100);
     await settle([a.id, b.id]);
     const retry = await send();
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    const check = await assertLedger([a.wallet_id, b.wallet_id]);
+    expect(check.wallets.map((w) => w.balance)).toEqual([4_900, 100]);
+  });
+
+  it("a retry of a key nobody is driving finishes the movement for its caller at once, instead of 409", async () => {
+    const a = await register();
+    const b = await register();
+    await deposit(a, 5_000);
+    await settle([a.id]);
+    const token_hash = await tokenHash(a.token);
+    const req = { user_id: a.id, token_hash, idempotency_key: crypto.randomUUID(), request_hash: "h", request_id: "r" };
+    const send = { ...req, from_wallet_id: a.wallet_id, to: { handle: b.handle }, amount: 100, memo: null };
+    // Inside the object, with nothing but microtasks between the end of the first call, the UPDATE and the retry,
+    // so its alarm cannot start the movement in between (it can only join a run already going): the first run
+    // is interrupted, its due time is pushed away from the alarm, and the retry must drive it itself.
+    const codes = await runInDurableObject(coordinatorStub(a.id), async (instance: TransferCoordinator, state) => {
+      instance.failpoints.set("after_reserve", "throw");
+      const first = await instance.transfer(send);
+      state.storage.sql.exec(
+        "UPDATE movements SET next_attempt_at_ms = ? WHERE idempotency_key = ?",
+        Date.now() + 3_600_000,
+        req.idempotency_key,
+      );
+      const retry = await instance.transfer(send);
+      return [first.code, retry.code, "replayed" in retry && retry.replayed];
+    });
+    expect(codes).toEqual(["unavailable", "created", true]);
+    await settle([a.id, b.id]);
     const check = await assertLedger([a.wallet_id, b.wallet_id]);
     expect(check.wallets.map((w) => w.balance)).toEqual([4_900, 100]);
   });
