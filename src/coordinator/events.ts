@@ -123,43 +123,46 @@ export class EventStore {
 
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Appends `e` unless its change already has its event; returns the new row, or null when it existed. */
+  /**
+   * Appends `e` unless its change already has its event; returns the new row, or null when it existed. Two
+   * statements: the row is inserted with the counter's next seq unless its change key is taken (a repeat inserts
+   * nothing and takes no number), and only then the counter moves to that seq, in the caller's transaction. The
+   * counter, not the table, gives the number, so pruning old events never lets one be given twice; any other
+   * conflict (a seq or an id already used) still throws. Statements are most of an append's cost
+   * (docs/performance.md, issue 17), so a repeat check, a counter bump and an insert became one insert here.
+   */
   append(e: NewEvent, now_ms: number): EventRow | null {
-    if (this.sql.exec("SELECT 1 FROM events WHERE change_key = ?", e.change_key).toArray().length > 0) return null;
-    const seq = this.nextSeq();
+    const id = `evt_${randomBase32()}`;
+    const created_at = new Date(now_ms).toISOString();
+    const inserted = this.sql
+      .exec<{ seq: number }>(
+        `INSERT INTO events (seq, id, change_key, type, created_at, created_at_ms, object)
+         SELECT COALESCE((SELECT last_seq FROM event_counter), 0) + 1, ?, ?, ?, ?, ?, ? WHERE true
+         ON CONFLICT (change_key) DO NOTHING RETURNING seq`,
+        id,
+        e.change_key,
+        e.type,
+        created_at,
+        now_ms,
+        e.object,
+      )
+      .toArray()[0];
+    if (inserted === undefined) return null;
+    this.sql.exec(
+      "INSERT INTO event_counter (one, last_seq) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET last_seq = excluded.last_seq",
+      inserted.seq,
+    );
     const row: EventRow = {
-      seq,
-      id: `evt_${randomBase32()}`,
+      seq: inserted.seq,
+      id,
       change_key: e.change_key,
       type: e.type,
-      created_at: new Date(now_ms).toISOString(),
+      created_at,
       created_at_ms: now_ms,
       object: e.object,
     };
-    this.sql.exec(
-      "INSERT INTO events (seq, id, change_key, type, created_at, created_at_ms, object) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      row.seq,
-      row.id,
-      row.change_key,
-      row.type,
-      row.created_at,
-      row.created_at_ms,
-      row.object,
-    );
     this.onAppend(row);
     return row;
-  }
-
-  /**
-   * The next seq, counted in the one-row counter. The row is created by the user's first event only: every later
-   * event is one UPDATE instead of an INSERT that does nothing and then the UPDATE (statements are most of an
-   * append's cost, docs/performance.md, issue 17).
-   */
-  private nextSeq(): number {
-    const bumped = this.sql.exec<{ last_seq: number }>("UPDATE event_counter SET last_seq = last_seq + 1 RETURNING last_seq").toArray()[0];
-    if (bumped !== undefined) return bumped.last_seq;
-    this.sql.exec("INSERT INTO event_counter (one, last_seq) VALUES (1, 1)");
-    return 1;
   }
 
   /** The event recorded for a change, if it is still kept. */

@@ -58,7 +58,12 @@ export class WebhookDesk {
   /** Registers an endpoint (its secret arrives sealed), unless the user has WEBHOOK_ENDPOINTS_MAX_PER_USER. */
   create(input: NewEndpointInput): { code: "created"; webhook_endpoint: EndpointView } | { code: "limit_exceeded"; max: number } {
     const max = this.ports.config().webhook_endpoints_max_per_user;
-    const row = this.ports.storage.transactionSync(() => this.ports.webhooks.add(input, max, Date.now()));
+    let row: ReturnType<WebhookStore["add"]>;
+    try {
+      row = this.ports.storage.transactionSync(() => this.ports.webhooks.add(input, max, Date.now()));
+    } finally {
+      this.ports.webhooks.forgetEndpoints();
+    }
     return row === null ? { code: "limit_exceeded", max } : { code: "created", webhook_endpoint: endpointView(row) };
   }
 
@@ -69,7 +74,11 @@ export class WebhookDesk {
 
   /** Removes an endpoint; its pending deliveries end. */
   remove(id: string): { code: "deleted" | "not_found" } {
-    return { code: this.ports.storage.transactionSync(() => this.ports.webhooks.remove(id)) ? "deleted" : "not_found" };
+    try {
+      return { code: this.ports.storage.transactionSync(() => this.ports.webhooks.remove(id)) ? "deleted" : "not_found" };
+    } finally {
+      this.ports.webhooks.forgetEndpoints();
+    }
   }
 
   /** A page of an endpoint's deliveries, newest first. */

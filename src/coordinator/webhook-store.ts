@@ -101,10 +101,29 @@ export const deliveryView = (d: DeliveryRow): DeliveryView => ({
 
 /** Endpoints and deliveries of one coordinator. Every method runs inside the caller's transaction. */
 export class WebhookStore {
+  /**
+   * Each endpoint's id and the event types it takes, as storage last had them, or null when unknown. Every event
+   * appended asks which endpoints take it, and almost every user has none, so reading the table for each one was
+   * a statement per event on the money path (docs/performance.md, issue 17). Only `add` and `remove` change the
+   * table, and both forget this; so does the caller once their transaction has ended (`forgetEndpoints`), so a
+   * rolled-back change is never remembered.
+   */
+  private routes: { id: string; types: ReadonlySet<string> }[] | null = null;
+
   constructor(private readonly sql: SqlStorage) {}
 
   endpoints(): EndpointRow[] {
     return this.sql.exec<EndpointRow>("SELECT * FROM webhook_endpoints ORDER BY created_at_ms, id").toArray();
+  }
+
+  /** Forgets what `routes` knew; called after any transaction that added or removed an endpoint, committed or not. */
+  forgetEndpoints(): void {
+    this.routes = null;
+  }
+
+  private endpointRoutes(): { id: string; types: ReadonlySet<string> }[] {
+    this.routes ??= this.endpoints().map((e) => ({ id: e.id, types: new Set(JSON.parse(e.types) as string[]) }));
+    return this.routes;
   }
 
   endpoint(id: string): EndpointRow | null {
@@ -119,6 +138,7 @@ export class WebhookStore {
   ): EndpointRow | null {
     const n = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_endpoints").one().n;
     if (n >= max) return null;
+    this.forgetEndpoints();
     const row: EndpointRow = {
       id: `whe_${randomBase32()}`,
       url: input.url,
@@ -144,6 +164,7 @@ export class WebhookStore {
   /** Removes an endpoint; its pending deliveries end as failed (nobody is there to receive them). */
   remove(id: string): boolean {
     if (this.endpoint(id) === null) return false;
+    this.forgetEndpoints();
     this.sql.exec("DELETE FROM webhook_endpoints WHERE id = ?", id);
     this.sql.exec(
       "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at_ms = NULL WHERE endpoint_id = ? AND status = 'pending'",
@@ -155,8 +176,8 @@ export class WebhookStore {
   /** One pending delivery per endpoint that takes this event's type, leased for the first attempt. Returns their ids. */
   deliveriesFor(event: EventRow, now_ms: number, lease_ms: number): string[] {
     const ids: string[] = [];
-    for (const e of this.endpoints()) {
-      if (!(JSON.parse(e.types) as string[]).includes(event.type)) continue;
+    for (const e of this.endpointRoutes()) {
+      if (!e.types.has(event.type)) continue;
       const id = `whd_${randomBase32()}`;
       this.sql.exec(
         `INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, event_id, status, attempts, last_status_code, next_attempt_at_ms,

@@ -126,6 +126,30 @@ describe("webhook endpoint routes", () => {
     expect((await api("/webhook-endpoints", { method: "GET" })).status).toBe(401);
   });
 
+  it("an endpoint added or removed after the user's events began takes, or stops taking, the very next event", async () => {
+    // The coordinator remembers which endpoints take which types (coordinator/webhook-store.ts); the first deposit
+    // makes it remember "none", so each change below must be heard at once, not after a restart.
+    const a = await register();
+    await deposit(a, 100);
+    const first = (await addEndpoint(a, "https://hooks.example.com/1", ["deposit.succeeded"])).json.webhook_endpoint.id;
+    await deposit(a, 200);
+    expect(await deliveries(a, first)).toHaveLength(1);
+    const second = (await addEndpoint(a, "https://hooks.example.com/2", ["deposit.succeeded", "transfer.succeeded"])).json.webhook_endpoint
+      .id;
+    await deposit(a, 300);
+    expect(await deliveries(a, first)).toHaveLength(2);
+    expect(await deliveries(a, second)).toHaveLength(1);
+    expect((await api(`/webhook-endpoints/${first}`, { token: a.token, method: "DELETE" })).status).toBe(204);
+    await deposit(a, 400);
+    expect(await deliveries(a, second)).toHaveLength(2);
+    const rows = await runInDurableObject(
+      coordinatorStub(a.id),
+      async (_: TransferCoordinator, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?", first).one().n,
+    );
+    expect(rows).toBe(2);
+  });
+
   it("WEBHOOK_ENDPOINTS_MAX_PER_USER is 422 limit_exceeded; a keyed registration replays its secret, stored only sealed", async () => {
     const a = await register();
     const first = await addEndpoint(a, "https://hooks.example.com/0", ["deposit.succeeded"], "k1");
