@@ -478,10 +478,12 @@ export class TransferCoordinator extends DurableObject<Env> {
   /**
    * Where this user's contacts come from, as far as this object knows them: the recipients of their most recent
    * succeeded transfers (by wallet), and the people of their most recent requests both ways (by user), each
-   * marked when it was named by phone only. The edge adds who paid them (from their wallets) and the names.
+   * marked when it was named by phone only. The edge adds who paid them (from their wallets) and the names;
+   * `asked` are the ids its incoming entries name (each one's transfer and the transfer it refunds), checked by id
+   * here, since the transfer or request they answer may be older than the latest `scan_max` rows.
    */
-  async contactSources(scan_max: number): Promise<ContactSources> {
-    if (!this.schemaReady) return { wallets: [], users: [] };
+  async contactSources(scan_max: number, asked: string[] = []): Promise<ContactSources> {
+    if (!this.schemaReady) return { wallets: [], users: [], phone_only: [] };
     // Successes still waiting for the outbox are in memory, not yet written as succeeded.
     const waiting = [...this.finished.values()].filter((m) => m.kind === "transfer" && m.state === "succeeded");
     const wallets = [...waiting, ...this.q.recentSent.all({ limit: scan_max })].flatMap((s) =>
@@ -497,7 +499,20 @@ export class TransferCoordinator extends DurableObject<Env> {
             },
           ],
     );
-    return { wallets, users: this.desk.people(scan_max) };
+    const users = this.desk.people(scan_max);
+    const named = [
+      ...wallets.flatMap((w) => (w.by_phone ? [w.transfer_id] : [])),
+      ...users.flatMap((u) => (u.by_phone && u.transfer_id !== null ? [u.transfer_id] : [])),
+    ];
+    const unsure = [...wallets.flatMap((w) => (w.refund_of === null ? [] : [w.refund_of])), ...asked];
+    return { wallets, users, phone_only: [...new Set([...named, ...unsure.filter((id) => this.phoneOnly(id))])] };
+  }
+
+  /** Whether transfer `id` is one this user sent to a phone, or one that paid their request addressed to a phone. */
+  private phoneOnly(id: string): boolean {
+    const sent = this.movement(id);
+    if (sent !== null) return sent.kind === "transfer" && sent.recipient?.includes('"phone_index"') === true;
+    return this.desk.paidByPhone(id);
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
- * The rate limits and the login back-off (read in src/api/routes/auth.ts and src/transfer-coordinator.ts): how many attempts
- * an address, a handle, an IPv6 /48 or a user may make per minute, and how the back-off after failures grows.
+ * The rate limits and the login back-off (read in src/api/routes/auth.ts and src/coordinator/movement-driver.ts): how
+ * many attempts an address, a handle, an IPv6 /48 or a user may make per minute, and how the back-off after failures
+ * grows.
  */
 import { DAY_MS, integer, type VarsOf } from "./parse";
 

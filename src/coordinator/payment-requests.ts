@@ -152,6 +152,11 @@ export class RequestStore {
     }));
   }
 
+  /** Whether `transfer_id` paid one of this user's requests that named its payer by phone only. */
+  paidByPhone(transfer_id: string): boolean {
+    return this.q.paidBy.get({ transfer_id })?.payer.startsWith('{"phone"') === true;
+  }
+
   private write(row: PaymentRequestRow): PaymentRequestRow {
     this.q.update.run(row);
     return row;
@@ -269,6 +274,12 @@ function prepareRequestStatements(db: DrizzleSqliteDODatabase) {
         .from(r)
         .orderBy(desc(r.created_at_ms))
         .limit(p("limit"))
+        .prepare(),
+    paidBy: () =>
+      db
+        .select({ payer: r.payer })
+        .from(r)
+        .where(eq(r.transfer_id, p("transfer_id")))
         .prepare(),
     markNotified: () =>
       db

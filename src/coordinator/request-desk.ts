@@ -240,6 +240,11 @@ export class RequestDesk {
     ];
   }
 
+  /** Whether `transfer_id` paid one of this user's requests that named its payer by phone only (for contacts). */
+  paidByPhone(transfer_id: string): boolean {
+    return this.requests.paidByPhone(transfer_id);
+  }
+
   // ---- Helpers ----------------------------------------------------------------------------------------------
 
   private async refusal(input: CreateRequestsInput): Promise<CreateRequestsResult | null> {

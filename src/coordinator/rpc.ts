@@ -75,6 +75,12 @@ export interface ContactSources {
   wallets: { wallet_id: string; at_ms: number; by_phone: boolean; transfer_id: string; refund_of: string | null }[];
   /** `transfer_id`: the transfer that paid this user's request to them (null unless paid, or not a request of theirs). */
   users: { user_id: string; at_ms: number; by_phone: boolean; transfer_id: string | null }[];
+  /**
+   * The transfers between this user and someone they know only by phone (sent to a phone, or paying a request
+   * addressed to one), among those named in `wallets` and `users`, the refunded transfers of `wallets`, and the ids
+   * the edge asked about: a payment or refund that answers one of them must not name its sender either.
+   */
+  phone_only: string[];
 }
 
 export interface SingleWalletRequest extends MovementRequestBase {

@@ -143,6 +143,9 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
   // Contract v1.1 events and webhooks (issue 16): the user's event log, events owed to other users'
   // coordinators, webhook endpoints and their deliveries (coordinator/events.ts).
   EVENTS_MIGRATION,
+  // GET /me/contacts (review of session 10): the request a transfer paid, found by that transfer's id, so that a
+  // payment of a request addressed to a phone is known as such however many requests came after it.
+  `CREATE INDEX payment_requests_paid_by ON payment_requests (transfer_id) WHERE transfer_id IS NOT NULL;`,
 ];
 
 export const movementsTable = sqliteTable("movements", {

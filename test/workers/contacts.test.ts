@@ -2,8 +2,9 @@
  * `GET /me/contacts`: people the caller paid, was paid by, or exchanged requests with, most recent first; never
  * a phone number, and never someone known only by phone.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, deposit, register, transfer } from "./helpers";
+import { api, coordinatorStub, deposit, register, settle, transfer } from "./helpers";
 
 const phoneNumber = (): string => `+1917${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
 
@@ -105,5 +106,64 @@ describe("contacts", () => {
     expect((await transfer(a, { handle: d.handle }, 10)).status).toBe(201);
     const res = await api<{ items: { handle: string }[] }>("/me/contacts", { token: a.token });
     expect(res.json.items.map((i) => i.handle)).toEqual([d.handle]);
+  });
+
+  // The edge reads the caller's latest CONTACT_SCAN_MAX (200) incoming entries per wallet, and the coordinator its
+  // latest 200 sent transfers and 200 requests: an answer that is recent (a refund, a payment) to a transfer or
+  // request that is older than 200 newer ones must still be known as phone-only. The newer rows are written straight
+  // into the caller's coordinator (as settled, already delivered), instead of making 200 real movements.
+  it("a refund of a transfer sent by phone, or a payment of a request to a phone, stays unlisted past 200 newer rows", async () => {
+    const a = await register();
+    const other = await register();
+    const phone = phoneNumber();
+    const p = await register({ phone });
+    await deposit(a, 1_000);
+    await deposit(p, 1_000);
+    const sent = await transfer(a, { phone }, 40);
+    expect(sent.status, sent.text).toBe(201);
+    const sent_id = (sent.json as { transfer: { id: string } }).transfer.id;
+    const asked = await api<{ payment_request: { id: string } }>("/payment-requests", {
+      token: a.token,
+      body: { wallet_id: a.wallet_id, payer: { phone }, amount: 25 },
+    });
+    expect(asked.status, asked.text).toBe(201);
+    await settle([a.id]);
+    await runInDurableObject(coordinatorStub(a.id), (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+         INSERT INTO movements SELECT 'newer-' || i, kind, user_id, state, NULL, request_hash, request_id, from_wallet_id, ?,
+           ?, amount, currency, memo, failure_code, owned_wallet_ids, entries, created_at, created_at_ms + i, completed_at,
+           attempts, next_attempt_at_ms, 0, NULL, NULL FROM movements, n WHERE id = ?`,
+        other.wallet_id,
+        JSON.stringify({ handle: other.handle }),
+        sent_id,
+      );
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+         INSERT INTO payment_requests SELECT id || '-newer-' || i, 'cancelled', requester, requester_wallet_id, ?, ?, amount,
+           currency, memo, NULL, created_at, created_at_ms + i, expires_at_ms + i, created_at, NULL, NULL, 0
+           FROM payment_requests, n WHERE id = ?`,
+        other.id,
+        JSON.stringify({ handle: other.handle }),
+        asked.json.payment_request.id,
+      );
+    });
+    // p refunds a's payment to their phone, and pays a's request to their phone: both are a's newest incoming entries.
+    const refund = await api(`/transfers/${sent_id}/refunds`, { token: p.token, key: `refund-${p.handle}`, body: { amount: 15 } });
+    expect(refund.status, refund.text).toBe(201);
+    const paid = await api(`/payment-requests/${asked.json.payment_request.id}/pay`, {
+      token: p.token,
+      key: `pay-${p.handle}`,
+      body: { from_wallet_id: p.wallet_id },
+    });
+    expect(paid.status, paid.text).toBe(201);
+    // And a's own refund of that payment goes back to the same person.
+    const paid_id = (paid.json as { transfer: { id: string } }).transfer.id;
+    const back = await api(`/transfers/${paid_id}/refunds`, { token: a.token, key: `refund-${a.handle}`, body: { amount: 5 } });
+    expect(back.status, back.text).toBe(201);
+    const res = await api<{ items: { handle: string }[] }>("/me/contacts", { token: a.token });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.items.map((i) => i.handle)).toEqual([other.handle]);
   });
 });

@@ -5,13 +5,14 @@
  * paid them lately, and one D1 read puts names to them. The work is bounded (CONTACT_SCAN_MAX of each source),
  * so the cost does not grow with the caller's history; someone last seen before that window has stopped being
  * recent. A phone number never appears, and someone the caller only ever named by phone is left out: listing
- * them by handle would tell the caller who owns that number.
+ * them by handle would tell the caller who owns that number. Money that answers such a transfer or request (its
+ * payment, or a refund either way) is checked by id in the coordinator, whatever its age, since the transfer or
+ * request it answers may lie outside the window while the answer is inside it.
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { users, wallets } from "../../db/schema";
-import type { ContactSources } from "../../coordinator/rpc";
 import type { AppContext, AppEnv } from "../context";
 import { pageLimit } from "../paging";
 import { requireAuth } from "../middleware";
@@ -44,9 +45,12 @@ export const contactRoutes = new OpenAPIHono<AppEnv>();
 contactRoutes.openapi(contactsRoute, async (c) => {
   const limit = contactLimit(c.req.valid("query").limit);
   const caller = c.get("caller");
-  const sources = await c.env.COORDINATOR.getByName(caller.user_id).contactSources(CONTACT_SCAN_MAX);
-  const withPhoneOnly = phoneOnlyTransfers(sources);
-  const payers = await recentPayers(c, caller.wallet_ids, withPhoneOnly);
+  const incoming = await incomingEntries(c, caller.wallet_ids);
+  // The coordinator checks by id the transfers these entries answer, however old: see ContactSources.phone_only.
+  const asked = [...new Set(incoming.flatMap((e) => (e.refund_of === null ? [e.transfer_id] : [e.transfer_id, e.refund_of])))];
+  const sources = await c.env.COORDINATOR.getByName(caller.user_id).contactSources(CONTACT_SCAN_MAX, asked);
+  const withPhoneOnly: ReadonlySet<string> = new Set(sources.phone_only);
+  const payers = incoming.map((e) => ({ wallet_id: e.wallet_id, at_ms: e.at_ms, by_phone: answersPhoneOnly(e, withPhoneOnly) }));
   // A refund the caller sent for a payment from someone they know only by phone goes to that same person.
   const sent = sources.wallets.map((w) => ({ ...w, by_phone: w.by_phone || (w.refund_of !== null && withPhoneOnly.has(w.refund_of)) }));
   const byWallet = [...sent, ...payers];
@@ -79,50 +83,35 @@ function contactLimit(raw: string | undefined): number {
   return pageLimit(raw, 10, 50);
 }
 
-/**
- * The transfers between the caller and someone they know only by a phone number: those they sent to a phone,
- * and those that paid a request they addressed to a phone. Money that answers one of these (its payment, or a
- * refund of it, either way) comes from or goes to that same person, so listing them by handle would tell the
- * caller who owns the number, which the request and the transfer themselves never do.
- */
-function phoneOnlyTransfers(sources: ContactSources): Set<string> {
-  return new Set([
-    ...sources.wallets.flatMap((w) => (w.by_phone ? [w.transfer_id] : [])),
-    ...sources.users.flatMap((u) => (u.by_phone && u.transfer_id !== null ? [u.transfer_id] : [])),
-  ]);
+/** An incoming transfer of the caller's: who sent it, when, and which transfers it is or refunds. */
+interface IncomingEntry {
+  wallet_id: string;
+  at_ms: number;
+  transfer_id: string;
+  refund_of: string | null;
 }
 
-/**
- * Who paid the caller lately: the senders of the latest incoming transfers of each of their wallets, marked as
- * known by phone only when the transfer, or the transfer it refunds, is in `phone_only` (phoneOnlyTransfers).
- */
-async function recentPayers(
-  c: AppContext,
-  wallet_ids: string[],
-  phone_only: ReadonlySet<string>,
-): Promise<{ wallet_id: string; at_ms: number; by_phone: boolean }[]> {
+/** Who paid the caller lately: the senders of the latest incoming transfers of each of their wallets. */
+async function incomingEntries(c: AppContext, wallet_ids: string[]): Promise<IncomingEntry[]> {
   const pages = await Promise.all(wallet_ids.map((id) => c.env.WALLET.getByName(id).history({ limit: CONTACT_SCAN_MAX })));
   return pages.flatMap((page) =>
     page.code !== "ok"
       ? []
       : page.items.flatMap((e) =>
           e.kind === "transfer_in" && e.counterparty !== null
-            ? [
-                {
-                  wallet_id: e.counterparty,
-                  at_ms: Date.parse(e.created_at),
-                  by_phone: answersPhoneOnly(e, phone_only),
-                },
-              ]
+            ? [{ wallet_id: e.counterparty, at_ms: Date.parse(e.created_at), transfer_id: e.transfer_id, refund_of: e.refund_of ?? null }]
             : [],
         ),
   );
 }
 
-/** Whether an incoming entry paid, or refunds, a transfer with someone the caller knows only by phone. */
-function answersPhoneOnly(e: { transfer_id: string | null; refund_of?: string | null }, phone_only: ReadonlySet<string>): boolean {
-  if (e.transfer_id !== null && phone_only.has(e.transfer_id)) return true;
-  return e.refund_of !== undefined && e.refund_of !== null && phone_only.has(e.refund_of);
+/**
+ * Whether an incoming entry paid, or refunds, a transfer with someone the caller knows only by phone (sent to a
+ * phone, or paying a request addressed to one). Money that answers such a transfer comes from that same person,
+ * so listing them by handle would tell the caller who owns the number, which the transfer itself never does.
+ */
+function answersPhoneOnly(e: IncomingEntry, phone_only: ReadonlySet<string>): boolean {
+  return phone_only.has(e.transfer_id) || (e.refund_of !== null && phone_only.has(e.refund_of));
 }
 
 /** The owners of these wallets, and the handle and display name of every user involved, in two D1 reads. */
