@@ -483,6 +483,10 @@ export class TransferCoordinator extends DurableObject<Env> {
    * here, since the transfer or request they answer may be older than the latest `scan_max` rows.
    */
   async contactSources(scan_max: number, asked: string[] = []): Promise<ContactSources> {
+    // The edge names at most two ids per incoming entry it read (its transfer and the one it refunds), `scan_max`
+    // entries per wallet: more is a caller's bug, refused rather than looked up without end.
+    const asked_max = 2 * scan_max * this.config().wallets_max_per_user;
+    if (asked.length > asked_max) throw new Error(`invariant: ${asked.length} contact ids asked, at most ${asked_max}`);
     if (!this.schemaReady) return { wallets: [], users: [], phone_only: [] };
     // Successes still waiting for the outbox are in memory, not yet written as succeeded.
     const waiting = [...this.finished.values()].filter((m) => m.kind === "transfer" && m.state === "succeeded");

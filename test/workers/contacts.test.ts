@@ -2,8 +2,10 @@
  * `GET /me/contacts`: people the caller paid, was paid by, or exchanged requests with, most recent first; never
  * a phone number, and never someone known only by phone.
  */
+import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { configOf } from "../../src/config";
 import { api, coordinatorStub, deposit, register, settle, transfer } from "./helpers";
 
 const phoneNumber = (): string => `+1917${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
@@ -112,6 +114,14 @@ describe("contacts", () => {
   // latest 200 sent transfers and 200 requests: an answer that is recent (a refund, a payment) to a transfer or
   // request that is older than 200 newer ones must still be known as phone-only. The newer rows are written straight
   // into the caller's coordinator (as settled, already delivered), instead of making 200 real movements.
+  it("the coordinator looks up at most two ids per entry the edge could have read, and refuses more", async () => {
+    const a = await register();
+    await deposit(a, 100);
+    const most = 2 * 3 * configOf(env).wallets_max_per_user;
+    await expect(coordinatorStub(a.id).contactSources(3, Array<string>(most).fill("trf_nope"))).resolves.toMatchObject({ phone_only: [] });
+    await expect(coordinatorStub(a.id).contactSources(3, Array<string>(most + 1).fill("trf_nope"))).rejects.toThrow(/at most/);
+  });
+
   it("a refund of a transfer sent by phone, or a payment of a request to a phone, stays unlisted past 200 newer rows", async () => {
     const a = await register();
     const other = await register();
