@@ -19,6 +19,18 @@ export function pageLimit(raw: string | undefined, fallback: number, max: number
 }
 
 /** A position in a newest-first list: the last item's time and id; the next page is what comes strictly before. */
+/**
+ * The position of a list followed by an ascending number (events by seq, checkpoints by size): `after`, or `cursor`
+ * in its place. Every list of the API is followed by passing `next_cursor` back as `cursor`, and a client that did
+ * that on a route reading only `after` was answered the first page again, for ever (an unknown query parameter is
+ * ignored). Both, disagreeing, is a 400 rather than a guess.
+ */
+export function afterParam(after: string | undefined, cursor: string | undefined): string | undefined {
+  if (after !== undefined && cursor !== undefined && after !== cursor)
+    throw new ApiError("validation_error", [{ field: "cursor", issue: "names another position than after" }]);
+  return after ?? cursor;
+}
+
 export interface TimePosition {
   at_ms: number;
   id: string;

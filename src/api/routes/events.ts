@@ -13,7 +13,7 @@ import type { AppEnv } from "../context";
 import { withErrors } from "../declared-errors";
 import { ApiError, jsonResponse } from "../errors";
 import { requireAuth } from "../middleware";
-import { pageLimit } from "../paging";
+import { afterParam, pageLimit } from "../paging";
 import { asTyped } from "../render";
 import { jsonContent } from "../schemas";
 
@@ -72,17 +72,6 @@ eventRoutes.openapi(eventsRoute, async (c) => {
   const items = await openPhonesInJson(c.env, rows.map(eventJson).join(","));
   return asTyped(jsonResponse(c, 200, `{"items":[${items}],"next_cursor":${next}}`));
 });
-
-/**
- * `after`, or `cursor` in its place: every other list of the API is followed by passing `next_cursor` back as
- * `cursor`, and a client that did that here was answered the first page again, for ever. Both, disagreeing, is a
- * 400 rather than a guess.
- */
-function afterParam(after: string | undefined, cursor: string | undefined): string | undefined {
-  if (after !== undefined && cursor !== undefined && after !== cursor)
-    throw new ApiError("validation_error", [{ field: "cursor", issue: "names another position than after" }]);
-  return after ?? cursor;
-}
 
 function afterSeq(raw: string | undefined): number {
   if (raw === undefined) return 0;

@@ -19,6 +19,7 @@ import { ApiError } from "../errors";
 import { limitBody, requireAuth } from "../middleware";
 import { clientAddress, enforceAddress } from "../rate-limits";
 import { jsonContent } from "../schemas";
+import { afterParam } from "../paging";
 
 /** The one log object. */
 export function logObject(env: Env): DurableObjectStub<TransparencyLog> {
@@ -243,17 +244,6 @@ logRoutes.openapi(checkpointsRoute, async (c) => {
   const page = await logObject(c.env).checkpointsAfter(after, limit);
   return c.json({ items: page.items, next_cursor: page.more && page.last !== null ? String(page.last) : null }, 200);
 });
-
-/**
- * `after`, or `cursor` in its place: every other list of the API is followed by passing `next_cursor` back as
- * `cursor`, and a client that did that here was answered the first page again, for ever (an unknown query
- * parameter is ignored). Both, disagreeing, is a 400 rather than a guess, as in routes/events.ts.
- */
-function afterParam(after: string | undefined, cursor: string | undefined): string | undefined {
-  if (after !== undefined && cursor !== undefined && after !== cursor)
-    throw new ApiError("validation_error", [{ field: "cursor", issue: "names another position than after" }]);
-  return after ?? cursor;
-}
 
 logRoutes.openapi(cosignRoute, async (c) => {
   const type = c.req.header("content-type") ?? "";
