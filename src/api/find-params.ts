@@ -20,11 +20,13 @@ const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9
 
 /**
  * Reads an instant and writes it as `toISOString()` does (milliseconds, `Z`), the form entries are stamped
- * with, so that text comparison in SQL is time comparison. Digits past the millisecond round up: an entry
- * stamped at millisecond m is at or after the instant exactly when it is at or after the instant rounded up,
- * and before it exactly when before the rounded-up instant, so both ends of a range keep their meaning.
+ * with, so that text comparison in SQL is time comparison. By default digits past the millisecond round up: an
+ * entry stamped at millisecond m is at or after the instant exactly when it is at or after the instant rounded
+ * up, and before it exactly when before the rounded-up instant, so both ends of a range keep their meaning.
+ * An inclusive upper bound ("at or before", the balance's `at`) needs `"down"` instead: m is at or before the
+ * instant exactly when it is at or before the instant rounded down.
  */
-export function parseInstant(field: string, raw: string): string {
+export function parseInstant(field: string, raw: string, rounding: "up" | "down" = "up"): string {
   const match = INSTANT.exec(raw);
   const bad = new ApiError("validation_error", [{ field, issue: "an ISO 8601 instant with a time zone, like 2026-11-30T10:00:00Z" }]);
   if (match === null) throw bad;
@@ -32,7 +34,7 @@ export function parseInstant(field: string, raw: string): string {
   const base = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${frac.slice(0, 3).padEnd(3, "0")}${zone}`);
   // Date.parse accepts 2026-02-30; a round trip through the UTC fields of a Z instant catches it.
   if (!Number.isFinite(base) || !sameCalendarDay(`${y}-${mo}-${d}`) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) throw bad;
-  const extra = /[1-9]/.test(frac.slice(3)) ? 1 : 0;
+  const extra = rounding === "up" && /[1-9]/.test(frac.slice(3)) ? 1 : 0;
   const ms = base + extra;
   if (ms < 0 || ms > 253_402_300_799_999) throw bad;
   return new Date(ms).toISOString();

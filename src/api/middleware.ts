@@ -82,7 +82,8 @@ async function refuseTooLarge(c: AppContext): Promise<never> {
 
 function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
-  const match = /^Bearer ([^\s]+)$/.exec(header);
+  // The scheme is case-insensitive (RFC 9110 section 11.1), so "bearer" and "BEARER" name it too.
+  const match = /^Bearer ([^\s]+)$/i.exec(header);
   return match?.[1] ?? "";
 }
 

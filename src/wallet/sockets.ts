@@ -115,9 +115,12 @@ export function readUpgrade(request: Request, owner_id: string, now_ms: number):
   // Without a session to check every send against, no socket: the edge always sets both.
   if (!SESSION_ID_SHAPE.test(session_id) || !Number.isSafeInteger(session_expires_ms)) return { ok: false, status: 403 };
   if (session_expires_ms <= now_ms) return { ok: false, status: 401 };
-  const afterText = new URL(request.url).searchParams.get("after_seq");
-  const after_seq = afterText === null ? null : Number(afterText);
-  if (after_seq !== null && (!Number.isSafeInteger(after_seq) || after_seq < 0)) return { ok: false, status: 400 };
+  const afterTexts = new URL(request.url).searchParams.getAll("after_seq");
+  // Digits only, given once, as every list's limit: Number() alone would read "" as 0 (a replay of everything),
+  // and "0x1", "1e0" or " 1" as 1, so a mistyped value would be served instead of refused.
+  if (afterTexts.length > 1 || (afterTexts.length === 1 && !/^\d{1,16}$/.test(afterTexts[0] ?? ""))) return { ok: false, status: 400 };
+  const after_seq = afterTexts.length === 0 ? null : Number(afterTexts[0]);
+  if (after_seq !== null && !Number.isSafeInteger(after_seq)) return { ok: false, status: 400 };
   return { ok: true, connection: { user_id, session_id, session_expires_ms, after_seq } };
 }
 

@@ -211,6 +211,9 @@ describe("401 unauthenticated", () => {
     expectError(await api("/me"), 401, "unauthenticated");
     expectError(await api("/me", { headers: { authorization: "Basic abc" } }), 401, "unauthenticated");
     expectError(await api("/me", { token: "x".repeat(43) }), 401, "unauthenticated");
+    // RFC 9110 section 11.1: the scheme is case-insensitive, so a client that writes "bearer" is not turned away.
+    for (const scheme of ["bearer", "BEARER"])
+      expect((await api("/me", { headers: { authorization: `${scheme} ${user.token}` } })).status).toBe(200);
     expectError(await api(`/wallets/${user.wallet_id}/deposits`, { key: "k", body: { amount: 5 } }), 401, "unauthenticated");
     expect(await balanceOf(user)).toBe(0);
   });

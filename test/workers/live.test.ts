@@ -162,6 +162,28 @@ describe("live feed: events", () => {
     expect(events.map((e) => e.type)).toEqual(["snapshot", "entry", "entry"]);
     live.ws.close(1000);
   });
+
+  it("an after_seq on the upgrade URL that is not written as digits is refused, as every list's limit is", async () => {
+    const a = await register();
+    await deposit(a, 1);
+    // Number() would read each of these as a seq (an empty one as 0, a replay of everything), so each is checked.
+    for (const query of [
+      "?after_seq=",
+      "?after_seq=0x1",
+      "?after_seq=1e0",
+      "?after_seq=%201",
+      "?after_seq=%2B1",
+      "?after_seq=1.0",
+      "?after_seq=0&after_seq=1",
+    ]) {
+      const res = await connect(a, { query });
+      expect(res.status, query).toBe(400);
+      expect((await res.json<{ error: { code: string } }>()).error.code, query).toBe("validation_error");
+    }
+    const live = await open(a, "?after_seq=0");
+    expect((await live.waitFor(2)).map((e) => e.type)).toEqual(["snapshot", "entry"]);
+    live.ws.close(1000);
+  });
 });
 
 describe("live feed: limits", () => {

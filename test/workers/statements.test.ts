@@ -52,6 +52,9 @@ describe("balance at an instant", () => {
     expect(await balance(at(1, 0))).toMatchObject({ balance: 1_000, seq: 1 });
     expect(await balance("2026-01-02T10:00:00+01:00")).toMatchObject({ at: at(2, 9), balance: 750, seq: 2 });
     expect(await balance("2026-01-02T09:59:59.999+01:00")).toMatchObject({ balance: 1_000, seq: 1 });
+    // An instant a fraction of a millisecond before an entry is before it: its digits past the millisecond must
+    // not round it up onto the entry, as they rightly do for a range's ends.
+    expect(await balance("2026-01-02T08:59:59.9991Z")).toMatchObject({ at: "2026-01-02T08:59:59.999Z", balance: 1_000, seq: 1 });
     expect(await balance(at(3))).toMatchObject({ balance: 790, seq: 3 });
     expect(await balance("2030-01-01T00:00Z")).toMatchObject({ balance: 780, seq: 5 });
   });

@@ -69,7 +69,8 @@ export const statementRoutes = new OpenAPIHono<AppEnv>();
 
 statementRoutes.openapi(balanceRoute, async (c) => {
   const { wallet_id } = c.req.valid("param");
-  const at = parseInstant("at", c.req.valid("query").at);
+  // "At or before" is an inclusive upper bound, so digits past the millisecond round down (find-params.ts).
+  const at = parseInstant("at", c.req.valid("query").at, "down");
   await assertOwnWallet(c, wallet_id);
   const result = await c.env.WALLET.getByName(wallet_id).balanceAt(at);
   if (result.code !== "ok") throw new ApiError("not_found");
