@@ -89,6 +89,26 @@ class Fonts {
     return out;
   }
 
+  /**
+   * A run as the glyph ids to draw (hex), in pieces of one font each. fontkit's shapers throw on some sequences
+   * (a lone Sinhala virama; Gurmukhi marks, whose anchors in NotoSansGurmukhi it cannot read): such a run is
+   * drawn one character at a time, unshaped, and a character that still throws is drawn as "?" in Helvetica, so
+   * that no memo can make a statement fail. The usual run is encoded once, as before.
+   */
+  encoded(run: { font: PDFFont; text: string }): { font: PDFFont; text: string; hex: string }[] {
+    try {
+      return [{ ...run, hex: run.font.encodeText(run.text).toString() }];
+    } catch {
+      return [...run.text].map((ch) => {
+        try {
+          return { font: run.font, text: ch, hex: run.font.encodeText(ch).toString() };
+        } catch {
+          return { font: this.plain, text: "?", hex: this.plain.encodeText("?").toString() };
+        }
+      });
+    }
+  }
+
   private fontWithGlyph(cp: number): PDFFont {
     for (const name of [fontFor(cp), "latin", "emoji", "cjk"] as const) {
       const entry = this.embedded.get(name);
@@ -108,7 +128,7 @@ class Fonts {
     }
     let advance = table.get(run.text);
     if (advance === undefined) {
-      advance = run.font.widthOfTextAtSize(run.text, 1);
+      advance = safeWidth(run.font, run.text) ?? this.plain.widthOfTextAtSize("?", 1);
       table.set(run.text, advance);
     }
     return advance * size;
@@ -118,6 +138,15 @@ class Fonts {
     let sum = 0;
     for (const ch of text) sum += this.charWidth(ch, size);
     return sum;
+  }
+}
+
+/** A character's advance at size 1, or null when fontkit cannot lay it out (see `Fonts.encoded`). */
+function safeWidth(font: PDFFont, ch: string): number | null {
+  try {
+    return font.widthOfTextAtSize(ch, 1);
+  } catch {
+    return null;
   }
 }
 
@@ -150,14 +179,15 @@ class Sheet {
     if (sheet === undefined) throw new Error("invariant: no page to draw on");
     let at = x;
     for (const run of this.fonts.runs(text)) {
-      let key = sheet.keys.get(run.font);
-      if (key === undefined) {
-        key = sheet.page.node.newFontDictionary(run.font.name, run.font.ref).asString();
-        sheet.keys.set(run.font, key);
+      for (const part of this.fonts.encoded(run)) {
+        let key = sheet.keys.get(part.font);
+        if (key === undefined) {
+          key = sheet.page.node.newFontDictionary(part.font.name, part.font.ref).asString();
+          sheet.keys.set(part.font, key);
+        }
+        sheet.ops.push(`BT ${grey ? "0.4 g" : "0 g"} ${key} ${size} Tf ${at.toFixed(2)} ${y.toFixed(2)} Td ${part.hex} Tj ET`);
+        at += this.fonts.width(part.text, size);
       }
-      const hex = run.font.encodeText(run.text).toString();
-      sheet.ops.push(`BT ${grey ? "0.4 g" : "0 g"} ${key} ${size} Tf ${at.toFixed(2)} ${y.toFixed(2)} Td ${hex} Tj ET`);
-      at += this.fonts.width(run.text, size);
     }
   }
 

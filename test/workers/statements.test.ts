@@ -271,6 +271,62 @@ describe("statements", () => {
         `.notdef in ${font}`,
       ).toEqual([]);
   });
+
+  it("pdf: a memo in any of the scripts the fonts cover is drawn with real glyphs, one font per script", async () => {
+    const a = await register();
+    // One memo per font of src/statements/fonts.ts beyond those of the test above: Korean, Thai, Tamil, Ethiopic,
+    // Georgian, Syriac, Cherokee, mathematical letters, Armenian, Bengali, Khmer, Telugu, Gujarati, Gurmukhi,
+    // Kannada, Malayalam, Sinhala, Lao and Myanmar.
+    const memos = [
+      "감사합니다",
+      "ขอบคุณ",
+      "நன்றி",
+      "አመሰግናለሁ",
+      "მადლობა",
+      "ܫܠܡܐ",
+      "ᏩᏙ",
+      "𝐀𝐁𝐂 ∑",
+      "Շնորհակալություն",
+      "ধন্যবাদ",
+      "អរគុណ",
+      "ధన్యవాదాలు",
+      "આભાર",
+      "ਧੰਨਵਾਦ",
+      "ಧನ್ಯವಾದ",
+      "നന്ദി",
+      "ස්තූතියි",
+      "ຂອບໃຈ",
+      "ကျေးဇူး",
+      // Sequences fontkit's shapers throw on (a lone virama; Gurmukhi's mark anchors): drawn unshaped, never a 500.
+      "්",
+      "्",
+    ];
+    await seedEntries(a.wallet_id, [
+      { kind: "deposit", amount: 100_000, created_at: at(9) },
+      ...memos.map((memo, i) => ({
+        kind: "transfer_out" as const,
+        amount: -(i + 1),
+        created_at: at(9, 13),
+        memo,
+        counterparty: "wal_someone",
+      })),
+    ]);
+    const res = await fetchRaw(a, "from=2026-01-09&to=2026-01-09&format=pdf");
+    expect(res.status).toBe(200);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const text = await pdfText(bytes);
+    // Scripts drawn without reordering or joining come back as written.
+    const drawn = text.runs.flat().join("");
+    for (const word of ["감사합니다", "მადლობა", "ᏩᏙ", "𝐀𝐁𝐂", "Շնորհակալություն", "አመሰግናለሁ"]) expect(drawn).toContain(word);
+    // A font of its own for each script (plus the Latin one for the digits and spaces around them), and no
+    // character drawn as the empty box (.notdef, glyph 0) in any of them.
+    expect(text.glyphs.size).toBeGreaterThanOrEqual(19);
+    for (const [font, ids] of text.glyphs)
+      expect(
+        ids.filter((id) => id === 0),
+        `.notdef in ${font}`,
+      ).toEqual([]);
+  });
 });
 
 async function fetchRaw(user: TestUser, query: string): Promise<Response> {
