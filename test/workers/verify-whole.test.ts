@@ -105,6 +105,12 @@ describe("whole-ledger verification", () => {
       pages++;
     } while (cursor !== null);
     expect(pages).toBeGreaterThan(2);
+    // A cursor this route never returned is a 400 naming it, not an empty page.
+    for (const bad of ["zz", "wal_", "wal_../x"]) {
+      const res = await api(`/audit/verify?limit=4&cursor=${encodeURIComponent(bad)}`, { token: auditor.token });
+      expect(res.status, bad).toBe(400);
+      expect(res.text).toContain('"field":"cursor"');
+    }
     expect(problems).toEqual(
       expect.arrayContaining([expect.objectContaining({ wallet_id: last.wallet_id, seq: 1, kind: "head_mismatch" })]),
     );

@@ -42,7 +42,14 @@ const VerifyQuery = z.object({
     .regex(/^\d{1,4}$/)
     .optional()
     .openapi({ description: "wallets per page" }),
-  cursor: z.string().max(128).optional().openapi({ description: "next_cursor of the previous page" }),
+  // The cursor is the last wallet id of the previous page: anything else is not a cursor this route returned
+  // (a garbage cursor was answered as an empty page with ok false, which a paging client cannot tell from the end).
+  cursor: z
+    .string()
+    .max(128)
+    .regex(/^wal_[0-9a-z_]{1,120}$/)
+    .optional()
+    .openapi({ description: "next_cursor of the previous page" }),
 });
 
 const Problem = z.object({
