@@ -27,6 +27,21 @@ function* files(dir) {
   }
 }
 
+// Runs first: the scan below stops the server to read its state files.
+test("the web client's pages and assets carry the security headers, HSTS included (web/public/_headers)", async () => {
+  for (const path of ["/", "/wallet", "/fonts/NotoSans-Regular.ttf"]) {
+    const res = await fetch(`${server.baseUrl}${path}`);
+    await res.arrayBuffer();
+    assert.equal(res.status, 200, path);
+    assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'self'/, path);
+    assert.match(res.headers.get("content-security-policy") ?? "", /frame-ancestors 'none'/, path);
+    assert.equal(res.headers.get("x-frame-options"), "DENY", path);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+    assert.equal(res.headers.get("referrer-policy"), "no-referrer", path);
+    assert.match(res.headers.get("strict-transport-security") ?? "", /^max-age=\d{8,}; includeSubDomains$/, path);
+  }
+});
+
 test("no phone number, password, token, API key or webhook secret is stored in clear", async () => {
   const suffix = String(Date.now() % 10_000_000).padStart(7, "0");
   const secrets = [];
@@ -148,18 +163,4 @@ test("no phone number, password, token, API key or webhook secret is stored in c
   assert.ok(scanned > 5, `only ${scanned} files scanned`);
   for (const { key } of keys) assert.equal(server.log.includes(key.slice(-43)), false, "an API key found in the server's log");
   assert.ok(controlFound, "the scan did not find the memo, so it cannot be trusted to find a secret");
-});
-
-test("the web client's pages and assets carry the security headers, HSTS included (web/public/_headers)", async () => {
-  for (const path of ["/", "/wallet", "/fonts/NotoSans-Regular.ttf"]) {
-    const res = await fetch(`${server.baseUrl}${path}`);
-    await res.arrayBuffer();
-    assert.equal(res.status, 200, path);
-    assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'self'/, path);
-    assert.match(res.headers.get("content-security-policy") ?? "", /frame-ancestors 'none'/, path);
-    assert.equal(res.headers.get("x-frame-options"), "DENY", path);
-    assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
-    assert.equal(res.headers.get("referrer-policy"), "no-referrer", path);
-    assert.match(res.headers.get("strict-transport-security") ?? "", /^max-age=\d{8,}; includeSubDomains$/, path);
-  }
 });
