@@ -37,7 +37,7 @@ import { ReplyStore, type BeginReplyResult, type StoredReply } from "./coordinat
 import { SessionDesk } from "./coordinator/session-desk";
 import { StepUnavailable, type RetryPolicy } from "./coordinator/wallet-calls";
 import { backoffMs } from "./domain/delays";
-import { isParty, movementView, prepareMovementStatements } from "./coordinator/movements";
+import { isParty, movementView, prepareMovementStatements, sentToPhone, type MovementStatements } from "./coordinator/movements";
 import type {
   AuthResult,
   FailMode,
@@ -77,7 +77,7 @@ export { ALARM_LOST_AFTER_MS } from "./coordinator/alarm-clock";
 
 /** The Durable Object that runs one user's money movements to completion, exactly once each. */
 export class TransferCoordinator extends DurableObject<Env> {
-  private readonly q: ReturnType<typeof prepareMovementStatements>;
+  private readonly q: MovementStatements;
   private readonly sessions: SessionStore;
   /** The user's API keys (coordinator/api-keys.ts), checked wherever a session is. */
   private readonly apiKeys: ApiKeyStore;
@@ -496,7 +496,7 @@ export class TransferCoordinator extends DurableObject<Env> {
             {
               wallet_id: s.to_wallet_id,
               at_ms: s.created_at_ms,
-              by_phone: s.recipient?.includes('"phone_index"') === true,
+              by_phone: sentToPhone(s.recipient),
               transfer_id: s.id,
               refund_of: s.refund_of,
             },
@@ -514,7 +514,7 @@ export class TransferCoordinator extends DurableObject<Env> {
   /** Whether transfer `id` is one this user sent to a phone, or one that paid their request addressed to a phone. */
   private phoneOnly(id: string): boolean {
     const sent = this.movement(id);
-    if (sent !== null) return sent.kind === "transfer" && sent.recipient?.includes('"phone_index"') === true;
+    if (sent !== null) return sent.kind === "transfer" && sentToPhone(sent.recipient);
     return this.desk.paidByPhone(id);
   }
 

@@ -7,7 +7,7 @@
 import type { Config } from "../config";
 import type { GroupCommit } from "../db/group-commit";
 import { errorText, log } from "../observability/log";
-import { finishedRow, type prepareMovementStatements } from "./movements";
+import { finishedRow, type MovementStatements } from "./movements";
 import type { Outbox } from "./outbox";
 import type { MovementRow } from "./schema";
 import type { Decision } from "./steps";
@@ -22,7 +22,7 @@ const FINISHED_MAX_BATCHES = 2;
 export interface FinishedPorts {
   config: () => Config;
   storage: DurableObjectStorage;
-  q: ReturnType<typeof prepareMovementStatements>;
+  q: MovementStatements;
   commits: GroupCommit;
   /** The coordinator's outbox (built after this, as it calls back here). */
   outbox: () => Outbox;

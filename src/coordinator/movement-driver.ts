@@ -17,7 +17,7 @@ import type { Directory } from "./directory";
 import type { EventRelay } from "./event-relay";
 import type { FinishedSuccesses } from "./finished-successes";
 import { outcomeEvents } from "./movement-events";
-import { finishedRow, newMovementRow, outcomeOf, type MovementFields, type prepareMovementStatements } from "./movements";
+import { finishedRow, newMovementRow, outcomeOf, type MovementFields, type MovementStatements } from "./movements";
 import { refundPort, requestPort } from "./peer-ports";
 import type {
   AuthResult,
@@ -40,7 +40,7 @@ export const DRIVING_MAX = 1_000;
 export interface MovementDriverPorts {
   env: Env;
   config: () => Config;
-  q: ReturnType<typeof prepareMovementStatements>;
+  q: MovementStatements;
   /** Movements that start (or are refused) together share one commit (db/group-commit.ts). */
   commits: GroupCommit;
   clock: AlarmClock;

@@ -111,6 +111,14 @@ export function outcomeOf(m: MovementRow, replayed: boolean): MovementOutcome {
 }
 
 /** Every query the coordinator runs more than once, each built on its first use and kept (see db/prepared.ts). */
+/** The prepared statements of a coordinator's movements, as every module that reads or writes them takes them. */
+export type MovementStatements = ReturnType<typeof prepareMovementStatements>;
+
+/** Whether a transfer's stored recipient (JSON) named them by phone (it then carries the phone's index). */
+export function sentToPhone(recipient: string | null): boolean {
+  return recipient?.includes('"phone_index"') === true;
+}
+
 export function prepareMovementStatements(db: DrizzleSqliteDODatabase) {
   const p = sql.placeholder;
   const m = movementsTable;

@@ -147,14 +147,15 @@ export class RequestStore {
     return this.q.recentPayers.all({ limit }).map((r) => ({
       user_id: r.payer_user_id,
       at_ms: r.created_at_ms,
-      by_phone: r.payer.startsWith('{"phone"'),
+      by_phone: payerByPhone(r.payer),
       transfer_id: r.transfer_id,
     }));
   }
 
   /** Whether `transfer_id` paid one of this user's requests that named its payer by phone only. */
   paidByPhone(transfer_id: string): boolean {
-    return this.q.paidBy.get({ transfer_id })?.payer.startsWith('{"phone"') === true;
+    const row = this.q.paidBy.get({ transfer_id });
+    return row !== undefined && payerByPhone(row.payer);
   }
 
   private write(row: PaymentRequestRow): PaymentRequestRow {
@@ -365,4 +366,9 @@ function prepareIncomingStatements(db: DrizzleSqliteDODatabase) {
         .limit(p("limit"))
         .prepare(),
   });
+}
+
+/** Whether a request's stored payer (JSON) names them by phone only. */
+function payerByPhone(payer: string): boolean {
+  return payer.startsWith('{"phone"');
 }

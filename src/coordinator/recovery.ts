@@ -11,7 +11,7 @@ import type { AlarmClock } from "./alarm-clock";
 import type { EventRelay } from "./event-relay";
 import type { EventStore } from "./events";
 import type { MovementDriver } from "./movement-driver";
-import type { prepareMovementStatements } from "./movements";
+import type { MovementStatements } from "./movements";
 import type { Outbox } from "./outbox";
 import type { ReplyStore } from "./replies";
 import type { RequestDesk } from "./request-desk";
@@ -25,7 +25,7 @@ export const RECOVERY_BATCH = 50;
 /** What the alarm's work needs from its coordinator. */
 export interface RecoveryPorts {
   config: () => Config;
-  q: ReturnType<typeof prepareMovementStatements>;
+  q: MovementStatements;
   clock: AlarmClock;
   outbox: Outbox;
   driver: MovementDriver;
